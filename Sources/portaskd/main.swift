@@ -1,0 +1,3 @@
+import PortaskBroker
+
+print("portaskd \(BrokerVersion.string)")
