@@ -36,7 +36,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "portaskd", dependencies: ["PortaskBroker"]),
-        .executableTarget(name: "portask-codegen", path: "tools/portask-codegen"),
+        .target(name: "CodegenKit", path: "tools/codegen/CodegenKit"),
+        .executableTarget(name: "portask-codegen", dependencies: ["CodegenKit"], path: "tools/codegen/portask-codegen"),
         .testTarget(
             name: "KafkaProtocolTests",
             dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
@@ -44,6 +45,7 @@ let package = Package(
         ),
         .testTarget(name: "LogEngineTests", dependencies: ["LogEngine"]),
         .testTarget(name: "PortaskBrokerTests", dependencies: ["PortaskBroker"]),
+        .testTarget(name: "CodegenKitTests", dependencies: ["CodegenKit"], path: "tools/codegen/CodegenKitTests"),
     ],
     swiftLanguageModes: [.v6]
 )

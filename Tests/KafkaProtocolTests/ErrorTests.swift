@@ -1,6 +1,6 @@
 import Testing
 @testable import KafkaProtocol
 
-@Test func error_describesItself() {
-    #expect(KafkaProtocolError("bad").description == "bad")
+@Test func error_describesCodeAndMessage() {
+    #expect(KafkaProtocolError(.invalid, "bad").description == "invalid: bad")
 }
