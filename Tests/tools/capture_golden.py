@@ -279,6 +279,7 @@ class Codec:
                 continue
             out[f["name"]] = self._decode_field(r, f, version, flexible)
         if flexible:
+            out["_presentTags"] = []
             n = r.uvarint()
             unknown = {}
             for _ in range(n):
@@ -288,6 +289,7 @@ class Codec:
                 if tag in tagged:
                     f = tagged[tag]
                     out[f["name"]] = self._decode_field(Reader(raw), f, version, flexible)
+                    out["_presentTags"].append(f["name"])
                 else:
                     unknown[tag] = raw
             if unknown:
@@ -355,7 +357,8 @@ class Codec:
                 continue
             v = value.get(f["name"], self.default_value(f, version))
             if flexible and "tag" in f and in_versions(f.get("taggedVersions", "none"), version):
-                if f["name"] in value:
+                present = value.get("_presentTags")
+                if (f["name"] in present) if present is not None else (f["name"] in value):
                     tagged.append((f["tag"], self._encode_field(v, f, version, flexible)))
                 continue
             out += self._encode_field(v, f, version, flexible)
@@ -569,7 +572,7 @@ class FakeBroker:
         self.errors = []
         self.label = None
         self.lock = threading.Lock()
-        self.member_counter = 0
+        self.member_counters = {}
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -813,9 +816,9 @@ class FakeBroker:
     # JoinGroup
     def on_11(self, req, v):
         with self.lock:
-            self.member_counter += 1
-            n = self.member_counter
-        member = req["MemberId"] or "%s-member-%d" % (self.label or "golden", n)
+            n = self.member_counters.get(self.label, 0) + 1
+            self.member_counters[self.label] = n
+        member = req["MemberId"] or "%s-member-%d" % (CLIENT_IDS.get(self.label, "golden"), n)
         if v >= 4 and not req["MemberId"]:
             # As Kafka does (KIP-394): hand out a member id and ask to rejoin with it.
             return {"ErrorCode": 79, "GenerationId": -1, "ProtocolName": None, "Leader": "", "MemberId": member, "Members": []}
@@ -941,6 +944,9 @@ def flow_kcat(broker):
     run_cmd(["kcat"] + common + ["-L", "-t", TOPIC], 20)
     # 2. produce one keyed message
     run_cmd(["kcat"] + common + ["-P", "-t", TOPIC, "-p", "0", "-K:", "-X", "acks=all", "-X", "linger.ms=5"], 30, stdin=b"k1:v1\n")
+    # 2b. the same with the idempotent producer (InitProducerId + producer id/epoch/sequence in the batch)
+    run_cmd(["kcat"] + common + ["-P", "-t", TOPIC, "-p", "0", "-K:", "-X", "acks=all", "-X", "linger.ms=5",
+                                 "-X", "enable.idempotence=true"], 30, stdin=b"k1:v1\n")
     # 3. simple consumer from the beginning, one message
     run_cmd(["kcat"] + common + ["-C", "-t", TOPIC, "-p", "0", "-o", "beginning", "-c", "1", "-e", "-f", "%k:%s\n"], 30)
     # 4. balanced consumer group, stopped with SIGINT after a few seconds
@@ -1137,6 +1143,16 @@ def check_config(client_key, api, decoded, expect):
     if api == "FindCoordinator":
         want("key", GROUP) if "key" in expect and expect.get("keyType", 0) == 0 else None
         want("coordinatorKeys[0]", GROUP) if expect.get("keyType", 0) == 0 else None
+    if api == "ApiVersions":
+        want("clientSoftwareName", EXPECTED_SOFTWARE.get(client_key, (None, None))[0])
+        want("clientSoftwareVersion", EXPECTED_SOFTWARE.get(client_key, (None, None))[1])
+    if api == "Fetch":
+        want("topics[0].topic", TOPIC)
+        want("topics[0].topicId", TOPIC_ID.hex())
+        want("topics[0].partitions[0].partition", 0)
+        want("topics[0].partitions[0].fetchOffset", 0)
+    if api == "SyncGroup":
+        want("generationId", 1)
     if api == "OffsetCommit":
         want("topics[0].name", TOPIC)
         want("topics[0].partitions[0].partitionIndex", 0)
@@ -1162,10 +1178,42 @@ def variant_of(schemas, frame, body):
     return ""
 
 
+EXPECTED_SOFTWARE = {}  # client label -> (clientSoftwareName, clientSoftwareVersion), filled in main()
+
+
+def decode_embedded(schemas, api, body):
+    """Decode consumer-protocol payloads carried as bytes (2-byte version prefix)."""
+    out = {}
+
+    def dec(name, raw):
+        if not raw or len(raw) < 2:
+            return None
+        codec = Codec(schemas.by_name[name])
+        (ver,) = struct.unpack(">h", raw[:2])
+        r = Reader(raw, 2)
+        value = codec.decode(r, min(ver, parse_versions(codec.schema["validVersions"])[1]))
+        flat = {"version": ver}
+        flatten(value, "", flat)
+        flat["trailingBytes"] = r.remaining()
+        return flat
+
+    if api == "JoinGroup":
+        for i, p in enumerate(body["Protocols"]):
+            out["protocols[%d].metadata" % i] = dec("ConsumerProtocolSubscription", p["Metadata"])
+    if api == "SyncGroup":
+        for i, a in enumerate(body.get("Assignments") or []):
+            out["assignments[%d].assignment" % i] = dec("ConsumerProtocolAssignment", a["Assignment"])
+    return out
+
+
 def representative(frames):
-    """Pick one frame: the first one mentioning the golden topic or group, else the first."""
+    """Pick one frame: the first mentioning the golden topic (name or id), else
+    the first mentioning the golden group, else the first."""
     for f in frames:
-        if TOPIC.encode() in f.data or TOPIC_ID in f.data or GROUP.encode() in f.data:
+        if TOPIC.encode() in f.data or TOPIC_ID in f.data:
+            return f
+    for f in frames:
+        if GROUP.encode() in f.data:
             return f
     return frames[0]
 
@@ -1195,6 +1243,9 @@ def write_fixtures(schemas, broker, out_dir, clients):
             header = hdr_codec.decode(r, hv)
             body = codec.decode(r, ver)
             trailing = r.remaining()
+            reencoded = hdr_codec.encode(header, hv) + codec.encode(body, ver)
+            if reencoded != f.data[: len(f.data) - trailing]:
+                problems.append("%s %s v%d: re-encoding the decoded frame does not reproduce it" % (label, api, ver))
             expect = flatten_with_uuids(codec, body, ver)
             problems += ["%s %s v%d: %s" % (label, api, ver, p) for p in check_config(label, api, body, expect)]
             fname = "%s-v%d%s.bin" % (api, ver, "-" + variant if variant else "")
@@ -1216,6 +1267,9 @@ def write_fixtures(schemas, broker, out_dir, clients):
                 "framesSeen": len(fs),
                 "expect": expect,
             }
+            embedded = decode_embedded(schemas, api, body)
+            if embedded:
+                entry["embedded"] = embedded
             if key == 0:
                 batches = []
                 for t in body["TopicData"]:
@@ -1255,6 +1309,13 @@ def main():
     ).stdout.split()
     rdkafka_version, confluent_version, kafka_python_version = ver_out
     kcat_lib, kcat_ver = kcat_version()
+    EXPECTED_SOFTWARE.update(
+        {
+            "rdkafka": ("confluent-kafka-python", "%s-rdkafka-%s" % (confluent_version, rdkafka_version)),
+            "kcat": ("librdkafka", kcat_lib),
+            "kafka-python": ("kafka-python", kafka_python_version),
+        }
+    )
 
     clients = []
     wanted = args.clients.split(",")
