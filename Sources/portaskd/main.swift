@@ -1,3 +1,1 @@
-import PortaskBroker
-
-print("portaskd \(BrokerVersion.string)")
+print("portaskd")

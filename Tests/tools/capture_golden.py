@@ -4,7 +4,9 @@
 Runs a small fake Kafka broker on 127.0.0.1 (a free port), drives real clients
 against it through their normal flows, records every request frame (the bytes
 after the 4-byte size prefix) and writes one representative frame per
-(client, API, version) plus a manifest with independently decoded field values.
+(client, API, version) -- plus a few named variants (Metadata for all topics /
+brokers only, idempotent Produce, JoinGroup rejoining with its member id) --
+and a manifest with independently decoded field values.
 
 Clients:
   * librdkafka as bundled in the confluent-kafka wheel  -> librdkafka-<libversion>
@@ -689,9 +691,11 @@ class FakeBroker:
             s = self.schemas.requests[key]
             if "broker" not in s.get("listeners", []) or key in NOT_ADVERTISED:
                 continue
-            if s.get("latestVersionUnstable"):
-                continue
             lo, hi = parse_versions(s["validVersions"])
+            if s.get("latestVersionUnstable"):
+                hi -= 1
+                if hi < lo:
+                    continue
             keys.append({"ApiKey": key, "MinVersion": lo, "MaxVersion": hi})
         return {"ErrorCode": 0, "ApiKeys": keys, "ThrottleTimeMs": 0}
 
@@ -1017,11 +1021,12 @@ KAFKA_PYTHON_SCRIPT = r"""
 import sys, time, logging
 from kafka import KafkaProducer, KafkaConsumer
 b, cid, topic, group = sys.argv[1:5]
-p = KafkaProducer(bootstrap_servers=b, client_id=cid, acks="all", linger_ms=5)
-fut = p.send(topic, key=b"k1", value=b"v1", partition=0)
-p.flush(timeout=15)
-print("sent", fut.get(timeout=5))
-p.close(timeout=5)
+for idempotent in (False, True):
+    p = KafkaProducer(bootstrap_servers=b, client_id=cid, acks="all", linger_ms=5, enable_idempotence=idempotent)
+    fut = p.send(topic, key=b"k1", value=b"v1", partition=0)
+    p.flush(timeout=15)
+    print("sent", idempotent, fut.get(timeout=5))
+    p.close(timeout=5)
 c = KafkaConsumer(topic, bootstrap_servers=b, client_id=cid, group_id=group, auto_offset_reset="earliest",
                   enable_auto_commit=False, session_timeout_ms=10000, heartbeat_interval_ms=500)
 got = None
@@ -1178,6 +1183,8 @@ def variant_of(schemas, frame, body):
     return ""
 
 
+REQUIRED_APIS = ["ApiVersions", "Metadata", "Produce", "Fetch", "FindCoordinator", "JoinGroup", "SyncGroup", "OffsetCommit"]
+
 EXPECTED_SOFTWARE = {}  # client label -> (clientSoftwareName, clientSoftwareVersion), filled in main()
 
 
@@ -1284,6 +1291,10 @@ def write_fixtures(schemas, broker, out_dir, clients):
                         if rec["key"] != "k1" or rec["value"] != "v1":
                             problems.append("%s Produce v%d: unexpected record %r" % (label, ver, rec))
             manifest.append(entry)
+        seen = {schemas.api_name(k) for k, _, _ in groups}
+        for api in REQUIRED_APIS:
+            if api not in seen:
+                problems.append("%s: no %s request captured" % (label, api))
         log("%s: %d frames, %d distinct (api, version)" % (label, len(frames), len(groups)))
     return manifest, problems
 

@@ -18,7 +18,8 @@ public struct KafkaRequest: Sendable {
     ///
     /// Throws ``KafkaProtocolError`` with `.unknownApiKey` or `.unsupportedVersion` when the API or version is not
     /// in the schemas (use ``RequestHeader/peek(_:)`` to answer those), and `.truncated`/`.invalid` on malformed
-    /// bytes. Trailing bytes after the body are rejected.
+    /// bytes. Bytes after the body are ignored, as Kafka ignores them: librdkafka 2.16 leaves a few after an
+    /// all-topics Metadata v12 request.
     public static func decode(frame: ByteBuffer) throws -> KafkaRequest {
         guard let (rawKey, version, _) = RequestHeader.peek(frame) else {
             throw KafkaProtocolError(.truncated, "request frame of \(frame.readableBytes) bytes has no header")
@@ -32,9 +33,6 @@ public struct KafkaRequest: Sendable {
         var buffer = frame
         let header = try RequestHeader(from: &buffer, headerVersion: apiKey.requestHeaderVersion(version))
         let body = try apiKey.requestType.init(from: &buffer, version: version)
-        guard buffer.readableBytes == 0 else {
-            throw KafkaProtocolError(.invalid, "\(apiKey.name) v\(version): \(buffer.readableBytes) trailing bytes")
-        }
         return KafkaRequest(header: header, apiKey: apiKey, body: body)
     }
 

@@ -1,0 +1,151 @@
+import KafkaProtocol
+import Logging
+import NIOCore
+
+/// Serves one client connection: decodes request frames, runs their handlers, and writes the responses in
+/// request order (pipelining), whatever order the handlers finish in.
+///
+/// At most `maximumInFlight` requests are handled at once; beyond that the connection stops reading until
+/// responses drain. A frame that cannot be decoded, an unknown API or an unserved version closes the connection
+/// with a log line (an ApiVersions request of an unknown version is answered in v0 layout, as Kafka does).
+/// Event-loop confined: every method runs on the channel's event loop.
+final class KafkaConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = IOData
+
+    private let router: RequestRouter
+    private let logger: Logger
+    private let connectionId: UInt64
+    private let maximumInFlight: Int
+    private var clientAddress = ""
+    private var nextSequence: UInt64 = 0
+    private var nextToWrite: UInt64 = 0
+    /// Finished responses waiting for earlier ones; `nil` parts means "no response" (acks=0).
+    private var finished: [UInt64: [IOData]?] = [:]
+    private var inFlight = 0
+    private var readingPaused = false
+    private var closing = false
+
+    init(router: RequestRouter, logger: Logger, connectionId: UInt64, maximumInFlight: Int) {
+        self.router = router
+        self.logger = logger
+        self.connectionId = connectionId
+        self.maximumInFlight = maximumInFlight
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        clientAddress = context.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? ""
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
+        let frame = unwrapInboundIn(data)
+        let request: KafkaRequest
+        do {
+            request = try KafkaRequest.decode(frame: frame)
+        } catch let error as KafkaProtocolError {
+            rejectUndecodable(context: context, frame: frame, error: error)
+            return
+        } catch {
+            close(context: context, reason: "\(error)")
+            return
+        }
+        let version = request.header.apiVersion
+        guard let handler = router.handler(for: request.apiKey), handler.versions.contains(version) else {
+            if request.apiKey == .apiVersions {
+                answerUnsupportedApiVersions(context: context, correlationId: request.header.correlationId)
+            } else {
+                close(context: context, reason: "\(request.apiKey.name) v\(version) is not served")
+            }
+            return
+        }
+        let requestContext = RequestContext(
+            apiKey: request.apiKey, apiVersion: version, correlationId: request.header.correlationId,
+            clientId: request.header.clientId, connectionId: connectionId, clientAddress: clientAddress)
+        let sequence = begin(context: context)
+        let promise = context.eventLoop.makePromise(of: [IOData]?.self)
+        promise.completeWithTask { try await handler.respond(request, requestContext) }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        promise.futureResult.whenComplete { result in
+            let (handler, context) = bound.value
+            switch result {
+            case .success(let parts):
+                handler.complete(context: context, sequence: sequence, parts: parts)
+            case .failure(let error):
+                handler.close(context: context, reason: "\(request.apiKey.name) v\(version) failed: \(error)")
+            }
+        }
+    }
+
+    private func begin(context: ChannelHandlerContext) -> UInt64 {
+        let sequence = nextSequence
+        nextSequence += 1
+        inFlight += 1
+        if inFlight >= maximumInFlight && !readingPaused {
+            readingPaused = true
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        }
+        return sequence
+    }
+
+    private func complete(context: ChannelHandlerContext, sequence: UInt64, parts: [IOData]?) {
+        guard !closing else { return }
+        finished[sequence] = .some(parts)
+        var wrote = false
+        while let next = finished.removeValue(forKey: nextToWrite) {
+            nextToWrite += 1
+            inFlight -= 1
+            for part in next ?? [] {
+                context.write(wrapOutboundOut(part), promise: nil)
+                wrote = true
+            }
+        }
+        if wrote { context.flush() }
+        if readingPaused && inFlight < maximumInFlight {
+            readingPaused = false
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            context.read()
+        }
+    }
+
+    private func rejectUndecodable(context: ChannelHandlerContext, frame: ByteBuffer, error: KafkaProtocolError) {
+        if let (apiKey, _, correlationId) = RequestHeader.peek(frame), apiKey == ApiKey.apiVersions.rawValue,
+            error.code == .unsupportedVersion
+        {
+            answerUnsupportedApiVersions(context: context, correlationId: correlationId)
+            return
+        }
+        close(context: context, reason: "undecodable request: \(error)")
+    }
+
+    /// Kafka's answer to an ApiVersions request of a version it does not know: the v0 layout (which every
+    /// client can read) with UNSUPPORTED_VERSION and the served ranges, so the client can retry.
+    private func answerUnsupportedApiVersions(context: ChannelHandlerContext, correlationId: Int32) {
+        let response = ApiVersionsResponse(
+            errorCode: KafkaErrorCode.unsupportedVersion.rawValue,
+            apiKeys: router.supportedVersions.map {
+                .init(apiKey: $0.apiKey.rawValue, minVersion: $0.versions.lowerBound, maxVersion: $0.versions.upperBound)
+            })
+        let sequence = begin(context: context)
+        do {
+            let parts = try KafkaResponseFrame.encode(response, version: 0, correlationId: correlationId)
+            complete(context: context, sequence: sequence, parts: parts)
+        } catch {
+            close(context: context, reason: "cannot encode ApiVersions error: \(error)")
+        }
+    }
+
+    private func close(context: ChannelHandlerContext, reason: String) {
+        guard !closing else { return }
+        closing = true
+        logger.warning(
+            "closing connection",
+            metadata: ["connection": "\(connectionId)", "client": "\(clientAddress)", "reason": "\(reason)"])
+        context.close(promise: nil)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        close(context: context, reason: "\(error)")
+    }
+}

@@ -1,0 +1,89 @@
+import Atomics
+import KafkaProtocol
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// The Kafka-protocol TCP listener: accepts connections and serves each with a ``KafkaConnectionHandler``.
+///
+/// Runs on the given event loop group (one loop per core). `start` binds and returns the bound address;
+/// `stop` closes the listener and every connection. Thread-safe.
+public final class KafkaServer: Sendable {
+    public struct Configuration: Sendable {
+        public var host: String
+        /// 0 picks a free port.
+        public var port: Int
+        /// Kafka's `socket.request.max.bytes`: the largest request frame accepted.
+        public var maximumRequestSize: Int
+        /// Requests handled at once per connection before the connection stops reading.
+        public var maximumInFlightPerConnection: Int
+
+        public init(
+            host: String = "127.0.0.1", port: Int = 9092, maximumRequestSize: Int = 104_857_600,
+            maximumInFlightPerConnection: Int = 64
+        ) {
+            self.host = host
+            self.port = port
+            self.maximumRequestSize = maximumRequestSize
+            self.maximumInFlightPerConnection = maximumInFlightPerConnection
+        }
+    }
+
+    private let configuration: Configuration
+    private let group: EventLoopGroup
+    private let logger: Logger
+    private let channel: NIOLockedValueBox<Channel?> = NIOLockedValueBox(nil)
+    private let connections = ManagedAtomic<UInt64>(0)
+
+    public init(configuration: Configuration, group: EventLoopGroup, logger: Logger) {
+        self.configuration = configuration
+        self.group = group
+        self.logger = logger
+    }
+
+    /// Binds the listener and starts serving with `router`; returns the bound address.
+    public func start(router: RequestRouter) async throws -> SocketAddress {
+        let configuration = self.configuration
+        let logger = self.logger
+        let connections = self.connections
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let id = connections.loadThenWrappingIncrement(ordering: .relaxed)
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(KafkaFrameDecoder(maximumFrameSize: configuration.maximumRequestSize)))
+                    try channel.pipeline.syncOperations.addHandler(
+                        KafkaConnectionHandler(
+                            router: router, logger: logger, connectionId: id,
+                            maximumInFlight: configuration.maximumInFlightPerConnection))
+                }
+            }
+        let bound = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+        channel.withLockedValue { $0 = bound }
+        guard let address = bound.localAddress else {
+            throw BrokerError(.io, "listener has no local address")
+        }
+        logger.info("listening", metadata: ["address": "\(address)"])
+        return address
+    }
+
+    /// Closes the listener; open connections are closed by the event loop group's shutdown.
+    public func stop() async {
+        let bound = channel.withLockedValue { channel -> Channel? in
+            defer { channel = nil }
+            return channel
+        }
+        try? await bound?.close()
+    }
+
+    /// Completes when the listener closes.
+    public func waitUntilClosed() async {
+        let bound = channel.withLockedValue { $0 }
+        try? await bound?.closeFuture.get()
+    }
+}

@@ -1,0 +1,26 @@
+import KafkaProtocol
+
+/// What a request handler knows about the request it serves: header facts and the connection it came on.
+/// A value type; thread-safe.
+public struct RequestContext: Sendable {
+    public var apiKey: ApiKey
+    public var apiVersion: Int16
+    public var correlationId: Int32
+    public var clientId: String?
+    /// A process-unique number of the connection.
+    public var connectionId: UInt64
+    /// The client's address as `host:port`, or "" when unknown.
+    public var clientAddress: String
+
+    public init(
+        apiKey: ApiKey, apiVersion: Int16, correlationId: Int32, clientId: String?, connectionId: UInt64 = 0,
+        clientAddress: String = ""
+    ) {
+        self.apiKey = apiKey
+        self.apiVersion = apiVersion
+        self.correlationId = correlationId
+        self.clientId = clientId
+        self.connectionId = connectionId
+        self.clientAddress = clientAddress
+    }
+}

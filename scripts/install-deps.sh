@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the tests need when it is missing: Debian packages (client tools, compression libraries)
+# and the Python Kafka clients in .venv. Safe to run repeatedly; does nothing when all is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(kcat libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev pkg-config python3-venv)
+missing=()
+for package in "${apt_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing Debian packages: ${missing[*]}"
+    sudo_cmd=""
+    [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+if ! .venv/bin/python -c "import confluent_kafka, kafka, aiokafka, pytest" 2>/dev/null; then
+    echo "installing Python test clients into .venv"
+    .venv/bin/pip install -q --disable-pip-version-check -r Tests/tools/requirements.txt
+fi

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Builds and runs portaskd in release mode; arguments are passed on (see `portaskd --help`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build -c release --product portaskd
+exec .build/release/portaskd "$@"
