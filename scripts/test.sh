@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Runs every test: unit and storage tests, codec golden tests, and real-client tests.
+# Runs every test: unit, codec and storage tests (swift test), then real-client tests (pytest, Tests/clients)
+# against portaskd processes the tests start themselves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
-export PORTASK_CLIENT_TESTS=1
-export PORTASK_PYTHON="$PWD/.venv/bin/python"
 swift build --build-tests
 swift test --skip-build
+.venv/bin/python -m pytest -q -p no:cacheprovider Tests/clients

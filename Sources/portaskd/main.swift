@@ -1,1 +1,3 @@
-print("portaskd")
+import PortaskBroker
+
+await PortaskdCommand.runFromCommandLine()

@@ -1,0 +1,69 @@
+import KafkaProtocol
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// The Portask broker: topics, request handlers and the Kafka listener, run as one `Service`.
+///
+/// `run()` serves until graceful shutdown (SIGTERM/SIGINT through the `ServiceGroup`), then stops accepting,
+/// closes connections and returns. Thread-safe.
+public final class Broker: Service, Sendable {
+    public let config: BrokerConfig
+    public let topics: TopicManager
+    private let logger: Logger
+    private let group: MultiThreadedEventLoopGroup
+    private let server: KafkaServer
+    private let identity: ClusterIdentity
+    private let ready: AsyncStream<SocketAddress>.Continuation
+    /// Yields the bound address once the listener is up (useful with port 0).
+    public let boundAddresses: AsyncStream<SocketAddress>
+
+    public init(config: BrokerConfig, logger: Logger) {
+        self.config = config
+        self.logger = logger
+        topics = TopicManager(
+            defaults: .init(partitions: config.numPartitions, autoCreateTopics: config.autoCreateTopics))
+        group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let listener = config.listeners[0]
+        server = KafkaServer(
+            configuration: .init(
+                host: listener.host, port: listener.port, maximumRequestSize: config.socketRequestMaxBytes,
+                maximumInFlightPerConnection: config.queuedMaxRequests),
+            group: group, logger: logger)
+        let advertised = config.advertisedListeners[0]
+        identity = ClusterIdentity(
+            nodeId: config.nodeId, clusterId: "portask-cluster", advertisedHost: advertised.host,
+            advertisedPort: Int32(advertised.port))
+        (boundAddresses, ready) = AsyncStream.makeStream(of: SocketAddress.self)
+    }
+
+    /// The router with every served API; ApiVersions advertises exactly these.
+    func makeRouter() -> RequestRouter {
+        let served: [ApiHandler] = [
+            MetadataHandler(cluster: identity, topics: topics).makeHandler()
+        ]
+        let supported = RequestRouter(served + [ApiVersionsHandler.make(supported: { [] })]).supportedVersions
+        return RequestRouter(served + [ApiVersionsHandler.make(supported: { supported })])
+    }
+
+    public func run() async throws {
+        for unknown in config.unknownProperties {
+            logger.warning("The configuration '\(unknown)' was supplied but isn't a known config.")
+        }
+        let address = try await server.start(router: makeRouter())
+        if config.advertisedListeners[0].port == 0, let port = address.port {
+            identity.advertisedPort = Int32(port)
+        }
+        ready.yield(address)
+        ready.finish()
+        logger.info("portaskd started", metadata: ["address": "\(address)", "log.dirs": "\(config.dataDirectory)"])
+        await withGracefulShutdownHandler {
+            await server.waitUntilClosed()
+        } onGracefulShutdown: {
+            Task { await self.server.stop() }
+        }
+        try await group.shutdownGracefully()
+        logger.info("portaskd stopped")
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+
+/// The broker's configuration, read from Kafka-named properties (`server.properties`, `--override`,
+/// `PORTASK_*` environment variables). A `Sendable` value; thread-safe.
+public struct BrokerConfig: Sendable {
+    /// Every property as given (after precedence), by Kafka name; defaults are not included.
+    public var properties: [String: String]
+
+    public var nodeId: Int32
+    public var listeners: [Listener]
+    public var advertisedListeners: [Listener]
+    public var dataDirectory: String
+    public var numPartitions: Int
+    public var autoCreateTopics: Bool
+    public var socketRequestMaxBytes: Int
+    public var queuedMaxRequests: Int
+    public var messageMaxBytes: Int
+    public var logSegmentBytes: Int
+    public var logRollMs: Int64
+    public var logRetentionMs: Int64
+    public var logRetentionBytes: Int64
+    public var logRetentionCheckIntervalMs: Int64
+    public var logIndexIntervalBytes: Int
+    public var logIndexSizeMaxBytes: Int
+    public var logFlushIntervalMessages: Int64
+    public var logFlushIntervalMs: Int64?
+    public var metricsListener: String?
+
+    /// Builds the configuration from properties; unknown names are kept (and reported by `unknownProperties`),
+    /// values of the wrong type are errors with Kafka's wording.
+    public init(properties: [String: String] = [:]) throws {
+        for (name, value) in properties {
+            if let definition = BrokerConfigDefinition.byName[name], let problem = definition.validate(value) {
+                throw BrokerError(.configuration, problem)
+            }
+        }
+        self.properties = properties
+        func value(_ name: String) -> String? {
+            (properties[name] ?? BrokerConfigDefinition.byName[name]?.defaultValue)?.trimmingWhitespace()
+        }
+        func int(_ name: String) -> Int { value(name).flatMap { Int($0) } ?? 0 }
+        func long(_ name: String) -> Int64? { value(name).flatMap { Int64($0) } }
+
+        nodeId = Int32(properties["node.id"] ?? properties["broker.id"] ?? "0") ?? 0
+        listeners = try (value("listeners") ?? "").split(separator: ",").map { try Listener(parsing: String($0)) }
+        guard !listeners.isEmpty else { throw BrokerError(.configuration, "listeners is empty") }
+        if let advertised = properties["advertised.listeners"] {
+            advertisedListeners = try advertised.split(separator: ",").map { try Listener(parsing: String($0)) }
+        } else {
+            advertisedListeners = listeners.map {
+                Listener(name: $0.name, host: $0.host == "0.0.0.0" || $0.host == "::" ? "127.0.0.1" : $0.host, port: $0.port)
+            }
+        }
+        let directories = (properties["log.dirs"] ?? value("log.dir") ?? "").split(separator: ",").map { $0.trimmingWhitespace() }
+        guard let first = directories.first, !first.isEmpty else { throw BrokerError(.configuration, "log.dirs is empty") }
+        dataDirectory = first
+        numPartitions = int("num.partitions")
+        autoCreateTopics = value("auto.create.topics.enable")?.lowercased() == "true"
+        socketRequestMaxBytes = int("socket.request.max.bytes")
+        queuedMaxRequests = max(1, int("queued.max.requests"))
+        messageMaxBytes = int("message.max.bytes")
+        logSegmentBytes = int("log.segment.bytes")
+        logRollMs = long("log.roll.ms") ?? Int64(int("log.roll.hours")) * 3_600_000
+        if let ms = long("log.retention.ms") {
+            logRetentionMs = ms
+        } else if let minutes = long("log.retention.minutes") {
+            logRetentionMs = minutes * 60_000
+        } else {
+            logRetentionMs = Int64(int("log.retention.hours")) * 3_600_000
+        }
+        logRetentionBytes = long("log.retention.bytes") ?? -1
+        logRetentionCheckIntervalMs = long("log.retention.check.interval.ms") ?? 300_000
+        logIndexIntervalBytes = int("log.index.interval.bytes")
+        logIndexSizeMaxBytes = int("log.index.size.max.bytes")
+        logFlushIntervalMessages = long("log.flush.interval.messages") ?? Int64.max
+        logFlushIntervalMs = long("log.flush.interval.ms")
+        metricsListener = value("metrics.listener")
+        guard numPartitions >= 1 else {
+            throw BrokerError(.configuration, "Invalid value \(numPartitions) for configuration num.partitions: Value must be at least 1")
+        }
+        guard socketRequestMaxBytes >= 1024 else {
+            throw BrokerError(.configuration, "Invalid value \(socketRequestMaxBytes) for configuration socket.request.max.bytes: Value must be at least 1024")
+        }
+    }
+
+    /// Given properties that portaskd does not know (Kafka warns about these and goes on).
+    public var unknownProperties: [String] {
+        properties.keys.filter { BrokerConfigDefinition.byName[$0] == nil }.sorted()
+    }
+
+    /// Merges the sources in Kafka's order of precedence: file, then environment (`PORTASK_LOG_DIRS` →
+    /// `log.dirs`, for known property names only), then `--override name=value`.
+    public static func merge(
+        file: [String: String], environment: [String: String], overrides: [String]
+    ) throws -> [String: String] {
+        var merged = file
+        for (key, value) in environment where key.hasPrefix("PORTASK_") && key != "PORTASK_CONFIG" {
+            let name = key.dropFirst("PORTASK_".count).lowercased().replacingOccurrences(of: "_", with: ".")
+            if BrokerConfigDefinition.byName[name] != nil { merged[name] = value }
+        }
+        for override in overrides {
+            guard let equals = override.firstIndex(of: "="), equals != override.startIndex else {
+                throw BrokerError(.configuration, "--override '\(override)' is not of the form name=value")
+            }
+            merged[String(override[..<equals])] = String(override[override.index(after: equals)...])
+        }
+        return merged
+    }
+}

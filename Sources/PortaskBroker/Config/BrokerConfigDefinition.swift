@@ -1,0 +1,74 @@
+/// One broker configuration property, by Kafka's name, with its type, default and documentation.
+/// The table drives parsing, `portaskd --help` and DescribeConfigs. Immutable; thread-safe.
+public struct BrokerConfigDefinition: Sendable {
+    public enum ValueType: String, Sendable {
+        case string, int, long, boolean, list
+    }
+
+    public var name: String
+    public var type: ValueType
+    /// The default as Kafka prints it; `nil` when there is none.
+    public var defaultValue: String?
+    public var documentation: String
+
+    public init(_ name: String, _ type: ValueType, _ defaultValue: String?, _ documentation: String) {
+        self.name = name
+        self.type = type
+        self.defaultValue = defaultValue
+        self.documentation = documentation
+    }
+
+    /// Checks that `value` parses as this property's type; returns Kafka's message when it does not.
+    public func validate(_ value: String) -> String? {
+        let trimmed = value.trimmingWhitespace()
+        switch type {
+        case .int where Int32(trimmed) == nil:
+            return "Invalid value \(value) for configuration \(name): Not a number of type INT"
+        case .long where Int64(trimmed) == nil:
+            return "Invalid value \(value) for configuration \(name): Not a number of type LONG"
+        case .boolean where !["true", "false"].contains(trimmed.lowercased()):
+            return "Invalid value \(value) for configuration \(name): Expected value to be either true or false"
+        default:
+            return nil
+        }
+    }
+
+    /// Every broker property portaskd understands.
+    public static let all: [BrokerConfigDefinition] = [
+        .init("node.id", .int, "0", "The id of this broker (alias: broker.id)."),
+        .init("broker.id", .int, nil, "Alias of node.id."),
+        .init("listeners", .list, "PLAINTEXT://127.0.0.1:9092", "Where the broker listens: NAME://host:port."),
+        .init("advertised.listeners", .list, nil,
+              "The addresses given to clients in metadata; default: listeners (0.0.0.0 shown as 127.0.0.1)."),
+        .init("log.dirs", .list, nil, "The data directory (the first entry is used); default: log.dir."),
+        .init("log.dir", .string, "./portask-data", "The data directory when log.dirs is not set."),
+        .init("num.partitions", .int, "1", "Partitions of an auto-created topic or of a CreateTopics without a count."),
+        .init("default.replication.factor", .int, "1", "Replication factor of auto-created topics (only 1 is served)."),
+        .init("auto.create.topics.enable", .boolean, "true", "Create a topic when metadata or produce asks for it."),
+        .init("socket.request.max.bytes", .int, "104857600", "The largest request frame accepted."),
+        .init("queued.max.requests", .int, "500", "Requests handled at once per connection before it stops reading."),
+        .init("message.max.bytes", .int, "1048588", "The largest record batch accepted (topic: max.message.bytes)."),
+        .init("log.segment.bytes", .int, "1073741824", "Segment size that triggers a roll (topic: segment.bytes)."),
+        .init("log.roll.ms", .long, nil, "Segment age that triggers a roll (topic: segment.ms); default: log.roll.hours."),
+        .init("log.roll.hours", .int, "168", "Segment age in hours that triggers a roll."),
+        .init("log.retention.ms", .long, nil, "Time records are kept (topic: retention.ms); -1 keeps them forever."),
+        .init("log.retention.minutes", .int, nil, "Retention in minutes when log.retention.ms is not set."),
+        .init("log.retention.hours", .int, "168", "Retention in hours when neither of the above is set."),
+        .init("log.retention.bytes", .long, "-1", "Partition size that triggers deletion of old segments (topic: retention.bytes)."),
+        .init("log.retention.check.interval.ms", .long, "300000", "How often retention runs."),
+        .init("log.index.interval.bytes", .int, "4096", "Bytes between offset-index entries (topic: index.interval.bytes)."),
+        .init("log.index.size.max.bytes", .int, "10485760", "Maximum index file size (topic: segment.index.bytes)."),
+        .init("log.flush.interval.messages", .long, "9223372036854775807", "Messages between fsyncs (topic: flush.messages)."),
+        .init("log.flush.interval.ms", .long, nil, "Time between fsyncs (topic: flush.ms)."),
+        .init("log.message.timestamp.type", .string, "CreateTime", "CreateTime or LogAppendTime (topic: message.timestamp.type)."),
+        .init("log.cleanup.policy", .list, "delete", "delete or compact (topic: cleanup.policy)."),
+        .init("compression.type", .string, "producer", "Compression of stored batches; producer keeps the producer's."),
+        .init("min.insync.replicas", .int, "1", "Replicas that must acknowledge acks=all (only 1 is served)."),
+        .init("offsets.retention.minutes", .int, "10080", "How long committed offsets of empty groups are kept."),
+        .init("group.initial.rebalance.delay.ms", .int, "3000", "Delay of the first rebalance of a new group."),
+        .init("metrics.listener", .string, nil, "Prometheus metrics endpoint, e.g. http://127.0.0.1:9404; off when unset."),
+    ]
+
+    public static let byName: [String: BrokerConfigDefinition] = Dictionary(
+        all.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+}
