@@ -26,7 +26,11 @@ let package = Package(
         .target(name: "CCRC32C"),
         .target(
             name: "LogEngine",
-            dependencies: ["CCRC32C", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "CCRC32C",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]
         ),
         .target(
             name: "PortaskBroker",

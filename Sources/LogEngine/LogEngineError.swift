@@ -1,7 +1,22 @@
 /// The one error type of LogEngine: a code, a message and context.
+///
+/// Thread-safety: a value type, freely shareable.
 public struct LogEngineError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Code: String, Sendable {
-        case corruptBatch, invalidArgument, io, offsetOutOfRange, recordTooLarge
+        /// A record batch failed validation (client input or data read back from disk).
+        case corruptBatch
+        /// An index file failed its sanity check.
+        case corruptIndex
+        case invalidArgument
+        case io
+        case offsetOutOfRange
+        case recordTooLarge
+        /// A partition or file that was expected is missing.
+        case notFound
+        /// A partition that should be created exists already.
+        case alreadyExists
+        /// The log was closed.
+        case closed
     }
     public var code: Code
     public var message: String

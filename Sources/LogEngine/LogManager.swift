@@ -1,0 +1,147 @@
+/// All partition logs of one data directory:
+/// ```
+/// <data.dir>/meta.properties
+/// <data.dir>/recovery-point-offset-checkpoint     per partition: offsets below are fsynced
+/// <data.dir>/log-start-offset-checkpoint          per partition: first readable offset
+/// <data.dir>/<topic>-<partition>/...              one PartitionLog each
+/// <data.dir>/<topic>-<partition>.<id>-delete/     a partition being deleted (removed at start-up)
+/// ```
+/// Opening recovers every partition from its checkpointed recovery point. Idle partitions hold one file
+/// descriptor per segment `.log` file and no thread; index files are mapped on demand.
+///
+/// Thread-safety: all methods may be called from any thread; the partition map is guarded by a lock and
+/// checkpoint writes are serialised.
+public final class LogManager: @unchecked Sendable {
+    public static let recoveryPointCheckpointName = "recovery-point-offset-checkpoint"
+    public static let logStartCheckpointName = "log-start-offset-checkpoint"
+
+    public let directory: String
+    public let defaultConfig: LogConfig
+    public let meta: MetaProperties
+    let clock: LogClock
+    private let lock = Lock()
+    private let checkpointLock = Lock()
+    private var logs: [TopicPartition: PartitionLog] = [:]
+    private var configs: [TopicPartition: LogConfig] = [:]
+
+    /// Opens (creating when needed) the data directory and every partition in it.
+    ///
+    /// - Parameters:
+    ///   - configFor: per-partition configuration overrides (topic configs); `defaultConfig` otherwise.
+    /// - Throws: `invalidArgument` when meta.properties names another node.
+    public init(
+        directory: String, defaultConfig: LogConfig = LogConfig(), clock: LogClock = .system, nodeID: Int32 = 0,
+        clusterID: String? = nil, configFor: (TopicPartition) -> LogConfig? = { _ in nil }
+    ) throws {
+        self.directory = directory
+        self.defaultConfig = defaultConfig
+        self.clock = clock
+        try FileSystem.makeDirectory(directory)
+        let metaPath = directory + "/meta.properties"
+        if let text = try FileSystem.readString(metaPath) {
+            let meta = try MetaProperties(parsing: text, path: metaPath)
+            guard meta.nodeID == nodeID else {
+                throw LogEngineError(
+                    .invalidArgument, "data directory belongs to node \(meta.nodeID), not \(nodeID)", context: metaPath)
+            }
+            self.meta = meta
+        } else {
+            let meta = MetaProperties(clusterID: clusterID ?? MetaProperties.randomID(), nodeID: nodeID)
+            try FileSystem.writeAtomically(meta.text, to: metaPath, directory: directory)
+            self.meta = meta
+        }
+        let recoveryPoints = (try? recoveryPointFile.read()) ?? [:]
+        let logStarts = (try? logStartFile.read()) ?? [:]
+        for name in try FileSystem.list(directory).sorted() {
+            let path = directory + "/" + name
+            guard FileSystem.isDirectory(path) else { continue }
+            if name.hasSuffix("-delete") {
+                try FileSystem.removeDirectory(path)
+                continue
+            }
+            guard let partition = TopicPartition(directoryName: name) else { continue }
+            let config = configFor(partition) ?? defaultConfig
+            logs[partition] = try PartitionLog(
+                directory: path, config: config, clock: clock,
+                recoveryPoint: recoveryPoints[partition] ?? 0, logStartOffset: logStarts[partition] ?? 0)
+            configs[partition] = config
+        }
+        try checkpoint()
+    }
+
+    var recoveryPointFile: OffsetCheckpointFile {
+        OffsetCheckpointFile(directory: directory, name: Self.recoveryPointCheckpointName)
+    }
+
+    var logStartFile: OffsetCheckpointFile {
+        OffsetCheckpointFile(directory: directory, name: Self.logStartCheckpointName)
+    }
+
+    /// The log of `partition`, if it exists.
+    public func log(for partition: TopicPartition) -> PartitionLog? {
+        lock.withLock { logs[partition] }
+    }
+
+    /// Every partition and its log.
+    public var allLogs: [TopicPartition: PartitionLog] { lock.withLock { logs } }
+
+    /// The log of `partition`, created (empty, with `config` or the default) when absent.
+    @discardableResult
+    public func createLog(for partition: TopicPartition, config: LogConfig? = nil) throws -> PartitionLog {
+        guard TopicPartition.isValidTopicName(partition.topic), partition.partition >= 0 else {
+            throw LogEngineError(.invalidArgument, "invalid partition name", context: partition.directoryName)
+        }
+        let log: PartitionLog = try lock.withLock {
+            if let existing = logs[partition] { return existing }
+            let resolved = config ?? defaultConfig
+            let log = try PartitionLog(
+                directory: directory + "/" + partition.directoryName, config: resolved, clock: clock)
+            try FileSystem.syncDirectory(directory)
+            logs[partition] = log
+            configs[partition] = resolved
+            return log
+        }
+        return log
+    }
+
+    /// Closes the log of `partition` and deletes its directory: renamed to `<name>.<id>-delete` first (so a
+    /// crash midway finishes the deletion at the next start-up), then removed.
+    public func deleteLog(for partition: TopicPartition) throws {
+        guard let log = lock.withLock({ logs.removeValue(forKey: partition) }) else {
+            throw LogEngineError(.notFound, "no such partition", context: partition.directoryName)
+        }
+        try? log.close()
+        let renamed = directory + "/" + partition.directoryName + "." + MetaProperties.randomID() + "-delete"
+        try FileSystem.rename(log.directory, renamed)
+        try FileSystem.syncDirectory(directory)
+        try FileSystem.removeDirectory(renamed)
+        try checkpoint()
+    }
+
+    /// Writes both checkpoint files from the logs' current recovery points and log start offsets.
+    public func checkpoint() throws {
+        try checkpointLock.withLock {
+            let current = allLogs
+            try recoveryPointFile.write(current.mapValues(\.recoveryPoint))
+            try logStartFile.write(current.mapValues(\.logStartOffset))
+        }
+    }
+
+    /// Periodic housekeeping: `flush.ms` flushes, retention, then checkpoints. Returns segments deleted.
+    @discardableResult
+    public func runMaintenance() throws -> Int {
+        var deleted = 0
+        for log in allLogs.values {
+            try log.flushIfDue()
+            deleted += try log.deleteOldSegments()
+        }
+        try checkpoint()
+        return deleted
+    }
+
+    /// Flushes and closes every log, then checkpoints, so the next start-up scans nothing.
+    public func close() throws {
+        for log in allLogs.values { try log.close() }
+        try checkpoint()
+    }
+}

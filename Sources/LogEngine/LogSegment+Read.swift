@@ -1,0 +1,68 @@
+extension LogSegment {
+    /// The first batch whose last offset is at least `offset`: index floor entry, then a forward header scan.
+    func locate(_ offset: Int64, in bytes: UnsafeRawBufferPointer) -> (position: Int, header: RecordBatchHeader)? {
+        var position = offsetIndex.lookup(offset).position
+        if position > bytes.count { position = 0 }
+        while bytes.count - position >= RecordBatchHeader.size {
+            guard let header = try? RecordBatchHeader(parsing: bytes, at: position),
+                  header.batchLength >= RecordBatchHeader.minimumBatchLength,
+                  header.totalSize <= bytes.count - position
+            else { return nil }
+            if header.lastOffset >= offset { return (position, header) }
+            position += header.totalSize
+        }
+        return nil
+    }
+
+    /// Whole batches from the one containing `offset`, stopping before `maxBytes` would be exceeded (the first
+    /// batch is returned even when larger, if `minOneBatch`) and before any batch reaching `upperBound`
+    /// (exclusive, e.g. the high watermark). Nil when the segment holds nothing at or after `offset`.
+    func read(from offset: Int64, maxBytes: Int, upperBound: Int64, minOneBatch: Bool = true) throws -> FileSlice? {
+        try ensureLoaded()
+        let (mapping, bytes) = try view()
+        return withExtendedLifetime(mapping) { () -> FileSlice? in
+            guard let (start, first) = locate(offset, in: bytes), first.lastOffset < upperBound else { return nil }
+            if first.totalSize > maxBytes && !minOneBatch { return nil }
+            var end = start + first.totalSize
+            var next = first.nextOffset
+            while bytes.count - end >= RecordBatchHeader.size,
+                  let header = try? RecordBatchHeader(parsing: bytes, at: end),
+                  header.batchLength >= RecordBatchHeader.minimumBatchLength,
+                  header.totalSize <= bytes.count - end,
+                  header.lastOffset < upperBound,
+                  end + header.totalSize - start <= maxBytes
+            {
+                end += header.totalSize
+                next = header.nextOffset
+            }
+            return FileSlice(
+                fileDescriptor: fd, position: start, length: end - start,
+                firstOffset: first.baseOffset, nextOffset: next, segment: self)
+        }
+    }
+
+    /// The first offset at or after `minOffset` (and below `upperBound`) whose record timestamp is at least
+    /// `timestamp`: time index floor, offset index floor, forward header scan, then the records of that batch.
+    func findOffset(byTimestamp timestamp: Int64, minOffset: Int64, upperBound: Int64) throws -> Int64? {
+        try ensureLoaded()
+        let (mapping, bytes) = try view()
+        return withExtendedLifetime(mapping) { () -> Int64? in
+            let indexed = timeIndex.lookup(timestamp)?.offset ?? baseOffset
+            guard var (position, _) = locate(max(indexed, minOffset), in: bytes) else { return nil }
+            while bytes.count - position >= RecordBatchHeader.size,
+                  let header = try? RecordBatchHeader(parsing: bytes, at: position),
+                  header.batchLength >= RecordBatchHeader.minimumBatchLength,
+                  header.totalSize <= bytes.count - position,
+                  header.baseOffset < upperBound
+            {
+                if header.lastOffset >= minOffset,
+                   let found = header.firstOffset(withTimestampAtLeast: timestamp, in: bytes, at: position)
+                {
+                    return max(found, minOffset)
+                }
+                position += header.totalSize
+            }
+            return nil
+        }
+    }
+}

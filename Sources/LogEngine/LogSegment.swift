@@ -1,0 +1,221 @@
+import Atomics
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One segment of a partition log: `<baseOffset>.log` with its `.index` and `.timeindex`, file names being the
+/// base offset as 20 zero-padded digits. The `.log` file is record batches v2 back to back, exactly as on the
+/// wire; see `RecordBatchHeader` for the batch layout and `OffsetIndex` / `TimeIndex` for the indexes.
+///
+/// Appends go through one `pwrite` per append; reads (header scans, lookups, recovery, copies) go through a
+/// shared read-only memory mapping that reserves address space ahead of the file's end.
+///
+/// Thread-safety: one writer at a time (the owning `PartitionLog` serialises appends, rolls, recovery and
+/// deletion); readers on any thread see the bytes below `size`, which is published after the data is written.
+/// The file descriptor and mappings live as long as the segment object, so a reader holding a segment (or a
+/// `FileSlice` of it) stays safe after the segment is deleted from the log.
+public final class LogSegment: @unchecked Sendable {
+    public let baseOffset: Int64
+    let directory: String
+    let fd: CInt
+    let offsetIndex: OffsetIndex
+    let timeIndex: TimeIndex
+    let config: LogConfig
+
+    private let publishedSize: ManagedAtomic<Int>
+    private let lock = Lock()
+    private var mapping: FileMapping?
+    private var _logPath: String
+
+    // Writer state, guarded by the owning partition's write lock.
+    var bytesSinceLastIndexEntry = 0
+    /// Largest batch max timestamp in the segment (-1 when none), and the last offset of that batch.
+    var maxTimestampSoFar: Int64 = -1
+    var offsetOfMaxTimestampSoFar: Int64
+    /// The offset after the last batch (== baseOffset when empty).
+    var nextOffset: Int64
+    /// Clock reading when the segment was created or opened, for `segment.ms`.
+    var createdMs: Int64
+    var unflushedBytes = false
+    /// Guards the lazy load of the writer state and index validation for segments opened without a scan.
+    let stateLock = Lock()
+    var stateLoaded = false
+
+    /// `00000000000000000042` for 42.
+    public static func fileName(_ baseOffset: Int64, suffix: String) -> String {
+        let digits = String(baseOffset)
+        return String(repeating: "0", count: max(0, 20 - digits.count)) + digits + suffix
+    }
+
+    private init(directory: String, baseOffset: Int64, fd: CInt, size: Int, config: LogConfig, nowMs: Int64) {
+        self.directory = directory
+        self.baseOffset = baseOffset
+        self.fd = fd
+        self.config = config
+        self._logPath = directory + "/" + Self.fileName(baseOffset, suffix: ".log")
+        self.offsetIndex = OffsetIndex(
+            path: directory + "/" + Self.fileName(baseOffset, suffix: ".index"), baseOffset: baseOffset)
+        self.timeIndex = TimeIndex(
+            path: directory + "/" + Self.fileName(baseOffset, suffix: ".timeindex"), baseOffset: baseOffset)
+        self.publishedSize = ManagedAtomic(size)
+        self.offsetOfMaxTimestampSoFar = baseOffset
+        self.nextOffset = baseOffset
+        self.createdMs = nowMs
+    }
+
+    deinit {
+        close(fd)
+    }
+
+    /// Creates an empty segment (and fresh, preallocated indexes) for appending.
+    static func create(directory: String, baseOffset: Int64, config: LogConfig, nowMs: Int64) throws -> LogSegment {
+        let path = directory + "/" + fileName(baseOffset, suffix: ".log")
+        let fd = try FileSystem.open(path, create: true)
+        let segment = LogSegment(directory: directory, baseOffset: baseOffset, fd: fd, size: 0, config: config, nowMs: nowMs)
+        try FileSystem.truncate(fd, to: 0, path: path)
+        try segment.offsetIndex.file.openForAppend(maxBytes: config.segmentIndexBytes, keepingEntries: 0)
+        try segment.timeIndex.file.openForAppend(maxBytes: config.segmentIndexBytes, keepingEntries: 0)
+        segment.stateLoaded = true
+        return segment
+    }
+
+    /// Opens an existing `.log` file without scanning it; see `recover` and `loadState`.
+    static func open(directory: String, baseOffset: Int64, config: LogConfig, nowMs: Int64) throws -> LogSegment {
+        let path = directory + "/" + fileName(baseOffset, suffix: ".log")
+        let fd = try FileSystem.open(path)
+        let size: Int
+        do {
+            size = try FileSystem.size(of: fd, path: path)
+        } catch {
+            close(fd)
+            throw error
+        }
+        return LogSegment(directory: directory, baseOffset: baseOffset, fd: fd, size: size, config: config, nowMs: nowMs)
+    }
+
+    public var logPath: String { lock.withLock { _logPath } }
+
+    /// Bytes of complete batches in the segment.
+    public var size: Int { publishedSize.load(ordering: .acquiring) }
+
+    var isEmpty: Bool { size == 0 }
+
+    /// The mapped bytes below `size` (and the mapping that keeps them valid while the caller holds it).
+    func view() throws -> (mapping: FileMapping?, bytes: UnsafeRawBufferPointer) {
+        let size = self.size
+        let mapping = try mapping(covering: size)
+        return (mapping, mapping?.bytes(count: size) ?? UnsafeRawBufferPointer(start: nil, count: 0))
+    }
+
+    /// A mapping at least `length` long, created lazily with room for the segment to grow to `segment.bytes`.
+    private func mapping(covering length: Int) throws -> FileMapping? {
+        try lock.withLock {
+            if let mapping, mapping.length >= length { return mapping }
+            guard length > 0 else { return nil }
+            let page = 1 << 20
+            let reserve = max(length, config.segmentBytes, (mapping?.length ?? 0) * 2)
+            let rounded = (reserve + page - 1) / page * page
+            let fresh = try FileMapping(fd: fd, length: rounded, writable: false, path: _logPath)
+            mapping = fresh
+            return fresh
+        }
+    }
+
+    /// A batch appended to the segment: where it starts in the appended bytes, its size, last offset and max
+    /// timestamp.
+    struct AppendedBatch {
+        var relativePosition: Int
+        var size: Int
+        var lastOffset: Int64
+        var maxTimestamp: Int64
+    }
+
+    /// Writes `bytes` (whole batches, offsets already assigned) at the end with one write call, then adds index
+    /// entries every `index.interval.bytes` and publishes the new size. On failure the file is cut back.
+    func append(_ bytes: UnsafeRawBufferPointer, batches: [AppendedBatch]) throws {
+        let position = size
+        do {
+            try FileSystem.pwriteAll(fd, bytes, at: position, path: logPath)
+        } catch {
+            try? FileSystem.truncate(fd, to: position, path: logPath)
+            throw error
+        }
+        for batch in batches {
+            noteBatch(position: position + batch.relativePosition, size: batch.size,
+                      lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp)
+        }
+        unflushedBytes = true
+        publishedSize.store(position + bytes.count, ordering: .releasing)
+    }
+
+    /// Index bookkeeping for one batch at `position`, as Kafka's LogSegment.append does.
+    func noteBatch(position: Int, size: Int, lastOffset: Int64, maxTimestamp: Int64) {
+        if maxTimestamp > maxTimestampSoFar {
+            maxTimestampSoFar = maxTimestamp
+            offsetOfMaxTimestampSoFar = lastOffset
+        }
+        if bytesSinceLastIndexEntry > config.indexIntervalBytes {
+            offsetIndex.append(offset: lastOffset, position: position)
+            timeIndex.maybeAppend(timestamp: maxTimestampSoFar, offset: offsetOfMaxTimestampSoFar)
+            bytesSinceLastIndexEntry = 0
+        }
+        bytesSinceLastIndexEntry += size
+        nextOffset = lastOffset + 1
+    }
+
+    /// Whether one more index entry might not fit.
+    var indexIsFull: Bool { offsetIndex.file.isFull || timeIndex.file.isFull }
+
+    /// Called when the segment stops being the active one (roll, close): final time index entry, indexes trimmed.
+    func becomeInactive() throws {
+        if maxTimestampSoFar >= 0 {
+            timeIndex.maybeAppend(timestamp: maxTimestampSoFar, offset: offsetOfMaxTimestampSoFar)
+        }
+        try offsetIndex.file.trim()
+        try timeIndex.file.trim()
+    }
+
+    /// Makes the segment the active one again (after a restart): indexes mapped with room to grow.
+    func becomeActive() throws {
+        try offsetIndex.file.openForAppend(maxBytes: config.segmentIndexBytes, keepingEntries: offsetIndex.file.count)
+        try timeIndex.file.openForAppend(maxBytes: config.segmentIndexBytes, keepingEntries: timeIndex.file.count)
+    }
+
+    /// fdatasync of the log file (indexes are rebuilt by recovery, so they need none).
+    func flush() throws {
+        try FileSystem.sync(fd, path: logPath)
+        unflushedBytes = false
+    }
+
+    /// Cuts the file to `validBytes` (recovery).
+    func truncate(to validBytes: Int) throws {
+        try FileSystem.truncate(fd, to: validBytes, path: logPath)
+        publishedSize.store(validBytes, ordering: .releasing)
+    }
+
+    /// Renames the files to `*.deleted`, then unlinks them. Open descriptors and mappings stay valid for readers.
+    func delete() throws {
+        let renamedLog: String = try lock.withLock {
+            let renamed = _logPath + ".deleted"
+            try FileSystem.rename(_logPath, renamed)
+            _logPath = renamed
+            return renamed
+        }
+        let offsetPath = offsetIndex.file.path + ".deleted"
+        let timePath = timeIndex.file.path + ".deleted"
+        try offsetIndex.file.rename(to: offsetPath)
+        try timeIndex.file.rename(to: timePath)
+        try FileSystem.unlink(renamedLog)
+        try FileSystem.unlink(offsetPath)
+        try FileSystem.unlink(timePath)
+    }
+
+    /// The newest timestamp in the segment, or the file's modification time when batches carry none.
+    var largestTimestamp: Int64 {
+        if maxTimestampSoFar >= 0 { return maxTimestampSoFar }
+        return FileSystem.fileInfo(logPath)?.modifiedMs ?? 0
+    }
+}

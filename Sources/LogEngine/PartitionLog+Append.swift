@@ -1,0 +1,120 @@
+import NIOCore
+
+/// The outcome of one append.
+public struct AppendInfo: Sendable, Equatable {
+    /// Offset assigned to the first record.
+    public var firstOffset: Int64
+    /// Offset assigned to the last record.
+    public var lastOffset: Int64
+    /// The broker time stamped on the batches under LogAppendTime, -1 under CreateTime.
+    public var logAppendTime: Int64
+    /// The log start offset after the append.
+    public var logStartOffset: Int64
+    /// Number of records appended.
+    public var recordCount: Int
+    /// Number of batches appended.
+    public var batchCount: Int
+}
+
+extension PartitionLog {
+    /// Appends the record batches of one produce request.
+    ///
+    /// Every batch is validated first (magic 2, sizes, CRC-32C, record count, `max.message.bytes`); then offsets
+    /// are assigned by rewriting each base offset in place (and, under LogAppendTime, the timestamp type and max
+    /// timestamp, with the CRC recomputed), and all batches are written with one write call. Records are never
+    /// decoded. Rolls the active segment first when `segment.bytes`, `segment.ms`, a full index or the 32-bit
+    /// relative offset limit require it. Fsyncs when `flush.messages` is reached.
+    ///
+    /// The offsets are rewritten inside `records`' storage: when the caller passes its last reference (e.g.
+    /// a request slice it no longer needs), no copy is made; otherwise copy-on-write copies the bytes once.
+    ///
+    /// Thread-safety: callable from any thread; appends to one partition are serialised.
+    @discardableResult
+    public func append(_ records: consuming ByteBuffer) throws -> AppendInfo {
+        var buffer = records
+        guard buffer.readableBytes > 0 else {
+            throw LogEngineError(.invalidArgument, "empty record set", context: directory)
+        }
+        let flushNeeded: Bool
+        let info: AppendInfo
+        (info, flushNeeded) = try writeLock.withLock {
+            guard !closed else { throw LogEngineError(.closed, "log is closed", context: directory) }
+            let now = clock.nowMs()
+            let appendTime = config.messageTimestampType == .logAppendTime ? now : -1
+            let firstOffset = logEndOffset
+            var batches: [LogSegment.AppendedBatch] = []
+            var recordCount = 0
+            try buffer.withUnsafeMutableReadableBytes { bytes in
+                let readable = UnsafeRawBufferPointer(bytes)
+                var position = 0
+                while position < bytes.count {
+                    let header = try RecordBatchHeader(parsing: readable, at: position)
+                    try header.validate(in: readable, at: position, maxBatchBytes: config.maxMessageBytes)
+                    position += header.totalSize
+                }
+                position = 0
+                var next = firstOffset
+                while position < bytes.count {
+                    let header = try RecordBatchHeader(parsing: readable, at: position)
+                    RecordBatchHeader.rewriteBaseOffset(next, in: bytes, at: position)
+                    if appendTime >= 0 {
+                        RecordBatchHeader.setLogAppendTime(appendTime, in: bytes, at: position, totalSize: header.totalSize)
+                    }
+                    let lastOffset = next + Int64(header.lastOffsetDelta)
+                    batches.append(.init(
+                        relativePosition: position, size: header.totalSize, lastOffset: lastOffset,
+                        maxTimestamp: appendTime >= 0 ? appendTime : header.maxTimestamp))
+                    recordCount += Int(header.recordCount)
+                    next = lastOffset + 1
+                    position += header.totalSize
+                }
+                let segment = try activeSegment(forAppending: bytes.count, lastOffset: next - 1, nowMs: now)
+                try segment.append(readable, batches: batches)
+                publishEnd(next)
+            }
+            unflushedMessages += Int64(recordCount)
+            if firstUnflushedMs == nil { firstUnflushedMs = now }
+            let info = AppendInfo(
+                firstOffset: firstOffset, lastOffset: logEndOffset - 1, logAppendTime: appendTime,
+                logStartOffset: logStartOffset, recordCount: recordCount, batchCount: batches.count)
+            return (info, unflushedMessages >= config.flushMessages)
+        }
+        if flushNeeded { try flush() }
+        return info
+    }
+
+    /// The segment to append `incomingBytes` to, rolling first when needed. Caller holds writeLock.
+    private func activeSegment(forAppending incomingBytes: Int, lastOffset: Int64, nowMs: Int64) throws -> LogSegment {
+        let current = segments
+        guard let active = current.last else {
+            throw LogEngineError(.io, "log has no segment", context: directory)
+        }
+        let size = active.size
+        guard size > 0 else { return active }
+        let full = size > config.segmentBytes - incomingBytes
+        let old = nowMs - active.createdMs > config.segmentMs
+        let offsetOverflow = lastOffset - active.baseOffset > Int64(Int32.max)
+        guard full || old || offsetOverflow || active.indexIsFull else { return active }
+        return try roll(current)
+    }
+
+    /// Starts a new active segment at the log end offset. Caller holds writeLock.
+    @discardableResult
+    func roll(_ current: [LogSegment]) throws -> LogSegment {
+        let fresh = try LogSegment.create(
+            directory: directory, baseOffset: logEndOffset, config: config, nowMs: clock.nowMs())
+        try current.last?.becomeInactive()
+        publish(current + [fresh])
+        directoryNeedsSync = true
+        return fresh
+    }
+
+    /// Rolls the active segment now if it holds data (for tests and administrative use).
+    public func roll() throws {
+        try writeLock.withLock {
+            guard !closed else { throw LogEngineError(.closed, "log is closed", context: directory) }
+            let current = segments
+            if let active = current.last, active.size > 0 { try roll(current) }
+        }
+    }
+}

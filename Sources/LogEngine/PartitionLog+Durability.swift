@@ -1,0 +1,88 @@
+import NIOCore
+
+extension PartitionLog {
+    /// Fsyncs every segment holding data at or after the recovery point (and the directory after new segments
+    /// were created), then advances the recovery point to the log end offset seen at the start. Runs the fsync
+    /// without holding the append lock, so appends continue meanwhile.
+    public func flush() throws {
+        let (target, pending, syncDirectory, messages) = writeLock.withLock {
+            let point = recoveryPoint
+            let pending = segments.filter { $0.nextOffset > point || $0.baseOffset >= point }
+            let syncDirectory = directoryNeedsSync
+            directoryNeedsSync = false
+            return (logEndOffset, pending, syncDirectory, unflushedMessages)
+        }
+        do {
+            for segment in pending { try segment.flush() }
+            if syncDirectory { try FileSystem.syncDirectory(directory) }
+        } catch {
+            if syncDirectory { writeLock.withLock { directoryNeedsSync = true } }
+            throw error
+        }
+        writeLock.withLock {
+            publishRecoveryPoint(target)
+            unflushedMessages = max(0, unflushedMessages - messages)
+            firstUnflushedMs = unflushedMessages == 0 ? nil : clock.nowMs()
+        }
+    }
+
+    /// Flushes when `flush.ms` has passed since the oldest unflushed append (call periodically).
+    public func flushIfDue() throws {
+        let due: Bool = writeLock.withLock {
+            guard let first = firstUnflushedMs else { return false }
+            return clock.nowMs() - first >= config.flushMs
+        }
+        if due { try flush() }
+    }
+
+    /// Appends like `append`, then returns once the batches are fsynced. The fsync runs on a dispatch queue,
+    /// not on the caller's thread, and is shared: one fsync serves every append that arrived while the
+    /// previous one ran (group commit).
+    @discardableResult
+    public func appendDurably(_ records: consuming ByteBuffer) async throws -> AppendInfo {
+        let info = try append(records)
+        try await waitUntilDurable(info.lastOffset + 1)
+        return info
+    }
+
+    /// Returns once every offset below `offset` is fsynced.
+    public func waitUntilDurable(_ offset: Int64) async throws {
+        if recoveryPoint >= offset { return }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            let start: Bool = syncLock.withLock {
+                syncWaiters.append((offset, continuation))
+                if syncInFlight { return false }
+                syncInFlight = true
+                return true
+            }
+            if start { syncQueue.async { self.runGroupCommit() } }
+        }
+    }
+
+    /// One fsync per round; each round completes the waiters it covers, and runs again while waiters remain.
+    private func runGroupCommit() {
+        while true {
+            var failure: Error? = nil
+            do { try flush() } catch { failure = error }
+            let point = recoveryPoint
+            let (ready, more): ([CheckedContinuation<Void, Error>], Bool) = syncLock.withLock {
+                var ready: [CheckedContinuation<Void, Error>] = []
+                var remaining: [(offset: Int64, continuation: CheckedContinuation<Void, Error>)] = []
+                for waiter in syncWaiters {
+                    if failure != nil || waiter.offset <= point {
+                        ready.append(waiter.continuation)
+                    } else {
+                        remaining.append(waiter)
+                    }
+                }
+                syncWaiters = remaining
+                if remaining.isEmpty { syncInFlight = false }
+                return (ready, !remaining.isEmpty)
+            }
+            for continuation in ready {
+                if let failure { continuation.resume(throwing: failure) } else { continuation.resume() }
+            }
+            if !more { return }
+        }
+    }
+}
