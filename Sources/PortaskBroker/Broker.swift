@@ -19,11 +19,11 @@ public final class Broker: Service, Sendable {
     /// Yields the bound address once the listener is up (useful with port 0).
     public let boundAddresses: AsyncStream<SocketAddress>
 
-    public init(config: BrokerConfig, logger: Logger) {
+    /// Opens the data directory (recovering every partition) and prepares the listener.
+    public init(config: BrokerConfig, logger: Logger) throws {
         self.config = config
         self.logger = logger
-        topics = TopicManager(
-            defaults: .init(partitions: config.numPartitions, autoCreateTopics: config.autoCreateTopics))
+        topics = try TopicManager(config: config, logger: logger)
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let listener = config.listeners[0]
         server = KafkaServer(
@@ -64,6 +64,11 @@ public final class Broker: Service, Sendable {
             Task { await self.server.stop() }
         }
         try await group.shutdownGracefully()
+        do {
+            try topics.close()
+        } catch {
+            logger.error("closing the logs failed", metadata: ["error": "\(error)"])
+        }
         logger.info("portaskd stopped")
     }
 }

@@ -55,7 +55,7 @@ public struct PortaskdCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "portaskd")
-        let broker = Broker(config: config, logger: logger)
+        let broker = try Broker(config: config, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: broker)],

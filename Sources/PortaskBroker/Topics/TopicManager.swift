@@ -1,34 +1,57 @@
+import Foundation
 import KafkaProtocol
+import LogEngine
+import Logging
 import NIOConcurrencyHelpers
 
-/// The broker's topics: lookup by name or id, creation, deletion.
+/// The broker's topics and their partition logs: lookup, creation, deletion, partition growth and config
+/// changes, persisted in the data directory (`TopicMetadataStore`, `LogManager`).
 ///
-/// Thread-safe: state sits behind one lock that is never held across I/O on the produce or fetch path.
+/// Thread-safe: the topic map sits behind one lock that is never held across produce or fetch I/O; metadata
+/// changes are serialised by a second lock.
 public final class TopicManager: Sendable {
-    public struct Defaults: Sendable {
-        /// Kafka's `num.partitions`.
-        public var partitions: Int
-        /// Kafka's `auto.create.topics.enable`.
-        public var autoCreateTopics: Bool
-
-        public init(partitions: Int = 1, autoCreateTopics: Bool = true) {
-            self.partitions = partitions
-            self.autoCreateTopics = autoCreateTopics
-        }
-    }
-
     public enum CreateError: Error, Equatable {
         case alreadyExists
         case invalidName(String)
         case invalidPartitions(String)
+        case invalidConfig(String)
         case autoCreateDisabled
+        case storage(String)
     }
 
-    private let defaults: Defaults
+    public let config: BrokerConfig
+    public let logs: LogManager
+    private let store: TopicMetadataStore
     private let state = NIOLockedValueBox<[String: Topic]>([:])
+    private let changes = NIOLock()
 
-    public init(defaults: Defaults = Defaults()) {
-        self.defaults = defaults
+    /// Opens the data directory: loads topic metadata, recovers every partition log, and adopts partition
+    /// directories that have no metadata (e.g. copied from another broker) as topics with a new id.
+    public init(config: BrokerConfig, logger: Logger) throws {
+        self.config = config
+        store = TopicMetadataStore(dataDirectory: config.dataDirectory)
+        try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
+        let (stored, unreadable) = try store.loadAll()
+        for file in unreadable { logger.error("unreadable topic metadata", metadata: ["file": "\(file)"]) }
+        let byName = Dictionary(stored.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let brokerConfig = config
+        logs = try LogManager(
+            directory: config.dataDirectory, defaultConfig: config.logConfig(), nodeID: config.nodeId,
+            configFor: { partition in byName[partition.topic].map { brokerConfig.logConfig(overrides: $0.configs) } })
+        var topics = byName
+        for (partition, _) in logs.allLogs where topics[partition.topic] == nil || topics[partition.topic]!.partitionCount <= Int(partition.partition) {
+            var topic = topics[partition.topic] ?? Topic(name: partition.topic, id: .random(), partitionCount: 0)
+            topic.partitionCount = max(topic.partitionCount, Int(partition.partition) + 1)
+            topics[partition.topic] = topic
+            try store.save(topic)
+            logger.info("adopted partition directory", metadata: ["partition": "\(partition)"])
+        }
+        for topic in topics.values {
+            for index in 0..<Int32(topic.partitionCount) where logs.log(for: TopicPartition(topic.name, index)) == nil {
+                try logs.createLog(for: TopicPartition(topic.name, index), config: config.logConfig(overrides: topic.configs))
+            }
+        }
+        state.withLockedValue { $0 = topics }
     }
 
     public func topic(named name: String) -> Topic? {
@@ -44,28 +67,51 @@ public final class TopicManager: Sendable {
         state.withLockedValue { Array($0.values) }.sorted { $0.name < $1.name }
     }
 
-    /// Creates a topic; `partitions` defaults to `num.partitions`.
+    /// The log of one partition, or `nil` when the topic or partition does not exist.
+    public func partition(_ topic: String, _ index: Int32) -> PartitionLog? {
+        logs.log(for: TopicPartition(topic, index))
+    }
+
+    /// Checks a creation request without changing anything (CreateTopics' validateOnly).
+    public func validateCreation(name: String, partitions: Int?, configs: [String: String]) throws(CreateError) -> Int {
+        if let reason = Topic.validate(name: name) { throw .invalidName(reason) }
+        let count = partitions ?? config.numPartitions
+        guard count >= 1 && count <= 100_000 else {
+            throw .invalidPartitions("Number of partitions must be larger than 0 (and at most 100000), not \(count).")
+        }
+        for (key, value) in configs {
+            if let problem = TopicConfigDefinition.validate(name: key, value: value) { throw .invalidConfig(problem) }
+        }
+        if topic(named: name) != nil { throw .alreadyExists }
+        return count
+    }
+
+    /// Creates a topic and its partition logs; `partitions` defaults to `num.partitions`.
     @discardableResult
     public func create(name: String, partitions: Int? = nil, configs: [String: String] = [:]) throws(CreateError) -> Topic {
-        if let reason = Topic.validate(name: name) { throw .invalidName(reason) }
-        let count = partitions ?? defaults.partitions
-        guard count >= 1 && count <= 100_000 else {
-            throw .invalidPartitions("number of partitions must be between 1 and 100000, not \(count)")
-        }
+        let count = try validateCreation(name: name, partitions: partitions, configs: configs)
         let topic = Topic(name: name, id: KafkaUUID.random(), partitionCount: count, configs: configs)
-        let inserted = state.withLockedValue { topics in
-            guard topics[name] == nil else { return false }
-            topics[name] = topic
-            return true
+        do {
+            try changes.withLock {
+                guard self.topic(named: name) == nil else { throw CreateError.alreadyExists }
+                try store.save(topic)
+                for index in 0..<Int32(count) {
+                    try logs.createLog(for: TopicPartition(name, index), config: config.logConfig(overrides: configs))
+                }
+                state.withLockedValue { $0[name] = topic }
+            }
+        } catch let error as CreateError {
+            throw error
+        } catch {
+            throw .storage("\(error)")
         }
-        guard inserted else { throw .alreadyExists }
         return topic
     }
 
     /// Creates a topic with the defaults when `auto.create.topics.enable` is on; returns an existing one as is.
     public func autoCreate(name: String) throws(CreateError) -> Topic {
         if let existing = topic(named: name) { return existing }
-        guard defaults.autoCreateTopics else { throw .autoCreateDisabled }
+        guard config.autoCreateTopics else { throw .autoCreateDisabled }
         do {
             return try create(name: name)
         } catch .alreadyExists {
@@ -73,4 +119,52 @@ public final class TopicManager: Sendable {
             throw .alreadyExists
         }
     }
+
+    /// Deletes a topic: its metadata first, then its partition directories.
+    public func delete(name: String) throws {
+        try changes.withLock {
+            guard let topic = topic(named: name) else {
+                throw BrokerError(.invalidRequest, "unknown topic", context: name)
+            }
+            state.withLockedValue { _ = $0.removeValue(forKey: name) }
+            try store.remove(name)
+            for index in 0..<Int32(topic.partitionCount) {
+                try? logs.deleteLog(for: TopicPartition(name, index))
+            }
+        }
+    }
+
+    /// Grows a topic to `count` partitions.
+    public func addPartitions(name: String, count: Int) throws {
+        try changes.withLock {
+            guard var topic = topic(named: name) else { throw BrokerError(.invalidRequest, "unknown topic", context: name) }
+            guard count > topic.partitionCount else {
+                throw BrokerError(.invalidRequest, "Topic currently has \(topic.partitionCount) partitions, which is higher than the requested \(count).")
+            }
+            let previous = topic.partitionCount
+            topic.partitionCount = count
+            for index in Int32(previous)..<Int32(count) {
+                try logs.createLog(for: TopicPartition(name, index), config: config.logConfig(overrides: topic.configs))
+            }
+            try store.save(topic)
+            state.withLockedValue { $0[name] = topic }
+        }
+    }
+
+    /// Replaces a topic's config overrides (validated by the caller). Takes effect for partitions opened after
+    /// the change (new partitions, restarts).
+    public func setConfigs(name: String, configs: [String: String]) throws {
+        try changes.withLock {
+            guard var topic = topic(named: name) else { throw BrokerError(.invalidRequest, "unknown topic", context: name) }
+            topic.configs = configs
+            try store.save(topic)
+            state.withLockedValue { $0[name] = topic }
+        }
+    }
+
+    /// Flushes and checkpoints every log so the next start-up scans nothing.
+    public func close() throws {
+        try logs.close()
+    }
 }
+
