@@ -15,6 +15,7 @@ public final class Broker: Service, Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let server: KafkaServer
     private let identity: ClusterIdentity
+    private let waiters: FetchWaiters
     private let ready: AsyncStream<SocketAddress>.Continuation
     /// Yields the bound address once the listener is up (useful with port 0).
     public let boundAddresses: AsyncStream<SocketAddress>
@@ -25,6 +26,7 @@ public final class Broker: Service, Sendable {
         self.logger = logger
         topics = try TopicManager(config: config, logger: logger)
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        waiters = FetchWaiters(timers: group)
         let listener = config.listeners[0]
         server = KafkaServer(
             configuration: .init(
@@ -41,7 +43,10 @@ public final class Broker: Service, Sendable {
     /// The router with every served API; ApiVersions advertises exactly these.
     func makeRouter() -> RequestRouter {
         let served: [ApiHandler] = [
-            MetadataHandler(cluster: identity, topics: topics).makeHandler()
+            MetadataHandler(cluster: identity, topics: topics).makeHandler(),
+            ProduceHandler(topics: topics, waiters: waiters).makeHandler(),
+            FetchHandler(topics: topics, waiters: waiters).makeHandler(),
+            ListOffsetsHandler(topics: topics).makeHandler(),
         ]
         let supported = RequestRouter(served + [ApiVersionsHandler.make(supported: { [] })]).supportedVersions
         return RequestRouter(served + [ApiVersionsHandler.make(supported: { supported })])

@@ -90,15 +90,25 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     }
 
     private func complete(context: ChannelHandlerContext, sequence: UInt64, parts: [IOData]?) {
-        guard !closing else { return }
+        guard !closing else {
+            for case .fileRegion(let region) in parts ?? [] { try? region.fileHandle.close() }
+            return
+        }
         finished[sequence] = .some(parts)
         var wrote = false
         while let next = finished.removeValue(forKey: nextToWrite) {
             nextToWrite += 1
             inFlight -= 1
             for part in next ?? [] {
-                context.write(wrapOutboundOut(part), promise: nil)
                 wrote = true
+                guard case .fileRegion(let region) = part else {
+                    context.write(wrapOutboundOut(part), promise: nil)
+                    continue
+                }
+                // A response's file regions own a duplicated descriptor: close it once sent (or failed).
+                let written = context.eventLoop.makePromise(of: Void.self)
+                written.futureResult.whenComplete { _ in try? region.fileHandle.close() }
+                context.write(wrapOutboundOut(part), promise: written)
             }
         }
         if wrote { context.flush() }
@@ -143,6 +153,15 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             "closing connection",
             metadata: ["connection": "\(connectionId)", "client": "\(clientAddress)", "reason": "\(reason)"])
         context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closing = true
+        for parts in finished.values {
+            for case .fileRegion(let region) in parts ?? [] { try? region.fileHandle.close() }
+        }
+        finished.removeAll()
+        context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

@@ -1,0 +1,125 @@
+import Glibc
+import KafkaProtocol
+import LogEngine
+import NIOCore
+
+/// Fetch (key 1): whole stored batches sliced from segment files, sent as file regions (sendfile) or, when
+/// `copyRecords` is set (TLS), copied through the segment mapping.
+///
+/// Versions 4+ (record batch v2). Kafka's limits: `partitionMaxBytes` per partition and `maxBytes` per response,
+/// with the first batch of the first non-empty partition returned whole even when larger. A fetch that lacks
+/// `minBytes` parks until an append to one of its partitions or `maxWaitMs`. Fetch sessions are declined the way
+/// Kafka declines them when it has no free slot: session id 0, so clients send full fetches.
+struct FetchHandler: Sendable {
+    let topics: TopicManager
+    let waiters: FetchWaiters
+    var copyRecords = false
+
+    static let readCommitted: Int8 = 1
+
+    func makeHandler() -> ApiHandler {
+        ApiHandler(FetchRequest.self, response: FetchResponse.self, versions: 4...17) { request, context in
+            try await self.respond(request, version: context.apiVersion)
+        }
+    }
+
+    /// A partition's part of the answer before its bytes are turned into a record set.
+    private struct PartitionResult {
+        var topic: Int
+        var response: FetchResponse.PartitionData
+        var slice: FileSlice?
+    }
+
+    func respond(_ request: FetchRequest, version: Int16) async throws -> FetchResponse {
+        if request.sessionEpoch > 0 {
+            return FetchResponse(errorCode: KafkaErrorCode.fetchSessionIdNotFound.rawValue, sessionId: 0)
+        }
+        let deadline = NIODeadline.now() + .milliseconds(Int64(max(request.maxWaitMs, 0)))
+        var (response, results, bytes) = read(request, version: version)
+        let watched = watchedPartitions(request, version: version)
+        while bytes < Int(request.minBytes), !watched.isEmpty, NIODeadline.now() < deadline,
+            !results.contains(where: { $0.response.errorCode != 0 })
+        {
+            let ends = watched.map { topics.partition($0.topic, $0.partition)?.highWatermark ?? -1 }
+            await waiters.wait(for: watched, timeout: deadline - NIODeadline.now()) {
+                zip(watched, ends).allSatisfy { partition, end in
+                    (topics.partition(partition.topic, partition.partition)?.highWatermark ?? -1) == end
+                }
+            }
+            (response, results, bytes) = read(request, version: version)
+        }
+        for result in results {
+            var partition = result.response
+            partition.records = try records(result.slice)
+            response.responses[result.topic].partitions.append(partition)
+        }
+        return response
+    }
+
+    private func records(_ slice: FileSlice?) throws -> RecordSet {
+        guard let slice else { return RecordSet(bytes: ByteBuffer()) }
+        if copyRecords { return RecordSet(bytes: try slice.readBuffer()) }
+        let descriptor = dup(slice.fileDescriptor)
+        guard descriptor >= 0 else { return RecordSet(bytes: try slice.readBuffer()) }
+        let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
+        let region = FileRegion(fileHandle: handle, readerIndex: slice.position, endIndex: slice.position + slice.length)
+        return RecordSet(parts: [.fileRegion(region)])
+    }
+
+    private func watchedPartitions(_ request: FetchRequest, version: Int16) -> [TopicPartition] {
+        request.topics.flatMap { fetchTopic -> [TopicPartition] in
+            guard let topic = resolve(fetchTopic, version: version) else { return [] }
+            return fetchTopic.partitions.map { TopicPartition(topic.name, $0.partition) }
+        }
+    }
+
+    private func resolve(_ fetchTopic: FetchRequest.FetchTopic, version: Int16) -> Topic? {
+        version >= 13 ? topics.topic(id: fetchTopic.topicId) : topics.topic(named: fetchTopic.topic)
+    }
+
+    /// One pass over the requested partitions: slices within the limits, and the bytes they add up to.
+    private func read(_ request: FetchRequest, version: Int16) -> (FetchResponse, [PartitionResult], Int) {
+        var response = FetchResponse(throttleTimeMs: 0, errorCode: 0, sessionId: 0)
+        var results: [PartitionResult] = []
+        var remaining = version >= 3 ? Int(request.maxBytes) : Int(Int32.max)
+        var total = 0
+        let committed = request.isolationLevel == Self.readCommitted
+        for fetchTopic in request.topics {
+            let topic = resolve(fetchTopic, version: version)
+            response.responses.append(.init(topic: fetchTopic.topic, topicId: fetchTopic.topicId))
+            let topicIndex = response.responses.count - 1
+            for fetchPartition in fetchTopic.partitions {
+                var partition = FetchResponse.PartitionData(
+                    partitionIndex: fetchPartition.partition, highWatermark: -1, lastStableOffset: -1,
+                    logStartOffset: -1, abortedTransactions: committed ? [] : nil)
+                guard let topic, let log = topics.partition(topic.name, fetchPartition.partition) else {
+                    let missing: KafkaErrorCode = (version >= 13 && topic == nil) ? .unknownTopicId : .unknownTopicOrPartition
+                    partition.errorCode = missing.rawValue
+                    results.append(PartitionResult(topic: topicIndex, response: partition, slice: nil))
+                    continue
+                }
+                let highWatermark = log.highWatermark
+                partition.highWatermark = highWatermark
+                partition.lastStableOffset = highWatermark
+                partition.logStartOffset = log.logStartOffset
+                var slice: FileSlice?
+                do {
+                    let limit = min(Int(max(fetchPartition.partitionMaxBytes, 0)), max(remaining, 0))
+                    if limit > 0 || total == 0 {
+                        slice = try log.read(
+                            from: fetchPartition.fetchOffset, maxBytes: limit, upperBound: highWatermark,
+                            minOneBatch: total == 0)
+                    }
+                } catch {
+                    partition.errorCode = KafkaErrorCode(error).rawValue
+                }
+                if let slice {
+                    total += slice.length
+                    remaining -= slice.length
+                }
+                results.append(PartitionResult(topic: topicIndex, response: partition, slice: slice))
+            }
+        }
+        return (response, results, total)
+    }
+}

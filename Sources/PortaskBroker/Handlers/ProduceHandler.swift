@@ -1,0 +1,79 @@
+import KafkaProtocol
+import LogEngine
+import NIOCore
+
+/// Produce (key 0): appends each partition's record batches to its log and answers per `acks`:
+/// 0 no response, 1 after the append, -1 (all) once the data is fsynced (group commit).
+///
+/// Versions 3+ (record batch v2 only). Batches are validated and stored byte for byte by LogEngine; errors are
+/// per partition (UNKNOWN_TOPIC_OR_PARTITION, CORRUPT_MESSAGE, MESSAGE_TOO_LARGE, INVALID_RECORD, ...).
+struct ProduceHandler: Sendable {
+    let topics: TopicManager
+    let waiters: FetchWaiters
+
+    func makeHandler() -> ApiHandler {
+        ApiHandler(ProduceRequest.self, response: ProduceResponse.self, versions: 3...11) { request, context in
+            try await self.respond(request, context: context)
+        }
+    }
+
+    func respond(_ request: ProduceRequest, context: RequestContext) async throws -> ProduceResponse? {
+        guard [0, 1, -1].contains(request.acks) else {
+            return errorResponse(request, code: .invalidRequiredAcks)
+        }
+        var response = ProduceResponse()
+        var durableWaits: [(topic: Int, partition: Int, log: PartitionLog, offset: Int64)] = []
+        for (topicIndex, topicData) in request.topicData.enumerated() {
+            var topicResponse = ProduceResponse.TopicProduceResponse(name: topicData.name)
+            for partitionData in topicData.partitionData {
+                var partitionResponse = ProduceResponse.PartitionProduceResponse(
+                    index: partitionData.index, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1)
+                guard let log = topics.partition(topicData.name, partitionData.index) else {
+                    partitionResponse.errorCode = KafkaErrorCode.unknownTopicOrPartition.rawValue
+                    topicResponse.partitionResponses.append(partitionResponse)
+                    continue
+                }
+                guard let records = partitionData.records?.bytes, records.readableBytes > 0 else {
+                    partitionResponse.errorCode = KafkaErrorCode.invalidRecord.rawValue
+                    partitionResponse.errorMessage = "the produce request carries no record batches"
+                    topicResponse.partitionResponses.append(partitionResponse)
+                    continue
+                }
+                do {
+                    let info = try log.append(records)
+                    waiters.notify(TopicPartition(topicData.name, partitionData.index))
+                    partitionResponse.baseOffset = info.firstOffset
+                    partitionResponse.logStartOffset = info.logStartOffset
+                    if log.config.messageTimestampType == .logAppendTime {
+                        partitionResponse.logAppendTimeMs = info.logAppendTime
+                    }
+                    if request.acks == -1 {
+                        durableWaits.append((topicIndex, topicResponse.partitionResponses.count, log, info.lastOffset + 1))
+                    }
+                } catch {
+                    partitionResponse.errorCode = KafkaErrorCode(error).rawValue
+                    if context.apiVersion >= 8 { partitionResponse.errorMessage = "\(error)" }
+                }
+                topicResponse.partitionResponses.append(partitionResponse)
+            }
+            response.responses.append(topicResponse)
+        }
+        for wait in durableWaits {
+            do {
+                try await wait.log.waitUntilDurable(wait.offset)
+            } catch {
+                response.responses[wait.topic].partitionResponses[wait.partition].errorCode =
+                    KafkaErrorCode.kafkaStorageError.rawValue
+            }
+        }
+        return request.acks == 0 ? nil : response
+    }
+
+    private func errorResponse(_ request: ProduceRequest, code: KafkaErrorCode) -> ProduceResponse {
+        ProduceResponse(responses: request.topicData.map { topic in
+            .init(name: topic.name, partitionResponses: topic.partitionData.map {
+                .init(index: $0.index, errorCode: code.rawValue, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1)
+            })
+        })
+    }
+}
