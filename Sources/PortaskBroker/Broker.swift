@@ -1,5 +1,6 @@
 import KafkaProtocol
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -16,6 +17,9 @@ public final class Broker: Service, Sendable {
     private let server: KafkaServer
     private let identity: ClusterIdentity
     private let waiters: FetchWaiters
+    /// The broker's metrics (exported on `metrics.listener` when set).
+    public let metrics: BrokerMetrics
+    private let metricsServer = NIOLockedValueBox<MetricsServer?>(nil)
     private let ready: AsyncStream<SocketAddress>.Continuation
     /// Yields the bound address once the listener is up (useful with port 0).
     public let boundAddresses: AsyncStream<SocketAddress>
@@ -27,12 +31,13 @@ public final class Broker: Service, Sendable {
         topics = try TopicManager(config: config, logger: logger)
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         waiters = FetchWaiters(timers: group)
+        metrics = BrokerMetrics()
         let listener = config.listeners[0]
         server = KafkaServer(
             configuration: .init(
                 host: listener.host, port: listener.port, maximumRequestSize: config.socketRequestMaxBytes,
                 maximumInFlightPerConnection: config.queuedMaxRequests),
-            group: group, logger: logger)
+            group: group, logger: logger, metrics: metrics)
         let advertised = config.advertisedListeners[0]
         identity = ClusterIdentity(
             nodeId: config.nodeId, clusterId: "portask-cluster", advertisedHost: advertised.host,
@@ -60,13 +65,24 @@ public final class Broker: Service, Sendable {
         if config.advertisedListeners[0].port == 0, let port = address.port {
             identity.advertisedPort = Int32(port)
         }
+        if let listener = config.metricsListener {
+            let topics = self.topics
+            let metrics = self.metrics
+            let server = try await MetricsServer.start(listener: listener, group: group, logger: logger) {
+                metrics.exposition(topics: topics)
+            }
+            metricsServer.withLockedValue { $0 = server }
+        }
         ready.yield(address)
         ready.finish()
         logger.info("portaskd started", metadata: ["address": "\(address)", "log.dirs": "\(config.dataDirectory)"])
         await withGracefulShutdownHandler {
             await server.waitUntilClosed()
         } onGracefulShutdown: {
-            Task { await self.server.stop() }
+            Task {
+                await self.metricsServer.withLockedValue { $0 }?.stop()
+                await self.server.stop()
+            }
         }
         try await group.shutdownGracefully()
         do {

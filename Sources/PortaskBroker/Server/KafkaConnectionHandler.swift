@@ -17,6 +17,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     private let logger: Logger
     private let connectionId: UInt64
     private let maximumInFlight: Int
+    private let metrics: BrokerMetrics?
     private var clientAddress = ""
     private var nextSequence: UInt64 = 0
     private var nextToWrite: UInt64 = 0
@@ -26,8 +27,9 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     private var readingPaused = false
     private var closing = false
 
-    init(router: RequestRouter, logger: Logger, connectionId: UInt64, maximumInFlight: Int) {
+    init(router: RequestRouter, logger: Logger, connectionId: UInt64, maximumInFlight: Int, metrics: BrokerMetrics?) {
         self.router = router
+        self.metrics = metrics
         self.logger = logger
         self.connectionId = connectionId
         self.maximumInFlight = maximumInFlight
@@ -35,12 +37,14 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         clientAddress = context.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? ""
+        metrics?.connectionOpened()
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
         let frame = unwrapInboundIn(data)
+        metrics?.bytesIn.increment(by: frame.readableBytes + 4)
         let request: KafkaRequest
         do {
             request = try KafkaRequest.decode(frame: frame)
@@ -64,6 +68,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             apiKey: request.apiKey, apiVersion: version, correlationId: request.header.correlationId,
             clientId: request.header.clientId, connectionId: connectionId, clientAddress: clientAddress)
         let sequence = begin(context: context)
+        let started = NIODeadline.now()
         let promise = context.eventLoop.makePromise(of: [IOData]?.self)
         promise.completeWithTask { try await handler.respond(request, requestContext) }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -71,8 +76,10 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             let (handler, context) = bound.value
             switch result {
             case .success(let parts):
+                handler.metrics?.recordRequest(request.apiKey, nanoseconds: (NIODeadline.now() - started).nanoseconds)
                 handler.complete(context: context, sequence: sequence, parts: parts)
             case .failure(let error):
+                handler.metrics?.recordFailure(request.apiKey)
                 handler.close(context: context, reason: "\(request.apiKey.name) v\(version) failed: \(error)")
             }
         }
@@ -101,6 +108,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             inFlight -= 1
             for part in next ?? [] {
                 wrote = true
+                metrics?.bytesOut.increment(by: part.readableBytes)
                 guard case .fileRegion(let region) = part else {
                     context.write(wrapOutboundOut(part), promise: nil)
                     continue
@@ -157,6 +165,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         closing = true
+        metrics?.connectionClosed()
         for parts in finished.values {
             for case .fileRegion(let region) in parts ?? [] { try? region.fileHandle.close() }
         }

@@ -36,7 +36,10 @@ public final class KafkaServer: Sendable {
     private let channel: NIOLockedValueBox<Channel?> = NIOLockedValueBox(nil)
     private let connections = ManagedAtomic<UInt64>(0)
 
-    public init(configuration: Configuration, group: EventLoopGroup, logger: Logger) {
+    private let metrics: BrokerMetrics?
+
+    public init(configuration: Configuration, group: EventLoopGroup, logger: Logger, metrics: BrokerMetrics? = nil) {
+        self.metrics = metrics
         self.configuration = configuration
         self.group = group
         self.logger = logger
@@ -47,6 +50,7 @@ public final class KafkaServer: Sendable {
         let configuration = self.configuration
         let logger = self.logger
         let connections = self.connections
+        let metrics = self.metrics
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -60,7 +64,7 @@ public final class KafkaServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(
                         KafkaConnectionHandler(
                             router: router, logger: logger, connectionId: id,
-                            maximumInFlight: configuration.maximumInFlightPerConnection))
+                            maximumInFlight: configuration.maximumInFlightPerConnection, metrics: metrics))
                 }
             }
         let bound = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
