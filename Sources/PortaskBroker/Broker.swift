@@ -76,6 +76,11 @@ public final class Broker: Service, Sendable {
         ready.yield(address)
         ready.finish()
         logger.info("portaskd started", metadata: ["address": "\(address)", "log.dirs": "\(config.dataDirectory)"])
+        let maintenance = Task {
+            await LogMaintenance(
+                logs: topics.logs, retentionCheckIntervalMs: config.logRetentionCheckIntervalMs, logger: logger
+            ).run()
+        }
         await withGracefulShutdownHandler {
             await server.waitUntilClosed()
         } onGracefulShutdown: {
@@ -84,6 +89,8 @@ public final class Broker: Service, Sendable {
                 await self.server.stop()
             }
         }
+        maintenance.cancel()
+        await maintenance.value
         try await group.shutdownGracefully()
         do {
             try topics.close()

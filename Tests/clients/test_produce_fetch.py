@@ -22,7 +22,8 @@ def ensure_topic(bootstrap: str, topic: str):
 
 
 def consume_all(bootstrap: str, topic: str, count: int, partition: int = 0, timeout: float = 20.0):
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "unused", "enable.auto.commit": False})
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "unused", "enable.auto.commit": False,
+                         "auto.offset.reset": "earliest"})
     consumer.assign([TopicPartition(topic, partition, 0)])
     messages = []
     deadline = time.time() + timeout
@@ -216,3 +217,27 @@ def test_metrics_report_produce_fetch_and_partitions(broker_factory):
     assert samples["portask_network_bytes_out_total"] > 0
     assert samples['portask_partition_log_end_offset{topic="metered",partition="0"}'] == 2
     assert samples['portask_partition_log_size_bytes{topic="metered",partition="0"}'] > 0
+
+
+def test_time_retention_deletes_old_segments_and_moves_the_log_start(broker_factory):
+    broker = broker_factory(log_retention_check_interval_ms=100, log_roll_ms=100, log_retention_ms=400)
+    producer = Producer({"bootstrap.servers": broker.bootstrap, "acks": 1, "linger.ms": 0})
+    ensure_topic(broker.bootstrap, "expiring")
+    for i in range(3):
+        producer.produce("expiring", value=f"old{i}".encode(), partition=0)
+        producer.flush(10)
+        time.sleep(0.15)
+    time.sleep(0.6)
+    producer.produce("expiring", value=b"new", partition=0)
+    producer.flush(10)
+    consumer = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "unused"})
+    deadline = time.time() + 10
+    low = 0
+    while time.time() < deadline:
+        low, high = consumer.get_watermark_offsets(TopicPartition("expiring", 0), timeout=5)
+        if low == 3:
+            break
+        time.sleep(0.1)
+    consumer.close()
+    assert (low, high) == (3, 4)
+    assert [m.value() for m in consume_all(broker.bootstrap, "expiring", 1)] == [b"new"]
