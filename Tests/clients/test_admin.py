@@ -242,3 +242,35 @@ def test_kafka_python_admin_creates_describes_and_deletes(broker):
         assert "kp-admin" not in admin.list_topics()
     finally:
         admin.close()
+
+
+def test_kafka_python_admin_log_dirs_cluster_partitions_and_records(broker):
+    from kafka import KafkaProducer, TopicPartition as KPPartition
+    from kafka.admin import KafkaAdminClient, NewPartitions as KPPartitions, NewTopic as KPTopic
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap, request_timeout_ms=10000)
+    try:
+        admin.create_topics([KPTopic("kp-dirs", 2, 1)], timeout_ms=10000)
+        # Idempotence needs InitProducerId, which this test does not depend on.
+        producer = KafkaProducer(bootstrap_servers=broker.bootstrap, request_timeout_ms=10000, enable_idempotence=False)
+        sent = [producer.send("kp-dirs", value=b"v%d" % index, partition=1) for index in range(5)]
+        producer.flush(timeout=TIMEOUT)
+        assert [future.get(timeout=TIMEOUT).offset for future in sent] == [0, 1, 2, 3, 4]
+        producer.close(timeout=TIMEOUT)
+
+        [described] = admin.describe_log_dirs()
+        [log_dir] = described["log_dirs"]
+        assert log_dir["error_code"] == 0 and log_dir["log_dir"] == str(broker.data_dir.resolve())
+        assert log_dir["total_bytes"] > 0 and log_dir["usable_bytes"] > 0
+        [topic] = [topic for topic in log_dir["topics"] if topic["name"] == "kp-dirs"]
+        sizes = {partition["partition_index"]: partition["partition_size"] for partition in topic["partitions"]}
+        assert sizes[0] == 0 and sizes[1] > 0
+
+        cluster = admin.describe_cluster()
+        assert cluster["controller_id"] == 0 and [b["port"] for b in cluster["brokers"]] == [broker.port]
+
+        admin.create_partitions({"kp-dirs": KPPartitions(3)})
+        assert admin.describe_topics(["kp-dirs"])[0]["partitions"].__len__() == 3
+        deleted = admin.delete_records({KPPartition("kp-dirs", 1): 3})
+        assert deleted[KPPartition("kp-dirs", 1)]["low_watermark"] == 3
+    finally:
+        admin.close()
