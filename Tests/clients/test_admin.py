@@ -274,3 +274,37 @@ def test_kafka_python_admin_log_dirs_cluster_partitions_and_records(broker):
         assert deleted[KPPartition("kp-dirs", 1)]["low_watermark"] == 3
     finally:
         admin.close()
+
+
+def test_librdkafka_validates_a_leader_epoch_with_offset_for_leader_epoch(broker):
+    import logging
+    from confluent_kafka import Consumer
+    for index in range(5):
+        assert produce(broker, "epochs", b"v%d" % index) is None
+
+    class Collect(logging.Handler):
+        lines = []
+
+        def emit(self, record):
+            self.lines.append(record.getMessage())
+
+    logger = logging.getLogger("librdkafka-epochs")
+    logger.setLevel(logging.DEBUG)
+    collect = Collect()
+    logger.addHandler(collect)
+    consumer = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "epochs", "enable.auto.commit": False,
+                         "debug": "fetch,topic", "logger": logger})
+    try:
+        # A position with a leader epoch makes librdkafka check it with OffsetForLeaderEpoch before fetching.
+        consumer.assign([TopicPartition("epochs", 0, 2, leader_epoch=0)])
+        received = []
+        deadline = time.time() + TIMEOUT
+        while len(received) < 3 and time.time() < deadline:
+            message = consumer.poll(0.5)
+            if message is not None and not message.error():
+                received.append((message.offset(), message.value()))
+        assert received == [(2, b"v2"), (3, b"v3"), (4, b"v4")]
+        assert any("validation succeeded: broker end offset 5" in line for line in collect.lines), collect.lines[-20:]
+    finally:
+        consumer.close()
+        logger.removeHandler(collect)
