@@ -122,4 +122,25 @@ struct ConfigHandlerTests {
         #expect(alter([], name: "0", type: 4).errorCode == 0)
         #expect(fixture.manager.topic(named: "t")?.configs == ["retention.ms": "120000", "cleanup.policy": "compact"])
     }
+
+    @Test func incrementalAlterConfigs_concurrentChangesOfOneTopicAreAllKept() async throws {
+        let fixture = try TemporaryTopics()
+        try fixture.manager.create(name: "t", partitions: 2)
+        let handler = IncrementalAlterConfigsHandler(alterer: ConfigAlterer(topics: fixture.manager))
+        let changes = ["retention.ms": "1000", "segment.ms": "2000", "flush.ms": "3000", "flush.messages": "4000",
+                       "retention.bytes": "5000", "max.message.bytes": "6000", "delete.retention.ms": "7000",
+                       "index.interval.bytes": "8000"]
+        await withTaskGroup(of: Int16.self) { group in
+            for (name, value) in changes {
+                group.addTask {
+                    handler.respond(IncrementalAlterConfigsRequest(resources: [.init(
+                        resourceType: 2, resourceName: "t", configs: [.init(name: name, configOperation: 0, value: value)])]))
+                        .responses[0].errorCode
+                }
+            }
+            for await code in group { #expect(code == 0) }
+        }
+        #expect(fixture.manager.topic(named: "t")?.configs == changes)
+        #expect(fixture.manager.partition("t", 1)?.config.maxMessageBytes == 6000)
+    }
 }

@@ -7,6 +7,8 @@ import LogEngine
 struct ConfigAlterer: Sendable {
     let topics: TopicManager
 
+    static let attempts = 16
+
     /// IncrementalAlterConfigs' operations.
     enum Operation: Int8 {
         case set = 0, delete = 1, append = 2, subtract = 3
@@ -36,21 +38,26 @@ struct ConfigAlterer: Sendable {
                 "Cannot update these configs dynamically: \(names). portaskd reads broker configs at start-up only "
                     + "(server.properties, environment, --override); change them there and restart.")
         case .topic:
-            let (topic, outcome) = topics.lookUp(name)
-            guard let topic else { return outcome }
-            let updated: [String: String]
-            switch replace ? replacing(changes) : applying(changes, to: topic.configs) {
-            case .failure(let outcome): return outcome
-            case .success(let configs): updated = configs
+            // Compare-and-set, so concurrent incremental changes of one topic are not lost.
+            for _ in 0..<Self.attempts {
+                let (topic, outcome) = topics.lookUp(name)
+                guard let topic else { return outcome }
+                let updated: [String: String]
+                switch replace ? replacing(changes) : applying(changes, to: topic.configs) {
+                case .failure(let outcome): return outcome
+                case .success(let configs): updated = configs
+                }
+                let validation = Self.validate(updated, broker: topics.config)
+                guard validation.isSuccess, !validateOnly else { return validation }
+                do {
+                    if try topics.setConfigs(name: name, configs: updated, expected: topic.configs) { return .success }
+                } catch {
+                    return topics.topic(named: name) == nil
+                        ? AdminOutcome(.unknownTopicOrPartition, "The topic '\(name)' does not exist.")
+                        : AdminOutcome(.unknownServerError, "\(error)")
+                }
             }
-            let validation = Self.validate(updated, broker: topics.config)
-            guard validation.isSuccess, !validateOnly else { return validation }
-            do {
-                try topics.setConfigs(name: name, configs: updated)
-                return .success
-            } catch {
-                return AdminOutcome(.unknownServerError, "\(error)")
-            }
+            return AdminOutcome(.unknownServerError, "The configs of topic '\(name)' kept changing; try again.")
         default:
             return ConfigResourceType.unsupported(type)
         }
