@@ -110,6 +110,14 @@ def test_confluent_admin_describes_topic_and_broker_configs_with_sources(broker_
     assert described["num.partitions"].source == ConfigSource.DEFAULT_CONFIG.value
     assert described["log.dirs"].source == ConfigSource.STATIC_BROKER_CONFIG.value
     assert described["num.partitions"].is_read_only
+    # librdkafka asks for synonyms (and keys them by name, so the static entry is overwritten by the default).
+    synonyms = described["log.retention.hours"].synonyms
+    assert [(entry.name, entry.source) for entry in synonyms.values()] == [
+        ("log.retention.hours", ConfigSource.DEFAULT_CONFIG.value)]
+    topic_synonyms = configs["max.message.bytes"].synonyms
+    assert [(entry.name, entry.value, entry.source) for entry in topic_synonyms.values()] == [
+        ("max.message.bytes", "200000", ConfigSource.DYNAMIC_TOPIC_CONFIG.value),
+        ("message.max.bytes", "1048588", ConfigSource.DEFAULT_CONFIG.value)]
 
     unknown = ConfigResource(ConfigResource.Type.TOPIC, "absent")
     error = error_of(admin.describe_configs([unknown], request_timeout=TIMEOUT)[unknown])
