@@ -114,12 +114,20 @@ struct ConfigHandlerTests {
         let append = alter([("retention.ms", 2, "5")])
         #expect(append.errorCode == KafkaErrorCode.invalidConfig.rawValue)
         #expect(append.errorMessage == "Can't APPEND to key retention.ms because its type is not LIST.")
-        #expect(alter([("retention.ms", 0, nil)]).errorCode == KafkaErrorCode.invalidConfig.rawValue)
+        let null = alter([("retention.ms", 0, nil)])
+        #expect(null.errorCode == KafkaErrorCode.invalidRequest.rawValue && null.errorMessage == "Null value not supported for : retention.ms")
         #expect(alter([("retention.ms", 0, "1"), ("retention.ms", 1, nil)]).errorCode == KafkaErrorCode.invalidRequest.rawValue)
         #expect(alter([("retention.ms", 9, "1")]).errorCode == KafkaErrorCode.invalidRequest.rawValue)
         #expect(alter([("cleanup.policy", 0, "shred")]).errorCode == KafkaErrorCode.invalidConfig.rawValue)
         #expect(alter([("num.partitions", 0, "3")], name: "0", type: 4).errorCode == KafkaErrorCode.invalidRequest.rawValue)
         #expect(alter([], name: "0", type: 4).errorCode == 0)
+        #expect(alter([], name: "9", type: 4).errorMessage == "Unexpected broker id, expected 0, but received 9")
+        #expect(alter([], name: "t", type: 16).errorMessage == "Unknown resource type 16")
+        let twice = handler.respond(IncrementalAlterConfigsRequest(resources: [
+            .init(resourceType: 2, resourceName: "t", configs: [.init(name: "retention.ms", configOperation: 0, value: "1")]),
+            .init(resourceType: 2, resourceName: "t", configs: [.init(name: "segment.ms", configOperation: 0, value: "1")]),
+        ]))
+        #expect(twice.responses.map(\.errorMessage) == ["Each resource must appear at most once.", "Each resource must appear at most once."])
         #expect(fixture.manager.topic(named: "t")?.configs == ["retention.ms": "120000", "cleanup.policy": "compact"])
     }
 

@@ -21,6 +21,26 @@ struct ConfigAlterer: Sendable {
         var value: String?
     }
 
+    /// One resource of a request.
+    struct Resource {
+        var type: Int8
+        var name: String
+        var changes: [Change]
+    }
+
+    /// Alters every resource of a request, in order; a resource named twice is refused both times, as Kafka does.
+    func alter(_ resources: [Resource], replace: Bool, validateOnly: Bool) -> [AdminOutcome] {
+        var counts: [String: Int] = [:]
+        for resource in resources { counts["\(resource.type)/\(resource.name)", default: 0] += 1 }
+        return resources.map { resource in
+            guard counts["\(resource.type)/\(resource.name)", default: 0] == 1 else {
+                return AdminOutcome(.invalidRequest, "Each resource must appear at most once.")
+            }
+            return alter(type: resource.type, name: resource.name, changes: resource.changes, replace: replace,
+                         validateOnly: validateOnly)
+        }
+    }
+
     /// Alters one resource. `replace` is AlterConfigs' semantics (the given configs become the whole set of
     /// overrides); otherwise each change is applied to the current overrides.
     func alter(type: Int8, name: String, changes: [Change], replace: Bool, validateOnly: Bool) -> AdminOutcome {
@@ -28,10 +48,20 @@ struct ConfigAlterer: Sendable {
         for change in changes where !seen.insert(change.name).inserted {
             return AdminOutcome(.invalidRequest, "Error due to duplicate config keys")
         }
+        let nulls = changes.filter { $0.value == nil && (replace || $0.operation != Operation.delete.rawValue) }
+        if !nulls.isEmpty {
+            return AdminOutcome(.invalidRequest, "Null value not supported for : \(nulls.map(\.name).joined(separator: ", "))")
+        }
         switch ConfigResourceType(rawValue: type) {
         case .broker:
-            let outcome = ConfigResourceType.checkBrokerName(name, nodeId: topics.config.nodeId)
-            guard outcome.isSuccess else { return outcome }
+            if !name.isEmpty {
+                guard let id = Int32(name) else {
+                    return AdminOutcome(.invalidRequest, "Node id must be an integer, but it is: \(name)")
+                }
+                guard id == topics.config.nodeId else {
+                    return AdminOutcome(.invalidRequest, "Unexpected broker id, expected \(topics.config.nodeId), but received \(name)")
+                }
+            }
             if changes.isEmpty { return .success }
             let names = changes.map(\.name).sorted().joined(separator: ", ")
             return AdminOutcome(.invalidRequest,
@@ -58,8 +88,10 @@ struct ConfigAlterer: Sendable {
                 }
             }
             return AdminOutcome(.unknownServerError, "The configs of topic '\(name)' kept changing; try again.")
-        default:
+        case .brokerLogger:
             return ConfigResourceType.unsupported(type)
+        case nil:
+            return AdminOutcome(.invalidRequest, "Unknown resource type \(type)")
         }
     }
 
@@ -84,10 +116,7 @@ struct ConfigAlterer: Sendable {
 
     private func replacing(_ changes: [Change]) -> Computed {
         var configs: [String: String] = [:]
-        for change in changes {
-            guard let value = change.value else { continue }
-            configs[change.name] = value
-        }
+        for change in changes { configs[change.name] = change.value }
         return .success(configs)
     }
 
@@ -99,10 +128,7 @@ struct ConfigAlterer: Sendable {
             }
             switch Operation(rawValue: change.operation) {
             case .set:
-                guard let value = change.value else {
-                    return .failure(AdminOutcome(.invalidConfig, "Null value not supported for topic configs: \(change.name)"))
-                }
-                configs[change.name] = value
+                configs[change.name] = change.value
             case .delete:
                 configs.removeValue(forKey: change.name)
             case .append, .subtract:

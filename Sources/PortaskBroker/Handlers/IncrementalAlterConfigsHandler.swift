@@ -15,14 +15,14 @@ struct IncrementalAlterConfigsHandler: Sendable {
     }
 
     func respond(_ request: IncrementalAlterConfigsRequest) -> IncrementalAlterConfigsResponse {
-        IncrementalAlterConfigsResponse(throttleTimeMs: 0, responses: request.resources.map { resource in
-            let outcome = alterer.alter(
-                type: resource.resourceType, name: resource.resourceName,
-                changes: resource.configs.map { .init(name: $0.name, operation: $0.configOperation, value: $0.value) },
-                replace: false, validateOnly: request.validateOnly)
-            return .init(
-                errorCode: outcome.code.rawValue, errorMessage: outcome.message, resourceType: resource.resourceType,
-                resourceName: resource.resourceName)
+        let outcomes = alterer.alter(request.resources.map { resource in
+            ConfigAlterer.Resource(type: resource.resourceType, name: resource.resourceName, changes: resource.configs.map {
+                .init(name: $0.name, operation: $0.configOperation, value: $0.value)
+            })
+        }, replace: false, validateOnly: request.validateOnly)
+        return IncrementalAlterConfigsResponse(throttleTimeMs: 0, responses: zip(request.resources, outcomes).map { resource, outcome in
+            .init(errorCode: outcome.code.rawValue, errorMessage: outcome.message, resourceType: resource.resourceType,
+                  resourceName: resource.resourceName)
         })
     }
 }
