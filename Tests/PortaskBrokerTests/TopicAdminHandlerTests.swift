@@ -61,6 +61,12 @@ struct TopicAdminHandlerTests {
         #expect(codes["existing"] == .topicAlreadyExists)
         #expect(results["existing"]?.errorMessage == "Topic 'existing' already exists.")
         #expect(codes["twice"] == .invalidRequest)
+        let once = handler.respond(CreateTopicsRequest(topics: [
+            Creatable(name: "dup", numPartitions: 1, replicationFactor: 1), Creatable(name: "dup", numPartitions: 1, replicationFactor: 1),
+            Creatable(name: "__cluster_metadata", numPartitions: 1, replicationFactor: 1),
+        ], timeoutMs: 1000))
+        #expect(once.topics.map(\.name) == ["dup", "__cluster_metadata"])
+        #expect(once.topics.map(\.errorCode) == [KafkaErrorCode.invalidRequest.rawValue, KafkaErrorCode.invalidRequest.rawValue])
         #expect(codes["bad name"] == .invalidTopicException)
         #expect(codes["dotted.name"] == .invalidTopicException)
         #expect(codes["zero"] == .invalidPartitions)
@@ -107,6 +113,9 @@ struct TopicAdminHandlerTests {
         #expect(byId.responses.map(\.errorCode) == [0, KafkaErrorCode.unknownTopicId.rawValue, KafkaErrorCode.invalidRequest.rawValue])
         #expect(byId.responses[0].name == "b" && byId.responses[0].topicId == b.id)
         try expectEncodes(byId, versions: 6...6)
+        let c = try fixture.manager.create(name: "c")
+        let named = handler.respond(DeleteTopicsRequest(topics: [.init(name: "c", topicId: .zero)], timeoutMs: 1000), version: 6)
+        #expect(named.responses.map(\.errorCode) == [0] && named.responses[0].topicId == c.id)
         #expect(fixture.manager.allTopics().isEmpty)
         #expect(fixture.manager.partition("b", 0) == nil)
     }

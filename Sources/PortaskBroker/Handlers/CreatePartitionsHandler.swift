@@ -16,7 +16,9 @@ struct CreatePartitionsHandler: Sendable {
     func respond(_ request: CreatePartitionsRequest) -> CreatePartitionsResponse {
         var counts: [String: Int] = [:]
         for topic in request.topics { counts[topic.name, default: 0] += 1 }
-        return CreatePartitionsResponse(throttleTimeMs: 0, results: request.topics.map { topic in
+        var answered = Set<String>()
+        return CreatePartitionsResponse(throttleTimeMs: 0, results: request.topics.compactMap { topic in
+            guard answered.insert(topic.name).inserted else { return nil }
             let outcome = counts[topic.name, default: 0] > 1
                 ? AdminOutcome(.invalidRequest, "Duplicate topic name.") : grow(topic, validateOnly: request.validateOnly)
             return .init(name: topic.name, errorCode: outcome.code.rawValue, errorMessage: outcome.message)

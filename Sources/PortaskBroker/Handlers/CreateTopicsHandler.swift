@@ -19,13 +19,22 @@ struct CreateTopicsHandler: Sendable {
     func respond(_ request: CreateTopicsRequest) -> CreateTopicsResponse {
         var counts: [String: Int] = [:]
         for topic in request.topics { counts[topic.name, default: 0] += 1 }
-        return CreateTopicsResponse(throttleTimeMs: 0, topics: request.topics.map { topic in
+        var answered = Set<String>()
+        // One result per name, as Kafka answers (a name given twice is refused once).
+        return CreateTopicsResponse(throttleTimeMs: 0, topics: request.topics.compactMap { topic in
+            guard answered.insert(topic.name).inserted else { return nil }
             if counts[topic.name, default: 0] > 1 {
                 return failure(topic.name, AdminOutcome(.invalidRequest, "Duplicate topic name."))
+            }
+            if topic.name == Self.clusterMetadataTopic {
+                return failure(topic.name, AdminOutcome(.invalidRequest, "Creation of internal topic \(Self.clusterMetadataTopic) is prohibited."))
             }
             return create(topic, validateOnly: request.validateOnly)
         })
     }
+
+    /// KRaft's metadata log, which Kafka never lets clients create.
+    static let clusterMetadataTopic = "__cluster_metadata"
 
     private func failure(_ name: String, _ outcome: AdminOutcome) -> CreateTopicsResponse.CreatableTopicResult {
         .init(name: name, errorCode: outcome.code.rawValue, errorMessage: outcome.message)

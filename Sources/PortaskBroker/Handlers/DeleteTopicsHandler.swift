@@ -20,15 +20,22 @@ struct DeleteTopicsHandler: Sendable {
             if let name = state.name { nameCounts[name, default: 0] += 1 }
             if state.topicId != .zero { idCounts[state.topicId, default: 0] += 1 }
         }
-        return DeleteTopicsResponse(throttleTimeMs: 0, responses: states.map { state in
+        var answeredNames = Set<String>()
+        var answeredIds = Set<KafkaUUID>()
+        return DeleteTopicsResponse(throttleTimeMs: 0, responses: states.compactMap { state in
+            // One result per name or id, as Kafka answers (one given twice is refused once).
+            if let name = state.name, state.topicId == .zero, !answeredNames.insert(name).inserted { return nil }
+            if state.name == nil, state.topicId != .zero, !answeredIds.insert(state.topicId).inserted { return nil }
             var result = DeleteTopicsResponse.DeletableTopicResult(name: state.name, errorMessage: nil)
             if version >= 6 { result.topicId = state.topicId }
             let outcome: AdminOutcome
             if state.name != nil && state.topicId != .zero {
                 outcome = AdminOutcome(.invalidRequest, "You may not specify both a topic name and a topic id.")
             } else if let name = state.name {
+                let topic = topics.topic(named: name)
+                if version >= 6, let topic { result.topicId = topic.id }
                 outcome = nameCounts[name, default: 0] > 1
-                    ? AdminOutcome(.invalidRequest, "Duplicate topic name.") : delete(topics.topic(named: name), missing: .unknownTopicOrPartition)
+                    ? AdminOutcome(.invalidRequest, "Duplicate topic name.") : delete(topic, missing: .unknownTopicOrPartition)
             } else if state.topicId != .zero {
                 let topic = topics.topic(id: state.topicId)
                 result.name = topic?.name
