@@ -21,7 +21,9 @@ public final class PartitionLog: @unchecked Sendable {
     }
 
     public let directory: String
-    public let config: LogConfig
+    /// The configuration, read through `config`, replaced by `updateConfig(_:)`; guarded by configLock.
+    var configStorage: LogConfig
+    let configLock = Lock()
     let clock: LogClock
     public let recoveryStats: RecoveryStats
 
@@ -60,7 +62,7 @@ public final class PartitionLog: @unchecked Sendable {
               config.segmentIndexBytes >= OffsetIndex.entrySize * 4, config.indexIntervalBytes >= 0
         else { throw LogEngineError(.invalidArgument, "invalid log configuration", context: directory) }
         self.directory = directory
-        self.config = config
+        self.configStorage = config
         self.clock = clock
         self.syncQueue = DispatchQueue(label: "portask.logengine.flush", target: .global())
         try FileSystem.makeDirectory(directory)

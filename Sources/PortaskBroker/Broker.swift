@@ -52,6 +52,16 @@ public final class Broker: Service, Sendable {
             ProduceHandler(topics: topics, waiters: waiters).makeHandler(),
             FetchHandler(topics: topics, waiters: waiters).makeHandler(),
             ListOffsetsHandler(topics: topics).makeHandler(),
+            CreateTopicsHandler(topics: topics).makeHandler(),
+            DeleteTopicsHandler(topics: topics).makeHandler(),
+            CreatePartitionsHandler(topics: topics).makeHandler(),
+            DeleteRecordsHandler(topics: topics).makeHandler(),
+            DescribeConfigsHandler(topics: topics).makeHandler(),
+            AlterConfigsHandler(alterer: ConfigAlterer(topics: topics)).makeHandler(),
+            IncrementalAlterConfigsHandler(alterer: ConfigAlterer(topics: topics)).makeHandler(),
+            DescribeClusterHandler(cluster: identity).makeHandler(),
+            DescribeLogDirsHandler(topics: topics).makeHandler(),
+            OffsetForLeaderEpochHandler(topics: topics).makeHandler(),
         ]
         let supported = RequestRouter(served + [ApiVersionsHandler.make(supported: { [] })]).supportedVersions
         return RequestRouter(served + [ApiVersionsHandler.make(supported: { supported })])

@@ -151,14 +151,23 @@ public final class TopicManager: Sendable {
         }
     }
 
-    /// Replaces a topic's config overrides (validated by the caller). Takes effect for partitions opened after
-    /// the change (new partitions, restarts).
-    public func setConfigs(name: String, configs: [String: String]) throws {
+    /// Replaces a topic's config overrides (validated by the caller), persists them and applies them to the
+    /// topic's open partition logs at once (`PartitionLog.updateConfig`). With `expected`, changes nothing and
+    /// returns false when the current overrides differ (another change came first: compute again and retry).
+    @discardableResult
+    public func setConfigs(name: String, configs: [String: String], expected: [String: String]? = nil) throws -> Bool {
         try changes.withLock {
             guard var topic = topic(named: name) else { throw BrokerError(.invalidRequest, "unknown topic", context: name) }
+            if let expected, expected != topic.configs { return false }
+            let logConfig = config.logConfig(overrides: configs)
+            if let problem = PartitionLog.problem(with: logConfig) { throw BrokerError(.invalidRequest, problem, context: name) }
             topic.configs = configs
             try store.save(topic)
             state.withLockedValue { $0[name] = topic }
+            for index in 0..<Int32(topic.partitionCount) {
+                try partition(name, index)?.updateConfig(logConfig)
+            }
+            return true
         }
     }
 

@@ -1,0 +1,52 @@
+import KafkaProtocol
+import LogEngine
+
+/// DeleteRecords (key 21), versions 0–2: moves partitions' log start offsets forward
+/// (`PartitionLog.deleteRecords(before:)`, -1 meaning the high watermark) and answers the new low watermark.
+/// Offsets beyond the high watermark get OFFSET_OUT_OF_RANGE; topics whose cleanup.policy lacks "delete" get
+/// POLICY_VIOLATION, as in Kafka. The new log start offsets are checkpointed before answering. Thread-safe.
+struct DeleteRecordsHandler: Sendable {
+    let topics: TopicManager
+
+    static let highWatermark: Int64 = -1
+
+    func makeHandler() -> ApiHandler {
+        ApiHandler(DeleteRecordsRequest.self, response: DeleteRecordsResponse.self, versions: 0...2) { request, _ in
+            self.respond(request)
+        }
+    }
+
+    func respond(_ request: DeleteRecordsRequest) -> DeleteRecordsResponse {
+        var deleted = false
+        let response = DeleteRecordsResponse(throttleTimeMs: 0, topics: request.topics.map { topic in
+            .init(name: topic.name, partitions: topic.partitions.map { partition in
+                var result = DeleteRecordsResponse.DeleteRecordsPartitionResult(
+                    partitionIndex: partition.partitionIndex, lowWatermark: -1)
+                result.errorCode = delete(topic.name, partition, into: &result, deleted: &deleted).rawValue
+                return result
+            })
+        })
+        if deleted { try? topics.logs.checkpoint() }
+        return response
+    }
+
+    private func delete(
+        _ topicName: String, _ partition: DeleteRecordsRequest.DeleteRecordsPartition,
+        into result: inout DeleteRecordsResponse.DeleteRecordsPartitionResult, deleted: inout Bool
+    ) -> KafkaErrorCode {
+        guard let topic = topics.topic(named: topicName), let log = topics.partition(topicName, partition.partitionIndex) else {
+            return .unknownTopicOrPartition
+        }
+        let policy = topic.configs["cleanup.policy"] ?? topics.config.properties["log.cleanup.policy"] ?? "delete"
+        guard ConfigAlterer.listItems(policy).contains("delete") else { return .policyViolation }
+        let offset = partition.offset == Self.highWatermark ? log.highWatermark : partition.offset
+        guard offset >= 0 else { return .offsetOutOfRange }
+        do {
+            result.lowWatermark = try log.deleteRecords(before: offset)
+            deleted = true
+            return .noError
+        } catch {
+            return KafkaErrorCode(error)
+        }
+    }
+}

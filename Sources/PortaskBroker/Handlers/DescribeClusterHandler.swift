@@ -1,0 +1,37 @@
+import KafkaProtocol
+
+/// DescribeCluster (key 60), versions 0–1: this broker as the cluster's only broker and its controller.
+/// v1's endpoint type must be BROKER (1): CONTROLLER (2) gets MISMATCHED_ENDPOINT_TYPE and anything else
+/// UNSUPPORTED_ENDPOINT_TYPE, as a Kafka broker answers. Without an authorizer every cluster operation is
+/// allowed, so the authorized operations asked for are all of the cluster's. Thread-safe.
+struct DescribeClusterHandler: Sendable {
+    let cluster: ClusterIdentity
+
+    static let brokerEndpoint: Int8 = 1
+    static let controllerEndpoint: Int8 = 2
+    /// Kafka's cluster operations (CREATE 5, ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9, DESCRIBE_CONFIGS 10,
+    /// ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12) as a bit field.
+    static let clusterOperations: Int32 = [5, 7, 8, 9, 10, 11, 12].reduce(0) { $0 | (1 << $1) }
+
+    func makeHandler() -> ApiHandler {
+        ApiHandler(DescribeClusterRequest.self, response: DescribeClusterResponse.self, versions: 0...1) { request, context in
+            self.respond(request, version: context.apiVersion)
+        }
+    }
+
+    func respond(_ request: DescribeClusterRequest, version: Int16) -> DescribeClusterResponse {
+        if request.endpointType != Self.brokerEndpoint {
+            let known = request.endpointType == Self.controllerEndpoint
+            let code: KafkaErrorCode = version == 0 ? .invalidRequest : known ? .mismatchedEndpointType : .unsupportedEndpointType
+            let message = known
+                ? "The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER"
+                : "Unsupported endpoint type \(request.endpointType)"
+            return DescribeClusterResponse(errorCode: code.rawValue, errorMessage: message)
+        }
+        return DescribeClusterResponse(
+            throttleTimeMs: 0, errorCode: 0, errorMessage: nil, endpointType: Self.brokerEndpoint,
+            clusterId: cluster.clusterId, controllerId: cluster.nodeId,
+            brokers: [.init(brokerId: cluster.nodeId, host: cluster.advertisedHost, port: cluster.advertisedPort, rack: nil)],
+            clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? Self.clusterOperations : Int32.min)
+    }
+}

@@ -1,0 +1,28 @@
+import KafkaProtocol
+
+/// IncrementalAlterConfigs (key 44), versions 0–1: SET, DELETE, APPEND and SUBTRACT (the last two for
+/// list-type configs such as cleanup.policy) on a topic's config overrides, validated with Kafka's messages;
+/// validateOnly checks without changing anything. The change is persisted and takes effect on the topic's
+/// partition logs at once. Broker configs are static in portaskd, so changing a broker resource is answered
+/// with INVALID_REQUEST and a message saying so. Thread-safe.
+struct IncrementalAlterConfigsHandler: Sendable {
+    let alterer: ConfigAlterer
+
+    func makeHandler() -> ApiHandler {
+        ApiHandler(IncrementalAlterConfigsRequest.self, response: IncrementalAlterConfigsResponse.self, versions: 0...1) { request, _ in
+            self.respond(request)
+        }
+    }
+
+    func respond(_ request: IncrementalAlterConfigsRequest) -> IncrementalAlterConfigsResponse {
+        let outcomes = alterer.alter(request.resources.map { resource in
+            ConfigAlterer.Resource(type: resource.resourceType, name: resource.resourceName, changes: resource.configs.map {
+                .init(name: $0.name, operation: $0.configOperation, value: $0.value)
+            })
+        }, replace: false, validateOnly: request.validateOnly)
+        return IncrementalAlterConfigsResponse(throttleTimeMs: 0, responses: zip(request.resources, outcomes).map { resource, outcome in
+            .init(errorCode: outcome.code.rawValue, errorMessage: outcome.message, resourceType: resource.resourceType,
+                  resourceName: resource.resourceName)
+        })
+    }
+}
