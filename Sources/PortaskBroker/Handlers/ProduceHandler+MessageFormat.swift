@@ -1,0 +1,31 @@
+import KafkaProtocol
+import LogEngine
+import NIOCore
+
+extension ProduceHandler {
+    /// The first request version whose records must be record batches v2.
+    static let firstRecordBatchVersion: Int16 = 3
+
+    /// The records of one partition as the log stores them. Versions 0–2 carry message format v0/v1 message
+    /// sets, up-converted to one batch v2 (compression codec kept); versions 3+ must carry batches v2, passed on
+    /// untouched. A format that does not match the request version is INVALID_RECORD, as in Kafka.
+    static func recordBatches(_ records: ByteBuffer, version: Int16) throws -> ByteBuffer {
+        let magic = records.withUnsafeReadableBytes { MessageFormatConverter.magic(of: $0) }
+        guard let magic else {
+            throw LogEngineError(.corruptBatch, "record set of \(records.readableBytes) bytes is too short")
+        }
+        if version >= firstRecordBatchVersion {
+            guard magic == RecordBatchHeader.currentMagic else {
+                throw LogEngineError(
+                    .invalidArgument, "produce v\(version) requires record batches v2, not magic \(magic)")
+            }
+            return records
+        }
+        guard magic < RecordBatchHeader.currentMagic else {
+            throw LogEngineError(
+                .invalidArgument, "produce v\(version) carries message format v0/v1, not magic \(magic)")
+        }
+        let converted = try records.withUnsafeReadableBytes { try MessageFormatConverter.upConvert($0) }
+        return ByteBuffer(bytes: converted)
+    }
+}
