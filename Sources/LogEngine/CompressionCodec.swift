@@ -18,7 +18,7 @@ public enum CompressionCodec: Int, Sendable, CaseIterable, CustomStringConvertib
     case zstd = 4
 
     /// The default bound on decompressed sizes: a guard against decompression bombs.
-    public static let defaultMaxDecompressedBytes = 1 << 30
+    public static let defaultMaxDecompressedBytes = 256 << 20
 
     public var description: String {
         switch self {
