@@ -14,8 +14,18 @@ extension FetchHandler {
     /// The partition's records down-converted to the request version's message format: the batches of the
     /// slice decompressed and re-encoded as uncompressed messages from the fetch offset on, at most the
     /// partition's byte limit (at least one message). When a slice yields no message (control batches only),
-    /// the following batches up to the high watermark are read, so an old consumer never stalls.
-    func downConverted(_ result: PartitionResult, version: Int16) throws -> RecordSet {
+    /// the following batches up to the high watermark are read, so an old consumer never stalls. A stored batch
+    /// that cannot be decoded becomes the partition's error (CORRUPT_MESSAGE) with no records.
+    func downConvert(_ result: PartitionResult, into partition: inout FetchResponse.PartitionData, version: Int16) {
+        do {
+            partition.records = try downConverted(result, version: version)
+        } catch {
+            partition.errorCode = KafkaErrorCode(error).rawValue
+            partition.records = RecordSet(bytes: ByteBuffer())
+        }
+    }
+
+    private func downConverted(_ result: PartitionResult, version: Int16) throws -> RecordSet {
         guard var slice = result.slice, let log = result.log else { return RecordSet(bytes: ByteBuffer()) }
         let magic = Self.messageFormat(forVersion: version)
         var fromOffset = result.fetchOffset

@@ -56,8 +56,11 @@ struct FetchHandler: Sendable {
         }
         for result in results {
             var partition = result.response
-            partition.records = try version < Self.firstRecordBatchVersion
-                ? downConverted(result, version: version) : records(result.slice)
+            if version < Self.firstRecordBatchVersion {
+                downConvert(result, into: &partition, version: version)
+            } else {
+                partition.records = try records(result.slice)
+            }
             response.responses[result.topic].partitions.append(partition)
         }
         return response
