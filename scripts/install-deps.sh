@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(kcat libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev pkg-config python3-venv)
+apt_packages=(kcat libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev pkg-config python3-venv
+    golang-go golang-github-shopify-sarama-dev golang-github-segmentio-kafka-go-dev)
 missing=()
 for package in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -20,7 +21,7 @@ fi
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import confluent_kafka, kafka, aiokafka, pytest" 2>/dev/null; then
+if ! .venv/bin/python -c "import confluent_kafka, kafka, aiokafka, pytest, snappy, lz4.frame, zstandard" 2>/dev/null; then
     echo "installing Python test clients into .venv"
     .venv/bin/pip install -q --disable-pip-version-check -r Tests/tools/requirements.txt
 fi

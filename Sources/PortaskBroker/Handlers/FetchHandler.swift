@@ -6,10 +6,12 @@ import NIOCore
 /// Fetch (key 1): whole stored batches sliced from segment files, sent as file regions (sendfile) or, when
 /// `copyRecords` is set (TLS), copied through the segment mapping.
 ///
-/// Versions 4+ (record batch v2). Kafka's limits: `partitionMaxBytes` per partition and `maxBytes` per response,
-/// with the first batch of the first non-empty partition returned whole even when larger. A fetch that lacks
-/// `minBytes` parks until an append to one of its partitions or `maxWaitMs`. Fetch sessions are declined the way
-/// Kafka declines them when it has no free slot: session id 0, so clients send full fetches.
+/// Versions 4+ return stored record batches v2 untouched; versions 0–3 return message format v0 (Fetch v0–v1)
+/// or v1 (v2–v3) message sets down-converted from them (`FetchHandler+MessageFormat`). Kafka's limits:
+/// `partitionMaxBytes` per partition and `maxBytes` per response, with the first batch of the first non-empty
+/// partition returned whole even when larger. A fetch that lacks `minBytes` parks until an append to one of its
+/// partitions or `maxWaitMs`. Fetch sessions are declined the way Kafka declines them when it has no free slot:
+/// session id 0, so clients send full fetches.
 struct FetchHandler: Sendable {
     let topics: TopicManager
     let waiters: FetchWaiters
@@ -18,16 +20,20 @@ struct FetchHandler: Sendable {
     static let readCommitted: Int8 = 1
 
     func makeHandler() -> ApiHandler {
-        ApiHandler(FetchRequest.self, response: FetchResponse.self, versions: 4...17) { request, context in
+        ApiHandler(FetchRequest.self, response: FetchResponse.self, versions: 0...17) { request, context in
             try await self.respond(request, version: context.apiVersion)
         }
     }
 
     /// A partition's part of the answer before its bytes are turned into a record set.
-    private struct PartitionResult {
+    struct PartitionResult {
         var topic: Int
         var response: FetchResponse.PartitionData
         var slice: FileSlice?
+        /// Where the fetch started and its byte limit, for down-conversion (versions 0–3).
+        var fetchOffset: Int64 = 0
+        var limit: Int = 0
+        var log: PartitionLog?
     }
 
     func respond(_ request: FetchRequest, version: Int16) async throws -> FetchResponse {
@@ -50,7 +56,11 @@ struct FetchHandler: Sendable {
         }
         for result in results {
             var partition = result.response
-            partition.records = try records(result.slice)
+            if version < Self.firstRecordBatchVersion {
+                downConvert(result, into: &partition, version: version)
+            } else {
+                partition.records = try records(result.slice)
+            }
             response.responses[result.topic].partitions.append(partition)
         }
         return response
@@ -117,7 +127,9 @@ struct FetchHandler: Sendable {
                     total += slice.length
                     remaining -= slice.length
                 }
-                results.append(PartitionResult(topic: topicIndex, response: partition, slice: slice))
+                results.append(PartitionResult(
+                    topic: topicIndex, response: partition, slice: slice, fetchOffset: fetchPartition.fetchOffset,
+                    limit: Int(max(fetchPartition.partitionMaxBytes, 0)), log: log))
             }
         }
         return (response, results, total)

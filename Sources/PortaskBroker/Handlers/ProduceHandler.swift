@@ -5,14 +5,15 @@ import NIOCore
 /// Produce (key 0): appends each partition's record batches to its log and answers per `acks`:
 /// 0 no response, 1 after the append, -1 (all) once the data is fsynced (group commit).
 ///
-/// Versions 3+ (record batch v2 only). Batches are validated and stored byte for byte by LogEngine; errors are
+/// Versions 3+ carry record batches v2, validated and stored byte for byte by LogEngine; versions 0–2 carry
+/// message format v0/v1, up-converted to a batch v2 first (`ProduceHandler+MessageFormat`). Errors are
 /// per partition (UNKNOWN_TOPIC_OR_PARTITION, CORRUPT_MESSAGE, MESSAGE_TOO_LARGE, INVALID_RECORD, ...).
 struct ProduceHandler: Sendable {
     let topics: TopicManager
     let waiters: FetchWaiters
 
     func makeHandler() -> ApiHandler {
-        ApiHandler(ProduceRequest.self, response: ProduceResponse.self, versions: 3...11) { request, context in
+        ApiHandler(ProduceRequest.self, response: ProduceResponse.self, versions: 0...11) { request, context in
             try await self.respond(request, context: context)
         }
     }
@@ -40,7 +41,7 @@ struct ProduceHandler: Sendable {
                     continue
                 }
                 do {
-                    let info = try log.append(records)
+                    let info = try log.append(Self.recordBatches(records, version: context.apiVersion))
                     waiters.notify(TopicPartition(topicData.name, partitionData.index))
                     partitionResponse.baseOffset = info.firstOffset
                     partitionResponse.logStartOffset = info.logStartOffset
