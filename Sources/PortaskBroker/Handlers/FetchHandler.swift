@@ -20,8 +20,11 @@ struct FetchHandler: Sendable {
     static let readCommitted: Int8 = 1
 
     func makeHandler() -> ApiHandler {
-        ApiHandler(FetchRequest.self, response: FetchResponse.self, versions: 0...17) { request, context in
-            try await self.respond(request, version: context.apiVersion)
+        ApiHandler(FetchRequest.self, response: FetchResponse.self, versions: 0...17) {
+            (request: FetchRequest, context: RequestContext) in
+            // Nothing to order: the read and any long poll run in the completion, so a parked fetch does not
+            // hold up the connection's later requests, and it sees every append ordered before it.
+            return { try await self.respond(request, version: context.apiVersion) }
         }
     }
 

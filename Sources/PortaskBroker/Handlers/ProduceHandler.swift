@@ -13,14 +13,43 @@ struct ProduceHandler: Sendable {
     let waiters: FetchWaiters
 
     func makeHandler() -> ApiHandler {
-        ApiHandler(ProduceRequest.self, response: ProduceResponse.self, versions: 0...11) { request, context in
-            try await self.respond(request, context: context)
+        ApiHandler(ProduceRequest.self, response: ProduceResponse.self, versions: 0...11) {
+            (request: ProduceRequest, context: RequestContext) in
+            // Appends happen in the connection's request order; the fsync wait of acks=all overlaps later requests.
+            let appended = self.append(request, context: context)
+            return { await self.complete(appended, acks: request.acks) }
         }
     }
 
-    func respond(_ request: ProduceRequest, context: RequestContext) async throws -> ProduceResponse? {
+    /// The answer to a produce request with its appends done, and the fsyncs it still waits for.
+    struct Appended: Sendable {
+        var response: ProduceResponse
+        var durableWaits: [(topic: Int, partition: Int, log: PartitionLog, offset: Int64)]
+    }
+
+    /// Both phases at once: appends, then waits as `acks` says.
+    func respond(_ request: ProduceRequest, context: RequestContext) async -> ProduceResponse? {
+        await complete(append(request, context: context), acks: request.acks)
+    }
+
+    /// Waits for the fsyncs acks=all needs; `nil` (no response) for acks=0.
+    func complete(_ appended: Appended, acks: Int16) async -> ProduceResponse? {
+        var response = appended.response
+        for wait in appended.durableWaits {
+            do {
+                try await wait.log.waitUntilDurable(wait.offset)
+            } catch {
+                response.responses[wait.topic].partitionResponses[wait.partition].errorCode =
+                    KafkaErrorCode.kafkaStorageError.rawValue
+            }
+        }
+        return acks == 0 ? nil : response
+    }
+
+    /// Validates and appends every partition's batches, in request order.
+    func append(_ request: ProduceRequest, context: RequestContext) -> Appended {
         guard [0, 1, -1].contains(request.acks) else {
-            return errorResponse(request, code: .invalidRequiredAcks)
+            return Appended(response: errorResponse(request, code: .invalidRequiredAcks), durableWaits: [])
         }
         var response = ProduceResponse()
         var durableWaits: [(topic: Int, partition: Int, log: PartitionLog, offset: Int64)] = []
@@ -59,15 +88,7 @@ struct ProduceHandler: Sendable {
             }
             response.responses.append(topicResponse)
         }
-        for wait in durableWaits {
-            do {
-                try await wait.log.waitUntilDurable(wait.offset)
-            } catch {
-                response.responses[wait.topic].partitionResponses[wait.partition].errorCode =
-                    KafkaErrorCode.kafkaStorageError.rawValue
-            }
-        }
-        return request.acks == 0 ? nil : response
+        return Appended(response: response, durableWaits: durableWaits)
     }
 
     private func errorResponse(_ request: ProduceRequest, code: KafkaErrorCode) -> ProduceResponse {

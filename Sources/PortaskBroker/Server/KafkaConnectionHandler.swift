@@ -26,6 +26,8 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     private var inFlight = 0
     private var readingPaused = false
     private var closing = false
+    /// Completes when the ordered phase of the latest request has finished.
+    private var orderedTail: EventLoopFuture<Void>?
 
     init(router: RequestRouter, logger: Logger, connectionId: UInt64, maximumInFlight: Int, metrics: BrokerMetrics?) {
         self.router = router
@@ -70,7 +72,22 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         let sequence = begin(context: context)
         let started = NIODeadline.now()
         let promise = context.eventLoop.makePromise(of: [IOData]?.self)
-        promise.completeWithTask { try await handler.respond(request, requestContext) }
+        let previous = orderedTail
+        let orderedDone = context.eventLoop.makePromise(of: Void.self)
+        orderedTail = orderedDone.futureResult
+        promise.completeWithTask {
+            // The ordered phase waits for the previous request's; the completions may then overlap.
+            _ = try? await previous?.get()
+            let completion: ApiHandler.Completion
+            do {
+                completion = try await handler.respond(request, requestContext)
+            } catch {
+                orderedDone.succeed()
+                throw error
+            }
+            orderedDone.succeed()
+            return try await completion()
+        }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         promise.futureResult.whenComplete { result in
             let (handler, context) = bound.value
