@@ -39,6 +39,11 @@ public final class PartitionLog: @unchecked Sendable {
     var unflushedMessages: Int64 = 0
     var firstUnflushedMs: Int64? = nil
     var directoryNeedsSync = false
+    /// The idempotent producers (see `PartitionLog+ProducerState.swift`).
+    var producerState: ProducerStateManager
+    /// Offset of the newest producer snapshot file, and whether the state changed since it was written.
+    var producerSnapshotOffset: Int64?
+    var producerStateChanged = false
 
     // Group commit state, guarded by syncLock.
     let syncLock = Lock()
@@ -72,6 +77,11 @@ public final class PartitionLog: @unchecked Sendable {
             throw LogEngineError(.io, "no segment after loading", context: directory)
         }
         let end = active.nextOffset
+        let producers = try Self.loadProducerState(
+            directory: directory, segments: segments, logEndOffset: end, nowMs: clock.nowMs(), config: config)
+        self.producerState = producers.state
+        self.producerSnapshotOffset = producers.snapshotOffset
+        self.producerStateChanged = producers.changed
         self._segments = segments
         self.recoveryStats = stats
         self.logEnd = ManagedAtomic(end)
@@ -123,11 +133,13 @@ public final class PartitionLog: @unchecked Sendable {
         writeLock.withLock { highWater.store(min(offset, logEndOffset), ordering: .releasing) }
     }
 
-    /// Flushes, trims the active segment's indexes and refuses further appends. Slices handed out stay valid.
+    /// Flushes, snapshots the producer state at the log end, trims the active segment's indexes and refuses
+    /// further appends. Slices handed out stay valid.
     public func close() throws {
         try flush()
         try writeLock.withLock {
             guard !closed else { return }
+            try takeProducerSnapshot()
             closed = true
             try segments.last?.becomeInactive()
         }

@@ -16,6 +16,7 @@ public final class Broker: Service, Sendable {
     private let server: KafkaServer
     private let identity: ClusterIdentity
     private let waiters: FetchWaiters
+    private let producerIds: ProducerIdManager
     private let ready: AsyncStream<SocketAddress>.Continuation
     /// Yields the bound address once the listener is up (useful with port 0).
     public let boundAddresses: AsyncStream<SocketAddress>
@@ -25,6 +26,7 @@ public final class Broker: Service, Sendable {
         self.config = config
         self.logger = logger
         topics = try TopicManager(config: config, logger: logger)
+        producerIds = try ProducerIdManager(dataDirectory: config.dataDirectory)
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         waiters = FetchWaiters(timers: group)
         let listener = config.listeners[0]
@@ -47,6 +49,8 @@ public final class Broker: Service, Sendable {
             ProduceHandler(topics: topics, waiters: waiters).makeHandler(),
             FetchHandler(topics: topics, waiters: waiters).makeHandler(),
             ListOffsetsHandler(topics: topics).makeHandler(),
+            InitProducerIdHandler(producerIds: producerIds).makeHandler(),
+            DescribeProducersHandler(topics: topics).makeHandler(),
         ]
         let supported = RequestRouter(served + [ApiVersionsHandler.make(supported: { [] })]).supportedVersions
         return RequestRouter(served + [ApiVersionsHandler.make(supported: { supported })])
