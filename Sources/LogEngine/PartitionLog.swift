@@ -139,9 +139,12 @@ public final class PartitionLog: @unchecked Sendable {
         try flush()
         try writeLock.withLock {
             guard !closed else { return }
-            try takeProducerSnapshot()
             closed = true
+            // A failed snapshot costs a replay of the log at the next open, not the close.
+            var snapshotFailure: Error? = nil
+            do { try takeProducerSnapshot() } catch { snapshotFailure = error }
             try segments.last?.becomeInactive()
+            if let snapshotFailure { throw snapshotFailure }
         }
     }
 }
