@@ -50,7 +50,7 @@ extension PartitionLog {
             let firstOffset = logEndOffset
             var batches: [LogSegment.AppendedBatch] = []
             var recordCount = 0
-            var producers = ProducerStateManager.Append(base: producerState)
+            var producers = ProducerStateManager.Append()
             let duplicate = try buffer.withUnsafeMutableReadableBytes { bytes -> ProducerStateEntry.Batch? in
                 let readable = UnsafeRawBufferPointer(bytes)
                 var position = 0
@@ -65,9 +65,9 @@ extension PartitionLog {
                     let header = try RecordBatchHeader(parsing: readable, at: position)
                     if header.producerId >= 0 {
                         if let duplicate = producerState.duplicate(of: header) { return duplicate }
-                        try producers.add(
+                        try producerState.stage(
                             header, firstOffset: next, timestamp: appendTime >= 0 ? appendTime : header.maxTimestamp,
-                            validate: true, context: directory)
+                            validate: true, into: &producers, context: directory)
                     }
                     next += Int64(header.lastOffsetDelta) + 1
                     position += header.totalSize

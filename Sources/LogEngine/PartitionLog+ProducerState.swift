@@ -75,7 +75,7 @@ extension PartitionLog {
                 try FileSystem.unlink(path)
             }
         }
-        var replay = ProducerStateManager.Append(base: state)
+        var replay = ProducerStateManager.Append()
         var replayed = 0
         for (index, segment) in segments.enumerated() {
             let nextBase = index + 1 < segments.count ? segments[index + 1].baseOffset : Int64.max
@@ -93,7 +93,9 @@ extension PartitionLog {
                           header.totalSize <= bytes.count - position
                     else { break }
                     if header.baseOffset >= start && header.producerId >= 0 && !header.isControl {
-                        try replay.add(header, firstOffset: header.baseOffset, timestamp: header.maxTimestamp, validate: false)
+                        try state.stage(
+                            header, firstOffset: header.baseOffset, timestamp: header.maxTimestamp, validate: false,
+                            into: &replay)
                         replayed += 1
                     }
                     position += header.totalSize

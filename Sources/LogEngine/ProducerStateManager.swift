@@ -43,72 +43,72 @@ public struct ProducerStateManager: Sendable, Equatable {
         return expired.count
     }
 
-    /// The pending producer changes of one append (Kafka's ProducerAppendInfo): batches are checked against
-    /// the stored state plus the batches before them in the same request; nothing changes until `apply`.
-    public struct Append: Sendable {
-        let base: ProducerStateManager
-        /// The entries as they will be after the append.
-        public private(set) var updates: [Int64: ProducerStateEntry] = [:]
-
-        public init(base: ProducerStateManager) {
-            self.base = base
+    /// Checks one batch whose offsets start at `firstOffset` and stages its effect in `pending`. With `validate`
+    /// (client appends), Kafka's epoch and sequence rules are enforced against the stored state plus the
+    /// batches staged before it; without (rebuilding from the log), batches are taken as they are. Batches
+    /// without a producer id are ignored. Nothing changes here until `apply`.
+    ///
+    /// - Throws: `invalidArgument` for a producer id with a negative sequence, `invalidProducerEpoch`,
+    ///   `outOfOrderSequence`.
+    public func stage(
+        _ header: RecordBatchHeader, firstOffset: Int64, timestamp: Int64, validate: Bool, into pending: inout Append,
+        context: String = ""
+    ) throws {
+        let producerId = header.producerId
+        guard producerId >= 0 else { return }
+        let epoch = header.producerEpoch
+        let firstSequence = header.baseSequence
+        if validate && firstSequence < 0 {
+            throw LogEngineError(
+                .invalidArgument, "invalid sequence number \(firstSequence) in a batch of producer \(producerId)",
+                context: context)
         }
-
-        /// Adds one batch whose offsets start at `firstOffset`. With `validate` (client appends), Kafka's epoch
-        /// and sequence rules are enforced; without (rebuilding from the log), batches are taken as they are.
-        /// Batches without a producer id are ignored.
-        ///
-        /// - Throws: `invalidArgument` for a producer id with a negative sequence, `invalidProducerEpoch`,
-        ///   `outOfOrderSequence`.
-        public mutating func add(
-            _ header: RecordBatchHeader, firstOffset: Int64, timestamp: Int64, validate: Bool, context: String = ""
-        ) throws {
-            let producerId = header.producerId
-            guard producerId >= 0 else { return }
-            let epoch = header.producerEpoch
-            let firstSequence = header.baseSequence
-            if validate && firstSequence < 0 {
-                throw LogEngineError(
-                    .invalidArgument, "invalid sequence number \(firstSequence) in a batch of producer \(producerId)",
-                    context: context)
-            }
-            var entry = updates[producerId] ?? base.producers[producerId]
-                ?? ProducerStateEntry(producerId: producerId, producerEpoch: -1)
-            if validate { try check(entry, epoch: epoch, firstSequence: firstSequence, offset: firstOffset, context: context) }
-            let lastOffset = firstOffset + Int64(header.lastOffsetDelta)
-            let batch = ProducerStateEntry.Batch(
-                firstSequence: firstSequence,
-                lastSequence: ProducerStateEntry.incrementSequence(firstSequence, by: header.lastOffsetDelta),
-                firstOffset: firstOffset, lastOffset: lastOffset, timestamp: timestamp)
-            entry.add(epoch: epoch, batch: batch)
-            updates[producerId] = entry
+        var entry = pending.updates[producerId] ?? producers[producerId]
+            ?? ProducerStateEntry(producerId: producerId, producerEpoch: -1)
+        if validate {
+            try Self.check(entry, epoch: epoch, firstSequence: firstSequence, offset: firstOffset, context: context)
         }
+        let batch = ProducerStateEntry.Batch(
+            firstSequence: firstSequence,
+            lastSequence: ProducerStateEntry.incrementSequence(firstSequence, by: header.lastOffsetDelta),
+            firstOffset: firstOffset, lastOffset: firstOffset + Int64(header.lastOffsetDelta), timestamp: timestamp)
+        entry.add(epoch: epoch, batch: batch)
+        pending.updates[producerId] = entry
+    }
 
-        private func check(
-            _ entry: ProducerStateEntry, epoch: Int16, firstSequence: Int32, offset: Int64, context: String
-        ) throws {
-            let producerId = entry.producerId
-            if epoch < entry.producerEpoch {
-                throw LogEngineError(
-                    .invalidProducerEpoch,
-                    "epoch \(epoch) of producer \(producerId) at offset \(offset) is older than its current epoch "
-                        + "\(entry.producerEpoch)", context: context)
-            }
-            // An unknown producer (no current epoch) is accepted at any sequence.
-            guard entry.producerEpoch >= 0 else { return }
-            if epoch != entry.producerEpoch {
-                if firstSequence != 0 {
-                    throw LogEngineError(
-                        .outOfOrderSequence,
-                        "new epoch \(epoch) of producer \(producerId) starts at sequence \(firstSequence), not 0 "
-                            + "(current epoch \(entry.producerEpoch))", context: context)
-                }
-            } else if !ProducerStateEntry.inSequence(last: entry.lastSequence, next: firstSequence) {
+    private static func check(
+        _ entry: ProducerStateEntry, epoch: Int16, firstSequence: Int32, offset: Int64, context: String
+    ) throws {
+        let producerId = entry.producerId
+        if epoch < entry.producerEpoch {
+            throw LogEngineError(
+                .invalidProducerEpoch,
+                "epoch \(epoch) of producer \(producerId) at offset \(offset) is older than its current epoch "
+                    + "\(entry.producerEpoch)", context: context)
+        }
+        // An unknown producer (no current epoch) is accepted at any sequence.
+        guard entry.producerEpoch >= 0 else { return }
+        if epoch != entry.producerEpoch {
+            if firstSequence != 0 {
                 throw LogEngineError(
                     .outOfOrderSequence,
-                    "out of order sequence number for producer \(producerId) at offset \(offset): \(firstSequence) "
-                        + "(incoming), \(entry.lastSequence) (current end)", context: context)
+                    "new epoch \(epoch) of producer \(producerId) starts at sequence \(firstSequence), not 0 "
+                        + "(current epoch \(entry.producerEpoch))", context: context)
             }
+        } else if !ProducerStateEntry.inSequence(last: entry.lastSequence, next: firstSequence) {
+            throw LogEngineError(
+                .outOfOrderSequence,
+                "out of order sequence number for producer \(producerId) at offset \(offset): \(firstSequence) "
+                    + "(incoming), \(entry.lastSequence) (current end)", context: context)
         }
+    }
+
+    /// The staged producer changes of one append (Kafka's ProducerAppendInfo). It holds no reference to the
+    /// manager, so `apply` updates the manager's storage in place.
+    public struct Append: Sendable {
+        /// The entries of the touched producers as they will be after the append.
+        public internal(set) var updates: [Int64: ProducerStateEntry] = [:]
+
+        public init() {}
     }
 }
