@@ -167,6 +167,12 @@ def test_kafka_python_idempotent_producer_delivers_each_message_once_in_order(br
     finally:
         consumer.close()
     assert received == sent
+    client = RawClient(broker.port)
+    try:
+        error, producers = client.describe_producers(topic)
+    finally:
+        client.close()
+    assert error == 0 and len(producers) == 1 and producers[0][2] == len(sent) - 1
 
 
 def test_duplicate_batch_gets_the_original_offset_and_is_stored_once(broker):
@@ -234,3 +240,46 @@ def test_dedupe_survives_sigkill(broker):
         broker.stop(signal.SIGKILL)
         broker.start()
     dedupe_survives(broker, crash)
+
+
+def test_aiokafka_idempotent_producer_delivers_each_message_once_in_order(broker):
+    import asyncio
+
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+    from aiokafka.structs import TopicPartition as AioTopicPartition
+
+    topic = "aio-idempotent"
+    create_topic(broker, topic)
+    sent = [f"value-{index}".encode() for index in range(300)]
+
+    async def scenario():
+        producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, enable_idempotence=True, linger_ms=2)
+        await producer.start()
+        try:
+            futures = [await producer.send(topic, value=value, key=b"key", partition=0) for value in sent]
+            offsets = [(await future).offset for future in futures]
+        finally:
+            await producer.stop()
+        consumer = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            partition = AioTopicPartition(topic, 0)
+            consumer.assign([partition])
+            await consumer.seek_to_beginning(partition)
+            received = []
+            while len(received) < len(sent):
+                batches = await asyncio.wait_for(consumer.getmany(partition, timeout_ms=1000), timeout=10)
+                received += [record.value for record in batches.get(partition, [])]
+        finally:
+            await consumer.stop()
+        return offsets, received
+
+    offsets, received = asyncio.run(asyncio.wait_for(scenario(), timeout=40))
+    assert offsets == list(range(len(sent)))
+    assert received == sent
+    client = RawClient(broker.port)
+    try:
+        error, producers = client.describe_producers(topic)
+    finally:
+        client.close()
+    assert error == 0 and len(producers) == 1 and producers[0][2] == len(sent) - 1
