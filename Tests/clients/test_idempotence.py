@@ -283,3 +283,23 @@ def test_aiokafka_idempotent_producer_delivers_each_message_once_in_order(broker
     finally:
         client.close()
     assert error == 0 and len(producers) == 1 and producers[0][2] == len(sent) - 1
+
+
+def test_confluent_kafka_producer_keeps_exactly_once_across_a_broker_crash(broker):
+    topic = "ck-crash"
+    create_topic(broker, topic)
+    producer = Producer({"bootstrap.servers": broker.bootstrap, "enable.idempotence": True, "acks": "all",
+                         "linger.ms": 5, "batch.num.messages": 20, "message.timeout.ms": 40000,
+                         "reconnect.backoff.ms": 50, "reconnect.backoff.max.ms": 200})
+    sent = [f"value-{index}".encode() for index in range(3000)]
+    failures = []
+    for index, value in enumerate(sent):
+        producer.produce(topic, key=b"key", value=value, partition=0,
+                         on_delivery=lambda error, _: error and failures.append(error))
+        producer.poll(0)
+        if index == 1500:
+            broker.stop(signal.SIGKILL)
+            broker.start()
+    assert producer.flush(40) == 0
+    assert failures == []
+    assert read_values(broker, topic)[0] == sent
