@@ -2,7 +2,9 @@ import Atomics
 import Dispatch
 
 /// The log of one partition: a directory of segments (see `LogSegment` for the file layout), appended to by
-/// one writer at a time and read by any number of readers.
+/// one writer at a time and read by any number of readers. The directory also holds up to two producer state
+/// snapshots, `<offset>.snapshot` (see `ProducerStateSnapshot`), written at roll and close; the idempotent
+/// producers' state is checked and updated under the append lock (see `ProducerStateManager`).
 ///
 /// Thread-safety: all methods may be called from any thread. Appends, rolls, flush bookkeeping and retention
 /// are serialised by a per-partition lock (never held during fsync). Readers take no lock on the data path

@@ -66,7 +66,9 @@ public struct ProducerStateManager: Sendable, Equatable {
         var entry = pending.updates[producerId] ?? producers[producerId]
             ?? ProducerStateEntry(producerId: producerId, producerEpoch: -1)
         if validate {
-            try Self.check(entry, epoch: epoch, firstSequence: firstSequence, offset: firstOffset, context: context)
+            try Self.check(
+                entry, storedEpoch: producers[producerId]?.producerEpoch ?? -1, epoch: epoch,
+                firstSequence: firstSequence, offset: firstOffset, context: context)
         }
         let batch = ProducerStateEntry.Batch(
             firstSequence: firstSequence,
@@ -76,8 +78,11 @@ public struct ProducerStateManager: Sendable, Equatable {
         pending.updates[producerId] = entry
     }
 
+    /// Kafka's checks of one data batch; `entry` includes the batches staged before it in the same request,
+    /// `storedEpoch` is the producer's epoch before the request (-1 when unknown: then any sequence is accepted).
     private static func check(
-        _ entry: ProducerStateEntry, epoch: Int16, firstSequence: Int32, offset: Int64, context: String
+        _ entry: ProducerStateEntry, storedEpoch: Int16, epoch: Int16, firstSequence: Int32, offset: Int64,
+        context: String
     ) throws {
         let producerId = entry.producerId
         if epoch < entry.producerEpoch {
@@ -86,16 +91,15 @@ public struct ProducerStateManager: Sendable, Equatable {
                 "epoch \(epoch) of producer \(producerId) at offset \(offset) is older than its current epoch "
                     + "\(entry.producerEpoch)", context: context)
         }
-        // An unknown producer (no current epoch) is accepted at any sequence.
-        guard entry.producerEpoch >= 0 else { return }
         if epoch != entry.producerEpoch {
-            if firstSequence != 0 {
+            // A new epoch starts at 0, unless the producer is unknown.
+            if firstSequence != 0 && entry.producerEpoch >= 0 {
                 throw LogEngineError(
                     .outOfOrderSequence,
                     "new epoch \(epoch) of producer \(producerId) starts at sequence \(firstSequence), not 0 "
                         + "(current epoch \(entry.producerEpoch))", context: context)
             }
-        } else if !ProducerStateEntry.inSequence(last: entry.lastSequence, next: firstSequence) {
+        } else if storedEpoch >= 0 && !ProducerStateEntry.inSequence(last: entry.lastSequence, next: firstSequence) {
             throw LogEngineError(
                 .outOfOrderSequence,
                 "out of order sequence number for producer \(producerId) at offset \(offset): \(firstSequence) "
