@@ -9,6 +9,7 @@ import time
 from confluent_kafka import Consumer, Producer, TopicPartition
 from kafka import KafkaConsumer, KafkaProducer
 from kafka import TopicPartition as KafkaTopicPartition
+from kafka.admin import KafkaAdminClient
 from kafka.record.default_records import DefaultRecordBatchBuilder
 
 OUT_OF_ORDER_SEQUENCE_NUMBER = 45
@@ -158,7 +159,7 @@ def test_kafka_python_idempotent_producer_delivers_each_message_once_in_order(br
         producer.close(timeout=10)
     assert offsets == list(range(len(sent)))
     consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap, enable_auto_commit=False,
-                             consumer_timeout_ms=5000)
+                             consumer_timeout_ms=2000)
     try:
         partition = KafkaTopicPartition(topic, 0)
         consumer.assign([partition])
@@ -167,12 +168,15 @@ def test_kafka_python_idempotent_producer_delivers_each_message_once_in_order(br
     finally:
         consumer.close()
     assert received == sent
-    client = RawClient(broker.port)
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap, request_timeout_ms=10000)
     try:
-        error, producers = client.describe_producers(topic)
+        described = admin.describe_producers([partition])
     finally:
-        client.close()
-    assert error == 0 and len(producers) == 1 and producers[0][2] == len(sent) - 1
+        admin.close()
+    [state] = described[partition].active_producers
+    assert state.producer_epoch == 0 and state.last_sequence == len(sent) - 1
+    assert state.coordinator_epoch == -1 and state.current_transaction_start_offset == -1
+    assert abs(state.last_timestamp - time.time() * 1000) < 60000
 
 
 def test_duplicate_batch_gets_the_original_offset_and_is_stored_once(broker):
