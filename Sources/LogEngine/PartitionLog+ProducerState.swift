@@ -25,7 +25,8 @@ extension PartitionLog {
     }
 
     /// Writes a producer snapshot at the log end offset when the producer state changed and everything below
-    /// the log end is fsynced (so the snapshot can never describe batches a crash could lose). Periodic.
+    /// the log end is fsynced (so the snapshot never describes batches a crash could lose); the snapshot itself
+    /// is fsynced by the next `flush`. Periodic (`LogManager.runMaintenance`).
     public func snapshotProducerStateIfFlushed() throws {
         try writeLock.withLock {
             guard !closed, producerStateChanged, recoveryPoint >= logEndOffset else { return }
@@ -35,13 +36,19 @@ extension PartitionLog {
 
     /// Writes `<logEndOffset>.snapshot` (see `ProducerStateSnapshot`) unless the newest snapshot already
     /// describes the current state at this offset, then deletes all but the two newest snapshot files.
-    /// Caller holds writeLock.
-    func takeProducerSnapshot() throws {
+    /// Without `durable` no fsync runs under the lock: the file is fsynced by the next `flush`, and until then
+    /// a power loss can only lose or tear it (a torn file fails its CRC and an older snapshot or a replay of the
+    /// log takes its place). Caller holds writeLock.
+    func takeProducerSnapshot(durable: Bool = false) throws {
         let offset = logEndOffset
         if producerSnapshotOffset == offset && !producerStateChanged { return }
         let path = ProducerStateSnapshot.path(directory: directory, offset: offset)
         try FileSystem.writeAtomically(
-            bytes: ProducerStateSnapshot.encode(producerState), to: path, directory: directory)
+            bytes: ProducerStateSnapshot.encode(producerState), to: path, directory: directory, durable: durable)
+        if !durable {
+            unsyncedSnapshots.append(path)
+            directoryNeedsSync = true
+        }
         producerSnapshotOffset = offset
         producerStateChanged = false
         for old in try ProducerStateSnapshot.offsets(in: directory).dropLast(2) {

@@ -3,8 +3,9 @@ import Dispatch
 
 /// The log of one partition: a directory of segments (see `LogSegment` for the file layout), appended to by
 /// one writer at a time and read by any number of readers. The directory also holds up to two producer state
-/// snapshots, `<offset>.snapshot` (see `ProducerStateSnapshot`), written at roll and close; the idempotent
-/// producers' state is checked and updated under the append lock (see `ProducerStateManager`).
+/// snapshots, `<offset>.snapshot` (see `ProducerStateSnapshot`), written at roll, maintenance and close and
+/// fsynced by the next `flush`; the idempotent producers' state is checked and updated under the append lock
+/// (see `ProducerStateManager`).
 ///
 /// Thread-safety: all methods may be called from any thread. Appends, rolls, flush bookkeeping and retention
 /// are serialised by a per-partition lock (never held during fsync). Readers take no lock on the data path
@@ -46,6 +47,8 @@ public final class PartitionLog: @unchecked Sendable {
     /// Offset of the newest producer snapshot file, and whether the state changed since it was written.
     var producerSnapshotOffset: Int64?
     var producerStateChanged = false
+    /// Snapshot files written under the lock without fsync; `flush` fsyncs them outside it.
+    var unsyncedSnapshots: [String] = []
 
     // Group commit state, guarded by syncLock.
     let syncLock = Lock()
@@ -144,7 +147,7 @@ public final class PartitionLog: @unchecked Sendable {
             closed = true
             // A failed snapshot costs a replay of the log at the next open, not the close.
             var snapshotFailure: Error? = nil
-            do { try takeProducerSnapshot() } catch { snapshotFailure = error }
+            do { try takeProducerSnapshot(durable: true) } catch { snapshotFailure = error }
             try segments.last?.becomeInactive()
             if let snapshotFailure { throw snapshotFailure }
         }

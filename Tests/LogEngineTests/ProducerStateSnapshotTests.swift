@@ -131,6 +131,17 @@ struct ProducerStateSnapshotTests {
         #expect(reopened.producerStateChanged)
     }
 
+    @Test func rollSnapshot_isFsyncedByTheNextFlushNotUnderTheLock() throws {
+        let directory = TemporaryDirectory()
+        let log = try Self.populated(directory)
+        try log.roll()
+        #expect(log.unsyncedSnapshots.count == 1)
+        try log.flush()
+        #expect(log.unsyncedSnapshots.isEmpty)
+        try log.close()
+        #expect(log.unsyncedSnapshots.isEmpty)
+    }
+
     @Test func corruptSnapshot_isDeletedAndTheLogReplayed() throws {
         let directory = TemporaryDirectory()
         let log = try Self.populated(directory)
