@@ -307,3 +307,37 @@ def test_confluent_kafka_producer_keeps_exactly_once_across_a_broker_crash(broke
     assert producer.flush(40) == 0
     assert failures == []
     assert read_values(broker, topic)[0] == sent
+
+
+def test_two_connections_retrying_the_same_batches_store_each_once(broker):
+    import threading
+
+    topic = "raw-race"
+    create_topic(broker, topic)
+    setup = RawClient(broker.port)
+    try:
+        _, pid, _ = setup.init_producer_id()
+    finally:
+        setup.close()
+    batches = [idempotent_batch(pid, 0, index, [b"%d" % index]) for index in range(50)]
+    results = [[], []]
+    barrier = threading.Barrier(2, timeout=20)
+
+    def send(slot):
+        client = RawClient(broker.port)
+        try:
+            for batch in batches:
+                # Both connections send batch i at once, once both saw batch i - 1 answered: one appends it,
+                # the other gets the duplicate's offset.
+                barrier.wait()
+                results[slot].append(client.produce(topic, batch, acks=1))
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=send, args=(slot,)) for slot in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert results[0] == results[1] == [(0, index) for index in range(50)]
+    assert read_values(broker, topic)[0] == [b"%d" % index for index in range(50)]
