@@ -1,13 +1,13 @@
-/// What opening a log found out about its producers.
-struct LoadedProducerState {
-    var state: ProducerStateManager
-    /// Offset of the newest snapshot file kept on disk.
-    var snapshotOffset: Int64?
-    /// Whether the state differs from that snapshot (batches after it were scanned, producers expired).
-    var changed: Bool
-}
-
 extension PartitionLog {
+    /// What opening a log found out about its producers.
+    struct LoadedProducerState {
+        var state: ProducerStateManager
+        /// Offset of the newest snapshot file kept on disk.
+        var snapshotOffset: Int64?
+        /// Whether the state differs from that snapshot (batches after it were scanned, producers expired).
+        var changed: Bool
+    }
+
     /// The idempotent producers of the partition, by producer id (DescribeProducers).
     /// Thread-safety: callable from any thread; takes the write lock briefly.
     public var activeProducers: [ProducerStateEntry] {
