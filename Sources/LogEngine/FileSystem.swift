@@ -130,20 +130,51 @@ enum FileSystem {
 
     /// Writes `contents` to `path` atomically: temporary file, fsync, rename, directory fsync.
     static func writeAtomically(_ contents: String, to path: String, directory: String) throws {
+        try writeAtomically(bytes: Array(contents.utf8), to: path, directory: directory)
+    }
+
+    /// Writes `bytes` to `path` atomically: temporary file, fsync, rename, directory fsync. Without `durable`,
+    /// neither fsync happens: the file is complete or absent for readers, but a power loss may leave it
+    /// missing or torn (callers then need a checksum, and `sync(path:)` later).
+    static func writeAtomically(bytes: [UInt8], to path: String, directory: String, durable: Bool = true) throws {
         let temporary = path + ".tmp"
         let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fd < 0 { throw error("open", temporary) }
         do {
-            var bytes = Array(contents.utf8)
-            try bytes.withUnsafeMutableBytes { try pwriteAll(fd, UnsafeRawBufferPointer($0), at: 0, path: temporary) }
-            if fsync(fd) != 0 { throw error("fsync", temporary) }
+            try bytes.withUnsafeBytes { try pwriteAll(fd, $0, at: 0, path: temporary) }
+            if durable && fsync(fd) != 0 { throw error("fsync", temporary) }
             close(fd)
         } catch {
             close(fd)
             throw error
         }
         try rename(temporary, path)
-        try syncDirectory(directory)
+        if durable { try syncDirectory(directory) }
+    }
+
+    /// Fsyncs the file at `path`; nothing happens when it no longer exists.
+    static func sync(path: String) throws {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return }
+            throw error("open", path)
+        }
+        defer { close(fd) }
+        if fsync(fd) != 0 { throw error("fsync", path) }
+    }
+
+    /// The whole file, or nil when it does not exist.
+    static func readBytes(_ path: String) throws -> [UInt8]? {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw error("open", path)
+        }
+        defer { close(fd) }
+        let size = try size(of: fd, path: path)
+        var bytes = [UInt8](repeating: 0, count: size)
+        try bytes.withUnsafeMutableBytes { try preadAll(fd, into: $0, at: 0, path: path) }
+        return bytes
     }
 
     /// The whole file as a string, or nil when it does not exist.

@@ -30,6 +30,9 @@ public struct LogConfig: Sendable, Equatable {
     public var flushMs: Int64
     /// `message.timestamp.type`: `CreateTime` or `LogAppendTime`.
     public var messageTimestampType: TimestampType
+    /// `producer.id.expiration.ms` (a broker setting in Kafka): an idempotent producer whose last batch is this
+    /// old (ms) is forgotten by the partition, at maintenance and when the log is opened.
+    public var producerIdExpirationMs: Int64
 
     public init(
         segmentBytes: Int = 1_073_741_824,
@@ -41,7 +44,8 @@ public struct LogConfig: Sendable, Equatable {
         retentionBytes: Int64 = -1,
         flushMessages: Int64 = Int64.max,
         flushMs: Int64 = Int64.max,
-        messageTimestampType: TimestampType = .createTime
+        messageTimestampType: TimestampType = .createTime,
+        producerIdExpirationMs: Int64 = 86_400_000
     ) {
         self.segmentBytes = segmentBytes
         self.segmentMs = segmentMs
@@ -53,5 +57,6 @@ public struct LogConfig: Sendable, Equatable {
         self.flushMessages = flushMessages
         self.flushMs = flushMs
         self.messageTimestampType = messageTimestampType
+        self.producerIdExpirationMs = producerIdExpirationMs
     }
 }

@@ -17,6 +17,10 @@ public struct LogEngineError: Error, Sendable, Equatable, CustomStringConvertibl
         case alreadyExists
         /// The log was closed.
         case closed
+        /// An idempotent producer's batch does not follow its last sequence (or a new epoch does not start at 0).
+        case outOfOrderSequence
+        /// An idempotent producer's batch carries an epoch older than the producer's current one.
+        case invalidProducerEpoch
     }
     public var code: Code
     public var message: String

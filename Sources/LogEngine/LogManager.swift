@@ -127,13 +127,16 @@ public final class LogManager: @unchecked Sendable {
         }
     }
 
-    /// Periodic housekeeping: `flush.ms` flushes, retention, then checkpoints. Returns segments deleted.
+    /// Periodic housekeeping: `flush.ms` flushes, retention, producer expiry and producer snapshots (of fully
+    /// flushed logs), then checkpoints. Returns segments deleted.
     @discardableResult
     public func runMaintenance() throws -> Int {
         var deleted = 0
         for log in allLogs.values {
             try log.flushIfDue()
             deleted += try log.deleteOldSegments()
+            log.removeExpiredProducers()
+            try log.snapshotProducerStateIfFlushed()
         }
         try checkpoint()
         return deleted

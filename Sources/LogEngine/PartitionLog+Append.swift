@@ -14,12 +14,18 @@ public struct AppendInfo: Sendable, Equatable {
     public var recordCount: Int
     /// Number of batches appended.
     public var batchCount: Int
+    /// The request repeated an idempotent producer's batch already in the log: nothing was appended and the
+    /// offsets are those of the stored batch.
+    public var isDuplicate = false
 }
 
 extension PartitionLog {
     /// Appends the record batches of one produce request.
     ///
-    /// Every batch is validated first (magic 2, sizes, CRC-32C, record count, `max.message.bytes`); then offsets
+    /// Every batch is validated first (magic 2, sizes, CRC-32C, record count, `max.message.bytes`), then checked
+    /// against the producer state (see `ProducerStateManager`): a duplicate of a retained batch returns that
+    /// batch's offsets with `isDuplicate` and appends nothing; an epoch or sequence violation throws
+    /// `invalidProducerEpoch` or `outOfOrderSequence`. The check and the append happen under one lock. Then offsets
     /// are assigned by rewriting each base offset in place (and, under LogAppendTime, the timestamp type and max
     /// timestamp, with the CRC recomputed), and all batches are written with one write call. Records are never
     /// decoded. Rolls the active segment first when `segment.bytes`, `segment.ms`, a full index or the 32-bit
@@ -44,7 +50,8 @@ extension PartitionLog {
             let firstOffset = logEndOffset
             var batches: [LogSegment.AppendedBatch] = []
             var recordCount = 0
-            try buffer.withUnsafeMutableReadableBytes { bytes in
+            var producers = ProducerStateManager.Append()
+            let duplicate = try buffer.withUnsafeMutableReadableBytes { bytes -> ProducerStateEntry.Batch? in
                 let readable = UnsafeRawBufferPointer(bytes)
                 var position = 0
                 while position < bytes.count {
@@ -54,6 +61,19 @@ extension PartitionLog {
                 }
                 position = 0
                 var next = firstOffset
+                while position < bytes.count {
+                    let header = try RecordBatchHeader(parsing: readable, at: position)
+                    if header.producerId >= 0 {
+                        if let duplicate = producerState.duplicate(of: header) { return duplicate }
+                        try producerState.stage(
+                            header, firstOffset: next, timestamp: appendTime >= 0 ? appendTime : header.maxTimestamp,
+                            validate: true, into: &producers, context: directory)
+                    }
+                    next += Int64(header.lastOffsetDelta) + 1
+                    position += header.totalSize
+                }
+                position = 0
+                next = firstOffset
                 while position < bytes.count {
                     let header = try RecordBatchHeader(parsing: readable, at: position)
                     RecordBatchHeader.rewriteBaseOffset(next, in: bytes, at: position)
@@ -71,6 +91,17 @@ extension PartitionLog {
                 let segment = try activeSegment(forAppending: bytes.count, lastOffset: next - 1, nowMs: now)
                 try segment.append(readable, batches: batches)
                 publishEnd(next)
+                return nil
+            }
+            if let duplicate {
+                let info = AppendInfo(
+                    firstOffset: duplicate.firstOffset, lastOffset: duplicate.lastOffset, logAppendTime: -1,
+                    logStartOffset: logStartOffset, recordCount: 0, batchCount: 0, isDuplicate: true)
+                return (info, false)
+            }
+            if !producers.updates.isEmpty {
+                producerState.apply(producers)
+                producerStateChanged = true
             }
             unflushedMessages += Int64(recordCount)
             if firstUnflushedMs == nil { firstUnflushedMs = now }
@@ -101,6 +132,9 @@ extension PartitionLog {
     /// Starts a new active segment at the log end offset. Caller holds writeLock.
     @discardableResult
     func roll(_ current: [LogSegment]) throws -> LogSegment {
+        // As Kafka does: the producer state as of the new segment's base offset, so opening the log after a
+        // crash replays at most the active segment.
+        try takeProducerSnapshot()
         let fresh = try LogSegment.create(
             directory: directory, baseOffset: logEndOffset, config: config, nowMs: clock.nowMs())
         try current.last?.becomeInactive()

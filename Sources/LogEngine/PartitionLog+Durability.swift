@@ -1,22 +1,29 @@
 import NIOCore
 
 extension PartitionLog {
-    /// Fsyncs every segment holding data at or after the recovery point (and the directory after new segments
-    /// were created), then advances the recovery point to the log end offset seen at the start. Runs the fsync
-    /// without holding the append lock, so appends continue meanwhile.
+    /// Fsyncs every segment holding data at or after the recovery point, the producer snapshots written since the
+    /// last flush, and the directory after new segments or snapshots were created; then advances the recovery
+    /// point to the log end offset seen at the start. Runs the fsync without holding the append lock, so appends
+    /// continue meanwhile.
     public func flush() throws {
-        let (target, pending, syncDirectory, messages) = writeLock.withLock {
+        let (target, pending, syncDirectory, messages, snapshots) = writeLock.withLock {
             let point = recoveryPoint
             let pending = segments.filter { $0.nextOffset > point || $0.baseOffset >= point }
             let syncDirectory = directoryNeedsSync
             directoryNeedsSync = false
-            return (logEndOffset, pending, syncDirectory, unflushedMessages)
+            let snapshots = unsyncedSnapshots
+            unsyncedSnapshots = []
+            return (logEndOffset, pending, syncDirectory, unflushedMessages, snapshots)
         }
         do {
             for segment in pending { try segment.flush() }
+            for snapshot in snapshots { try FileSystem.sync(path: snapshot) }
             if syncDirectory { try FileSystem.syncDirectory(directory) }
         } catch {
-            if syncDirectory { writeLock.withLock { directoryNeedsSync = true } }
+            writeLock.withLock {
+                if syncDirectory { directoryNeedsSync = true }
+                unsyncedSnapshots = snapshots + unsyncedSnapshots
+            }
             throw error
         }
         writeLock.withLock {

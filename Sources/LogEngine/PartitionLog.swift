@@ -2,7 +2,10 @@ import Atomics
 import Dispatch
 
 /// The log of one partition: a directory of segments (see `LogSegment` for the file layout), appended to by
-/// one writer at a time and read by any number of readers.
+/// one writer at a time and read by any number of readers. The directory also holds up to two producer state
+/// snapshots, `<offset>.snapshot` (see `ProducerStateSnapshot`), written at roll, maintenance and close and
+/// fsynced by the next `flush`; the idempotent producers' state is checked and updated under the append lock
+/// (see `ProducerStateManager`).
 ///
 /// Thread-safety: all methods may be called from any thread. Appends, rolls, flush bookkeeping and retention
 /// are serialised by a per-partition lock (never held during fsync). Readers take no lock on the data path
@@ -41,6 +44,13 @@ public final class PartitionLog: @unchecked Sendable {
     var unflushedMessages: Int64 = 0
     var firstUnflushedMs: Int64? = nil
     var directoryNeedsSync = false
+    /// The idempotent producers (see `PartitionLog+ProducerState.swift`).
+    var producerState: ProducerStateManager
+    /// Offset of the newest producer snapshot file, and whether the state changed since it was written.
+    var producerSnapshotOffset: Int64?
+    var producerStateChanged = false
+    /// Snapshot files written under the lock without fsync; `flush` fsyncs them outside it.
+    var unsyncedSnapshots: [String] = []
 
     // Group commit state, guarded by syncLock.
     let syncLock = Lock()
@@ -74,6 +84,11 @@ public final class PartitionLog: @unchecked Sendable {
             throw LogEngineError(.io, "no segment after loading", context: directory)
         }
         let end = active.nextOffset
+        let producers = try Self.loadProducerState(
+            directory: directory, segments: segments, logEndOffset: end, nowMs: clock.nowMs(), config: config)
+        self.producerState = producers.state
+        self.producerSnapshotOffset = producers.snapshotOffset
+        self.producerStateChanged = producers.changed
         self._segments = segments
         self.recoveryStats = stats
         self.logEnd = ManagedAtomic(end)
@@ -125,13 +140,18 @@ public final class PartitionLog: @unchecked Sendable {
         writeLock.withLock { highWater.store(min(offset, logEndOffset), ordering: .releasing) }
     }
 
-    /// Flushes, trims the active segment's indexes and refuses further appends. Slices handed out stay valid.
+    /// Flushes, snapshots the producer state at the log end, trims the active segment's indexes and refuses
+    /// further appends. Slices handed out stay valid.
     public func close() throws {
         try flush()
         try writeLock.withLock {
             guard !closed else { return }
             closed = true
+            // A failed snapshot costs a replay of the log at the next open, not the close.
+            var snapshotFailure: Error? = nil
+            do { try takeProducerSnapshot(durable: true) } catch { snapshotFailure = error }
             try segments.last?.becomeInactive()
+            if let snapshotFailure { throw snapshotFailure }
         }
     }
 }

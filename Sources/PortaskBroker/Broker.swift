@@ -20,6 +20,7 @@ public final class Broker: Service, Sendable {
     /// The broker's metrics (exported on `metrics.listener` when set).
     public let metrics: BrokerMetrics
     private let metricsServer = NIOLockedValueBox<MetricsServer?>(nil)
+    private let producerIds: ProducerIdManager
     private let ready: AsyncStream<SocketAddress>.Continuation
     /// Yields the bound address once the listener is up (useful with port 0).
     public let boundAddresses: AsyncStream<SocketAddress>
@@ -29,6 +30,7 @@ public final class Broker: Service, Sendable {
         self.config = config
         self.logger = logger
         topics = try TopicManager(config: config, logger: logger)
+        producerIds = try ProducerIdManager(dataDirectory: config.dataDirectory)
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         waiters = FetchWaiters(timers: group)
         metrics = BrokerMetrics()
@@ -62,6 +64,8 @@ public final class Broker: Service, Sendable {
             DescribeClusterHandler(cluster: identity).makeHandler(),
             DescribeLogDirsHandler(topics: topics).makeHandler(),
             OffsetForLeaderEpochHandler(topics: topics).makeHandler(),
+            InitProducerIdHandler(producerIds: producerIds).makeHandler(),
+            DescribeProducersHandler(topics: topics).makeHandler(),
         ]
         let supported = RequestRouter(served + [ApiVersionsHandler.make(supported: { [] })]).supportedVersions
         return RequestRouter(served + [ApiVersionsHandler.make(supported: { supported })])

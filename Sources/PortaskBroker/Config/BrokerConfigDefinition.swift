@@ -63,6 +63,8 @@ public struct BrokerConfigDefinition: Sendable {
         .init("log.message.timestamp.type", .string, "CreateTime", "CreateTime or LogAppendTime (topic: message.timestamp.type)."),
         .init("log.cleanup.policy", .list, "delete", "delete or compact (topic: cleanup.policy)."),
         .init("compression.type", .string, "producer", "Compression of stored batches; producer keeps the producer's."),
+        .init("producer.id.expiration.ms", .long, "86400000",
+              "An idempotent producer idle this long (ms since its last batch's timestamp) is forgotten by a partition."),
         .init("min.insync.replicas", .int, "1", "Replicas that must acknowledge acks=all (only 1 is served)."),
         .init("offsets.retention.minutes", .int, "10080", "How long committed offsets of empty groups are kept."),
         .init("group.initial.rebalance.delay.ms", .int, "3000", "Delay of the first rebalance of a new group."),

@@ -17,6 +17,8 @@ extension KafkaErrorCode {
         case .io, .corruptIndex: self = .kafkaStorageError
         case .closed: self = .notLeaderOrFollower
         case .alreadyExists: self = .unknownServerError
+        case .outOfOrderSequence: self = .outOfOrderSequenceNumber
+        case .invalidProducerEpoch: self = .invalidProducerEpoch
         }
     }
 }

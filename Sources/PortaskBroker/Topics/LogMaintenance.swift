@@ -2,9 +2,10 @@ import LogEngine
 import Logging
 
 /// The broker's periodic log housekeeping, as Kafka's log manager schedules it:
-/// `flush.ms` flushes every `log.flush.scheduler.interval.ms` (1 s here), retention (`retention.ms`,
-/// `retention.bytes`, records below the log start offset) every `log.retention.check.interval.ms`, and the
-/// recovery-point and log-start checkpoints every `log.flush.offset.checkpoint.interval.ms` (60 s).
+/// `flush.ms` flushes every `log.flush.scheduler.interval.ms` (1 s here); retention (`retention.ms`,
+/// `retention.bytes`, records below the log start offset), producer-state expiry and snapshots every
+/// `log.retention.check.interval.ms`; and the recovery-point and log-start checkpoints every
+/// `log.flush.offset.checkpoint.interval.ms` (60 s).
 ///
 /// Runs as one task until cancelled; the work happens off the event loops. Thread-safe.
 struct LogMaintenance: Sendable {
@@ -49,18 +50,13 @@ struct LogMaintenance: Sendable {
         }
     }
 
+    /// Retention, producer-state expiry and snapshots, and checkpoints (`LogManager.runMaintenance`).
     private func runRetention() {
-        for (partition, log) in logs.allLogs {
-            do {
-                let deleted = try log.deleteOldSegments()
-                if deleted > 0 {
-                    logger.info(
-                        "deleted old segments",
-                        metadata: ["partition": "\(partition)", "segments": "\(deleted)", "logStartOffset": "\(log.logStartOffset)"])
-                }
-            } catch {
-                logger.error("retention failed", metadata: ["partition": "\(partition)", "error": "\(error)"])
-            }
+        do {
+            let deleted = try logs.runMaintenance()
+            if deleted > 0 { logger.info("deleted old segments", metadata: ["segments": "\(deleted)"]) }
+        } catch {
+            logger.error("log maintenance failed", metadata: ["error": "\(error)"])
         }
     }
 }

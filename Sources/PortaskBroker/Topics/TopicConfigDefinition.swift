@@ -128,6 +128,8 @@ extension BrokerConfig {
             retentionBytes: long("retention.bytes", logRetentionBytes),
             flushMessages: long("flush.messages", logFlushIntervalMessages),
             flushMs: long("flush.ms", logFlushIntervalMs ?? Int64.max),
-            messageTimestampType: timestampType == "LogAppendTime" ? .logAppendTime : .createTime)
+            messageTimestampType: timestampType == "LogAppendTime" ? .logAppendTime : .createTime,
+            producerIdExpirationMs: properties["producer.id.expiration.ms"].flatMap { Int64($0.trimmingWhitespace()) }
+                ?? 86_400_000)
     }
 }

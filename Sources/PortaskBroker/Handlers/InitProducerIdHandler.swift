@@ -1,0 +1,55 @@
+import KafkaProtocol
+
+/// InitProducerId (key 22), versions 0–5, for idempotent producers (transactional id null).
+///
+/// - No producer id given (-1/-1): a new id from `ProducerIdManager`, epoch 0, as Kafka answers.
+/// - Only one of producer id and epoch given: INVALID_REQUEST, as Kafka.
+/// - An id this broker allocated with its current epoch (v3+): the same id with the epoch bumped, which
+///   fences the old epoch on every partition (its batches get INVALID_PRODUCER_EPOCH, the new epoch starts at
+///   sequence 0). When the epoch is exhausted (`Int16.max - 1`, as Kafka's coordinator rotates) or the id was
+///   never allocated here, a new id with epoch 0. (Kafka ignores the given id for non-transactional producers
+///   and always allocates; keeping the id is equally valid for every client and keeps DescribeProducers
+///   readable.)
+/// - An empty transactional id: INVALID_REQUEST, as Kafka.
+/// - Any other transactional id: TRANSACTIONAL_ID_AUTHORIZATION_FAILED until transactions are served. It is
+///   Kafka's answer when no transactional id may be used by the client, it is not retriable (so clients fail
+///   fast instead of retrying a coordinator that will never appear), and it is what other Kafka-compatible
+///   brokers answer with transactions disabled.
+///
+/// Thread-safe: the id manager serialises allocation.
+struct InitProducerIdHandler: Sendable {
+    let producerIds: ProducerIdManager
+
+    func makeHandler() -> ApiHandler {
+        ApiHandler(InitProducerIdRequest.self, response: InitProducerIdResponse.self, versions: 0...5) { request, _ in
+            self.respond(request)
+        }
+    }
+
+    func respond(_ request: InitProducerIdRequest) -> InitProducerIdResponse {
+        if let transactionalId = request.transactionalId {
+            return failure(transactionalId.isEmpty ? .invalidRequest : .transactionalIdAuthorizationFailed)
+        }
+        switch (request.producerId, request.producerEpoch) {
+        case (-1, -1):
+            return allocate()
+        case (-1, _), (_, -1):
+            return failure(.invalidRequest)
+        case (let producerId, let epoch):
+            guard producerIds.wasAllocated(producerId), epoch >= 0, epoch < Int16.max - 1 else { return allocate() }
+            return InitProducerIdResponse(errorCode: 0, producerId: producerId, producerEpoch: epoch + 1)
+        }
+    }
+
+    private func allocate() -> InitProducerIdResponse {
+        do {
+            return InitProducerIdResponse(errorCode: 0, producerId: try producerIds.allocate(), producerEpoch: 0)
+        } catch {
+            return failure(.kafkaStorageError)
+        }
+    }
+
+    private func failure(_ code: KafkaErrorCode) -> InitProducerIdResponse {
+        InitProducerIdResponse(errorCode: code.rawValue, producerId: -1, producerEpoch: -1)
+    }
+}
