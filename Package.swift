@@ -42,6 +42,11 @@ let package = Package(
         ),
         .executableTarget(name: "portaskd", dependencies: ["PortaskBroker"]),
         .executableTarget(name: "portask-codegen", path: "tools/portask-codegen"),
+        .executableTarget(
+            name: "logengine-crash-writer",
+            dependencies: ["LogEngine", .product(name: "NIOCore", package: "swift-nio")],
+            path: "tools/logengine-crash-writer"
+        ),
         .testTarget(
             name: "KafkaProtocolTests",
             dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],

@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+@testable import LogEngine
+
+/// Kills a durable writer (tools/logengine-crash-writer) with SIGKILL at random moments and checks that every
+/// acknowledged batch survives byte for byte and that nothing invalid is readable.
+struct CrashTests {
+    /// Same generator as the writer's.
+    static func crashTestBatch(run: Int, sequence: Int) -> [UInt8] {
+        let records = 1 + (run * 7 + sequence * 13) % 9
+        let valueSize = [10, 100, 1000, 20_000][(sequence + run) % 4]
+        return RecordBatchBuilder(baseTimestamp: Int64(run) * 1_000_000 + Int64(sequence)).build(count: records) { index in
+            (0..<valueSize).map { UInt8(truncatingIfNeeded: run &* 31 &+ sequence &* 17 &+ index &+ $0) }
+        }
+    }
+
+    static func writerPath() -> String? {
+        guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
+            return nil
+        }
+        var directory = URL(fileURLWithPath: executable).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("logengine-crash-writer").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return nil
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func killedWriter_neverLosesAcknowledgedBatches() throws {
+        let writer = try #require(Self.writerPath(), "logengine-crash-writer not built next to the tests")
+        let directory = TemporaryDirectory()
+        let partition = directory.file("crash-0")
+        /// Acknowledged batches as they must be stored, by base offset.
+        var acknowledged: [Int64: [UInt8]] = [:]
+        var generator = SystemRandomNumberGenerator()
+        for run in 0..<20 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: writer)
+            process.arguments = [partition, String(run)]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            usleep(UInt32.random(in: 80_000...400_000, using: &generator))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            let text = String(decoding: data, as: UTF8.self)
+            var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            lines.removeLast()  // empty, or a torn last line
+            for line in lines {
+                let fields = line.split(separator: " ")
+                if fields.count == 3, let offset = Int64(fields[0]), let r = Int(fields[1]), let s = Int(fields[2]) {
+                    let bytes = Self.crashTestBatch(run: r, sequence: s)
+                    #expect(acknowledged[offset] == nil, "offset \(offset) acknowledged twice")
+                    acknowledged[offset] = Batches.stored(bytes, baseOffset: offset)
+                }
+            }
+            try verify(partition: partition, acknowledged: acknowledged)
+        }
+        #expect(acknowledged.count > 20)
+    }
+
+    private func verify(partition: String, acknowledged: [Int64: [UInt8]]) throws {
+        let log = try PartitionLog(
+            directory: partition,
+            config: LogConfig(segmentBytes: 256 * 1024, indexIntervalBytes: 4096, segmentIndexBytes: 64 * 1024))
+        for (offset, expected) in acknowledged {
+            let slice = try #require(try log.read(from: offset, maxBytes: 1), "offset \(offset) missing")
+            #expect(slice.firstOffset == offset)
+            let identical = try slice.withUnsafeBytes { stored in
+                expected.withUnsafeBytes { stored.count == $0.count && memcmp(stored.baseAddress, $0.baseAddress, $0.count) == 0 }
+            }
+            #expect(identical, "batch at \(offset) differs")
+        }
+        // Every readable batch is valid, offsets contiguous.
+        var offset = log.logStartOffset
+        while let slice = try log.read(from: offset, maxBytes: 1 << 22) {
+            let headers = try Batches.headers(try slice.copyBytes())
+            for header in headers {
+                #expect(header.baseOffset == offset)
+                offset = header.nextOffset
+            }
+        }
+        #expect(offset == log.logEndOffset)
+    }
+}
