@@ -70,7 +70,12 @@ struct CrashTests {
             let slice = try #require(try log.read(from: offset, maxBytes: 1), "offset \(offset) missing")
             #expect(slice.firstOffset == offset)
             let identical = try slice.withUnsafeBytes { stored in
-                expected.withUnsafeBytes { stored.count == $0.count && memcmp(stored.baseAddress, $0.baseAddress, $0.count) == 0 }
+                expected.withUnsafeBytes { wanted in
+                    guard let a = stored.baseAddress, let b = wanted.baseAddress, stored.count == wanted.count else {
+                        return false
+                    }
+                    return memcmp(a, b, wanted.count) == 0
+                }
             }
             #expect(identical, "batch at \(offset) differs")
         }
