@@ -102,6 +102,8 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal],
         warmupIterations: 2, maxDuration: .seconds(3), maxIterations: 100_000)
+    // Remove the logs written under the temporary directory once every benchmark of the target has run.
+    Benchmark.teardown = { try? FileManager.default.removeItem(atPath: Fixture.shared.root) }
 
     // MARK: CRC-32C
 
