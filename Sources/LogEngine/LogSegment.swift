@@ -39,7 +39,6 @@ public final class LogSegment: @unchecked Sendable {
     var nextOffset: Int64
     /// Clock reading when the segment was created or opened, for `segment.ms`.
     var createdMs: Int64
-    var unflushedBytes = false
     /// Guards the lazy load of the writer state and index validation for segments opened without a scan.
     let stateLock = Lock()
     var stateLoaded = false
@@ -147,7 +146,6 @@ public final class LogSegment: @unchecked Sendable {
             noteBatch(position: position + batch.relativePosition, size: batch.size,
                       lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp)
         }
-        unflushedBytes = true
         publishedSize.store(position + bytes.count, ordering: .releasing)
     }
 
@@ -187,7 +185,6 @@ public final class LogSegment: @unchecked Sendable {
     /// fdatasync of the log file (indexes are rebuilt by recovery, so they need none).
     func flush() throws {
         try FileSystem.sync(fd, path: logPath)
-        unflushedBytes = false
     }
 
     /// Cuts the file to `validBytes` (recovery).

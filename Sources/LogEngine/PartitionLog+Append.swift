@@ -31,9 +31,21 @@ extension PartitionLog {
     /// Thread-safety: callable from any thread; appends to one partition are serialised.
     @discardableResult
     public func append(_ records: consuming ByteBuffer) throws -> AppendInfo {
-        var buffer = records
+        var buffer = consume records
         guard buffer.readableBytes > 0 else {
             throw LogEngineError(.invalidArgument, "empty record set", context: directory)
+        }
+        // Validation (CRC-32C included) needs no offsets, so it runs before taking the append lock; asking for
+        // mutable bytes here also makes any copy-on-write copy happen outside the lock.
+        let maxBatchBytes = config.maxMessageBytes
+        try buffer.withUnsafeMutableReadableBytes { bytes in
+            let readable = UnsafeRawBufferPointer(bytes)
+            var position = 0
+            while position < readable.count {
+                let header = try RecordBatchHeader(parsing: readable, at: position)
+                try header.validate(in: readable, at: position, maxBatchBytes: maxBatchBytes)
+                position += header.totalSize
+            }
         }
         let flushNeeded: Bool
         let info: AppendInfo
@@ -47,12 +59,6 @@ extension PartitionLog {
             try buffer.withUnsafeMutableReadableBytes { bytes in
                 let readable = UnsafeRawBufferPointer(bytes)
                 var position = 0
-                while position < bytes.count {
-                    let header = try RecordBatchHeader(parsing: readable, at: position)
-                    try header.validate(in: readable, at: position, maxBatchBytes: config.maxMessageBytes)
-                    position += header.totalSize
-                }
-                position = 0
                 var next = firstOffset
                 while position < bytes.count {
                     let header = try RecordBatchHeader(parsing: readable, at: position)
