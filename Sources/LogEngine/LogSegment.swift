@@ -42,6 +42,8 @@ public final class LogSegment: @unchecked Sendable {
     /// Guards the lazy load of the writer state and index validation for segments opened without a scan.
     let stateLock = Lock()
     var stateLoaded = false
+    /// Set when an index rebuild found bytes after the last valid batch (to be truncated by recovery).
+    var hasInvalidTail = false
 
     /// `00000000000000000042` for 42.
     public static func fileName(_ baseOffset: Int64, suffix: String) -> String {
@@ -121,6 +123,11 @@ public final class LogSegment: @unchecked Sendable {
             mapping = fresh
             return fresh
         }
+    }
+
+    /// Releases the read mapping (after recovery of an inactive segment); the next read maps again.
+    func dropMapping() {
+        lock.withLock { mapping = nil }
     }
 
     /// A batch appended to the segment: where it starts in the appended bytes, its size, last offset and max
