@@ -192,4 +192,24 @@ struct PartitionLogTests {
         let info = try reopened.append(Batches.buffer())
         #expect(info.firstOffset == 60)
     }
+
+    @Test func reopen_thenAppend_keepsIndexesConsistent() throws {
+        let directory = TemporaryDirectory()
+        let config = smallConfig(segmentBytes: 1 << 20, indexIntervalBytes: 100)
+        do {
+            let log = try PartitionLog(directory: directory.path, config: config)
+            for seed in 0..<20 { try log.append(Batches.buffer(count: 2, timestamp: Int64(seed) * 10, seed: seed, valueSize: 50)) }
+            try log.close()
+        }
+        let log = try PartitionLog(directory: directory.path, config: config, recoveryPoint: 40)
+        for seed in 20..<40 { try log.append(Batches.buffer(count: 2, timestamp: Int64(seed) * 10, seed: seed, valueSize: 50)) }
+        for offset in Int64(0)..<80 {
+            #expect(try log.read(from: offset, maxBytes: 1)?.firstOffset == offset - offset % 2)
+        }
+        #expect(try log.offset(forTimestamp: 255) == 52)
+        #expect(try log.offset(forTimestamp: 391) == 79)
+        #expect(try log.offset(forTimestamp: 392) == nil)
+        try log.segments.last?.offsetIndex.validate(logSize: log.sizeInBytes)
+        try log.segments.last?.timeIndex.validate(lastOffset: 79)
+    }
 }
