@@ -1,6 +1,6 @@
 import NIOCore
 
-/// The outcome of one append.
+/// The outcome of one append. Thread-safety: a value type.
 public struct AppendInfo: Sendable, Equatable {
     /// Offset assigned to the first record.
     public var firstOffset: Int64
