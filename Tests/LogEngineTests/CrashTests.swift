@@ -3,7 +3,8 @@ import Testing
 @testable import LogEngine
 
 /// Kills a durable writer (tools/logengine-crash-writer) with SIGKILL at random moments and checks that every
-/// acknowledged batch survives byte for byte and that nothing invalid is readable.
+/// acknowledged batch survives byte for byte and that nothing invalid is readable. Every third run also leaves a
+/// zero-filled or garbage tail on the newest segment, as a power loss can.
 struct CrashTests {
     /// Same generator as the writer's.
     static func crashTestBatch(run: Int, sequence: Int) -> [UInt8] {
@@ -57,9 +58,22 @@ struct CrashTests {
                     acknowledged[offset] = Batches.stored(bytes, baseOffset: offset)
                 }
             }
+            if run % 3 == 2 { try damageTail(of: partition, using: &generator) }
             try verify(partition: partition, acknowledged: acknowledged)
         }
         #expect(acknowledged.count > 20)
+    }
+
+    /// What a power loss can leave after the last fsync: a zero-filled or garbage tail on the newest segment.
+    private func damageTail(of partition: String, using generator: inout SystemRandomNumberGenerator) throws {
+        let logs = try FileManager.default.contentsOfDirectory(atPath: partition).filter { $0.hasSuffix(".log") }
+        guard let newest = logs.max() else { return }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: partition + "/" + newest))
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        let count = Int.random(in: 1...8192, using: &generator)
+        let zeros = Bool.random(using: &generator)
+        try handle.write(contentsOf: (0..<count).map { _ in zeros ? 0 : UInt8.random(in: 0...255, using: &generator) })
     }
 
     private func verify(partition: String, acknowledged: [Int64: [UInt8]]) throws {
