@@ -50,6 +50,24 @@ final class Fixture: @unchecked Sendable {
     }
 }
 
+/// A log opened on first use, so that registering benchmarks creates no files.
+final class LazyLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private let name: String
+    private var log: PartitionLog?
+
+    init(_ name: String) { self.name = name }
+
+    func get() throws -> PartitionLog {
+        try lock.withLock {
+            if let log { return log }
+            let opened = try PartitionLog(directory: Fixture.shared.freshDirectory(name), config: Fixture.config)
+            log = opened
+            return opened
+        }
+    }
+}
+
 /// A log of 256 MiB of 16 KiB batches with timestamps 0, 1, 2, ..., for the read-side benchmarks.
 final class ReadFixture: @unchecked Sendable {
     static let shared = ReadFixture()
@@ -124,11 +142,12 @@ let benchmarks: @Sendable () -> Void = {
     for size in [16 * kib, 1 * mib] {
         let batch = Fixture.batch(size: size)
         let appends = 32 * mib / batch.count
-        let log = try! PartitionLog(directory: Fixture.shared.freshDirectory("append-\(size)"), config: Fixture.config)
+        let lazyLog = LazyLog("append-\(size)")
         Benchmark(
             "Append buffered \(size / kib) KiB batches (32 MiB per op)",
             configuration: .init(maxDuration: .seconds(4), maxIterations: 100)
         ) { benchmark in
+            let log = try lazyLog.get()
             for _ in 0..<appends { try log.append(ByteBuffer(bytes: batch)) }
             try Fixture.trim(log)
         }
@@ -137,13 +156,13 @@ let benchmarks: @Sendable () -> Void = {
     for size in [16 * kib, 1 * mib] {
         for appenders in [1, 8] {
             let batch = Fixture.batch(size: size)
-            let log = try! PartitionLog(
-                directory: Fixture.shared.freshDirectory("durable-\(size)-\(appenders)"), config: Fixture.config)
+            let lazyLog = LazyLog("durable-\(size)-\(appenders)")
             let perAppender = 32 * mib / batch.count / appenders
             Benchmark(
                 "Append durable \(size / kib) KiB batches, \(appenders) appenders (32 MiB per op)",
                 configuration: .init(maxDuration: .seconds(4), maxIterations: 50)
             ) { benchmark async throws in
+                let log = try lazyLog.get()
                 try await durableAppends(log, batch: batch, appenders: appenders, perAppender: perAppender)
                 try Fixture.trim(log)
             }
