@@ -114,20 +114,4 @@ struct LogManagerTests {
         // parallel and open files too, hence the slack.
         #expect(try openDescriptors() - before <= 100 + 40)
     }
-
-    @Test func topicPartition_parsesDirectoryNames() {
-        #expect(TopicPartition(directoryName: "my-topic-12") == TopicPartition("my-topic", 12))
-        #expect(TopicPartition(directoryName: "nodash") == nil)
-        #expect(TopicPartition(directoryName: "t-x") == nil)
-        #expect(TopicPartition(directoryName: "-3") == nil)
-    }
-
-    @Test func checkpointFile_whenMalformed_throws() throws {
-        let directory = TemporaryDirectory()
-        let file = OffsetCheckpointFile(directory: directory.path, name: "cp")
-        try FileSystem.writeAtomically("0\n2\nt 0 5\n", to: file.path, directory: directory.path)
-        #expect(throws: LogEngineError.self) { try file.read() }
-        try file.write([TopicPartition("a", 1): 7])
-        #expect(try file.read() == [TopicPartition("a", 1): 7])
-    }
 }

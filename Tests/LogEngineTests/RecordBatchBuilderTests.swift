@@ -32,15 +32,4 @@ struct RecordBatchBuilderTests {
         let bytes = Batches.bytes()
         #expect(CRC32C.checksum(ByteBuffer(bytes: bytes)) == CRC32C.checksum(bytes))
     }
-
-    @Test func logConfig_defaultsAreKafkas() {
-        let config = LogConfig()
-        #expect(config.segmentBytes == 1 << 30)
-        #expect(config.segmentIndexBytes == 10 << 20)
-        #expect(config.indexIntervalBytes == 4096)
-        #expect(config.maxMessageBytes == 1_048_588)
-        #expect(config.retentionMs == 7 * 24 * 3_600_000)
-        #expect(config.retentionBytes == -1)
-        #expect(config.messageTimestampType == .createTime)
-    }
 }
