@@ -125,11 +125,12 @@ public final class PartitionLog: @unchecked Sendable {
 
     /// Flushes, trims the active segment's indexes and refuses further appends. Slices handed out stay valid.
     public func close() throws {
-        try flush()
-        try writeLock.withLock {
-            guard !closed else { return }
-            closed = true
-            try segments.last?.becomeInactive()
+        let wasOpen = writeLock.withLock {
+            defer { closed = true }
+            return !closed
         }
+        guard wasOpen else { return }
+        try flush()
+        try writeLock.withLock { try segments.last?.becomeInactive() }
     }
 }
