@@ -86,6 +86,7 @@ extension PartitionLog {
             return (info, unflushedMessages >= config.flushMessages)
         }
         if flushNeeded { try flush() }
+        notifyAppendListeners(highWatermark)
         return info
     }
 

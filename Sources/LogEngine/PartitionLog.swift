@@ -46,6 +46,12 @@ public final class PartitionLog: @unchecked Sendable {
     var syncInFlight = false
     let syncQueue: DispatchQueue
 
+    // Append listeners (long-poll wake-ups), guarded by listenersLock; the count lets appends skip the lock.
+    let listenersLock = Lock()
+    var listeners: [Int: @Sendable (Int64) -> Void] = [:]
+    var nextListenerID = 0
+    let listenerCount = ManagedAtomic<Int>(0)
+
     /// Opens (creating when absent) the log in `directory`. Segments after `recoveryPoint` are scanned and cut
     /// after their last valid batch; indexes that are missing or fail validation are rebuilt.
     ///

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import Testing
 @testable import LogEngine
@@ -211,5 +212,23 @@ struct PartitionLogTests {
         #expect(try log.offset(forTimestamp: 392) == nil)
         try log.segments.last?.offsetIndex.validate(logSize: log.sizeInBytes)
         try log.segments.last?.timeIndex.validate(lastOffset: 79)
+    }
+}
+
+extension PartitionLogTests {
+    @Test func appendListener_receivesHighWatermarkUntilRemoved() throws {
+        let directory = TemporaryDirectory()
+        let log = try PartitionLog(directory: directory.path, config: smallConfig())
+        final class Seen: @unchecked Sendable {
+            let lock = NSLock()
+            var values: [Int64] = []
+        }
+        let seen = Seen()
+        let id = log.addAppendListener { value in seen.lock.withLock { seen.values.append(value) } }
+        try log.append(Batches.buffer(count: 3))
+        try log.append(Batches.buffer(count: 2))
+        log.removeAppendListener(id)
+        try log.append(Batches.buffer(count: 1))
+        #expect(seen.lock.withLock { seen.values } == [3, 5])
     }
 }
