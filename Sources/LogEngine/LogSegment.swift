@@ -37,8 +37,10 @@ public final class LogSegment: @unchecked Sendable {
     var offsetOfMaxTimestampSoFar: Int64
     /// The offset after the last batch (== baseOffset when empty).
     var nextOffset: Int64
-    /// Clock reading when the segment was created or opened, for `segment.ms`.
+    /// Clock reading when the segment was created or opened, for `segment.ms` when batches carry no timestamp.
     var createdMs: Int64
+    /// Max timestamp of the first batch (Kafka's rolling base timestamp for `segment.ms`), read lazily.
+    private var firstBatchTimestamp: Int64?
     /// Guards the lazy load of the writer state and index validation for segments opened without a scan.
     let stateLock = Lock()
     var stateLoaded = false
@@ -169,6 +171,18 @@ public final class LogSegment: @unchecked Sendable {
         }
         bytesSinceLastIndexEntry += size
         nextOffset = lastOffset + 1
+    }
+
+    /// How long the segment has been open for `segment.ms`, as Kafka measures it: the incoming batches' max
+    /// timestamp minus the first batch's max timestamp, or the clock time since creation when there is none.
+    func timeWaitedForRoll(nowMs: Int64, incomingMaxTimestamp: Int64) -> Int64 {
+        if firstBatchTimestamp == nil, let (mapping, bytes) = try? view(), bytes.count >= RecordBatchHeader.size {
+            firstBatchTimestamp = withExtendedLifetime(mapping) {
+                (try? RecordBatchHeader(parsing: bytes, at: 0))?.maxTimestamp
+            }
+        }
+        if let first = firstBatchTimestamp, first >= 0 { return incomingMaxTimestamp - first }
+        return nowMs - createdMs
     }
 
     /// Whether one more index entry might not fit.

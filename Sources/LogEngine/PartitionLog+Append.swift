@@ -22,8 +22,8 @@ extension PartitionLog {
     /// Every batch is validated first (magic 2, sizes, CRC-32C, record count, `max.message.bytes`); then offsets
     /// are assigned by rewriting each base offset in place (and, under LogAppendTime, the timestamp type and max
     /// timestamp, with the CRC recomputed), and all batches are written with one write call. Records are never
-    /// decoded. Rolls the active segment first when `segment.bytes`, `segment.ms`, a full index or the 32-bit
-    /// relative offset limit require it. Fsyncs when `flush.messages` is reached.
+    /// decoded. Rolls the active segment first when `segment.bytes`, `segment.ms` (measured like Kafka, from the
+    /// first batch's timestamp to the incoming one), a full index or the 32-bit relative offset limit require it. Fsyncs when `flush.messages` is reached.
     ///
     /// The offsets are rewritten inside `records`' storage: when the caller passes its last reference (e.g.
     /// a request slice it no longer needs), no copy is made; otherwise copy-on-write copies the bytes once.
@@ -74,7 +74,9 @@ extension PartitionLog {
                     next = lastOffset + 1
                     position += header.totalSize
                 }
-                let segment = try activeSegment(forAppending: bytes.count, lastOffset: next - 1, nowMs: now)
+                let incomingMaxTimestamp = batches.reduce(Int64(-1)) { max($0, $1.maxTimestamp) }
+                let segment = try activeSegment(
+                    forAppending: bytes.count, lastOffset: next - 1, maxTimestamp: incomingMaxTimestamp, nowMs: now)
                 try segment.append(readable, batches: batches)
                 publishEnd(next)
             }
@@ -91,7 +93,9 @@ extension PartitionLog {
     }
 
     /// The segment to append `incomingBytes` to, rolling first when needed. Caller holds writeLock.
-    private func activeSegment(forAppending incomingBytes: Int, lastOffset: Int64, nowMs: Int64) throws -> LogSegment {
+    private func activeSegment(
+        forAppending incomingBytes: Int, lastOffset: Int64, maxTimestamp: Int64, nowMs: Int64
+    ) throws -> LogSegment {
         let current = segments
         guard let active = current.last else {
             throw LogEngineError(.io, "log has no segment", context: directory)
@@ -99,7 +103,7 @@ extension PartitionLog {
         let size = active.size
         guard size > 0 else { return active }
         let full = size > config.segmentBytes - incomingBytes
-        let old = nowMs - active.createdMs > config.segmentMs
+        let old = active.timeWaitedForRoll(nowMs: nowMs, incomingMaxTimestamp: maxTimestamp) > config.segmentMs
         let offsetOverflow = lastOffset - active.baseOffset > Int64(Int32.max)
         guard full || old || offsetOverflow || active.indexIsFull else { return active }
         return try roll(current)

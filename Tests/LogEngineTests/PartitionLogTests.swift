@@ -79,19 +79,43 @@ struct PartitionLogTests {
         #expect((FileSystem.fileInfo(inactiveIndex)?.size ?? -1) < 4096)
     }
 
-    @Test func append_rollsWhenSegmentMsPassed() throws {
+    @Test func append_rollsWhenSegmentMsPassedBetweenBatchTimestamps() throws {
+        let directory = TemporaryDirectory()
+        let log = try PartitionLog(
+            directory: directory.path, config: smallConfig(segmentBytes: 1 << 20, segmentMs: 1000))
+        try log.append(Batches.buffer(count: 1, timestamp: 10_000))
+        try log.append(Batches.buffer(count: 1, timestamp: 11_000))
+        #expect(log.segments.count == 1)
+        try log.append(Batches.buffer(count: 1, timestamp: 11_001))
+        #expect(log.segments.map(\.baseOffset) == [0, 2])
+    }
+
+    @Test func append_underLogAppendTime_rollsWhenSegmentMsPassedOnTheClock() throws {
+        let directory = TemporaryDirectory()
+        let clock = ManualClock()
+        let log = try PartitionLog(
+            directory: directory.path,
+            config: smallConfig(segmentBytes: 1 << 20, segmentMs: 1000, timestampType: .logAppendTime),
+            clock: clock.logClock)
+        try log.append(Batches.buffer())
+        clock.advance(by: 1000)
+        try log.append(Batches.buffer())
+        #expect(log.segments.count == 1)
+        clock.advance(by: 1)
+        try log.append(Batches.buffer())
+        #expect(log.segments.map(\.baseOffset) == [0, 6])
+    }
+
+    @Test func append_withoutTimestamps_rollsOnSegmentAge() throws {
         let directory = TemporaryDirectory()
         let clock = ManualClock()
         let log = try PartitionLog(
             directory: directory.path, config: smallConfig(segmentBytes: 1 << 20, segmentMs: 1000),
             clock: clock.logClock)
-        try log.append(Batches.buffer())
-        clock.advance(by: 999)
-        try log.append(Batches.buffer())
-        #expect(log.segments.count == 1)
-        clock.advance(by: 2)
-        try log.append(Batches.buffer())
-        #expect(log.segments.map(\.baseOffset) == [0, 6])
+        try log.append(Batches.buffer(count: 1, timestamp: -1))
+        clock.advance(by: 1001)
+        try log.append(Batches.buffer(count: 1, timestamp: -1))
+        #expect(log.segments.map(\.baseOffset) == [0, 1])
     }
 
     @Test func append_rollsWhenIndexFull() throws {
