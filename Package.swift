@@ -62,6 +62,11 @@ let package = Package(
         .executableTarget(name: "portaskd", dependencies: ["PortaskBroker"]),
         .target(name: "CodegenKit", path: "tools/codegen/CodegenKit"),
         .executableTarget(name: "portask-codegen", dependencies: ["CodegenKit"], path: "tools/codegen/portask-codegen"),
+        .executableTarget(
+            name: "logengine-crash-writer",
+            dependencies: ["LogEngine", .product(name: "NIOCore", package: "swift-nio")],
+            path: "tools/logengine-crash-writer"
+        ),
         .testTarget(
             name: "KafkaProtocolTests",
             dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],

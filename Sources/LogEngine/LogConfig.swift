@@ -12,7 +12,8 @@ public struct LogConfig: Sendable, Equatable {
 
     /// `segment.bytes`: roll the active segment before it would grow past this size.
     public var segmentBytes: Int
-    /// `segment.ms`: roll the active segment when it is older than this (ms).
+    /// `segment.ms`: roll the active segment when it spans more than this (ms): from its first batch's max
+    /// timestamp to the incoming batches' (Kafka's rule), or on the clock since creation without timestamps.
     public var segmentMs: Int64
     /// `index.interval.bytes`: bytes appended between two offset index entries.
     public var indexIntervalBytes: Int

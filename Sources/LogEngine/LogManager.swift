@@ -1,3 +1,5 @@
+import Dispatch
+
 /// All partition logs of one data directory:
 /// ```
 /// <data.dir>/meta.properties
@@ -6,7 +8,7 @@
 /// <data.dir>/<topic>-<partition>/...              one PartitionLog each
 /// <data.dir>/<topic>-<partition>.<id>-delete/     a partition being deleted (removed at start-up)
 /// ```
-/// Opening recovers every partition from its checkpointed recovery point. Idle partitions hold one file
+/// Opening recovers every partition from its checkpointed recovery point, partitions in parallel. Idle partitions hold one file
 /// descriptor per segment `.log` file and no thread; index files are mapped on demand.
 ///
 /// Thread-safety: all methods may be called from any thread; the partition map is guarded by a lock and
@@ -52,6 +54,7 @@ public final class LogManager: @unchecked Sendable {
         }
         let recoveryPoints = (try? recoveryPointFile.read()) ?? [:]
         let logStarts = (try? logStartFile.read()) ?? [:]
+        var partitions: [(TopicPartition, String)] = []
         for name in try FileSystem.list(directory).sorted() {
             let path = directory + "/" + name
             guard FileSystem.isDirectory(path) else { continue }
@@ -59,12 +62,25 @@ public final class LogManager: @unchecked Sendable {
                 try FileSystem.removeDirectory(path)
                 continue
             }
-            guard let partition = TopicPartition(directoryName: name) else { continue }
-            let config = configFor(partition) ?? defaultConfig
-            logs[partition] = try PartitionLog(
-                directory: path, config: config, clock: clock,
-                recoveryPoint: recoveryPoints[partition] ?? 0, logStartOffset: logStarts[partition] ?? 0)
-            configs[partition] = config
+            if let partition = TopicPartition(directoryName: name) { partitions.append((partition, path)) }
+        }
+        // Partitions recover independently: open them on all cores.
+        let jobs = partitions.map { partition, path in
+            (partition, path, configFor(partition) ?? defaultConfig, recoveryPoints[partition] ?? 0,
+             logStarts[partition] ?? 0)
+        }
+        let results = OpenResults(count: jobs.count)
+        DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
+            let (_, path, config, recoveryPoint, logStart) = jobs[index]
+            results.set(index) {
+                try PartitionLog(
+                    directory: path, config: config, clock: clock, recoveryPoint: recoveryPoint,
+                    logStartOffset: logStart)
+            }
+        }
+        for (index, job) in jobs.enumerated() {
+            logs[job.0] = try results.get(index)
+            configs[job.0] = job.2
         }
         try checkpoint()
     }
@@ -146,5 +162,25 @@ public final class LogManager: @unchecked Sendable {
     public func close() throws {
         for log in allLogs.values { try log.close() }
         try checkpoint()
+    }
+}
+
+/// Results of opening partitions concurrently, one slot per partition. Thread-safety: guarded by a lock.
+private final class OpenResults: @unchecked Sendable {
+    private let lock = Lock()
+    private var slots: [Result<PartitionLog, Error>?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ open: () throws -> PartitionLog) {
+        let result = Result { try open() }
+        lock.withLock { slots[index] = result }
+    }
+
+    func get(_ index: Int) throws -> PartitionLog {
+        guard let result = lock.withLock({ slots[index] }) else {
+            throw LogEngineError(.io, "partition \(index) was not opened")
+        }
+        return try result.get()
     }
 }

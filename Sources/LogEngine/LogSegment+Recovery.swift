@@ -17,6 +17,7 @@ extension LogSegment {
         if truncate && result.invalidBytes > 0 {
             try self.truncate(to: result.validBytes)
         }
+        hasInvalidTail = !truncate && result.invalidBytes > 0
         stateLock.withLock { stateLoaded = true }
         return result
     }
@@ -109,7 +110,7 @@ extension LogSegment {
     private func rebuildIndexes() throws {
         offsetIndex.file.unload()
         timeIndex.file.unload()
-        _ = try scan()
+        hasInvalidTail = try scan().invalidBytes > 0
         try becomeInactive()
     }
 }

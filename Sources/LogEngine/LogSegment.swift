@@ -37,12 +37,15 @@ public final class LogSegment: @unchecked Sendable {
     var offsetOfMaxTimestampSoFar: Int64
     /// The offset after the last batch (== baseOffset when empty).
     var nextOffset: Int64
-    /// Clock reading when the segment was created or opened, for `segment.ms`.
+    /// Clock reading when the segment was created or opened, for `segment.ms` when batches carry no timestamp.
     var createdMs: Int64
-    var unflushedBytes = false
+    /// Max timestamp of the first batch (Kafka's rolling base timestamp for `segment.ms`), read lazily.
+    private var firstBatchTimestamp: Int64?
     /// Guards the lazy load of the writer state and index validation for segments opened without a scan.
     let stateLock = Lock()
     var stateLoaded = false
+    /// Set when an index rebuild found bytes after the last valid batch (to be truncated by recovery).
+    var hasInvalidTail = false
 
     /// `00000000000000000042` for 42.
     public static func fileName(_ baseOffset: Int64, suffix: String) -> String {
@@ -124,6 +127,11 @@ public final class LogSegment: @unchecked Sendable {
         }
     }
 
+    /// Releases the read mapping (after recovery of an inactive segment); the next read maps again.
+    func dropMapping() {
+        lock.withLock { mapping = nil }
+    }
+
     /// A batch appended to the segment: where it starts in the appended bytes, its size, last offset and max
     /// timestamp.
     struct AppendedBatch {
@@ -147,7 +155,6 @@ public final class LogSegment: @unchecked Sendable {
             noteBatch(position: position + batch.relativePosition, size: batch.size,
                       lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp)
         }
-        unflushedBytes = true
         publishedSize.store(position + bytes.count, ordering: .releasing)
     }
 
@@ -164,6 +171,18 @@ public final class LogSegment: @unchecked Sendable {
         }
         bytesSinceLastIndexEntry += size
         nextOffset = lastOffset + 1
+    }
+
+    /// How long the segment has been open for `segment.ms`, as Kafka measures it: the incoming batches' max
+    /// timestamp minus the first batch's max timestamp, or the clock time since creation when there is none.
+    func timeWaitedForRoll(nowMs: Int64, incomingMaxTimestamp: Int64) -> Int64 {
+        if firstBatchTimestamp == nil, let (mapping, bytes) = try? view(), bytes.count >= RecordBatchHeader.size {
+            firstBatchTimestamp = withExtendedLifetime(mapping) {
+                (try? RecordBatchHeader(parsing: bytes, at: 0))?.maxTimestamp
+            }
+        }
+        if let first = firstBatchTimestamp, first >= 0 { return incomingMaxTimestamp - first }
+        return nowMs - createdMs
     }
 
     /// Whether one more index entry might not fit.
@@ -187,7 +206,6 @@ public final class LogSegment: @unchecked Sendable {
     /// fdatasync of the log file (indexes are rebuilt by recovery, so they need none).
     func flush() throws {
         try FileSystem.sync(fd, path: logPath)
-        unflushedBytes = false
     }
 
     /// Cuts the file to `validBytes` (recovery).

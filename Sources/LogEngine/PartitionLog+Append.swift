@@ -1,6 +1,6 @@
 import NIOCore
 
-/// The outcome of one append.
+/// The outcome of one append. Thread-safety: a value type.
 public struct AppendInfo: Sendable, Equatable {
     /// Offset assigned to the first record.
     public var firstOffset: Int64
@@ -28,8 +28,8 @@ extension PartitionLog {
     /// `invalidProducerEpoch` or `outOfOrderSequence`. The check and the append happen under one lock. Then offsets
     /// are assigned by rewriting each base offset in place (and, under LogAppendTime, the timestamp type and max
     /// timestamp, with the CRC recomputed), and all batches are written with one write call. Records are never
-    /// decoded. Rolls the active segment first when `segment.bytes`, `segment.ms`, a full index or the 32-bit
-    /// relative offset limit require it. Fsyncs when `flush.messages` is reached.
+    /// decoded. Rolls the active segment first when `segment.bytes`, `segment.ms` (measured like Kafka, from the
+    /// first batch's timestamp to the incoming one), a full index or the 32-bit relative offset limit require it. Fsyncs when `flush.messages` is reached.
     ///
     /// The offsets are rewritten inside `records`' storage: when the caller passes its last reference (e.g.
     /// a request slice it no longer needs), no copy is made; otherwise copy-on-write copies the bytes once.
@@ -37,9 +37,21 @@ extension PartitionLog {
     /// Thread-safety: callable from any thread; appends to one partition are serialised.
     @discardableResult
     public func append(_ records: consuming ByteBuffer) throws -> AppendInfo {
-        var buffer = records
+        var buffer = consume records
         guard buffer.readableBytes > 0 else {
             throw LogEngineError(.invalidArgument, "empty record set", context: directory)
+        }
+        // Validation (CRC-32C included) needs no offsets, so it runs before taking the append lock; asking for
+        // mutable bytes here also makes any copy-on-write copy happen outside the lock.
+        let maxBatchBytes = config.maxMessageBytes
+        try buffer.withUnsafeMutableReadableBytes { bytes in
+            let readable = UnsafeRawBufferPointer(bytes)
+            var position = 0
+            while position < readable.count {
+                let header = try RecordBatchHeader(parsing: readable, at: position)
+                try header.validate(in: readable, at: position, maxBatchBytes: maxBatchBytes)
+                position += header.totalSize
+            }
         }
         let flushNeeded: Bool
         let info: AppendInfo
@@ -54,12 +66,6 @@ extension PartitionLog {
             let duplicate = try buffer.withUnsafeMutableReadableBytes { bytes -> ProducerStateEntry.Batch? in
                 let readable = UnsafeRawBufferPointer(bytes)
                 var position = 0
-                while position < bytes.count {
-                    let header = try RecordBatchHeader(parsing: readable, at: position)
-                    try header.validate(in: readable, at: position, maxBatchBytes: config.maxMessageBytes)
-                    position += header.totalSize
-                }
-                position = 0
                 var next = firstOffset
                 while position < bytes.count {
                     let header = try RecordBatchHeader(parsing: readable, at: position)
@@ -88,7 +94,9 @@ extension PartitionLog {
                     next = lastOffset + 1
                     position += header.totalSize
                 }
-                let segment = try activeSegment(forAppending: bytes.count, lastOffset: next - 1, nowMs: now)
+                let incomingMaxTimestamp = batches.reduce(Int64(-1)) { max($0, $1.maxTimestamp) }
+                let segment = try activeSegment(
+                    forAppending: bytes.count, lastOffset: next - 1, maxTimestamp: incomingMaxTimestamp, nowMs: now)
                 try segment.append(readable, batches: batches)
                 publishEnd(next)
                 return nil
@@ -111,11 +119,14 @@ extension PartitionLog {
             return (info, unflushedMessages >= config.flushMessages)
         }
         if flushNeeded { try flush() }
+        notifyAppendListeners(highWatermark)
         return info
     }
 
     /// The segment to append `incomingBytes` to, rolling first when needed. Caller holds writeLock.
-    private func activeSegment(forAppending incomingBytes: Int, lastOffset: Int64, nowMs: Int64) throws -> LogSegment {
+    private func activeSegment(
+        forAppending incomingBytes: Int, lastOffset: Int64, maxTimestamp: Int64, nowMs: Int64
+    ) throws -> LogSegment {
         let current = segments
         guard let active = current.last else {
             throw LogEngineError(.io, "log has no segment", context: directory)
@@ -123,7 +134,7 @@ extension PartitionLog {
         let size = active.size
         guard size > 0 else { return active }
         let full = size > config.segmentBytes - incomingBytes
-        let old = nowMs - active.createdMs > config.segmentMs
+        let old = active.timeWaitedForRoll(nowMs: nowMs, incomingMaxTimestamp: maxTimestamp) > config.segmentMs
         let offsetOverflow = lastOffset - active.baseOffset > Int64(Int32.max)
         guard full || old || offsetOverflow || active.indexIsFull else { return active }
         return try roll(current)

@@ -8,7 +8,12 @@ extension PartitionLog {
     public func flush() throws {
         let (target, pending, syncDirectory, messages, snapshots) = writeLock.withLock {
             let point = recoveryPoint
-            let pending = segments.filter { $0.nextOffset > point || $0.baseOffset >= point }
+            // Segments that may hold data at or after the recovery point: the active one, and every segment
+            // whose successor starts after the recovery point.
+            let current = segments
+            let pending = current.indices.filter { index in
+                index == current.count - 1 || current[index + 1].baseOffset > point
+            }.map { current[$0] }
             let syncDirectory = directoryNeedsSync
             directoryNeedsSync = false
             let snapshots = unsyncedSnapshots

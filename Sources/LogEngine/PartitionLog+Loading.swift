@@ -43,7 +43,7 @@ extension PartitionLog {
             if !needsScan && (isLast || nextBase > recoveryPoint) {
                 // The segment holding the recovery point: scan only if data lies beyond it.
                 try segment.ensureLoaded()
-                needsScan = segment.nextOffset > recoveryPoint
+                needsScan = segment.nextOffset > recoveryPoint || segment.hasInvalidTail
             }
             if needsScan {
                 let result = try segment.recover(truncate: true)
@@ -52,7 +52,10 @@ extension PartitionLog {
                 stats.bytesTruncated += result.invalidBytes
                 try segment.flush()
                 if result.invalidBytes > 0 { truncatedAt = index }
-                if !isLast { try segment.becomeInactive() }
+                if !isLast {
+                    try segment.becomeInactive()
+                    segment.dropMapping()
+                }
             }
             segments.append(segment)
         }

@@ -12,15 +12,16 @@ extension PartitionLog {
     public func read(from offset: Int64, maxBytes: Int, upperBound: Int64? = nil, minOneBatch: Bool = true) throws
         -> FileSlice?
     {
+        // Segment list first, then the offsets: retention publishes a new start offset before a shorter list.
+        let current = segments
         let end = logEndOffset
         let start = logStartOffset
-        guard offset >= start, offset <= end else {
+        guard offset >= start, offset <= end, let first = current.first, offset >= first.baseOffset else {
             throw LogEngineError(
                 .offsetOutOfRange, "offset \(offset) outside [\(start), \(end)]", context: directory)
         }
         let bound = min(upperBound ?? highWatermark, end)
         guard offset < bound else { return nil }
-        let current = segments
         var index = Self.floorSegment(current, offset) ?? 0
         while index < current.count, current[index].baseOffset < bound {
             if let slice = try current[index].read(

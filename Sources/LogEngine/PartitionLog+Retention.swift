@@ -64,8 +64,9 @@ extension PartitionLog {
     private func removeSegments(prefix count: Int, of current: [LogSegment]) throws {
         let removed = current.prefix(count)
         let remaining = Array(current.dropFirst(count))
-        publish(remaining)
+        // Start offset first: a reader that sees the shorter segment list then sees the new start too.
         if let first = remaining.first, first.baseOffset > logStartOffset { publishStart(first.baseOffset) }
+        publish(remaining)
         for segment in removed { try segment.delete() }
         directoryNeedsSync = true
     }

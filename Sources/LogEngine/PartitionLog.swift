@@ -58,6 +58,12 @@ public final class PartitionLog: @unchecked Sendable {
     var syncInFlight = false
     let syncQueue: DispatchQueue
 
+    // Append listeners (long-poll wake-ups), guarded by listenersLock; the count lets appends skip the lock.
+    let listenersLock = Lock()
+    var listeners: [Int: @Sendable (Int64) -> Void] = [:]
+    var nextListenerID = 0
+    let listenerCount = ManagedAtomic<Int>(0)
+
     /// Opens (creating when absent) the log in `directory`. Segments after `recoveryPoint` are scanned and cut
     /// after their last valid batch; indexes that are missing or fail validation are rebuilt.
     ///
@@ -143,10 +149,13 @@ public final class PartitionLog: @unchecked Sendable {
     /// Flushes, snapshots the producer state at the log end, trims the active segment's indexes and refuses
     /// further appends. Slices handed out stay valid.
     public func close() throws {
+        let wasOpen = writeLock.withLock {
+            defer { closed = true }
+            return !closed
+        }
+        guard wasOpen else { return }
         try flush()
         try writeLock.withLock {
-            guard !closed else { return }
-            closed = true
             // A failed snapshot costs a replay of the log at the next open, not the close.
             var snapshotFailure: Error? = nil
             do { try takeProducerSnapshot(durable: true) } catch { snapshotFailure = error }

@@ -11,13 +11,19 @@ extension RecordBatchHeader {
         var cursor = offset + Self.size
         let end = min(offset + totalSize, bytes.count)
         for _ in 0..<Int(recordCount) {
-            guard let length = Self.readVarint(bytes, &cursor, end: end) else { return baseOffset }
+            // Records are producer data the broker never validated: bound every step.
+            guard let length = Self.readVarint(bytes, &cursor, end: end), length > 0, length <= end - cursor else {
+                return baseOffset
+            }
             let recordEnd = cursor + Int(length)
             cursor += 1  // attributes
-            guard let timestampDelta = Self.readVarint(bytes, &cursor, end: end),
-                  let offsetDelta = Self.readVarint(bytes, &cursor, end: end), recordEnd <= end
+            guard let timestampDelta = Self.readVarint(bytes, &cursor, end: recordEnd),
+                  let offsetDelta = Self.readVarint(bytes, &cursor, end: recordEnd)
             else { return baseOffset }
-            if baseTimestamp + timestampDelta >= target { return baseOffset + offsetDelta }
+            let (timestamp, overflow) = baseTimestamp.addingReportingOverflow(timestampDelta)
+            if !overflow && timestamp >= target {
+                return offsetDelta >= 0 && offsetDelta <= Int64(lastOffsetDelta) ? baseOffset + offsetDelta : baseOffset
+            }
             cursor = recordEnd
         }
         return baseOffset

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import Testing
 @testable import LogEngine
@@ -78,19 +79,43 @@ struct PartitionLogTests {
         #expect((FileSystem.fileInfo(inactiveIndex)?.size ?? -1) < 4096)
     }
 
-    @Test func append_rollsWhenSegmentMsPassed() throws {
+    @Test func append_rollsWhenSegmentMsPassedBetweenBatchTimestamps() throws {
+        let directory = TemporaryDirectory()
+        let log = try PartitionLog(
+            directory: directory.path, config: smallConfig(segmentBytes: 1 << 20, segmentMs: 1000))
+        try log.append(Batches.buffer(count: 1, timestamp: 10_000))
+        try log.append(Batches.buffer(count: 1, timestamp: 11_000))
+        #expect(log.segments.count == 1)
+        try log.append(Batches.buffer(count: 1, timestamp: 11_001))
+        #expect(log.segments.map(\.baseOffset) == [0, 2])
+    }
+
+    @Test func append_underLogAppendTime_rollsWhenSegmentMsPassedOnTheClock() throws {
+        let directory = TemporaryDirectory()
+        let clock = ManualClock()
+        let log = try PartitionLog(
+            directory: directory.path,
+            config: smallConfig(segmentBytes: 1 << 20, segmentMs: 1000, timestampType: .logAppendTime),
+            clock: clock.logClock)
+        try log.append(Batches.buffer())
+        clock.advance(by: 1000)
+        try log.append(Batches.buffer())
+        #expect(log.segments.count == 1)
+        clock.advance(by: 1)
+        try log.append(Batches.buffer())
+        #expect(log.segments.map(\.baseOffset) == [0, 6])
+    }
+
+    @Test func append_withoutTimestamps_rollsOnSegmentAge() throws {
         let directory = TemporaryDirectory()
         let clock = ManualClock()
         let log = try PartitionLog(
             directory: directory.path, config: smallConfig(segmentBytes: 1 << 20, segmentMs: 1000),
             clock: clock.logClock)
-        try log.append(Batches.buffer())
-        clock.advance(by: 999)
-        try log.append(Batches.buffer())
-        #expect(log.segments.count == 1)
-        clock.advance(by: 2)
-        try log.append(Batches.buffer())
-        #expect(log.segments.map(\.baseOffset) == [0, 6])
+        try log.append(Batches.buffer(count: 1, timestamp: -1))
+        clock.advance(by: 1001)
+        try log.append(Batches.buffer(count: 1, timestamp: -1))
+        #expect(log.segments.map(\.baseOffset) == [0, 1])
     }
 
     @Test func append_rollsWhenIndexFull() throws {
@@ -191,5 +216,43 @@ struct PartitionLogTests {
         #expect(read == all)
         let info = try reopened.append(Batches.buffer())
         #expect(info.firstOffset == 60)
+    }
+
+    @Test func reopen_thenAppend_keepsIndexesConsistent() throws {
+        let directory = TemporaryDirectory()
+        let config = smallConfig(segmentBytes: 1 << 20, indexIntervalBytes: 100)
+        do {
+            let log = try PartitionLog(directory: directory.path, config: config)
+            for seed in 0..<20 { try log.append(Batches.buffer(count: 2, timestamp: Int64(seed) * 10, seed: seed, valueSize: 50)) }
+            try log.close()
+        }
+        let log = try PartitionLog(directory: directory.path, config: config, recoveryPoint: 40)
+        for seed in 20..<40 { try log.append(Batches.buffer(count: 2, timestamp: Int64(seed) * 10, seed: seed, valueSize: 50)) }
+        for offset in Int64(0)..<80 {
+            #expect(try log.read(from: offset, maxBytes: 1)?.firstOffset == offset - offset % 2)
+        }
+        #expect(try log.offset(forTimestamp: 255) == 52)
+        #expect(try log.offset(forTimestamp: 391) == 79)
+        #expect(try log.offset(forTimestamp: 392) == nil)
+        try log.segments.last?.offsetIndex.validate(logSize: log.sizeInBytes)
+        try log.segments.last?.timeIndex.validate(lastOffset: 79)
+    }
+}
+
+extension PartitionLogTests {
+    @Test func appendListener_receivesHighWatermarkUntilRemoved() throws {
+        let directory = TemporaryDirectory()
+        let log = try PartitionLog(directory: directory.path, config: smallConfig())
+        final class Seen: @unchecked Sendable {
+            let lock = NSLock()
+            var values: [Int64] = []
+        }
+        let seen = Seen()
+        let id = log.addAppendListener { value in seen.lock.withLock { seen.values.append(value) } }
+        try log.append(Batches.buffer(count: 3))
+        try log.append(Batches.buffer(count: 2))
+        log.removeAppendListener(id)
+        try log.append(Batches.buffer(count: 1))
+        #expect(seen.lock.withLock { seen.values } == [3, 5])
     }
 }

@@ -131,3 +131,21 @@ struct RecordBatchHeaderTests {
         }
     }
 }
+
+extension RecordBatchHeaderTests {
+    @Test func firstOffsetWithTimestamp_whenRecordsAreGarbage_fallsBackToBaseOffset() throws {
+        var bytes = RecordBatchBuilder(baseOffset: 10, baseTimestamp: 100).build(count: 3) { _ in [0] }
+        // Record length -1000 (zigzag 1999), then huge deltas: the CRC is recomputed so only the records are bad.
+        bytes.replaceSubrange(61..<64, with: [0xCF, 0x0F, 0x00])
+        bytes.withUnsafeMutableBytes { raw in
+            raw.storeUInt32BE(RecordBatchHeader.computeCRC(in: UnsafeRawBufferPointer(raw), at: 0, totalSize: raw.count), at: 17)
+        }
+        try bytes.withUnsafeBytes { raw in
+            let header = try RecordBatchHeader(parsing: raw, at: 0)
+            #expect(header.firstOffset(withTimestampAtLeast: 101, in: raw, at: 0) == 10)
+        }
+        let varint: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]
+        var cursor = 0
+        #expect(varint.withUnsafeBytes { RecordBatchHeader.readVarint($0, &cursor, end: varint.count) } == nil)
+    }
+}

@@ -70,6 +70,20 @@ struct RecoveryTests {
         #expect(FileSystem.fileInfo(directory.file(firstLog))?.size == all.reduce(0) { $0 + $1.count })
     }
 
+    @Test func open_whenZeroFilledTailAfterCleanClose_truncatesZerosAndAppendsStayReadable() throws {
+        let directory = TemporaryDirectory()
+        let (all, config) = try writeLog(directory)
+        let log = try PartitionLog(directory: directory.path, config: config)
+        try log.close()
+        try modify(directory.file(firstLog)) { $0 += [UInt8](repeating: 0, count: 5000) }
+        let reopened = try PartitionLog(directory: directory.path, config: config, recoveryPoint: 40)
+        #expect(reopened.logEndOffset == 40)
+        #expect(try readAll(reopened) == all)
+        let extra = Batches.bytes(seed: 99)
+        try reopened.append(Batches.buffer(extra))
+        #expect(try readAll(reopened) == all + [Batches.stored(extra, baseOffset: 40)])
+    }
+
     @Test func open_whenLastBatchesZeroedInPlace_truncatesThem() throws {
         let directory = TemporaryDirectory()
         let (all, config) = try writeLog(directory)

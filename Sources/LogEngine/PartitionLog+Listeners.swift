@@ -1,0 +1,31 @@
+extension PartitionLog {
+    /// Registers `listener`, called after every append with the new high watermark: on the appending thread,
+    /// after the append lock is released. Meant for waking parked fetches (long polling) without polling; keep
+    /// it short, e.g. schedule work on an event loop. Returns an id for `removeAppendListener`.
+    ///
+    /// Thread-safety: callable from any thread; an append that is already running may or may not call a
+    /// listener added meanwhile.
+    @discardableResult
+    public func addAppendListener(_ listener: @escaping @Sendable (Int64) -> Void) -> Int {
+        listenersLock.withLock {
+            nextListenerID += 1
+            listeners[nextListenerID] = listener
+            listenerCount.store(listeners.count, ordering: .releasing)
+            return nextListenerID
+        }
+    }
+
+    /// Unregisters the listener with `id` (no effect when it is not registered).
+    public func removeAppendListener(_ id: Int) {
+        listenersLock.withLock {
+            listeners[id] = nil
+            listenerCount.store(listeners.count, ordering: .releasing)
+        }
+    }
+
+    func notifyAppendListeners(_ highWatermark: Int64) {
+        guard listenerCount.load(ordering: .acquiring) > 0 else { return }
+        let current = listenersLock.withLock { Array(listeners.values) }
+        for listener in current { listener(highWatermark) }
+    }
+}

@@ -1,0 +1,62 @@
+// Child process of the LogEngine crash test: appends batches durably to a partition log, forever, from several
+// concurrent tasks, and prints one line per acknowledged append: "<baseOffset> <run> <sequence>".
+// The parent kills it with SIGKILL and checks the log against the acknowledged lines.
+//
+// Usage: logengine-crash-writer <partition-directory> <run>
+
+import LogEngine
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes `message` to standard error with one write call.
+func printError(_ message: String) {
+    let bytes = Array((message + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+/// The batch for (run, sequence): the crash test regenerates the same bytes to compare.
+func crashTestBatch(run: Int, sequence: Int) -> [UInt8] {
+    let records = 1 + (run * 7 + sequence * 13) % 9
+    let valueSize = [10, 100, 1000, 20_000][(sequence + run) % 4]
+    return RecordBatchBuilder(baseTimestamp: Int64(run) * 1_000_000 + Int64(sequence)).build(count: records) { index in
+        (0..<valueSize).map { UInt8(truncatingIfNeeded: run &* 31 &+ sequence &* 17 &+ index &+ $0) }
+    }
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count == 3, let run = Int(arguments[2]) else {
+    printError("usage: logengine-crash-writer <partition-directory> <run>")
+    exit(2)
+}
+let config = LogConfig(segmentBytes: 256 * 1024, indexIntervalBytes: 4096, segmentIndexBytes: 64 * 1024)
+let log: PartitionLog
+do {
+    log = try PartitionLog(directory: arguments[1], config: config)
+} catch {
+    printError("open failed: \(error)")
+    exit(1)
+}
+
+let appenders = 4
+await withTaskGroup(of: Void.self) { group in
+    for appender in 0..<appenders {
+        group.addTask {
+            var sequence = appender
+            while true {
+                let bytes = crashTestBatch(run: run, sequence: sequence)
+                do {
+                    let info = try await log.appendDurably(ByteBuffer(bytes: bytes))
+                    let line = Array("\(info.firstOffset) \(run) \(sequence)\n".utf8)
+                    _ = line.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+                } catch {
+                    printError("append failed: \(error)")
+                    exit(1)
+                }
+                sequence += appenders
+            }
+        }
+    }
+}
