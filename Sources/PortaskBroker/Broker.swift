@@ -17,6 +17,7 @@ public final class Broker: Service, Sendable {
     private let server: KafkaServer
     private let identity: ClusterIdentity
     private let waiters: FetchWaiters
+    private let fetchSessions = FetchSessionCache()
     /// The broker's metrics (exported on `metrics.listener` when set).
     public let metrics: BrokerMetrics
     private let metricsServer = NIOLockedValueBox<MetricsServer?>(nil)
@@ -52,7 +53,7 @@ public final class Broker: Service, Sendable {
         let served: [ApiHandler] = [
             MetadataHandler(cluster: identity, topics: topics).makeHandler(),
             ProduceHandler(topics: topics, waiters: waiters).makeHandler(),
-            FetchHandler(topics: topics, waiters: waiters).makeHandler(),
+            FetchHandler(topics: topics, waiters: waiters, sessions: fetchSessions).makeHandler(),
             ListOffsetsHandler(topics: topics).makeHandler(),
             CreateTopicsHandler(topics: topics).makeHandler(),
             DeleteTopicsHandler(topics: topics).makeHandler(),

@@ -10,11 +10,12 @@ import NIOCore
 /// or v1 (v2–v3) message sets down-converted from them (`FetchHandler+MessageFormat`). Kafka's limits:
 /// `partitionMaxBytes` per partition and `maxBytes` per response, with the first batch of the first non-empty
 /// partition returned whole even when larger. A fetch that lacks `minBytes` parks until an append to one of its
-/// partitions or `maxWaitMs`. Fetch sessions are declined the way Kafka declines them when it has no free slot:
-/// session id 0, so clients send full fetches.
+/// partitions or `maxWaitMs`. Fetch sessions (v7+, KIP-227) live in a `FetchSessionCache`: incremental requests
+/// name only changed partitions, and their responses carry only partitions with news (`FetchHandler+Sessions`).
 struct FetchHandler: Sendable {
     let topics: TopicManager
     let waiters: FetchWaiters
+    var sessions = FetchSessionCache()
     var copyRecords = false
 
     static let readCommitted: Int8 = 1
@@ -39,9 +40,16 @@ struct FetchHandler: Sendable {
         var log: PartitionLog?
     }
 
-    func respond(_ request: FetchRequest, version: Int16) async throws -> FetchResponse {
-        if request.sessionEpoch > 0 {
-            return FetchResponse(errorCode: KafkaErrorCode.fetchSessionIdNotFound.rawValue, sessionId: 0)
+    func respond(_ incoming: FetchRequest, version: Int16) async throws -> FetchResponse {
+        var request = incoming
+        let session = sessionContext(incoming, version: version)
+        switch session {
+        case .failure(let code):
+            return FetchResponse(errorCode: code.rawValue, sessionId: 0)
+        case .full(_, let partitions), .incremental(_, let partitions):
+            request.topics = Self.fetchTopics(partitions)
+        case .sessionless:
+            break
         }
         let deadline = NIODeadline.now() + .milliseconds(Int64(max(request.maxWaitMs, 0)))
         var (response, results, bytes) = read(request, version: version)
@@ -57,6 +65,15 @@ struct FetchHandler: Sendable {
             }
             (response, results, bytes) = read(request, version: version)
         }
+        if case .incremental(_, let partitions) = session {
+            let sent = Dictionary(partitions.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+            results = results.filter { result in
+                let topic = response.responses[result.topic]
+                let key = Self.key(
+                    topic: topic.topic, topicId: topic.topicId, partition: result.response.partitionIndex, version: version)
+                return needsAnswer(result, lastSent: sent[key])
+            }
+        }
         for result in results {
             var partition = result.response
             if version < Self.firstRecordBatchVersion {
@@ -65,6 +82,12 @@ struct FetchHandler: Sendable {
                 partition.records = try records(result.slice)
             }
             response.responses[result.topic].partitions.append(partition)
+        }
+        switch session {
+        case .full(let sessionId, _), .incremental(let sessionId, _):
+            finishSessionResponse(&response, sessionId: sessionId, version: version)
+        case .sessionless, .failure:
+            break
         }
         return response
     }
