@@ -70,7 +70,19 @@ struct ProduceHandler: Sendable {
                     continue
                 }
                 do {
-                    let info = try log.append(Self.recordBatches(records, version: context.apiVersion))
+                    var batches = try Self.recordBatches(records, version: context.apiVersion)
+                    if let (code, message) = policyViolation(
+                        batches, topic: topicData.name, acks: request.acks, version: context.apiVersion)
+                    {
+                        throw PolicyViolation(code: code, message: message)
+                    }
+                    if let codec = targetCodec(topic: topicData.name),
+                        let recompressed = try BatchRecompressor.recompress(
+                            batches, to: codec, maxBatchBytes: log.config.maxMessageBytes)
+                    {
+                        batches = recompressed
+                    }
+                    let info = try log.append(batches)
                     waiters.notify(TopicPartition(topicData.name, partitionData.index))
                     partitionResponse.baseOffset = info.firstOffset
                     partitionResponse.logStartOffset = info.logStartOffset
@@ -80,6 +92,9 @@ struct ProduceHandler: Sendable {
                     if request.acks == -1 {
                         durableWaits.append((topicIndex, topicResponse.partitionResponses.count, log, info.lastOffset + 1))
                     }
+                } catch let violation as PolicyViolation {
+                    partitionResponse.errorCode = violation.code.rawValue
+                    if context.apiVersion >= 8 { partitionResponse.errorMessage = violation.message }
                 } catch {
                     partitionResponse.errorCode = KafkaErrorCode(error).rawValue
                     if context.apiVersion >= 8 { partitionResponse.errorMessage = "\(error)" }
