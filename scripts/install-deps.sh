@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Installs what the tests need when it is missing: Debian packages (client tools, compression libraries)
+# Installs what is missing. `--build`: only what building portaskd needs (the compression libraries' -dev
+# packages and pkg-config). Without it, also what the tests need: client tools, Go and the Go Kafka clients,
 # and the Python Kafka clients in .venv. Safe to run repeatedly; does nothing when all is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(kcat libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev pkg-config python3-venv
-    golang-go golang-github-shopify-sarama-dev golang-github-segmentio-kafka-go-dev)
+apt_packages=(libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev pkg-config)
+if [ "${1:-}" != "--build" ]; then
+    apt_packages+=(kcat python3-venv golang-go golang-github-shopify-sarama-dev golang-github-segmentio-kafka-go-dev)
+fi
 missing=()
 for package in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -17,6 +20,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     $sudo_cmd apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+[ "${1:-}" = "--build" ] && exit 0
 
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
