@@ -16,6 +16,8 @@ public final class Broker: Service, Sendable {
     private let server: KafkaServer
     private let identity: ClusterIdentity
     private let waiters: FetchWaiters
+    /// Consumer groups and their committed offsets (`__consumer_offsets`).
+    public let groups: GroupCoordinator
     private let ready: AsyncStream<SocketAddress>.Continuation
     /// Yields the bound address once the listener is up (useful with port 0).
     public let boundAddresses: AsyncStream<SocketAddress>
@@ -27,6 +29,7 @@ public final class Broker: Service, Sendable {
         topics = try TopicManager(config: config, logger: logger)
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         waiters = FetchWaiters(timers: group)
+        groups = GroupCoordinator(topics: topics, loops: group, logger: logger)
         let listener = config.listeners[0]
         server = KafkaServer(
             configuration: .init(
@@ -47,7 +50,10 @@ public final class Broker: Service, Sendable {
             ProduceHandler(topics: topics, waiters: waiters).makeHandler(),
             FetchHandler(topics: topics, waiters: waiters).makeHandler(),
             ListOffsetsHandler(topics: topics).makeHandler(),
-        ]
+            FindCoordinatorHandler(cluster: identity, coordinator: groups).makeHandler(),
+        ] + GroupMembershipHandlers(coordinator: groups).makeHandlers()
+            + GroupOffsetHandlers(coordinator: groups, topics: topics).makeHandlers()
+            + GroupAdminHandlers(coordinator: groups).makeHandlers()
         let supported = RequestRouter(served + [ApiVersionsHandler.make(supported: { [] })]).supportedVersions
         return RequestRouter(served + [ApiVersionsHandler.make(supported: { supported })])
     }
@@ -56,6 +62,7 @@ public final class Broker: Service, Sendable {
         for unknown in config.unknownProperties {
             logger.warning("The configuration '\(unknown)' was supplied but isn't a known config.")
         }
+        await groups.start()
         let address = try await server.start(router: makeRouter())
         if config.advertisedListeners[0].port == 0, let port = address.port {
             identity.advertisedPort = Int32(port)
@@ -68,6 +75,7 @@ public final class Broker: Service, Sendable {
         } onGracefulShutdown: {
             Task { await self.server.stop() }
         }
+        groups.stop()
         try await group.shutdownGracefully()
         do {
             try topics.close()

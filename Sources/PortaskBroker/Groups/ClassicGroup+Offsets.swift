@@ -1,0 +1,133 @@
+import KafkaProtocol
+import LogEngine
+import NIOCore
+
+extension ClassicGroup {
+    /// OffsetCommit: checks the committer against the group (simple commits with generation < 0 only while the
+    /// group is empty), writes the offsets to `__consumer_offsets` and applies them once durable.
+    func commit(
+        memberId: String, groupInstanceId: String?, generationId requested: Int32,
+        offsets newOffsets: [TopicPartition: CommittedOffset]
+    ) async -> KafkaErrorCode {
+        if state == .dead { return .coordinatorNotAvailable }
+        let simple = requested < 0 && memberId.isEmpty && groupInstanceId == nil
+        if !(simple && state == .empty) {
+            if isStaticMemberFenced(memberId: memberId, groupInstanceId: groupInstanceId) { return .fencedInstanceId }
+            guard members[memberId] != nil else { return .unknownMemberId }
+            guard requested == generationId else { return .illegalGeneration }
+            if state == .completingRebalance { return .rebalanceInProgress }
+            scheduleHeartbeatExpiry(memberId)
+        }
+        let records = newOffsets.map { GroupRecord.offset(group: groupId, partition: $0.key, value: $0.value) }
+        do {
+            try await store.append(records, groupId: groupId)
+        } catch {
+            return .coordinatorNotAvailable
+        }
+        guard state != .dead else { return .coordinatorNotAvailable }
+        offsets.merge(newOffsets) { _, new in new }
+        return .noError
+    }
+
+    /// The committed offsets of `partitions`, or of every partition with a commit when `partitions` is nil.
+    func committed(_ partitions: [TopicPartition]?) -> [(TopicPartition, CommittedOffset?)] {
+        guard let partitions else { return offsets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+        return partitions.map { ($0, offsets[$0]) }
+    }
+
+    /// The topics the members' consumer subscriptions name (consumer protocol groups only).
+    func subscribedTopics() -> Set<String>? {
+        guard protocolType == "consumer", state != .empty else { return nil }
+        var topics = Set<String>()
+        for member in members.values {
+            var metadata = member.metadata(for: protocolName)
+            guard let version = metadata.readInteger(as: Int16.self),
+                  let subscription = try? ConsumerProtocolSubscription(
+                      from: &metadata, version: min(max(version, 0), ConsumerProtocolSubscription.validVersions.upperBound))
+            else { return nil }
+            topics.formUnion(subscription.topics)
+        }
+        return topics
+    }
+
+    /// OffsetDelete: removes offsets of partitions the group is not consuming. Returns the group-level error and
+    /// one error per partition.
+    func deleteOffsets(_ partitions: [TopicPartition]) async -> (KafkaErrorCode, [TopicPartition: KafkaErrorCode]) {
+        if state == .dead { return (.groupIdNotFound, [:]) }
+        let subscribed: Set<String>
+        if state == .empty {
+            subscribed = []
+        } else if let topics = subscribedTopics() {
+            subscribed = topics
+        } else {
+            return (.nonEmptyGroup, [:])
+        }
+        var errors: [TopicPartition: KafkaErrorCode] = [:]
+        var deleting: [TopicPartition] = []
+        for partition in partitions {
+            if subscribed.contains(partition.topic) {
+                errors[partition] = .groupSubscribedToTopic
+            } else {
+                errors[partition] = .noError
+                if offsets[partition] != nil { deleting.append(partition) }
+            }
+        }
+        do {
+            try await store.append(
+                deleting.map { .offset(group: groupId, partition: $0, value: nil) }, groupId: groupId)
+        } catch {
+            return (.coordinatorNotAvailable, [:])
+        }
+        for partition in deleting { offsets.removeValue(forKey: partition) }
+        return (.noError, errors)
+    }
+
+    /// Removes offsets past retention: all offsets of an empty group once `offsets.retention.minutes` passed
+    /// since it became empty (since the commit for groups without a protocol), and offsets with an explicit
+    /// expiry time. Returns true when the group is empty without offsets and was marked Dead (to be dropped).
+    func expireOffsets(now: Int64) async -> Bool {
+        guard state == .empty || protocolType == nil || protocolType == "" else { return false }
+        let retention = config.offsetsRetentionMs
+        let expired = offsets.filter { _, value in
+            if let expire = value.expireTimestamp { return now >= expire }
+            let base = (protocolType ?? "").isEmpty ? value.commitTimestamp : max(stateTimestamp, value.commitTimestamp)
+            return state == .empty && now - base >= retention
+        }.map(\.key)
+        var records = expired.map { GroupRecord.offset(group: groupId, partition: $0, value: nil) }
+        let removable = state == .empty && offsets.count == expired.count
+        if removable { records.append(.metadata(group: groupId, value: nil)) }
+        guard !records.isEmpty else { return false }
+        do {
+            try await store.append(records, groupId: groupId)
+        } catch {
+            return false
+        }
+        for partition in expired { offsets.removeValue(forKey: partition) }
+        if removable && state == .empty && offsets.isEmpty {
+            transition(to: .dead)
+            return true
+        }
+        return false
+    }
+
+    /// DeleteGroups for this group: only an empty group is deleted; tombstones for its offsets and metadata are
+    /// written and the group becomes Dead.
+    func delete() async -> KafkaErrorCode {
+        switch state {
+        case .dead: return .groupIdNotFound
+        case .empty: break
+        default: return .nonEmptyGroup
+        }
+        transition(to: .dead)
+        var records = offsets.keys.map { GroupRecord.offset(group: groupId, partition: $0, value: nil) }
+        records.append(.metadata(group: groupId, value: nil))
+        do {
+            try await store.append(records, groupId: groupId)
+        } catch {
+            transition(to: .empty)
+            return .coordinatorNotAvailable
+        }
+        offsets.removeAll()
+        return .noError
+    }
+}
