@@ -1,0 +1,176 @@
+"""Consumer groups with confluent-kafka (librdkafka): partition sharing, take-over after a leave and after a
+killed member's session expires, resuming at committed offsets across a broker restart, cooperative-sticky."""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
+
+GROUP_BROKER = {"num.partitions": 6, "group.initial.rebalance.delay.ms": 0}
+
+
+def produce(bootstrap, topic, count, partitions=6):
+    producer = Producer({"bootstrap.servers": bootstrap})
+    for index in range(count):
+        producer.produce(topic, value=b"m%d" % index, partition=index % partitions)
+    assert producer.flush(15) == 0
+
+
+def consumer(bootstrap, group, **extra):
+    config = {"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
+              "session.timeout.ms": 6000, "heartbeat.interval.ms": 500, "enable.auto.commit": False}
+    config.update(extra)
+    return Consumer(config)
+
+
+def partitions_of(client):
+    return {(tp.topic, tp.partition) for tp in client.assignment()}
+
+
+def poll_until(consumers, condition, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for client in consumers:
+            client.poll(0.05)
+        if condition():
+            return True
+    return False
+
+
+def exactly_once(consumers, topic, count=6):
+    assignments = [partitions_of(client) for client in consumers]
+    union = set().union(*assignments)
+    return (all(assignments) and sum(len(a) for a in assignments) == count
+            and union == {(topic, p) for p in range(count)})
+
+
+def test_three_consumers_share_six_partitions_and_two_take_over(broker_factory):
+    broker = broker_factory(**GROUP_BROKER)
+    produce(broker.bootstrap, "shared", 12)
+    members = [consumer(broker.bootstrap, "share-group") for _ in range(3)]
+    for client in members:
+        client.subscribe(["shared"])
+    try:
+        assert poll_until(members, lambda: exactly_once(members, "shared")), \
+            [partitions_of(c) for c in members]
+        leaving = members.pop()
+        leaving.close()
+        assert poll_until(members, lambda: exactly_once(members, "shared")), \
+            [partitions_of(c) for c in members]
+        admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+        [future] = admin.describe_consumer_groups(["share-group"]).values()
+        description = future.result(10)
+        assert str(description.state).endswith("STABLE")
+        assert len(description.members) == 2
+        assert all(m.host.startswith("/127.0.0.1") or m.host == "127.0.0.1" for m in description.members), \
+            [m.host for m in description.members]
+    finally:
+        for client in members:
+            client.close()
+
+
+KILLED_MEMBER = textwrap.dedent("""
+    import sys, time
+    from confluent_kafka import Consumer
+    consumer = Consumer({"bootstrap.servers": sys.argv[1], "group.id": sys.argv[2], "session.timeout.ms": 6000,
+                         "heartbeat.interval.ms": 500, "auto.offset.reset": "earliest"})
+    consumer.subscribe([sys.argv[3]])
+    while True:
+        consumer.poll(0.1)
+        if consumer.assignment():
+            print("assigned", len(consumer.assignment()), flush=True)
+""")
+
+
+def test_killed_member_partitions_move_after_session_timeout(broker_factory):
+    broker = broker_factory(**GROUP_BROKER)
+    produce(broker.bootstrap, "killed", 6)
+    survivor = consumer(broker.bootstrap, "kill-group")
+    survivor.subscribe(["killed"])
+    child = subprocess.Popen([sys.executable, "-c", KILLED_MEMBER, broker.bootstrap, "kill-group", "killed"],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 30
+        child_partitions = 0
+        while time.time() < deadline and not (child_partitions and len(partitions_of(survivor)) == 6 - child_partitions):
+            survivor.poll(0.1)
+            if not child_partitions:
+                os.set_blocking(child.stdout.fileno(), False)
+                line = child.stdout.readline()
+                if line.startswith("assigned"):
+                    child_partitions = int(line.split()[1])
+        assert child_partitions > 0 and len(partitions_of(survivor)) == 6 - child_partitions
+        child.send_signal(signal.SIGKILL)
+        child.wait(5)
+        killed_at = time.time()
+        assert poll_until([survivor], lambda: len(partitions_of(survivor)) == 6, timeout=25)
+        # The take-over waits for the killed member's session (6 s) to expire.
+        assert time.time() - killed_at >= 4
+    finally:
+        if child.poll() is None:
+            child.kill()
+        survivor.close()
+
+
+def consume(client, count, timeout=30):
+    values = []
+    deadline = time.time() + timeout
+    while len(values) < count and time.time() < deadline:
+        message = client.poll(0.1)
+        if message is not None and not message.error():
+            values.append((message.partition(), message.offset()))
+    return values
+
+
+def test_restarted_consumers_resume_at_committed_offsets_across_broker_restart(broker_factory):
+    broker = broker_factory(**GROUP_BROKER)
+    produce(broker.bootstrap, "resume", 60)
+    first = consumer(broker.bootstrap, "resume-group")
+    first.subscribe(["resume"])
+    seen = consume(first, 30)
+    assert len(seen) == 30
+    first.commit(asynchronous=False)
+    committed = {tp.partition: tp.offset for tp in first.committed([TopicPartition("resume", p) for p in range(6)], 10)}
+    first.close()
+    expected = {p: max([o for (q, o) in seen if q == p], default=-1) + 1 for p in range(6)}
+    assert {p: max(o, 0) for p, o in committed.items()} == expected
+
+    broker.restart()
+    second = consumer(broker.bootstrap, "resume-group")
+    second.subscribe(["resume"])
+    try:
+        rest = consume(second, 30)
+        assert len(rest) == 30
+        for partition in range(6):
+            offsets = sorted(o for (q, o) in rest if q == partition)
+            if offsets:
+                assert offsets[0] == expected[partition]
+        assert sorted(seen + rest) == sorted((p, o) for p in range(6) for o in range(10))
+    finally:
+        second.close()
+
+
+def test_cooperative_sticky_assignment_moves_only_what_it_must(broker_factory):
+    broker = broker_factory(**GROUP_BROKER)
+    produce(broker.bootstrap, "sticky", 6)
+    settings = {"partition.assignment.strategy": "cooperative-sticky"}
+    first = consumer(broker.bootstrap, "sticky-group", **settings)
+    first.subscribe(["sticky"])
+    members = [first]
+    try:
+        assert poll_until(members, lambda: len(partitions_of(first)) == 6)
+        before = partitions_of(first)
+        second = consumer(broker.bootstrap, "sticky-group", **settings)
+        second.subscribe(["sticky"])
+        members.append(second)
+        assert poll_until(members, lambda: exactly_once(members, "sticky") and len(partitions_of(second)) == 3), \
+            [partitions_of(c) for c in members]
+        assert partitions_of(first) <= before
+        assert first.rebalance_protocol() if hasattr(first, "rebalance_protocol") else True
+    finally:
+        for client in members:
+            client.close()
