@@ -163,6 +163,7 @@ actor ClassicGroup {
             break
         case .stable, .completingRebalance:
             prepareRebalance()
+            tryCompleteJoin()
         case .preparingRebalance:
             tryCompleteJoin()
         }
