@@ -54,6 +54,7 @@ public final class Broker: Service, Sendable {
         ] + GroupMembershipHandlers(coordinator: groups).makeHandlers()
             + GroupOffsetHandlers(coordinator: groups, topics: topics).makeHandlers()
             + GroupAdminHandlers(coordinator: groups).makeHandlers()
+            + ConsumerGroupHandlers(coordinator: groups, topics: topics).makeHandlers()
         let supported = RequestRouter(served + [ApiVersionsHandler.make(supported: { [] })]).supportedVersions
         return RequestRouter(served + [ApiVersionsHandler.make(supported: { supported })])
     }

@@ -71,6 +71,8 @@ public struct BrokerConfigDefinition: Sendable {
         .init("offset.metadata.max.bytes", .int, "4096", "The largest metadata string of an offset commit."),
         .init("group.min.session.timeout.ms", .int, "6000", "The smallest session timeout a group member may use."),
         .init("group.max.session.timeout.ms", .int, "1800000", "The largest session timeout a group member may use."),
+        .init("group.consumer.session.timeout.ms", .int, "45000", "Session timeout of consumer-protocol group members."),
+        .init("group.consumer.heartbeat.interval.ms", .int, "5000", "Heartbeat interval of consumer-protocol group members."),
         .init("metrics.listener", .string, nil, "Prometheus metrics endpoint, e.g. http://127.0.0.1:9404; off when unset."),
     ]
 

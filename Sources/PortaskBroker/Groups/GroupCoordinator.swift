@@ -15,6 +15,9 @@ public final class GroupCoordinator: Sendable {
     let store: GroupStore
     let offsetsTopic: OffsetsTopic?
     let logger: Logger
+    /// The topics, for the consumer protocol's assignors; nil in unit tests of the classic protocol.
+    let topics: TopicManager?
+    let consumerGroups = NIOLockedValueBox<[String: ConsumerGroup]>([:])
     private let groups = NIOLockedValueBox<[String: ClassicGroup]>([:])
     private let expiryTimer = NIOLockedValueBox<GroupTimer?>(nil)
 
@@ -23,10 +26,14 @@ public final class GroupCoordinator: Sendable {
         let timers = EventLoopGroupTimers(loops: loops)
         let config = GroupCoordinatorConfig(topics.config)
         let topic = OffsetsTopic(topics: topics, partitions: config.offsetsTopicPartitions, clock: { timers.nowMs() })
-        self.init(config: config, timers: timers, store: topic, offsetsTopic: topic, logger: logger)
+        self.init(config: config, timers: timers, store: topic, offsetsTopic: topic, topics: topics, logger: logger)
     }
 
-    init(config: GroupCoordinatorConfig, timers: GroupTimers, store: GroupStore, offsetsTopic: OffsetsTopic?, logger: Logger) {
+    init(
+        config: GroupCoordinatorConfig, timers: GroupTimers, store: GroupStore, offsetsTopic: OffsetsTopic?,
+        topics: TopicManager? = nil, logger: Logger
+    ) {
+        self.topics = topics
         self.config = config
         self.timers = timers
         self.store = store
@@ -121,15 +128,20 @@ public final class GroupCoordinator: Sendable {
     /// One round of offset expiry over every group; groups left empty without offsets are dropped.
     func expireOffsets() async {
         let now = timers.nowMs()
-        for (id, group) in allGroups() where await group.expireOffsets(now: now) {
+        for (id, group) in allGroups() {
+            if await hasConsumerMembers(id) { continue }
+            guard await group.expireOffsets(now: now) else { continue }
             drop(id, group)
+            consumerGroups.withLockedValue { _ = $0.removeValue(forKey: id) }
         }
     }
 
     /// DeleteGroups for one group.
     func deleteGroup(_ groupId: String) async -> KafkaErrorCode {
         guard !groupId.isEmpty else { return .invalidGroupId }
-        guard let group = group(groupId) else { return .groupIdNotFound }
+        if await hasConsumerMembers(groupId) { return .nonEmptyGroup }
+        let consumer = consumerGroups.withLockedValue { $0.removeValue(forKey: groupId) }
+        guard let group = group(groupId) else { return consumer == nil ? .groupIdNotFound : .noError }
         let error = await group.delete()
         if error == .noError { drop(groupId, group) }
         return error
@@ -140,6 +152,9 @@ public final class GroupCoordinator: Sendable {
         guard !groupId.isEmpty else { return JoinGroupOutcome(error: .invalidGroupId, memberId: input.memberId) }
         guard input.sessionTimeoutMs >= config.minSessionTimeoutMs, input.sessionTimeoutMs <= config.maxSessionTimeoutMs else {
             return JoinGroupOutcome(error: .invalidSessionTimeout, memberId: input.memberId)
+        }
+        if await hasConsumerMembers(groupId) {
+            return JoinGroupOutcome(error: .inconsistentGroupProtocol, memberId: input.memberId)
         }
         let group: ClassicGroup
         if input.memberId.isEmpty {

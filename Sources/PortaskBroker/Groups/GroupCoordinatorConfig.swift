@@ -13,6 +13,9 @@ public struct GroupCoordinatorConfig: Sendable, Equatable {
     /// `group.min.session.timeout.ms` and `group.max.session.timeout.ms`: the accepted session timeouts.
     public var minSessionTimeoutMs: Int32 = 6000
     public var maxSessionTimeoutMs: Int32 = 1_800_000
+    /// `group.consumer.session.timeout.ms` and `group.consumer.heartbeat.interval.ms` of `consumer` groups.
+    public var consumerSessionTimeoutMs: Int32 = 45_000
+    public var consumerHeartbeatIntervalMs: Int32 = 5_000
 
     public init() {}
 
@@ -29,5 +32,7 @@ public struct GroupCoordinatorConfig: Sendable, Equatable {
         initialRebalanceDelayMs = max(0, value("group.initial.rebalance.delay.ms") ?? 3000)
         minSessionTimeoutMs = Int32(clamping: value("group.min.session.timeout.ms") ?? 6000)
         maxSessionTimeoutMs = Int32(clamping: value("group.max.session.timeout.ms") ?? 1_800_000)
+        consumerSessionTimeoutMs = Int32(clamping: value("group.consumer.session.timeout.ms") ?? 45_000)
+        consumerHeartbeatIntervalMs = Int32(clamping: value("group.consumer.heartbeat.interval.ms") ?? 5_000)
     }
 }

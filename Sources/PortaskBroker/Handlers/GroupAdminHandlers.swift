@@ -39,6 +39,18 @@ struct GroupAdminHandlers: Sendable {
                     authorizedOperations: operations))
                 continue
             }
+            if let consumer = coordinator.consumerGroup(groupId), await !consumer.members.isEmpty {
+                // A consumer-protocol group seen through the classic API: its state, members without metadata.
+                let snapshot = await consumer.snapshot()
+                groups.append(.init(
+                    groupId: groupId, groupState: snapshot.state, protocolType: "consumer",
+                    members: snapshot.members.map {
+                        .init(memberId: $0.memberId, groupInstanceId: version >= 4 ? $0.instanceId : nil,
+                              clientId: $0.clientId, clientHost: $0.clientHost)
+                    },
+                    authorizedOperations: operations))
+                continue
+            }
             guard let summary = await coordinator.group(groupId)?.summary() else {
                 groups.append(.init(groupId: groupId, groupState: GroupState.dead.rawValue, authorizedOperations: operations))
                 continue
@@ -61,8 +73,20 @@ struct GroupAdminHandlers: Sendable {
         let states = Set((version >= 4 ? request.statesFilter : []).map { $0.lowercased() })
         let types = Set((version >= 5 ? request.typesFilter : []).map { $0.lowercased() })
         var listed: [ListGroupsResponse.ListedGroup] = []
-        if !types.isEmpty && !types.contains("classic") { return ListGroupsResponse(groups: []) }
-        for (id, group) in coordinator.allGroups() {
+        var consumerIds = Set<String>()
+        for (id, group) in coordinator.consumerGroups.withLockedValue({ $0 }).sorted(by: { $0.key < $1.key }) {
+            let state = await group.state
+            guard state != .dead else { continue }
+            consumerIds.insert(id)
+            guard types.isEmpty || types.contains("consumer") else { continue }
+            guard states.isEmpty || states.contains(state.rawValue.lowercased()) else { continue }
+            var entry = ListGroupsResponse.ListedGroup(groupId: id, protocolType: "consumer")
+            if version >= 4 { entry.groupState = state.rawValue }
+            if version >= 5 { entry.groupType = "consumer" }
+            listed.append(entry)
+        }
+        guard types.isEmpty || types.contains("classic") else { return ListGroupsResponse(groups: listed) }
+        for (id, group) in coordinator.allGroups() where !consumerIds.contains(id) {
             let summary = await group.summary()
             guard summary.state != .dead else { continue }
             guard states.isEmpty || states.contains(summary.state.rawValue.lowercased()) else { continue }
@@ -71,6 +95,6 @@ struct GroupAdminHandlers: Sendable {
             if version >= 5 { entry.groupType = "classic" }
             listed.append(entry)
         }
-        return ListGroupsResponse(groups: listed)
+        return ListGroupsResponse(groups: listed.sorted { $0.groupId < $1.groupId })
     }
 }

@@ -68,6 +68,14 @@ struct GroupOffsetHandlers: Sendable {
         guard !request.groupId.isEmpty else { return .invalidGroupId }
         let generation = version >= 1 ? request.generationIdOrMemberEpoch : -1
         let memberId = version >= 1 ? request.memberId : ""
+        if let error = await coordinator.validateConsumerMember(
+            groupId: request.groupId, memberId: memberId, memberEpoch: generation)
+        {
+            guard error == .noError else { return error == .staleMemberEpoch && version < 9 ? .illegalGeneration : error }
+            guard !offsets.isEmpty else { return .noError }
+            return await coordinator.groupCreatingIfMissing(request.groupId).commit(
+                memberId: "", groupInstanceId: nil, generationId: -1, offsets: offsets)
+        }
         let group: ClassicGroup
         if let existing = coordinator.group(request.groupId) {
             group = existing
@@ -89,7 +97,14 @@ struct GroupOffsetHandlers: Sendable {
                 let wanted = entry.topics.map { topics in
                     topics.flatMap { topic in topic.partitionIndexes.map { TopicPartition(topic.name, $0) } }
                 }
-                let (error, found) = await committed(groupId: entry.groupId, wanted)
+                var (error, found) = await committed(groupId: entry.groupId, wanted)
+                if version >= 9, let memberId = entry.memberId,
+                   let memberError = await coordinator.validateConsumerMember(
+                       groupId: entry.groupId, memberId: memberId, memberEpoch: entry.memberEpoch),
+                   memberError != .noError
+                {
+                    (error, found) = (memberError, [])
+                }
                 groups.append(.init(groupId: entry.groupId, topics: Self.byTopic(found).map { name, partitions in
                     .init(name: name, partitions: partitions.map { partition, offset in
                         .init(
