@@ -10,7 +10,11 @@ import time
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-GROUP_BROKER = {"num.partitions": 6, "group.initial.rebalance.delay.ms": 0}
+import pytest
+
+GROUP_BROKER = {"num.partitions": 6, "group.initial.rebalance.delay.ms": 0,
+                "group.consumer.session.timeout.ms": 6000, "group.consumer.heartbeat.interval.ms": 500}
+PROTOCOLS = pytest.mark.parametrize("protocol", ["classic", "consumer"])
 
 
 def produce(bootstrap, topic, count, partitions=6):
@@ -20,9 +24,14 @@ def produce(bootstrap, topic, count, partitions=6):
     assert producer.flush(15) == 0
 
 
-def consumer(bootstrap, group, **extra):
+def consumer(bootstrap, group, protocol="classic", **extra):
     config = {"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
-              "session.timeout.ms": 6000, "heartbeat.interval.ms": 500, "enable.auto.commit": False}
+              "enable.auto.commit": False}
+    if protocol == "classic":
+        config.update({"session.timeout.ms": 6000, "heartbeat.interval.ms": 500})
+    else:
+        # Session timeout and heartbeat interval of the consumer protocol are the broker's.
+        config["group.protocol"] = "consumer"
     config.update(extra)
     return Consumer(config)
 
@@ -48,10 +57,11 @@ def exactly_once(consumers, topic, count=6):
             and union == {(topic, p) for p in range(count)})
 
 
-def test_three_consumers_share_six_partitions_and_two_take_over(broker_factory):
+@PROTOCOLS
+def test_three_consumers_share_six_partitions_and_two_take_over(broker_factory, protocol):
     broker = broker_factory(**GROUP_BROKER)
     produce(broker.bootstrap, "shared", 12)
-    members = [consumer(broker.bootstrap, "share-group") for _ in range(3)]
+    members = [consumer(broker.bootstrap, "share-group", protocol) for _ in range(3)]
     for client in members:
         client.subscribe(["shared"])
     try:
@@ -76,8 +86,12 @@ def test_three_consumers_share_six_partitions_and_two_take_over(broker_factory):
 KILLED_MEMBER = textwrap.dedent("""
     import sys, time
     from confluent_kafka import Consumer
-    consumer = Consumer({"bootstrap.servers": sys.argv[1], "group.id": sys.argv[2], "session.timeout.ms": 6000,
-                         "heartbeat.interval.ms": 500, "auto.offset.reset": "earliest"})
+    config = {"bootstrap.servers": sys.argv[1], "group.id": sys.argv[2], "auto.offset.reset": "earliest"}
+    if sys.argv[4] == "classic":
+        config.update({"session.timeout.ms": 6000, "heartbeat.interval.ms": 500})
+    else:
+        config["group.protocol"] = "consumer"
+    consumer = Consumer(config)
     consumer.subscribe([sys.argv[3]])
     while True:
         consumer.poll(0.1)
@@ -86,12 +100,13 @@ KILLED_MEMBER = textwrap.dedent("""
 """)
 
 
-def test_killed_member_partitions_move_after_session_timeout(broker_factory):
+@PROTOCOLS
+def test_killed_member_partitions_move_after_session_timeout(broker_factory, protocol):
     broker = broker_factory(**GROUP_BROKER)
     produce(broker.bootstrap, "killed", 6)
-    survivor = consumer(broker.bootstrap, "kill-group")
+    survivor = consumer(broker.bootstrap, "kill-group", protocol)
     survivor.subscribe(["killed"])
-    child = subprocess.Popen([sys.executable, "-c", KILLED_MEMBER, broker.bootstrap, "kill-group", "killed"],
+    child = subprocess.Popen([sys.executable, "-c", KILLED_MEMBER, broker.bootstrap, "kill-group", "killed", protocol],
                              stdout=subprocess.PIPE, text=True)
     try:
         deadline = time.time() + 30
@@ -126,10 +141,11 @@ def consume(client, count, timeout=30):
     return values
 
 
-def test_restarted_consumers_resume_at_committed_offsets_across_broker_restart(broker_factory):
+@PROTOCOLS
+def test_restarted_consumers_resume_at_committed_offsets_across_broker_restart(broker_factory, protocol):
     broker = broker_factory(**GROUP_BROKER)
     produce(broker.bootstrap, "resume", 60)
-    first = consumer(broker.bootstrap, "resume-group")
+    first = consumer(broker.bootstrap, "resume-group", protocol)
     first.subscribe(["resume"])
     seen = consume(first, 30)
     assert len(seen) == 30
@@ -140,7 +156,7 @@ def test_restarted_consumers_resume_at_committed_offsets_across_broker_restart(b
     assert {p: max(o, 0) for p, o in committed.items()} == expected
 
     broker.restart()
-    second = consumer(broker.bootstrap, "resume-group")
+    second = consumer(broker.bootstrap, "resume-group", protocol)
     second.subscribe(["resume"])
     try:
         rest = consume(second, 30)
@@ -170,7 +186,6 @@ def test_cooperative_sticky_assignment_moves_only_what_it_must(broker_factory):
         assert poll_until(members, lambda: exactly_once(members, "sticky") and len(partitions_of(second)) == 3), \
             [partitions_of(c) for c in members]
         assert partitions_of(first) <= before
-        assert first.rebalance_protocol() if hasattr(first, "rebalance_protocol") else True
     finally:
         for client in members:
             client.close()
