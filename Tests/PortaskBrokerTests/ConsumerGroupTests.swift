@@ -1,0 +1,74 @@
+import Foundation
+import KafkaProtocol
+import LogEngine
+import Logging
+import Testing
+@testable import PortaskBroker
+
+struct ConsumerGroupTests {
+    static func partitions(_ topic: String, _ indexes: [Int32]) -> Set<TopicPartition> {
+        Set(indexes.map { TopicPartition(topic, $0) })
+    }
+
+    @Test func range_splitsEachTopicIntoContiguousRanges() {
+        let result = ConsumerGroupAssignor.range.assign(
+            subscriptions: ["a": ["t", "u"], "b": ["t"]], partitionCounts: ["t": 5, "u": 2], previous: [:])
+        #expect(result["a"] == Self.partitions("t", [0, 1, 2]).union(Self.partitions("u", [0, 1])))
+        #expect(result["b"] == Self.partitions("t", [3, 4]))
+    }
+
+    @Test func uniform_isBalancedAndSticky() {
+        let first = ConsumerGroupAssignor.uniform.assign(
+            subscriptions: ["a": ["t"], "b": ["t"]], partitionCounts: ["t": 6], previous: [:])
+        #expect(first["a"]?.count == 3 && first["b"]?.count == 3)
+        let second = ConsumerGroupAssignor.uniform.assign(
+            subscriptions: ["a": ["t"], "b": ["t"], "c": ["t"]], partitionCounts: ["t": 6], previous: first)
+        #expect(second.values.map(\.count).sorted() == [2, 2, 2])
+        #expect(second["a"]!.isSubset(of: first["a"]!) && second["b"]!.isSubset(of: first["b"]!))
+        #expect(Set(second.values.flatMap { $0 }).count == 6)
+    }
+
+    static func input(_ id: String, epoch: Int32, owned: Set<TopicPartition>? = nil, topics: [String]? = ["t"]) -> ConsumerHeartbeatInput {
+        ConsumerHeartbeatInput(
+            memberId: id, memberEpoch: epoch, rebalanceTimeoutMs: 30_000, subscribedTopicNames: topics,
+            ownedPartitions: owned, clientId: "c", clientHost: "/127.0.0.1")
+    }
+
+    @Test func heartbeat_handsPartitionsOverOnlyAfterRevocation() async throws {
+        let config = try TopicTests.temporaryConfig()
+        defer { try? FileManager.default.removeItem(atPath: config.dataDirectory) }
+        let topics = try TopicManager(config: config, logger: Logger(label: "test"))
+        try topics.create(name: "t", partitions: 4)
+        let timers = ManualTimers()
+        let group = ConsumerGroup(groupId: "g", timers: timers, topics: topics, sessionTimeoutMs: 6000, heartbeatIntervalMs: 500)
+
+        let a = await group.heartbeat(Self.input("a", epoch: 0, owned: []))
+        #expect(a.memberEpoch == 1 && a.assignment?.count == 4)
+        let b = await group.heartbeat(Self.input("b", epoch: 0, owned: []))
+        // b joins at epoch 2 but its partitions are still a's: nothing yet.
+        #expect(b.memberEpoch == 2 && b.assignment == [])
+        #expect(await group.state == .reconciling)
+        let revoke = await group.heartbeat(Self.input("a", epoch: 1, topics: nil))
+        #expect(revoke.memberEpoch == 1 && revoke.assignment?.count == 2)
+        #expect(await group.heartbeat(Self.input("b", epoch: 2, topics: nil)).assignment == nil)
+        let revoked = await group.heartbeat(Self.input("a", epoch: 1, owned: revoke.assignment, topics: nil))
+        #expect(revoked.memberEpoch == 2)
+        let taken = await group.heartbeat(Self.input("b", epoch: 2, topics: nil))
+        #expect(taken.assignment?.count == 2 && taken.assignment!.isDisjoint(with: revoke.assignment!))
+        #expect(await group.state == .stable)
+
+        #expect(await group.heartbeat(Self.input("a", epoch: 7, topics: nil)).error == .fencedMemberEpoch)
+        #expect(await group.validate(memberId: "b", memberEpoch: 2) == .noError)
+        #expect(await group.validate(memberId: "b", memberEpoch: 1) == .staleMemberEpoch)
+
+        // b stops heartbeating: after the session timeout a gets everything back.
+        await timers.advance(by: 4000)
+        _ = await group.heartbeat(Self.input("a", epoch: 2, topics: nil))
+        await timers.advance(by: 3000)
+        let back = await group.heartbeat(Self.input("a", epoch: 2, topics: nil))
+        #expect(back.memberEpoch == 3 && back.assignment?.count == 4)
+        let left = await group.heartbeat(Self.input("a", epoch: -1, topics: nil))
+        #expect(left.memberEpoch == -1)
+        #expect(await group.state == .empty)
+    }
+}
