@@ -131,13 +131,18 @@ def test_killed_member_partitions_move_after_session_timeout(broker_factory, pro
         survivor.close()
 
 
-def consume(client, count, timeout=30):
+def consume_committing(clients, count, timeout=40):
+    """Polls the clients in turn; every message is committed synchronously before the next poll."""
     values = []
     deadline = time.time() + timeout
     while len(values) < count and time.time() < deadline:
-        message = client.poll(0.1)
-        if message is not None and not message.error():
-            values.append((message.partition(), message.offset()))
+        for client in clients:
+            message = client.poll(0.05)
+            if message is not None and not message.error():
+                client.commit(message=message, asynchronous=False)
+                values.append((message.partition(), message.offset()))
+                if len(values) == count:
+                    break
     return values
 
 
@@ -145,29 +150,34 @@ def consume(client, count, timeout=30):
 def test_restarted_consumers_resume_at_committed_offsets_across_broker_restart(broker_factory, protocol):
     broker = broker_factory(**GROUP_BROKER)
     produce(broker.bootstrap, "resume", 60)
-    first = consumer(broker.bootstrap, "resume-group", protocol)
-    first.subscribe(["resume"])
-    seen = consume(first, 30)
+    first = [consumer(broker.bootstrap, "resume-group", protocol) for _ in range(3)]
+    for client in first:
+        client.subscribe(["resume"])
+    seen = consume_committing(first, 30)
     assert len(seen) == 30
-    first.commit(asynchronous=False)
-    committed = {tp.partition: tp.offset for tp in first.committed([TopicPartition("resume", p) for p in range(6)], 10)}
-    first.close()
+    committed = {tp.partition: tp.offset
+                 for tp in first[0].committed([TopicPartition("resume", p) for p in range(6)], 10)}
+    for client in first:
+        client.close()
     expected = {p: max([o for (q, o) in seen if q == p], default=-1) + 1 for p in range(6)}
     assert {p: max(o, 0) for p, o in committed.items()} == expected
 
     broker.restart()
-    second = consumer(broker.bootstrap, "resume-group", protocol)
-    second.subscribe(["resume"])
+    second = [consumer(broker.bootstrap, "resume-group", protocol) for _ in range(3)]
+    for client in second:
+        client.subscribe(["resume"])
     try:
-        rest = consume(second, 30)
+        rest = consume_committing(second, 30)
         assert len(rest) == 30
         for partition in range(6):
             offsets = sorted(o for (q, o) in rest if q == partition)
             if offsets:
                 assert offsets[0] == expected[partition]
+        # Every message exactly once over both runs.
         assert sorted(seen + rest) == sorted((p, o) for p in range(6) for o in range(10))
     finally:
-        second.close()
+        for client in second:
+            client.close()
 
 
 def test_cooperative_sticky_assignment_moves_only_what_it_must(broker_factory):

@@ -156,6 +156,8 @@ public final class GroupCoordinator: Sendable {
         if await hasConsumerMembers(groupId) {
             return JoinGroupOutcome(error: .inconsistentGroupProtocol, memberId: input.memberId)
         }
+        // An empty consumer-protocol group gives way to the classic group (offsets stay with the id).
+        consumerGroups.withLockedValue { _ = $0.removeValue(forKey: groupId) }
         let group: ClassicGroup
         if input.memberId.isEmpty {
             group = groupCreatingIfMissing(groupId)
