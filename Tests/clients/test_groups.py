@@ -199,3 +199,55 @@ def test_cooperative_sticky_assignment_moves_only_what_it_must(broker_factory):
     finally:
         for client in members:
             client.close()
+
+
+@PROTOCOLS
+def test_running_consumers_survive_a_broker_restart(broker_factory, protocol):
+    broker = broker_factory(**GROUP_BROKER)
+    produce(broker.bootstrap, "survive", 6)
+    members = [consumer(broker.bootstrap, "survive-group", protocol) for _ in range(2)]
+    for client in members:
+        client.subscribe(["survive"])
+    try:
+        assert poll_until(members, lambda: exactly_once(members, "survive"))
+        broker.restart()
+        produce(broker.bootstrap, "survive", 12)
+        received = set()
+        expected = {(p, o) for p in range(6) for o in range(1, 3)}
+        deadline = time.time() + 30
+        while time.time() < deadline and not expected <= received:
+            for client in members:
+                message = client.poll(0.05)
+                if message is not None and not message.error():
+                    received.add((message.partition(), message.offset()))
+        assert expected <= received
+        assert poll_until(members, lambda: exactly_once(members, "survive"))
+    finally:
+        for client in members:
+            client.close()
+
+
+def test_static_member_rejoins_without_rebalance(broker_factory):
+    broker = broker_factory(**GROUP_BROKER)
+    produce(broker.bootstrap, "static", 6)
+    stay = consumer(broker.bootstrap, "static-group", **{"group.instance.id": "stay"})
+    bounce = consumer(broker.bootstrap, "static-group", **{"group.instance.id": "bounce"})
+    for client in (stay, bounce):
+        client.subscribe(["static"])
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    try:
+        assert poll_until([stay, bounce], lambda: exactly_once([stay, bounce], "static"))
+        before = partitions_of(bounce)
+        bounce.close()  # a static member does not leave the group on close
+        [future] = admin.describe_consumer_groups(["static-group"]).values()
+        assert len(future.result(10).members) == 2
+        bounce = consumer(broker.bootstrap, "static-group", **{"group.instance.id": "bounce"})
+        bounce.subscribe(["static"])
+        assert poll_until([stay, bounce], lambda: partitions_of(bounce) == before and
+                          exactly_once([stay, bounce], "static"))
+        [future] = admin.describe_consumer_groups(["static-group"]).values()
+        description = future.result(10)
+        assert sorted(m.group_instance_id for m in description.members) == ["bounce", "stay"]
+    finally:
+        stay.close()
+        bounce.close()
