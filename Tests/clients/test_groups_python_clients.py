@@ -69,6 +69,10 @@ def test_kafka_python_group_consumption_commit_and_admin(broker_factory):
         again.close()
         assert sorted((r.partition, r.offset) for r in rest) == sorted(
             (p, o) for p in range(3) for o in range(positions[p], 4))
+        deleted = admin.delete_group_offsets("kp-group", [TopicPartition("kp-group-topic", 0)])
+        assert all(error is None or getattr(error, "errno", 0) == 0 for error in deleted.values()), deleted
+        remaining = admin.list_group_offsets("kp-group")["kp-group"]
+        assert TopicPartition("kp-group-topic", 0) not in remaining and len(remaining) == 2
         admin.delete_groups(["kp-group"])
         assert admin.list_groups() == []
     finally:
