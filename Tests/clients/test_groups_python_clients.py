@@ -6,9 +6,10 @@ import time
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition as AioTopicPartition
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from confluent_kafka.admin import AdminClient as ConfluentAdmin
 from kafka.admin import KafkaAdminClient
 
-GROUP_BROKER = {"num.partitions": 3, "group.initial.rebalance.delay.ms": 0}
+GROUP_BROKER = {"num.partitions": 3, "group.initial.rebalance.delay.ms": 0, "offsets.topic.num.partitions": 5}
 
 
 def kp_produce(bootstrap, topic, count):
@@ -75,6 +76,9 @@ def test_kafka_python_group_consumption_commit_and_admin(broker_factory):
         assert TopicPartition("kp-group-topic", 0) not in remaining and len(remaining) == 2
         admin.delete_groups(["kp-group"])
         assert admin.list_groups() == []
+        # __consumer_offsets is listed when all topics are asked for, marked internal, sized by the broker config.
+        metadata = ConfluentAdmin({"bootstrap.servers": broker.bootstrap}).list_topics(timeout=10)
+        assert len(metadata.topics["__consumer_offsets"].partitions) == 5
     finally:
         admin.close()
 

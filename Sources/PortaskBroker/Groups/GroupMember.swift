@@ -1,15 +1,6 @@
 import KafkaProtocol
 import NIOCore
 
-/// The life-cycle states of a classic group, named as Kafka reports them.
-public enum GroupState: String, Sendable, CaseIterable {
-    case empty = "Empty"
-    case preparingRebalance = "PreparingRebalance"
-    case completingRebalance = "CompletingRebalance"
-    case stable = "Stable"
-    case dead = "Dead"
-}
-
 /// One protocol a member supports (e.g. an assignor name) with its opaque metadata. A value type.
 struct MemberProtocol: Sendable, Equatable {
     var name: String
