@@ -100,7 +100,7 @@ extension ClassicGroup {
         if state == .stable && unchanged && (!wasLeader || input.supportsSkipAssignment) {
             let generation = generationId
             do {
-                try await store.append([storedMetadataRecord()], groupId: groupId)
+                try await persist([storedMetadataRecord()])
             } catch {
                 return JoinGroupOutcome(error: .coordinatorNotAvailable, memberId: newId)
             }
@@ -245,7 +245,7 @@ extension ClassicGroup {
             leaderId = nil
             transition(to: .empty)
             let record = storedMetadataRecord()
-            Task { try? await self.store.append([record], groupId: self.groupId) }
+            persistInBackground([record])
             return
         }
         protocolName = selectProtocol()

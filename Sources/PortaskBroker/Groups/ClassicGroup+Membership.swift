@@ -48,7 +48,7 @@ extension ClassicGroup {
             return member
         }
         do {
-            try await store.append([.metadata(group: groupId, value: record)], groupId: groupId)
+            try await persist([.metadata(group: groupId, value: record)])
         } catch {
             return SyncGroupOutcome(error: .coordinatorNotAvailable)
         }

@@ -20,7 +20,7 @@ extension ClassicGroup {
         }
         let records = newOffsets.map { GroupRecord.offset(group: groupId, partition: $0.key, value: $0.value) }
         do {
-            try await store.append(records, groupId: groupId)
+            try await persist(records)
         } catch {
             return .coordinatorNotAvailable
         }
@@ -73,8 +73,7 @@ extension ClassicGroup {
             }
         }
         do {
-            try await store.append(
-                deleting.map { .offset(group: groupId, partition: $0, value: nil) }, groupId: groupId)
+            try await persist(deleting.map { .offset(group: groupId, partition: $0, value: nil) })
         } catch {
             return (.coordinatorNotAvailable, [:])
         }
@@ -98,7 +97,7 @@ extension ClassicGroup {
         if removable { records.append(.metadata(group: groupId, value: nil)) }
         guard !records.isEmpty else { return false }
         do {
-            try await store.append(records, groupId: groupId)
+            try await persist(records)
         } catch {
             return false
         }
@@ -122,7 +121,7 @@ extension ClassicGroup {
         var records = offsets.keys.map { GroupRecord.offset(group: groupId, partition: $0, value: nil) }
         records.append(.metadata(group: groupId, value: nil))
         do {
-            try await store.append(records, groupId: groupId)
+            try await persist(records)
         } catch {
             transition(to: .empty)
             return .coordinatorNotAvailable

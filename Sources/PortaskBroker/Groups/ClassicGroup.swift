@@ -45,6 +45,9 @@ actor ClassicGroup {
     var timerToken: UInt64 = 0
     /// The token of the current join-phase timer.
     var joinToken: UInt64 = 0
+    /// The last write to the store; every write waits for the one before, so the group's records reach
+    /// `__consumer_offsets` in the order the group produced them.
+    var lastWrite: Task<Void, any Error>?
 
     init(groupId: String, config: GroupCoordinatorConfig, timers: GroupTimers, store: GroupStore) {
         self.groupId = groupId
@@ -121,6 +124,30 @@ actor ClassicGroup {
         if leaderId == memberId {
             leaderId = memberOrder.first { members[$0]?.joinWaiter != nil } ?? memberOrder.first
         }
+    }
+
+    // MARK: persistence
+
+    /// Writes `records` after every earlier write of this group and returns once they are durable.
+    func persist(_ records: [GroupRecord]) async throws {
+        try await enqueueWrite(records).value
+    }
+
+    /// Writes `records` in order with the group's other writes without waiting for them.
+    func persistInBackground(_ records: [GroupRecord]) {
+        _ = enqueueWrite(records)
+    }
+
+    private func enqueueWrite(_ records: [GroupRecord]) -> Task<Void, any Error> {
+        let previous = lastWrite
+        let store = store
+        let groupId = groupId
+        let write = Task {
+            _ = await previous?.result
+            try await store.append(records, groupId: groupId)
+        }
+        lastWrite = write
+        return write
     }
 
     // MARK: heartbeats
