@@ -76,7 +76,7 @@ public final class Broker: Service, Sendable {
         } onGracefulShutdown: {
             Task { await self.server.stop() }
         }
-        groups.stop()
+        await groups.stop()
         try await group.shutdownGracefully()
         do {
             try topics.close()

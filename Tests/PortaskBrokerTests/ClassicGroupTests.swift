@@ -154,4 +154,12 @@ struct ClassicGroupTests {
         #expect(await coordinator.deleteGroup("e") == .noError)
         #expect(coordinator.group("e") == nil)
     }
+
+    @Test func shutdown_answersParkedJoinsWithNotCoordinator() async {
+        let (coordinator, _, _) = F.coordinator(delayMs: 3000)
+        async let parked = coordinator.join(groupId: "g", F.join(version: 3))
+        await settle()
+        await coordinator.stop()
+        #expect(await parked.error == .notCoordinator)
+    }
 }

@@ -38,7 +38,7 @@ struct OffsetsTopicTests {
             config: GroupCoordinatorConfig(config), timers: timers, store: store, offsetsTopic: store, topics: topics,
             logger: Logger(label: "test"))
         await coordinator.start()
-        coordinator.stop()
+        await coordinator.stop()
         let group = try #require(coordinator.group("g"))
         let restored = await group.committed(nil)
         #expect(restored.map(\.0) == [TopicPartition("t", 1)])

@@ -150,6 +150,24 @@ actor ClassicGroup {
         return write
     }
 
+    /// Broker shutdown: parked JoinGroup and SyncGroup requests get NOT_COORDINATOR (clients look the
+    /// coordinator up again) and every timer is cancelled.
+    func shutdown() {
+        joinTimer?.cancel()
+        syncTimer?.cancel()
+        for id in memberOrder {
+            members[id]?.heartbeatTimer?.cancel()
+            if let waiter = members[id]?.joinWaiter {
+                members[id]?.joinWaiter = nil
+                waiter.resume(returning: JoinGroupOutcome(error: .notCoordinator, memberId: id))
+            }
+            if let waiter = members[id]?.syncWaiter {
+                members[id]?.syncWaiter = nil
+                waiter.resume(returning: SyncGroupOutcome(error: .notCoordinator))
+            }
+        }
+    }
+
     // MARK: heartbeats
 
     /// Restarts the member's session timer (Kafka's `completeAndScheduleNextHeartbeatExpiration`).

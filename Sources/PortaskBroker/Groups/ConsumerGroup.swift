@@ -106,6 +106,14 @@ actor ConsumerGroup {
         removeMember(memberId)
     }
 
+    /// Broker shutdown: cancels every timer.
+    func shutdown() {
+        for member in members.values {
+            member.sessionTimer?.cancel()
+            member.revocationTimer?.cancel()
+        }
+    }
+
     /// Removes a member (leave, session or revocation timeout); the group epoch advances.
     func removeMember(_ memberId: String) {
         guard let member = members.removeValue(forKey: memberId) else { return }

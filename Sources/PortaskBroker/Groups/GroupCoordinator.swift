@@ -120,9 +120,11 @@ public final class GroupCoordinator: Sendable {
         expiryTimer.withLockedValue { $0 = timer }
     }
 
-    /// Stops the periodic offset expiry.
-    public func stop() {
+    /// Stops the periodic offset expiry and the groups' timers; parked requests get NOT_COORDINATOR.
+    public func stop() async {
         expiryTimer.withLockedValue { $0?.cancel() }
+        for (_, group) in allGroups() { await group.shutdown() }
+        for group in consumerGroups.withLockedValue({ Array($0.values) }) { await group.shutdown() }
     }
 
     /// One round of offset expiry over every group; groups left empty without offsets are dropped.
