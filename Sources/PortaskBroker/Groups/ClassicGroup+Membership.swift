@@ -50,6 +50,18 @@ extension ClassicGroup {
         do {
             try await persist([.metadata(group: groupId, value: record)])
         } catch {
+            // As Kafka: the members waiting for this assignment get the error and the group rebalances.
+            if state == .completingRebalance, generationId == generation {
+                for id in memberOrder {
+                    members[id]?.assignment = ByteBuffer()
+                    if let waiter = members[id]?.syncWaiter {
+                        members[id]?.syncWaiter = nil
+                        waiter.resume(returning: SyncGroupOutcome(error: .coordinatorNotAvailable))
+                    }
+                }
+                prepareRebalance()
+                tryCompleteJoin()
+            }
             return SyncGroupOutcome(error: .coordinatorNotAvailable)
         }
         guard state == .completingRebalance, generationId == generation, members[leaderId] != nil else {
