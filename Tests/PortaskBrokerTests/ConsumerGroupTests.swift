@@ -71,4 +71,34 @@ struct ConsumerGroupTests {
         #expect(left.memberEpoch == -1)
         #expect(await group.state == .empty)
     }
+
+    @Test func staticMember_leavingTemporarilyKeepsItsPartitionsForTheSameInstance() async throws {
+        let config = try TopicTests.temporaryConfig()
+        defer { try? FileManager.default.removeItem(atPath: config.dataDirectory) }
+        let topics = try TopicManager(config: config, logger: Logger(label: "test"))
+        try topics.create(name: "t", partitions: 4)
+        let group = ConsumerGroup(groupId: "g", timers: ManualTimers(), topics: topics, sessionTimeoutMs: 6000, heartbeatIntervalMs: 500)
+        var a = Self.input("a", epoch: 0, owned: [])
+        a.instanceId = "i-a"
+        var b = Self.input("b", epoch: 0, owned: [])
+        b.instanceId = "i-b"
+        _ = await group.heartbeat(a)
+        _ = await group.heartbeat(b)
+        let revoke = await group.heartbeat(Self.input("a", epoch: 1, topics: nil))
+        _ = await group.heartbeat(Self.input("a", epoch: 1, owned: revoke.assignment, topics: nil))
+        let bAssigned = await group.heartbeat(Self.input("b", epoch: 2, topics: nil)).assignment
+        #expect(bAssigned?.count == 2)
+
+        var leave = Self.input("b", epoch: -2, topics: nil)
+        leave.instanceId = "i-b"
+        #expect(await group.heartbeat(leave).memberEpoch == -2)
+        var other = Self.input("c", epoch: 0, owned: [])
+        other.instanceId = "i-a"
+        #expect(await group.heartbeat(other).error == .unreleasedInstanceId)
+        var back = Self.input("b2", epoch: 0, owned: [])
+        back.instanceId = "i-b"
+        let rejoined = await group.heartbeat(back)
+        #expect(rejoined.error == .noError && rejoined.memberEpoch == 2 && rejoined.assignment == bAssigned)
+        #expect(await group.groupEpoch == 2)
+    }
 }

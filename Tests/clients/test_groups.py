@@ -227,11 +227,12 @@ def test_running_consumers_survive_a_broker_restart(broker_factory, protocol):
             client.close()
 
 
-def test_static_member_rejoins_without_rebalance(broker_factory):
+@PROTOCOLS
+def test_static_member_rejoins_without_rebalance(broker_factory, protocol):
     broker = broker_factory(**GROUP_BROKER)
     produce(broker.bootstrap, "static", 6)
-    stay = consumer(broker.bootstrap, "static-group", **{"group.instance.id": "stay"})
-    bounce = consumer(broker.bootstrap, "static-group", **{"group.instance.id": "bounce"})
+    stay = consumer(broker.bootstrap, "static-group", protocol, **{"group.instance.id": "stay"})
+    bounce = consumer(broker.bootstrap, "static-group", protocol, **{"group.instance.id": "bounce"})
     for client in (stay, bounce):
         client.subscribe(["static"])
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
@@ -241,13 +242,15 @@ def test_static_member_rejoins_without_rebalance(broker_factory):
         bounce.close()  # a static member does not leave the group on close
         [future] = admin.describe_consumer_groups(["static-group"]).values()
         assert len(future.result(10).members) == 2
-        bounce = consumer(broker.bootstrap, "static-group", **{"group.instance.id": "bounce"})
+        stay_partitions = partitions_of(stay)
+        bounce = consumer(broker.bootstrap, "static-group", protocol, **{"group.instance.id": "bounce"})
         bounce.subscribe(["static"])
         assert poll_until([stay, bounce], lambda: partitions_of(bounce) == before and
                           exactly_once([stay, bounce], "static"))
         [future] = admin.describe_consumer_groups(["static-group"]).values()
         description = future.result(10)
         assert sorted(m.group_instance_id for m in description.members) == ["bounce", "stay"]
+        assert partitions_of(stay) == stay_partitions
     finally:
         stay.close()
         bounce.close()

@@ -36,11 +36,17 @@ extension ConsumerGroup {
         if isDead { return ConsumerHeartbeatOutcome(error: .coordinatorNotAvailable) }
         let memberId = input.memberId
         if input.memberEpoch == Self.leaveEpoch || input.memberEpoch == Self.staticLeaveEpoch {
-            guard members[memberId] != nil else {
+            guard let member = members[memberId] else {
                 return ConsumerHeartbeatOutcome(error: .unknownMemberId, message: "Member \(memberId) is not in group \(groupId).")
             }
-            removeMember(memberId)
-            updateTargetAssignment()
+            if input.memberEpoch == Self.staticLeaveEpoch && member.instanceId != nil {
+                // A static member leaving for a while keeps its partitions until its session expires or the same
+                // instance rejoins.
+                members[memberId]?.memberEpoch = Self.staticLeaveEpoch
+            } else {
+                removeMember(memberId)
+                updateTargetAssignment()
+            }
             return ConsumerHeartbeatOutcome(memberId: memberId, memberEpoch: input.memberEpoch)
         }
         if let assignor = input.serverAssignor, ConsumerGroupAssignor(rawValue: assignor) == nil {
@@ -51,15 +57,32 @@ extension ConsumerGroup {
         }
         var joining = false
         if input.memberEpoch == 0 {
-            if let instance = input.instanceId,
-               let previous = members.values.first(where: { $0.instanceId == instance && $0.memberId != memberId }) {
-                removeMember(previous.memberId)
-            }
             if members[memberId] != nil { removeMember(memberId) }
-            members[memberId] = Member(
-                memberId: memberId, instanceId: input.instanceId, rackId: input.rackId, clientId: input.clientId,
-                clientHost: input.clientHost, rebalanceTimeoutMs: input.rebalanceTimeoutMs)
-            groupEpoch += 1
+            if let instance = input.instanceId,
+               var previous = members.values.first(where: { $0.instanceId == instance && $0.memberId != memberId }) {
+                guard previous.memberEpoch == Self.staticLeaveEpoch else {
+                    return ConsumerHeartbeatOutcome(
+                        error: .unreleasedInstanceId,
+                        message: "Static member \(previous.memberId) with instance id \(instance) is still active.")
+                }
+                // The same instance rejoins: it takes over the departed member's partitions and target.
+                previous.sessionTimer?.cancel()
+                previous.revocationTimer?.cancel()
+                members.removeValue(forKey: previous.memberId)
+                let target = targetAssignment.removeValue(forKey: previous.memberId)
+                previous.memberId = memberId
+                previous.memberEpoch = 0
+                previous.previousMemberEpoch = -1
+                previous.sessionTimer = nil
+                previous.revocationTimer = nil
+                members[memberId] = previous
+                if let target { targetAssignment[memberId] = target }
+            } else {
+                members[memberId] = Member(
+                    memberId: memberId, instanceId: input.instanceId, rackId: input.rackId, clientId: input.clientId,
+                    clientHost: input.clientHost, rebalanceTimeoutMs: input.rebalanceTimeoutMs)
+                groupEpoch += 1
+            }
             joining = true
         } else {
             guard let member = members[memberId] else {

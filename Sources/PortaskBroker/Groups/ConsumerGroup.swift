@@ -67,7 +67,7 @@ actor ConsumerGroup {
         if isDead { return .dead }
         if members.isEmpty { return .empty }
         if groupEpoch > assignmentEpoch { return .assigning }
-        let reconciled = members.values.allSatisfy {
+        let reconciled = members.values.filter { $0.memberEpoch >= 0 }.allSatisfy {
             $0.memberEpoch == assignmentEpoch && $0.pendingRevocation.isEmpty && $0.assigned == (targetAssignment[$0.memberId] ?? [])
         }
         return reconciled ? .stable : .reconciling
