@@ -101,4 +101,47 @@ struct ConsumerGroupTests {
         #expect(rejoined.error == .noError && rejoined.memberEpoch == 2 && rejoined.assignment == bAssigned)
         #expect(await group.groupEpoch == 2)
     }
+
+    @Test func handlers_encodeEveryVersionAndShowTheGroupInListings() async throws {
+        let config = try TopicTests.temporaryConfig()
+        defer { try? FileManager.default.removeItem(atPath: config.dataDirectory) }
+        let topics = try TopicManager(config: config, logger: Logger(label: "test"))
+        let topic = try topics.create(name: "t", partitions: 2)
+        let coordinator = GroupCoordinator(
+            config: GroupCoordinatorConfig(), timers: ManualTimers(), store: MemoryGroupStore(), offsetsTopic: nil,
+            topics: topics, logger: Logger(label: "test"))
+        let handlers = ConsumerGroupHandlers(coordinator: coordinator, topics: topics)
+        for version in ConsumerGroupHeartbeatRequest.validVersions {
+            let context = GroupHandlerVersionTests.context(.consumerGroupHeartbeat, version)
+            var request = ConsumerGroupHeartbeatRequest(
+                groupId: "cg\(version)", memberId: version >= 1 ? "member-\(version)" : "", memberEpoch: 0,
+                rebalanceTimeoutMs: 30_000, subscribedTopicNames: ["t"], topicPartitions: [])
+            let joined = await handlers.heartbeat(request, context: context)
+            _ = try joined.encoded(version: version)
+            #expect(joined.errorCode == 0 && joined.memberEpoch == 1 && joined.heartbeatIntervalMs == 5000)
+            #expect(joined.assignment?.topicPartitions.first?.topicId == topic.id)
+            #expect(joined.assignment?.topicPartitions.first?.partitions == [0, 1])
+            request.memberId = joined.memberId ?? ""
+            request.memberEpoch = 5
+            let fenced = await handlers.heartbeat(request, context: context)
+            _ = try fenced.encoded(version: version)
+            #expect(fenced.errorCode == KafkaErrorCode.fencedMemberEpoch.rawValue)
+            request.serverAssignor = "nope"
+            request.memberEpoch = 0
+            #expect(await handlers.heartbeat(request, context: context).errorCode == KafkaErrorCode.unsupportedAssignor.rawValue)
+        }
+        let described = await handlers.describe(ConsumerGroupDescribeRequest(groupIds: ["cg1", "none"]))
+        _ = try described.encoded(version: 0)
+        #expect(described.groups.map(\.errorCode) == [0, KafkaErrorCode.groupIdNotFound.rawValue])
+        #expect(described.groups[0].members.first?.assignment.topicPartitions.first?.topicName == "t")
+        #expect(described.groups[0].groupState == "Stable" && described.groups[0].assignorName == "uniform")
+
+        let admin = GroupAdminHandlers(coordinator: coordinator)
+        let listed = await admin.list(ListGroupsRequest(typesFilter: ["consumer"]), version: 5)
+        #expect(listed.groups.map(\.groupId) == ["cg0", "cg1"] && listed.groups.allSatisfy { $0.groupType == "consumer" })
+        #expect(await admin.list(ListGroupsRequest(typesFilter: ["classic"]), version: 5).groups.isEmpty)
+        let join = await coordinator.join(groupId: "cg0", GroupFixtures.join(version: 3))
+        #expect(join.error == .inconsistentGroupProtocol)
+        #expect(await coordinator.deleteGroup("cg0") == .nonEmptyGroup)
+    }
 }
