@@ -162,4 +162,25 @@ struct ClassicGroupTests {
         await coordinator.stop()
         #expect(await parked.error == .notCoordinator)
     }
+
+    @Test func expiry_inAStableGroupRemovesOnlyOffsetsOfUnsubscribedTopics() async throws {
+        let (coordinator, timers, _) = F.coordinator()
+        var metadata = ByteBuffer()
+        metadata.writeInteger(Int16(0))
+        metadata.writeImmutableBuffer(try ConsumerProtocolSubscription(topics: ["t"]).encoded(version: 0))
+        var input = F.join(version: 3)
+        input.protocols = [MemberProtocol(name: "range", metadata: metadata)]
+        input.sessionTimeoutMs = 600_000
+        let joined = await coordinator.join(groupId: "g", input)
+        let group = try #require(coordinator.group("g"))
+        _ = await group.sync(memberId: joined.memberId, groupInstanceId: nil, generationId: 1, protocolType: nil,
+                             protocolName: nil, assignments: [:])
+        let commit = CommittedOffset(offset: 1, commitTimestamp: timers.nowMs())
+        #expect(await group.commit(memberId: joined.memberId, groupInstanceId: nil, generationId: 1,
+                                   offsets: [TopicPartition("t", 0): commit, TopicPartition("old", 0): commit]) == .noError)
+        await timers.advance(by: 61_000)
+        await coordinator.expireOffsets()
+        #expect(await group.committed(nil).map(\.0) == [TopicPartition("t", 0)])
+        #expect(await group.state == .stable)
+    }
 }

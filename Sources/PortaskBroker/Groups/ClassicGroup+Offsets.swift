@@ -81,16 +81,32 @@ extension ClassicGroup {
         return (.noError, errors)
     }
 
-    /// Removes offsets past retention: all offsets of an empty group once `offsets.retention.minutes` passed
-    /// since it became empty (since the commit for groups without a protocol), and offsets with an explicit
-    /// expiry time. Returns true when the group is empty without offsets and was marked Dead (to be dropped).
+    /// Removes offsets past retention (`offsets.retention.minutes`), as Kafka does: every offset of an empty
+    /// group once that long has passed since it became empty; offsets of a group without a protocol that long
+    /// after their commit; in a stable consumer group, offsets of topics no member subscribes to that long after
+    /// their commit. An explicit expiry time (OffsetCommit v1–v4) wins. Returns true when the group is empty
+    /// without offsets and was marked Dead (to be dropped).
     func expireOffsets(now: Int64) async -> Bool {
-        guard state == .empty || protocolType == nil || protocolType == "" else { return false }
         let retention = config.offsetsRetentionMs
-        let expired = offsets.filter { _, value in
+        let base: (CommittedOffset) -> Int64
+        var keep = Set<String>()
+        switch (protocolType ?? "", state) {
+        case ("", _):
+            base = { $0.commitTimestamp }
+        case (_, .empty):
+            let since = stateTimestamp
+            base = { _ in since }
+        case ("consumer", .stable):
+            guard let topics = subscribedTopics() else { return false }
+            keep = topics
+            base = { $0.commitTimestamp }
+        default:
+            return false
+        }
+        let expired = offsets.filter { partition, value in
+            guard !keep.contains(partition.topic) else { return false }
             if let expire = value.expireTimestamp { return now >= expire }
-            let base = (protocolType ?? "").isEmpty ? value.commitTimestamp : max(stateTimestamp, value.commitTimestamp)
-            return state == .empty && now - base >= retention
+            return now - base(value) >= retention
         }.map(\.key)
         var records = expired.map { GroupRecord.offset(group: groupId, partition: $0, value: nil) }
         let removable = state == .empty && offsets.count == expired.count
