@@ -17,7 +17,8 @@ extension ClassicGroup {
     }
 
     private func joinNewMember(_ input: JoinGroupInput) async -> JoinGroupOutcome {
-        let newId = "\(input.clientId)-\(UUID().uuidString.lowercased())"
+        // Kafka's member ids: the group instance id (static members) or the client id, a dash and a UUID.
+        let newId = "\(input.groupInstanceId ?? input.clientId)-\(UUID().uuidString.lowercased())"
         if let instance = input.groupInstanceId {
             if let oldId = staticMembers[instance] {
                 return await replaceStaticMember(oldId: oldId, newId: newId, input)
