@@ -1,3 +1,4 @@
+import KafkaProtocol
 import LogEngine
 import NIOCore
 import Testing
@@ -43,5 +44,29 @@ struct GroupRecordTests {
         #expect(throws: BrokerError.self) { try GroupRecord(key: key, value: ByteBuffer(bytes: [0, 3, 0, 200])) }
         #expect(throws: BrokerError.self) { try GroupRecord(key: ByteBuffer(bytes: [0]), value: nil) }
         #expect(try GroupRecord(key: ByteBuffer(bytes: [0, 9, 0, 0]), value: nil) == nil)
+    }
+
+    @Test func consumerGroupRecords_useKafkaFlexibleLayouts() throws {
+        let epoch = GroupRecord.consumer(.groupEpoch(group: "g", epoch: 5))
+        #expect(Array(epoch.key().readableBytesView) == [0, 3, 0, 1, 0x67])
+        #expect(Array(try #require(epoch.value()).readableBytesView) == [0, 0, 0, 0, 0, 5, 0])
+        let target = GroupRecord.consumer(.target(group: "g", memberId: "m", [
+            .init(topicId: KafkaUUID(high: 1, low: 2), partitions: [0, 3]),
+        ]))
+        #expect(Array(target.key().readableBytesView) == [0, 7, 0, 1, 0x67, 0, 1, 0x6D])
+        #expect(Array(try #require(target.value()).readableBytesView) ==
+            [0, 0, 2] + [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2] + [3, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0])
+        let member = GroupRecord.consumer(.member(group: "g", memberId: "m", .init(
+            instanceId: nil, rackId: "r", clientId: "c", clientHost: "/h", subscribedTopicNames: ["t", "u"],
+            subscribedTopicRegex: nil, rebalanceTimeoutMs: 300, serverAssignor: "uniform")))
+        let current = GroupRecord.consumer(.current(group: "g", memberId: "m", .init(
+            memberEpoch: 4, previousMemberEpoch: 3, state: 2, assigned: [], pendingRevocation: [
+                .init(topicId: KafkaUUID(high: 7, low: 8), partitions: [1]),
+            ])))
+        for record in [epoch, target, member, current] {
+            #expect(try GroupRecord(key: record.key(), value: record.value()) == record)
+        }
+        let tombstone = GroupRecord.consumer(.member(group: "g", memberId: "m", nil))
+        #expect(try GroupRecord(key: tombstone.key(), value: nil) == tombstone)
     }
 }

@@ -45,4 +45,54 @@ struct OffsetsTopicTests {
         #expect(restored.first?.1 == CommittedOffset(offset: 42, leaderEpoch: 1, metadata: "meta", commitTimestamp: 5))
         #expect(coordinator.group("gone") == nil)
     }
+
+    @Test func consumerProtocolGroupsSurviveReopeningTheDataDirectory() async throws {
+        let config = try TopicTests.temporaryConfig(["offsets.topic.num.partitions": "2"])
+        defer { try? FileManager.default.removeItem(atPath: config.dataDirectory) }
+        let timers = ManualTimers()
+        var before: ConsumerGroupSnapshot?
+        do {
+            let topics = try TopicManager(config: config, logger: Logger(label: "test"))
+            try topics.create(name: "t", partitions: 4)
+            let store = OffsetsTopic(topics: topics, partitions: 2, clock: { timers.nowMs() })
+            let coordinator = GroupCoordinator(
+                config: GroupCoordinatorConfig(config), timers: timers, store: store, offsetsTopic: store,
+                topics: topics, logger: Logger(label: "test"))
+            var a = ConsumerGroupTests.input("a", epoch: 0, owned: [])
+            a.instanceId = "i-a"
+            _ = await coordinator.consumerHeartbeat(groupId: "cg", a)
+            _ = await coordinator.consumerHeartbeat(groupId: "cg", ConsumerGroupTests.input("b", epoch: 0, owned: []))
+            let revoke = await coordinator.consumerHeartbeat(groupId: "cg", ConsumerGroupTests.input("a", epoch: 1, topics: nil))
+            #expect(revoke.assignment?.count == 2)
+            _ = await coordinator.consumerHeartbeat(groupId: "gone", ConsumerGroupTests.input("x", epoch: 0, owned: []))
+            _ = await coordinator.consumerHeartbeat(groupId: "gone", ConsumerGroupTests.input("x", epoch: -1))
+            #expect(await coordinator.deleteGroup("gone") == .noError)
+            before = await coordinator.consumerGroup("cg")?.snapshot()
+            await coordinator.stop()
+            try topics.close()
+        }
+        let topics = try TopicManager(config: config, logger: Logger(label: "test"))
+        defer { try? topics.close() }
+        let store = OffsetsTopic(topics: topics, partitions: 2, clock: { timers.nowMs() })
+        let coordinator = GroupCoordinator(
+            config: GroupCoordinatorConfig(config), timers: timers, store: store, offsetsTopic: store, topics: topics,
+            logger: Logger(label: "test"))
+        await coordinator.start()
+        let after = try #require(await coordinator.consumerGroup("cg")?.snapshot())
+        #expect(after.groupEpoch == before?.groupEpoch && after.assignmentEpoch == before?.assignmentEpoch)
+        #expect(after.members.map(\.memberId) == ["a", "b"] && after.members.first?.instanceId == "i-a")
+        #expect(after.members.map(\.assigned) == before?.members.map(\.assigned))
+        #expect(after.members.map(\.target) == before?.members.map(\.target))
+        #expect(after.members.map(\.memberEpoch) == before?.members.map(\.memberEpoch))
+        #expect(coordinator.consumerGroup("gone") == nil)
+        // The member carries on where it was: its revocation completes against the restored state.
+        let done = await coordinator.consumerHeartbeat(
+            groupId: "cg", ConsumerGroupTests.input("a", epoch: 1, owned: revoke(after), topics: nil))
+        #expect(done.error == .noError && done.memberEpoch == 2)
+        await coordinator.stop()
+    }
+
+    private func revoke(_ snapshot: ConsumerGroupSnapshot) -> Set<TopicPartition> {
+        snapshot.members.first { $0.memberId == "a" }?.assigned ?? []
+    }
 }

@@ -32,7 +32,18 @@ extension ConsumerGroup {
     static let leaveEpoch: Int32 = -1
     static let staticLeaveEpoch: Int32 = -2
 
-    func heartbeat(_ input: ConsumerHeartbeatInput) -> ConsumerHeartbeatOutcome {
+    /// ConsumerGroupHeartbeat: applies the request, writes what changed to the store, then answers.
+    func heartbeat(_ input: ConsumerHeartbeatInput) async -> ConsumerHeartbeatOutcome {
+        let outcome = applyHeartbeat(input)
+        do {
+            try await persistChanges()
+        } catch {
+            return ConsumerHeartbeatOutcome(error: .coordinatorNotAvailable, message: "\(error)")
+        }
+        return outcome
+    }
+
+    private func applyHeartbeat(_ input: ConsumerHeartbeatInput) -> ConsumerHeartbeatOutcome {
         if isDead { return ConsumerHeartbeatOutcome(error: .coordinatorNotAvailable) }
         let memberId = input.memberId
         if input.memberEpoch == Self.leaveEpoch || input.memberEpoch == Self.staticLeaveEpoch {

@@ -8,8 +8,8 @@ import LogEngine
 ///
 /// Epochs: the group epoch advances when membership, subscriptions or subscribed topics' partition counts
 /// change; the target assignment is recomputed for that epoch (the assignment epoch); a member's epoch reaches
-/// the assignment epoch once it has nothing left to revoke. Membership is kept in memory: after a broker restart
-/// members get UNKNOWN_MEMBER_ID and rejoin with epoch 0 (committed offsets are durable as for classic groups).
+/// the assignment epoch once it has nothing left to revoke. Epochs, members, target and current assignments are
+/// written to `__consumer_offsets` (`ConsumerGroupRecord`) before a heartbeat is answered and restored at start-up.
 ///
 /// Thread-safety: an actor. Session and revocation timeouts run through `GroupTimers` with tokens.
 actor ConsumerGroup {
@@ -44,6 +44,7 @@ actor ConsumerGroup {
     let topics: TopicManager
     let sessionTimeoutMs: Int32
     let heartbeatIntervalMs: Int32
+    let store: GroupStore?
 
     var groupEpoch: Int32 = 0
     var assignmentEpoch: Int32 = 0
@@ -54,8 +55,15 @@ actor ConsumerGroup {
     var subscribedPartitionCounts: [String: Int] = [:]
     var token: UInt64 = 0
     var isDead = false
+    /// The records last handed to the store, by key name; the next write is the difference.
+    var persisted: [String: ConsumerGroupRecord] = [:]
+    var lastWrite: Task<Void, any Error>?
 
-    init(groupId: String, timers: GroupTimers, topics: TopicManager, sessionTimeoutMs: Int32, heartbeatIntervalMs: Int32) {
+    init(
+        groupId: String, timers: GroupTimers, topics: TopicManager, sessionTimeoutMs: Int32, heartbeatIntervalMs: Int32,
+        store: GroupStore? = nil
+    ) {
+        self.store = store
         self.groupId = groupId
         self.timers = timers
         self.topics = topics
@@ -99,11 +107,13 @@ actor ConsumerGroup {
     func sessionExpired(_ memberId: String, token: UInt64) {
         guard members[memberId]?.sessionToken == token else { return }
         removeMember(memberId)
+        persistInBackground()
     }
 
     func revocationTimedOut(_ memberId: String, epoch: Int32) {
         guard let member = members[memberId], !member.pendingRevocation.isEmpty, member.memberEpoch == epoch else { return }
         removeMember(memberId)
+        persistInBackground()
     }
 
     /// Broker shutdown: cancels every timer.

@@ -23,11 +23,23 @@ extension GroupCoordinator {
             if let existing = groups[groupId] { return existing }
             let created = ConsumerGroup(
                 groupId: groupId, timers: timers, topics: topics, sessionTimeoutMs: config.consumerSessionTimeoutMs,
-                heartbeatIntervalMs: config.consumerHeartbeatIntervalMs)
+                heartbeatIntervalMs: config.consumerHeartbeatIntervalMs, store: store)
             groups[groupId] = created
             return created
         }
         return await group.heartbeat(input)
+    }
+
+    /// Restores `consumer`-protocol groups from their latest records (replayed in log order by the caller).
+    func restoreConsumerGroups(_ records: [String: [ConsumerGroupRecord]]) async {
+        guard let topics else { return }
+        for (groupId, groupRecords) in records.sorted(by: { $0.key < $1.key }) where !groupRecords.isEmpty {
+            let group = ConsumerGroup(
+                groupId: groupId, timers: timers, topics: topics, sessionTimeoutMs: config.consumerSessionTimeoutMs,
+                heartbeatIntervalMs: config.consumerHeartbeatIntervalMs, store: store)
+            await group.restore(groupRecords)
+            consumerGroups.withLockedValue { $0[groupId] = group }
+        }
     }
 
     /// Checks an offset commit or fetch made by a member of a `consumer` group; nil when the id has no such

@@ -91,14 +91,18 @@ public final class GroupCoordinator: Sendable {
     func restore(_ records: [GroupRecord]) async {
         var offsets: [String: [TopicPartition: CommittedOffset]] = [:]
         var metadata: [String: StoredGroup?] = [:]
+        var consumer: [String: [String: ConsumerGroupRecord]] = [:]
         for record in records {
             switch record {
             case .offset(let group, let partition, let value):
                 offsets[group, default: [:]][partition] = value
             case .metadata(let group, let value):
                 metadata[group] = .some(value)
+            case .consumer(let record):
+                consumer[record.groupId, default: [:]][record.keyName] = record.value() == nil ? nil : record
             }
         }
+        await restoreConsumerGroups(consumer.mapValues { Array($0.values) })
         let ids = Set(offsets.keys).union(metadata.keys)
         for id in ids.sorted() {
             let stored = metadata[id] ?? nil
@@ -134,7 +138,9 @@ public final class GroupCoordinator: Sendable {
             if await hasConsumerMembers(id) { continue }
             guard await group.expireOffsets(now: now) else { continue }
             drop(id, group)
-            consumerGroups.withLockedValue { _ = $0.removeValue(forKey: id) }
+            if let consumer = consumerGroups.withLockedValue({ $0.removeValue(forKey: id) }) {
+                try? await consumer.deleteRecords()
+            }
         }
     }
 
@@ -143,6 +149,13 @@ public final class GroupCoordinator: Sendable {
         guard !groupId.isEmpty else { return .invalidGroupId }
         if await hasConsumerMembers(groupId) { return .nonEmptyGroup }
         let consumer = consumerGroups.withLockedValue { $0.removeValue(forKey: groupId) }
+        if let consumer {
+            do {
+                try await consumer.deleteRecords()
+            } catch {
+                return .coordinatorNotAvailable
+            }
+        }
         guard let group = group(groupId) else { return consumer == nil ? .groupIdNotFound : .noError }
         let error = await group.delete()
         if error == .noError { drop(groupId, group) }
@@ -159,7 +172,9 @@ public final class GroupCoordinator: Sendable {
             return JoinGroupOutcome(error: .inconsistentGroupProtocol, memberId: input.memberId)
         }
         // An empty consumer-protocol group gives way to the classic group (offsets stay with the id).
-        consumerGroups.withLockedValue { _ = $0.removeValue(forKey: groupId) }
+        if let consumer = consumerGroups.withLockedValue({ $0.removeValue(forKey: groupId) }) {
+            try? await consumer.deleteRecords()
+        }
         let group: ClassicGroup
         if input.memberId.isEmpty {
             group = groupCreatingIfMissing(groupId)

@@ -20,10 +20,13 @@ import NIOCore
 enum GroupRecord: Sendable, Equatable {
     case offset(group: String, partition: TopicPartition, value: CommittedOffset?)
     case metadata(group: String, value: StoredGroup?)
+    /// A record of a `consumer`-protocol group (key versions 3, 5, 6, 7, 8).
+    case consumer(ConsumerGroupRecord)
 
     var groupId: String {
         switch self {
         case .offset(let group, _, _), .metadata(let group, _): return group
+        case .consumer(let record): return record.groupId
         }
     }
 
@@ -39,6 +42,8 @@ enum GroupRecord: Sendable, Equatable {
         case .metadata(let group, _):
             buffer.writeInteger(Int16(2))
             buffer.writeKafkaString(group)
+        case .consumer(let record):
+            return record.key()
         }
         return buffer
     }
@@ -78,6 +83,8 @@ enum GroupRecord: Sendable, Equatable {
                 buffer.writeImmutableBuffer(member.assignment)
             }
             return buffer
+        case .consumer(let record):
+            return record.value()
         }
     }
 
@@ -98,7 +105,8 @@ enum GroupRecord: Sendable, Equatable {
             let group = try key.readGroupString()
             self = .metadata(group: group, value: try value.map { try Self.decodeGroup($0) })
         default:
-            return nil
+            guard let record = try ConsumerGroupRecord(keyVersion: keyVersion, key: &key, value: value) else { return nil }
+            self = .consumer(record)
         }
     }
 
