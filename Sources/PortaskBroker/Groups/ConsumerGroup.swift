@@ -86,10 +86,15 @@ actor ConsumerGroup {
         return token
     }
 
-    /// Checks an OffsetCommit or OffsetFetch from a member: it must exist and use its current epoch.
+    /// Checks an OffsetCommit or OffsetFetch from a member: it must exist and use its current epoch, or the
+    /// epoch before it. A member's epoch only advances once it has nothing left to revoke, so everything it
+    /// owned under the previous epoch is still its own; accepting that epoch closes the window in which the
+    /// heartbeat answer with the new epoch is still on its way (as KIP-1251 relaxes Kafka's check).
     func validate(memberId: String, memberEpoch: Int32) -> KafkaErrorCode {
-        guard let member = members[memberId] else { return .unknownMemberId }
-        return member.memberEpoch == memberEpoch ? .noError : .staleMemberEpoch
+        guard let member = members[memberId], member.memberEpoch >= 0 else { return .unknownMemberId }
+        let current = member.memberEpoch == memberEpoch
+        let previous = member.previousMemberEpoch > 0 && member.previousMemberEpoch == memberEpoch
+        return current || previous ? .noError : .staleMemberEpoch
     }
 
     func scheduleSessionExpiry(_ memberId: String) {
