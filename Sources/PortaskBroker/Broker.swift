@@ -22,6 +22,8 @@ public final class Broker: Service, Sendable {
     public let metrics: BrokerMetrics
     private let metricsServer = NIOLockedValueBox<MetricsServer?>(nil)
     private let producerIds: ProducerIdManager
+    /// Consumer groups and their committed offsets (`__consumer_offsets`).
+    public let groups: GroupCoordinator
     private let ready: AsyncStream<SocketAddress>.Continuation
     /// Yields the bound address once the listener is up (useful with port 0).
     public let boundAddresses: AsyncStream<SocketAddress>
@@ -35,6 +37,7 @@ public final class Broker: Service, Sendable {
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         waiters = FetchWaiters(timers: group)
         metrics = BrokerMetrics()
+        groups = GroupCoordinator(topics: topics, loops: group, logger: logger)
         let listener = config.listeners[0]
         server = KafkaServer(
             configuration: .init(
@@ -67,7 +70,11 @@ public final class Broker: Service, Sendable {
             OffsetForLeaderEpochHandler(topics: topics).makeHandler(),
             InitProducerIdHandler(producerIds: producerIds).makeHandler(),
             DescribeProducersHandler(topics: topics).makeHandler(),
-        ]
+            FindCoordinatorHandler(cluster: identity, coordinator: groups).makeHandler(),
+        ] + GroupMembershipHandlers(coordinator: groups).makeHandlers()
+            + GroupOffsetHandlers(coordinator: groups, topics: topics).makeHandlers()
+            + GroupAdminHandlers(coordinator: groups).makeHandlers()
+            + ConsumerGroupHandlers(coordinator: groups, topics: topics).makeHandlers()
         let supported = RequestRouter(served + [ApiVersionsHandler.make(supported: { [] })]).supportedVersions
         return RequestRouter(served + [ApiVersionsHandler.make(supported: { supported })])
     }
@@ -76,6 +83,7 @@ public final class Broker: Service, Sendable {
         for unknown in config.unknownProperties {
             logger.warning("The configuration '\(unknown)' was supplied but isn't a known config.")
         }
+        await groups.start()
         let address = try await server.start(router: makeRouter())
         if config.advertisedListeners[0].port == 0, let port = address.port {
             identity.advertisedPort = Int32(port)
@@ -106,6 +114,7 @@ public final class Broker: Service, Sendable {
         }
         maintenance.cancel()
         await maintenance.value
+        await groups.stop()
         try await group.shutdownGracefully()
         do {
             try topics.close()

@@ -68,6 +68,13 @@ public struct BrokerConfigDefinition: Sendable {
         .init("min.insync.replicas", .int, "1", "Replicas that must acknowledge acks=all (only 1 is served)."),
         .init("offsets.retention.minutes", .int, "10080", "How long committed offsets of empty groups are kept."),
         .init("group.initial.rebalance.delay.ms", .int, "3000", "Delay of the first rebalance of a new group."),
+        .init("offsets.topic.num.partitions", .int, "50", "Partitions of __consumer_offsets (fixed once created)."),
+        .init("offsets.retention.check.interval.ms", .long, "600000", "How often expired group offsets are removed."),
+        .init("offset.metadata.max.bytes", .int, "4096", "The largest metadata string of an offset commit."),
+        .init("group.min.session.timeout.ms", .int, "6000", "The smallest session timeout a group member may use."),
+        .init("group.max.session.timeout.ms", .int, "1800000", "The largest session timeout a group member may use."),
+        .init("group.consumer.session.timeout.ms", .int, "45000", "Session timeout of consumer-protocol group members."),
+        .init("group.consumer.heartbeat.interval.ms", .int, "5000", "Heartbeat interval of consumer-protocol group members."),
         .init("metrics.listener", .string, nil, "Prometheus metrics endpoint, e.g. http://127.0.0.1:9404; off when unset."),
     ]
 

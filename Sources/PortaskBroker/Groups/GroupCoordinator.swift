@@ -1,0 +1,190 @@
+import KafkaProtocol
+import LogEngine
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The group coordinator: this broker coordinates every group. Holds one `ClassicGroup` actor per group id,
+/// loads groups and offsets from `__consumer_offsets` at start-up and expires old offsets periodically.
+///
+/// Thread-safe: the group map sits behind a lock held only for lookups and insertions; all group state lives
+/// in the group actors.
+public final class GroupCoordinator: Sendable {
+    let config: GroupCoordinatorConfig
+    let timers: GroupTimers
+    let store: GroupStore
+    let offsetsTopic: OffsetsTopic?
+    let logger: Logger
+    /// The topics, for the consumer protocol's assignors; nil in unit tests of the classic protocol.
+    let topics: TopicManager?
+    let consumerGroups = NIOLockedValueBox<[String: ConsumerGroup]>([:])
+    private let groups = NIOLockedValueBox<[String: ClassicGroup]>([:])
+    private let expiryTimer = NIOLockedValueBox<GroupTimer?>(nil)
+
+    /// A coordinator storing its state in `__consumer_offsets` of `topics`.
+    public convenience init(topics: TopicManager, loops: any EventLoopGroup, logger: Logger) {
+        let timers = EventLoopGroupTimers(loops: loops)
+        let config = GroupCoordinatorConfig(topics.config)
+        let topic = OffsetsTopic(topics: topics, partitions: config.offsetsTopicPartitions, clock: { timers.nowMs() })
+        self.init(config: config, timers: timers, store: topic, offsetsTopic: topic, topics: topics, logger: logger)
+    }
+
+    init(
+        config: GroupCoordinatorConfig, timers: GroupTimers, store: GroupStore, offsetsTopic: OffsetsTopic?,
+        topics: TopicManager? = nil, logger: Logger
+    ) {
+        self.topics = topics
+        self.config = config
+        self.timers = timers
+        self.store = store
+        self.offsetsTopic = offsetsTopic
+        self.logger = logger
+    }
+
+    /// The group, if it exists.
+    func group(_ groupId: String) -> ClassicGroup? {
+        groups.withLockedValue { $0[groupId] }
+    }
+
+    /// The group, created Empty when missing.
+    func groupCreatingIfMissing(_ groupId: String) -> ClassicGroup {
+        groups.withLockedValue { groups in
+            if let existing = groups[groupId] { return existing }
+            let group = ClassicGroup(groupId: groupId, config: config, timers: timers, store: store)
+            groups[groupId] = group
+            return group
+        }
+    }
+
+    /// Every group, by id.
+    func allGroups() -> [(String, ClassicGroup)] {
+        groups.withLockedValue { $0.sorted { $0.key < $1.key } }
+    }
+
+    func drop(_ groupId: String, _ group: ClassicGroup) {
+        groups.withLockedValue { groups in
+            if groups[groupId] === group { groups.removeValue(forKey: groupId) }
+        }
+    }
+
+    /// Creates `__consumer_offsets` when missing (FindCoordinator does this, as Kafka does on first use).
+    func ensureOffsetsTopic() throws {
+        try offsetsTopic?.ensureCreated()
+    }
+
+    /// Loads every group and offset from `__consumer_offsets`, then starts the offset-expiry timer.
+    public func start() async {
+        if let offsetsTopic {
+            do {
+                let records = try offsetsTopic.loadAll { problem in
+                    logger.warning("skipped a __consumer_offsets record", metadata: ["problem": "\(problem)"])
+                }
+                await restore(records)
+            } catch {
+                logger.error("loading __consumer_offsets failed", metadata: ["error": "\(error)"])
+            }
+        }
+        scheduleExpiry()
+    }
+
+    /// Replays records in log order: the latest value per key wins, tombstones delete.
+    func restore(_ records: [GroupRecord]) async {
+        var offsets: [String: [TopicPartition: CommittedOffset]] = [:]
+        var metadata: [String: StoredGroup?] = [:]
+        var consumer: [String: [String: ConsumerGroupRecord]] = [:]
+        for record in records {
+            switch record {
+            case .offset(let group, let partition, let value):
+                offsets[group, default: [:]][partition] = value
+            case .metadata(let group, let value):
+                metadata[group] = .some(value)
+            case .consumer(let record):
+                consumer[record.groupId, default: [:]][record.keyName] = record.value() == nil ? nil : record
+            }
+        }
+        await restoreConsumerGroups(consumer.mapValues { Array($0.values) })
+        let ids = Set(offsets.keys).union(metadata.keys)
+        for id in ids.sorted() {
+            let stored = metadata[id] ?? nil
+            let committed = offsets[id] ?? [:]
+            guard stored != nil || !committed.isEmpty else { continue }
+            await groupCreatingIfMissing(id).restore(metadata: stored, offsets: committed)
+        }
+        if !ids.isEmpty { logger.info("loaded consumer groups", metadata: ["groups": "\(ids.count)"]) }
+    }
+
+    private func scheduleExpiry() {
+        let timer = timers.schedule(afterMs: config.offsetsRetentionCheckIntervalMs) { [weak self] in
+            guard let self else { return }
+            Task {
+                await self.expireOffsets()
+                self.scheduleExpiry()
+            }
+        }
+        expiryTimer.withLockedValue { $0 = timer }
+    }
+
+    /// Stops the periodic offset expiry and the groups' timers; parked requests get NOT_COORDINATOR.
+    public func stop() async {
+        expiryTimer.withLockedValue { $0?.cancel() }
+        for (_, group) in allGroups() { await group.shutdown() }
+        for group in consumerGroups.withLockedValue({ Array($0.values) }) { await group.shutdown() }
+    }
+
+    /// One round of offset expiry over every group; groups left empty without offsets are dropped.
+    func expireOffsets() async {
+        let now = timers.nowMs()
+        for (id, group) in allGroups() {
+            if await hasConsumerMembers(id) { continue }
+            guard await group.expireOffsets(now: now) else { continue }
+            drop(id, group)
+            if let consumer = consumerGroups.withLockedValue({ $0.removeValue(forKey: id) }) {
+                try? await consumer.deleteRecords()
+            }
+        }
+    }
+
+    /// DeleteGroups for one group.
+    func deleteGroup(_ groupId: String) async -> KafkaErrorCode {
+        guard !groupId.isEmpty else { return .invalidGroupId }
+        if await hasConsumerMembers(groupId) { return .nonEmptyGroup }
+        let consumer = consumerGroups.withLockedValue { $0.removeValue(forKey: groupId) }
+        if let consumer {
+            do {
+                try await consumer.deleteRecords()
+            } catch {
+                return .coordinatorNotAvailable
+            }
+        }
+        guard let group = group(groupId) else { return consumer == nil ? .groupIdNotFound : .noError }
+        let error = await group.delete()
+        if error == .noError { drop(groupId, group) }
+        return error
+    }
+
+    /// JoinGroup: validates the group id and session timeout, creates a new group for a new member.
+    func join(groupId: String, _ input: JoinGroupInput) async -> JoinGroupOutcome {
+        guard !groupId.isEmpty else { return JoinGroupOutcome(error: .invalidGroupId, memberId: input.memberId) }
+        guard input.sessionTimeoutMs >= config.minSessionTimeoutMs, input.sessionTimeoutMs <= config.maxSessionTimeoutMs else {
+            return JoinGroupOutcome(error: .invalidSessionTimeout, memberId: input.memberId)
+        }
+        if await hasConsumerMembers(groupId) {
+            return JoinGroupOutcome(error: .inconsistentGroupProtocol, memberId: input.memberId)
+        }
+        // An empty consumer-protocol group gives way to the classic group (offsets stay with the id).
+        if let consumer = consumerGroups.withLockedValue({ $0.removeValue(forKey: groupId) }) {
+            try? await consumer.deleteRecords()
+        }
+        let group: ClassicGroup
+        if input.memberId.isEmpty {
+            group = groupCreatingIfMissing(groupId)
+        } else if let existing = self.group(groupId) {
+            group = existing
+        } else {
+            return JoinGroupOutcome(error: .unknownMemberId, memberId: input.memberId)
+        }
+        let outcome = await group.join(input)
+        if outcome.error == .coordinatorNotAvailable, await group.state == .dead { drop(groupId, group) }
+        return outcome
+    }
+}

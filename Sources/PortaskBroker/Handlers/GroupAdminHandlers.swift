@@ -1,0 +1,100 @@
+import KafkaProtocol
+
+/// DescribeGroups (key 15, v0–5), ListGroups (key 16, v0–5, state filter v4+, type filter v5+) and
+/// DeleteGroups (key 42, v0–2) over the `GroupCoordinator`. Thread-safe.
+struct GroupAdminHandlers: Sendable {
+    let coordinator: GroupCoordinator
+
+    /// The operations a group resource supports (READ 3, DELETE 6, DESCRIBE 8), all allowed without an
+    /// authorizer, as Kafka reports them when asked.
+    static let groupAuthorizedOperations: Int32 = (1 << 3) | (1 << 6) | (1 << 8)
+
+    func makeHandlers() -> [ApiHandler] {
+        [
+            ApiHandler(DescribeGroupsRequest.self, response: DescribeGroupsResponse.self, versions: 0...5) { request, context in
+                await self.describe(request, version: context.apiVersion)
+            },
+            ApiHandler(ListGroupsRequest.self, response: ListGroupsResponse.self, versions: 0...5) { request, context in
+                await self.list(request, version: context.apiVersion)
+            },
+            ApiHandler(DeleteGroupsRequest.self, response: DeleteGroupsResponse.self, versions: 0...2) { request, _ in
+                var results: [DeleteGroupsResponse.DeletableGroupResult] = []
+                for groupId in request.groupsNames {
+                    let error = await self.coordinator.deleteGroup(groupId)
+                    results.append(.init(groupId: groupId, errorCode: error.rawValue))
+                }
+                return DeleteGroupsResponse(results: results)
+            },
+        ]
+    }
+
+    func describe(_ request: DescribeGroupsRequest, version: Int16) async -> DescribeGroupsResponse {
+        let operations = version >= 3 && request.includeAuthorizedOperations
+            ? Self.groupAuthorizedOperations : MetadataHandler.authorizedOperationsNotRequested
+        var groups: [DescribeGroupsResponse.DescribedGroup] = []
+        for groupId in request.groups {
+            guard !groupId.isEmpty else {
+                groups.append(.init(
+                    errorCode: KafkaErrorCode.invalidGroupId.rawValue, groupId: groupId, groupState: "",
+                    authorizedOperations: operations))
+                continue
+            }
+            if let consumer = coordinator.consumerGroup(groupId), await !consumer.members.isEmpty {
+                // A consumer-protocol group seen through the classic API: its state, members without metadata.
+                let snapshot = await consumer.snapshot()
+                groups.append(.init(
+                    groupId: groupId, groupState: snapshot.state, protocolType: "consumer",
+                    members: snapshot.members.map {
+                        .init(memberId: $0.memberId, groupInstanceId: version >= 4 ? $0.instanceId : nil,
+                              clientId: $0.clientId, clientHost: $0.clientHost)
+                    },
+                    authorizedOperations: operations))
+                continue
+            }
+            guard let summary = await coordinator.group(groupId)?.summary() else {
+                groups.append(.init(groupId: groupId, groupState: GroupState.dead.rawValue, authorizedOperations: operations))
+                continue
+            }
+            groups.append(.init(
+                groupId: groupId, groupState: summary.state.rawValue, protocolType: summary.protocolType,
+                protocolData: summary.protocolData,
+                members: summary.members.map {
+                    .init(
+                        memberId: $0.memberId, groupInstanceId: version >= 4 ? $0.groupInstanceId : nil,
+                        clientId: $0.clientId, clientHost: $0.clientHost, memberMetadata: $0.metadata,
+                        memberAssignment: $0.assignment)
+                },
+                authorizedOperations: operations))
+        }
+        return DescribeGroupsResponse(groups: groups)
+    }
+
+    func list(_ request: ListGroupsRequest, version: Int16) async -> ListGroupsResponse {
+        let states = Set((version >= 4 ? request.statesFilter : []).map { $0.lowercased() })
+        let types = Set((version >= 5 ? request.typesFilter : []).map { $0.lowercased() })
+        var listed: [ListGroupsResponse.ListedGroup] = []
+        var consumerIds = Set<String>()
+        for (id, group) in coordinator.consumerGroups.withLockedValue({ $0 }).sorted(by: { $0.key < $1.key }) {
+            let state = await group.state
+            guard state != .dead else { continue }
+            consumerIds.insert(id)
+            guard types.isEmpty || types.contains("consumer") else { continue }
+            guard states.isEmpty || states.contains(state.rawValue.lowercased()) else { continue }
+            var entry = ListGroupsResponse.ListedGroup(groupId: id, protocolType: "consumer")
+            if version >= 4 { entry.groupState = state.rawValue }
+            if version >= 5 { entry.groupType = "consumer" }
+            listed.append(entry)
+        }
+        guard types.isEmpty || types.contains("classic") else { return ListGroupsResponse(groups: listed) }
+        for (id, group) in coordinator.allGroups() where !consumerIds.contains(id) {
+            let summary = await group.summary()
+            guard summary.state != .dead else { continue }
+            guard states.isEmpty || states.contains(summary.state.rawValue.lowercased()) else { continue }
+            var entry = ListGroupsResponse.ListedGroup(groupId: id, protocolType: summary.protocolType)
+            if version >= 4 { entry.groupState = summary.state.rawValue }
+            if version >= 5 { entry.groupType = "classic" }
+            listed.append(entry)
+        }
+        return ListGroupsResponse(groups: listed.sorted { $0.groupId < $1.groupId })
+    }
+}

@@ -1,0 +1,185 @@
+import KafkaProtocol
+import LogEngine
+
+/// OffsetCommit (key 8, v0–9), OffsetFetch (key 9, v0–9, batched groups from v8) and OffsetDelete (key 47, v0)
+/// over the `GroupCoordinator`; commits are answered once durable in `__consumer_offsets`. Thread-safe.
+struct GroupOffsetHandlers: Sendable {
+    let coordinator: GroupCoordinator
+    let topics: TopicManager
+
+    func makeHandlers() -> [ApiHandler] {
+        [
+            ApiHandler(OffsetCommitRequest.self, response: OffsetCommitResponse.self, versions: 0...9) { request, context in
+                await self.commit(request, version: context.apiVersion)
+            },
+            ApiHandler(OffsetFetchRequest.self, response: OffsetFetchResponse.self, versions: 0...9) { request, context in
+                await self.fetch(request, version: context.apiVersion)
+            },
+            ApiHandler(OffsetDeleteRequest.self, response: OffsetDeleteResponse.self, versions: 0...0) { request, _ in
+                await self.delete(request)
+            },
+        ]
+    }
+
+    func commit(_ request: OffsetCommitRequest, version: Int16) async -> OffsetCommitResponse {
+        let now = coordinator.timers.nowMs()
+        var errors: [TopicPartition: KafkaErrorCode] = [:]
+        var accepted: [TopicPartition: CommittedOffset] = [:]
+        for topic in request.topics {
+            let known = topics.topic(named: topic.name)
+            for partition in topic.partitions {
+                let key = TopicPartition(topic.name, partition.partitionIndex)
+                let metadata = partition.committedMetadata ?? ""
+                if let known, partition.partitionIndex >= 0, Int(partition.partitionIndex) < known.partitionCount {
+                    if metadata.utf8.count > coordinator.config.offsetMetadataMaxBytes {
+                        errors[key] = .offsetMetadataTooLarge
+                        continue
+                    }
+                    var expire: Int64?
+                    if version == 1 && partition.commitTimestamp >= 0 {
+                        expire = partition.commitTimestamp + coordinator.config.offsetsRetentionMs
+                    } else if (2...4).contains(version) && request.retentionTimeMs >= 0 {
+                        expire = now + request.retentionTimeMs
+                    }
+                    accepted[key] = CommittedOffset(
+                        offset: partition.committedOffset,
+                        leaderEpoch: version >= 6 ? partition.committedLeaderEpoch : -1, metadata: metadata,
+                        commitTimestamp: version == 1 && partition.commitTimestamp >= 0 ? partition.commitTimestamp : now,
+                        expireTimestamp: expire)
+                } else {
+                    errors[key] = .unknownTopicOrPartition
+                }
+            }
+        }
+        let groupError = await commitToGroup(request, version: version, accepted)
+        for key in accepted.keys { errors[key] = groupError }
+        return OffsetCommitResponse(topics: request.topics.map { topic in
+            .init(name: topic.name, partitions: topic.partitions.map { partition in
+                .init(
+                    partitionIndex: partition.partitionIndex,
+                    errorCode: (errors[TopicPartition(topic.name, partition.partitionIndex)] ?? .noError).rawValue)
+            })
+        })
+    }
+
+    private func commitToGroup(
+        _ request: OffsetCommitRequest, version: Int16, _ offsets: [TopicPartition: CommittedOffset]
+    ) async -> KafkaErrorCode {
+        guard !request.groupId.isEmpty else { return .invalidGroupId }
+        let generation = version >= 1 ? request.generationIdOrMemberEpoch : -1
+        let memberId = version >= 1 ? request.memberId : ""
+        if let error = await coordinator.validateConsumerMember(
+            groupId: request.groupId, memberId: memberId, memberEpoch: generation)
+        {
+            guard error == .noError else { return error == .staleMemberEpoch && version < 9 ? .illegalGeneration : error }
+            guard !offsets.isEmpty else { return .noError }
+            return await coordinator.groupCreatingIfMissing(request.groupId).commit(
+                memberId: "", groupInstanceId: nil, generationId: -1, offsets: offsets)
+        }
+        let group: ClassicGroup
+        if let existing = coordinator.group(request.groupId) {
+            group = existing
+        } else if generation < 0 {
+            group = coordinator.groupCreatingIfMissing(request.groupId)
+        } else {
+            return .illegalGeneration
+        }
+        guard !offsets.isEmpty else { return .noError }
+        return await group.commit(
+            memberId: memberId, groupInstanceId: version >= 7 ? request.groupInstanceId : nil,
+            generationId: generation, offsets: offsets)
+    }
+
+    func fetch(_ request: OffsetFetchRequest, version: Int16) async -> OffsetFetchResponse {
+        if version >= 8 {
+            var groups: [OffsetFetchResponse.OffsetFetchResponseGroup] = []
+            for entry in request.groups {
+                let wanted = entry.topics.map { topics in
+                    topics.flatMap { topic in topic.partitionIndexes.map { TopicPartition(topic.name, $0) } }
+                }
+                var (error, found) = await committed(groupId: entry.groupId, wanted)
+                if version >= 9, let memberId = entry.memberId,
+                   let memberError = await coordinator.validateConsumerMember(
+                       groupId: entry.groupId, memberId: memberId, memberEpoch: entry.memberEpoch),
+                   memberError != .noError
+                {
+                    (error, found) = (memberError, [])
+                }
+                groups.append(.init(groupId: entry.groupId, topics: Self.byTopic(found).map { name, partitions in
+                    .init(name: name, partitions: partitions.map { partition, offset in
+                        .init(
+                            partitionIndex: partition, committedOffset: offset?.offset ?? -1,
+                            committedLeaderEpoch: offset?.leaderEpoch ?? -1, metadata: offset?.metadata ?? "",
+                            errorCode: 0)
+                    })
+                }, errorCode: error.rawValue))
+            }
+            return OffsetFetchResponse(groups: groups)
+        }
+        // Version 0 and 1 have no null topic list; an empty list there means "none".
+        let wanted: [TopicPartition]? = request.topics.map { topics in
+            topics.flatMap { topic in topic.partitionIndexes.map { TopicPartition(topic.name, $0) } }
+        }
+        let (error, found) = await committed(groupId: request.groupId, wanted)
+        var response = OffsetFetchResponse(topics: Self.byTopic(found).map { name, partitions in
+            .init(name: name, partitions: partitions.map { partition, offset in
+                .init(
+                    partitionIndex: partition, committedOffset: offset?.offset ?? -1,
+                    committedLeaderEpoch: version >= 5 ? offset?.leaderEpoch ?? -1 : -1,
+                    metadata: offset?.metadata ?? "", errorCode: version < 2 ? error.rawValue : 0)
+            })
+        })
+        if version >= 2 { response.errorCode = error.rawValue }
+        return response
+    }
+
+    private func committed(groupId: String, _ wanted: [TopicPartition]?) async
+        -> (KafkaErrorCode, [(TopicPartition, CommittedOffset?)])
+    {
+        guard !groupId.isEmpty else { return (.invalidGroupId, []) }
+        guard let group = coordinator.group(groupId) else {
+            return (.noError, (wanted ?? []).map { ($0, nil) })
+        }
+        return (.noError, await group.committed(wanted))
+    }
+
+    /// Groups partition answers by topic, keeping the request's order.
+    static func byTopic<T>(_ entries: [(TopicPartition, T)]) -> [(String, [(Int32, T)])] {
+        var order: [String] = []
+        var grouped: [String: [(Int32, T)]] = [:]
+        for (partition, value) in entries {
+            if grouped[partition.topic] == nil { order.append(partition.topic) }
+            grouped[partition.topic, default: []].append((partition.partition, value))
+        }
+        return order.map { ($0, grouped[$0] ?? []) }
+    }
+
+    func delete(_ request: OffsetDeleteRequest) async -> OffsetDeleteResponse {
+        guard !request.groupId.isEmpty else { return OffsetDeleteResponse(errorCode: KafkaErrorCode.invalidGroupId.rawValue) }
+        guard let group = coordinator.group(request.groupId) else {
+            return OffsetDeleteResponse(errorCode: KafkaErrorCode.groupIdNotFound.rawValue)
+        }
+        var partitions: [TopicPartition] = []
+        var unknown = Set<TopicPartition>()
+        for topic in request.topics {
+            let known = topics.topic(named: topic.name)
+            for partition in topic.partitions {
+                let key = TopicPartition(topic.name, partition.partitionIndex)
+                if let known, partition.partitionIndex >= 0, Int(partition.partitionIndex) < known.partitionCount {
+                    partitions.append(key)
+                } else {
+                    unknown.insert(key)
+                }
+            }
+        }
+        let (error, errors) = await group.deleteOffsets(partitions)
+        guard error == .noError else { return OffsetDeleteResponse(errorCode: error.rawValue) }
+        return OffsetDeleteResponse(topics: request.topics.map { topic in
+            .init(name: topic.name, partitions: topic.partitions.map { partition in
+                let key = TopicPartition(topic.name, partition.partitionIndex)
+                let code: KafkaErrorCode = unknown.contains(key) ? .unknownTopicOrPartition : errors[key] ?? .noError
+                return .init(partitionIndex: partition.partitionIndex, errorCode: code.rawValue)
+            })
+        })
+    }
+}
