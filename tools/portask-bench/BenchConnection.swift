@@ -1,0 +1,137 @@
+import KafkaProtocol
+import NIOCore
+import NIOPosix
+
+/// One client connection to a Kafka broker: request frames out, response frames matched to their requests.
+///
+/// Kafka answers the requests of one connection in order, so responses are matched to a FIFO of promises.
+/// Thread-safety: `send` must run on the connection's event loop (`eventLoop`); `request` may be called from
+/// anywhere. The mutable state (correlation counter, the handler's FIFO) is confined to that loop, which is why
+/// the class is `@unchecked Sendable`.
+final class BenchConnection: @unchecked Sendable {
+    let channel: Channel
+    let eventLoop: EventLoop
+    let clientId: String
+    private let matcher: ResponseMatcher
+    private var nextCorrelationId: Int32 = 1
+
+    private init(channel: Channel, matcher: ResponseMatcher, clientId: String) {
+        self.channel = channel
+        self.eventLoop = channel.eventLoop
+        self.matcher = matcher
+        self.clientId = clientId
+    }
+
+    /// Connects to `host:port` on `group` (TCP_NODELAY, 4 MiB socket buffers).
+    static func connect(host: String, port: Int, group: EventLoopGroup, clientId: String) async throws
+        -> BenchConnection
+    {
+        let matcher = ResponseMatcher()
+        let channel = try await ClientBootstrap(group: group)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
+            .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
+            .channelOption(.maxMessagesPerRead, value: 16)
+            .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(
+                minimum: 64 << 10, initial: 1 << 20, maximum: 8 << 20))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(KafkaFrameDecoder(maximumFrameSize: 1 << 30)))
+                    try channel.pipeline.syncOperations.addHandler(matcher)
+                }
+            }
+            .connect(host: host, port: port).get()
+        return BenchConnection(channel: channel, matcher: matcher, clientId: clientId)
+    }
+
+    /// Encodes and writes `body`; the future yields the response frame (without size prefix), or `nil` when
+    /// `expectsResponse` is false (acks=0). Must be called on `eventLoop`.
+    func send<Request: KafkaRequestMessage>(
+        _ body: Request, version: Int16, expectsResponse: Bool = true, flush: Bool = true
+    ) -> EventLoopFuture<ByteBuffer?> {
+        eventLoop.preconditionInEventLoop()
+        let correlationId = nextCorrelationId
+        nextCorrelationId &+= 1
+        let frame: ByteBuffer
+        do {
+            frame = try KafkaRequest.frame(body, version: version, correlationId: correlationId, clientId: clientId)
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
+        let result: EventLoopFuture<ByteBuffer?>
+        if expectsResponse {
+            let promise = eventLoop.makePromise(of: ByteBuffer?.self)
+            matcher.enqueue(correlationId: correlationId, promise: promise)
+            result = promise.futureResult
+        } else {
+            result = eventLoop.makeSucceededFuture(nil)
+        }
+        if flush {
+            channel.writeAndFlush(frame, promise: nil)
+        } else {
+            channel.write(frame, promise: nil)
+        }
+        return result
+    }
+
+    /// Sends `body` from any thread and decodes its response.
+    func request<Request: KafkaRequestMessage, Response: KafkaResponseMessage>(
+        _ body: Request, version: Int16, response: Response.Type
+    ) async throws -> Response {
+        let frame = try await eventLoop.flatSubmit { self.send(body, version: version) }.get()
+        guard let frame else { throw BenchError("\(Request.self) had no response") }
+        return try KafkaResponseFrame.decode(Response.self, frame: frame, version: version).body
+    }
+
+    func close() async {
+        try? await channel.close().get()
+    }
+}
+
+/// Matches response frames to the promises of the requests written before them, in order.
+/// Event-loop confined (a channel handler).
+final class ResponseMatcher: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+
+    private var waiting = CircularBuffer<(Int32, EventLoopPromise<ByteBuffer?>)>(initialCapacity: 64)
+
+    func enqueue(correlationId: Int32, promise: EventLoopPromise<ByteBuffer?>) {
+        waiting.append((correlationId, promise))
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        guard let (correlationId, promise) = waiting.popFirst() else {
+            context.fireErrorCaught(BenchError("response without a request"))
+            return
+        }
+        guard frame.getInteger(at: frame.readerIndex, as: Int32.self) == correlationId else {
+            let error = BenchError("response correlation id does not match request \(correlationId)")
+            promise.fail(error)
+            context.fireErrorCaught(error)
+            return
+        }
+        promise.succeed(frame)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        failAll(error)
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll(BenchError("connection closed by the broker"))
+        context.fireChannelInactive()
+    }
+
+    private func failAll(_ error: Error) {
+        while let (_, promise) = waiting.popFirst() { promise.fail(error) }
+    }
+}
+
+/// An error of the benchmark tool, with a message for the operator.
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
