@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -90,6 +91,15 @@ class BrokerProcess:
         except OSError:
             return False
 
+    def rss_parts_mib(self):
+        """Current (RssAnon, RssFile) in MiB: heap versus mapped file pages (segments, indexes)."""
+        parts = {}
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                if line.startswith(("RssAnon:", "RssFile:")):
+                    parts[line.split(":")[0]] = int(line.split()[1]) / 1024
+        return parts.get("RssAnon", 0), parts.get("RssFile", 0)
+
     def peak_rss_mib(self):
         if not self.pid:
             return None
@@ -132,11 +142,36 @@ def run_case(driver, bootstrap, case, topic):
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
+class RssSampler(threading.Thread):
+    """Samples the broker's anonymous and file-backed RSS every 20 ms and keeps the peaks."""
+
+    def __init__(self, broker):
+        super().__init__(daemon=True)
+        self.broker, self.peak_anon, self.peak_file = broker, 0.0, 0.0
+        self.stopping = threading.Event()
+
+    def run(self):
+        while not self.stopping.is_set():
+            try:
+                anon, file = self.broker.rss_parts_mib()
+            except OSError:
+                return
+            self.peak_anon, self.peak_file = max(self.peak_anon, anon), max(self.peak_file, file)
+            self.stopping.wait(0.02)
+
+
 def measure(driver, broker, case, topic):
     broker.reset_peak_rss()
+    sampler = RssSampler(broker) if broker.pid else None
+    if sampler:
+        sampler.start()
     cpu_before = broker.cpu_seconds()
     result = run_case(driver, broker.bootstrap, case, topic)
     cpu_after = broker.cpu_seconds()
+    if sampler:
+        sampler.stopping.set()
+        sampler.join()
+        result["peak_rss_anon_mib"], result["peak_rss_file_mib"] = sampler.peak_anon, sampler.peak_file
     result["cpu_s"] = None if cpu_before is None else cpu_after - cpu_before
     result["peak_rss_mib"] = broker.peak_rss_mib()
     if case["kind"] != "latency" and result["cpu_s"] is not None:
@@ -148,11 +183,13 @@ def rows_for(case, results):
     """Table rows (metric, values per broker) for one case."""
     def pick(key, digits):
         return [None if r.get(key) is None else round(r[key], digits) for r in results]
+    memory = [("peak RSS MiB", pick("peak_rss_mib", 1)), ("  of it anon MiB", pick("peak_rss_anon_mib", 1)),
+              ("  of it file MiB", pick("peak_rss_file_mib", 1))]
     if case["kind"] == "latency":
         return [("p50 ms", pick("p50_ms", 3)), ("p99 ms", pick("p99_ms", 3)), ("p99.9 ms", pick("p999_ms", 3)),
-                ("CPU s", pick("cpu_s", 2)), ("peak RSS MiB", pick("peak_rss_mib", 1))]
+                ("CPU s", pick("cpu_s", 2))] + memory
     return [("MB/s", pick("mb_per_sec", 1)), ("msgs/s", pick("msgs_per_sec", 0)), ("CPU s", pick("cpu_s", 2)),
-            ("CPU s/GB", pick("cpu_s_per_gb", 2)), ("peak RSS MiB", pick("peak_rss_mib", 1))]
+            ("CPU s/GB", pick("cpu_s_per_gb", 2))] + memory
 
 
 def print_table(cases, results, brokers):

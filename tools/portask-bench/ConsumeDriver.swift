@@ -120,9 +120,13 @@ final class ConsumeDriver: @unchecked Sendable {
                 }
                 if lastOffset >= fetchOffset {
                     let skipped = max(0, Int(fetchOffset - baseOffset))
-                    messages += max(0, recordCount - skipped)
+                    let wanted = (settings.count ?? .max) - messages
+                    guard wanted > 0 else { break }
+                    // Records of a batch are counted up to the requested number (offsets assumed contiguous).
+                    let taken = min(max(0, recordCount - skipped), wanted)
+                    messages += taken
                     bytes += total
-                    fetchOffset = lastOffset + 1
+                    fetchOffset = taken < recordCount - skipped ? fetchOffset + Int64(taken) : lastOffset + 1
                 }
                 at += total
             }

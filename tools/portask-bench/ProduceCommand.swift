@@ -21,8 +21,10 @@ struct ProduceCommand: AsyncParsableCommand {
     @Option(help: "Partitions to create the topic with (and spread batches over).")
     var partitions = 1
 
-    @Option(help: "Acks: 0, 1 or -1 (all).")
-    var acks: Int16 = 1
+    @Option(help: "Acks: 0, 1 or all (also -1, written --acks=-1).")
+    var acks = "1"
+
+    private var acksValue: Int16? { ["0": 0, "1": 1, "all": -1, "-1": -1][acks] }
 
     @Option(help: "Batch size in bytes (records section).")
     var batchSize = 1_000_000
@@ -40,7 +42,7 @@ struct ProduceCommand: AsyncParsableCommand {
         guard size >= 0, partitions >= 1, inFlight >= 1, batchSize >= 1, lingerMs >= 0, rate >= 0 else {
             throw ValidationError("sizes, partitions, in-flight and batch size must be positive")
         }
-        guard [0, 1, -1].contains(acks) else { throw ValidationError("--acks must be 0, 1 or -1") }
+        guard acksValue != nil else { throw ValidationError("--acks must be 0, 1, all or -1") }
         guard CompressionCodec.allCases.contains(where: { $0.description == compression }) else {
             throw ValidationError("--compression must be none, gzip, snappy, lz4 or zstd")
         }
@@ -54,7 +56,7 @@ struct ProduceCommand: AsyncParsableCommand {
             let known = try await connection.partitions(of: common.topic)
             let settings = ProduceSettings(
                 topic: common.topic, partitions: Array(known.prefix(partitions)), messageSize: size, count: total,
-                duration: common.durationAmount, rate: rate, acks: acks, batchBytes: batchSize, lingerMs: lingerMs,
+                duration: common.durationAmount, rate: rate, acks: acksValue!, batchBytes: batchSize, lingerMs: lingerMs,
                 codec: codec, maxInFlight: inFlight)
             let driver = ProduceDriver(
                 settings: settings, connection: connection, progress: ProgressLine.forTerminal(label: "produce"))

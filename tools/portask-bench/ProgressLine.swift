@@ -33,13 +33,19 @@ final class ProgressLine: @unchecked Sendable {
             lastMessages = messages
             lastBytes = bytes
             printed = true
-            fputs(line, stderr)
+            Self.writeToStandardError(line)
         }
+    }
+
+    /// Writes `text` to file descriptor 2 directly (no shared `FILE*`).
+    private static func writeToStandardError(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in _ = write(STDERR_FILENO, bytes.baseAddress, bytes.count) }
     }
 
     func stop() {
         task?.cancel()
         task = nil
-        if printed { fputs("\r\u{1B}[K", stderr) }
+        if printed { Self.writeToStandardError("\r\u{1B}[K") }
     }
 }
