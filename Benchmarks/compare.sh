@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the librdkafka comparison matrix against BOOTSTRAP (and OTHER_BOOTSTRAP) and prints a side-by-side table.
 #
-#   Benchmarks/compare.sh BOOTSTRAP [OTHER_BOOTSTRAP] [--scale F] [--latency-seconds S] [--json FILE]
+#   Benchmarks/compare.sh BOOTSTRAP [OTHER_BOOTSTRAP] [--scale F] [--latency-seconds S] [--json FILE] [--markdown]
 #
 # Environment: PYTHON (a python with confluent-kafka; default .venv/bin/python of the repository),
 # BENCH_SCALE (multiplies message counts, default 1), BENCH_LATENCY_SECONDS (default 10), BENCH_JSON (file).

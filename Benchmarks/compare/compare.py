@@ -4,7 +4,8 @@
 Invoked by Benchmarks/compare.sh, which builds rdkafka_driver first. For every case it records the driver's
 figures, the broker process's CPU seconds (utime + stime from /proc/<pid>/stat, the pid found from the socket
 listening on the bootstrap port) and its peak RSS (VmHWM, reset through /proc/<pid>/clear_refs before each case
-where the kernel allows it).
+where the kernel allows it), sampling RssAnon and RssFile every 20 ms. Each case starts after sync(2), so
+writeback of earlier cases does not land in it.
 """
 import argparse
 import json
@@ -161,6 +162,9 @@ class RssSampler(threading.Thread):
 
 
 def measure(driver, broker, case, topic):
+    # Dirty pages left by earlier cases would be written back during this one (and every fsync would wait for
+    # them): start each case with none.
+    os.sync()
     broker.reset_peak_rss()
     sampler = RssSampler(broker) if broker.pid else None
     if sampler:
@@ -192,7 +196,7 @@ def rows_for(case, results):
             ("CPU s/GB", pick("cpu_s_per_gb", 2))] + memory
 
 
-def print_table(cases, results, brokers):
+def print_table(cases, results, brokers, markdown=False):
     names = [f"{b.name}@{b.bootstrap}" for b in brokers]
     header = ["case", "metric", *names] + (["ratio A/B"] if len(brokers) == 2 else [])
     lines = [header]
@@ -204,6 +208,12 @@ def print_table(cases, results, brokers):
                 a, b = values
                 row.append(f"{a / b:.2f}" if a is not None and b else "-")
             lines.append(row)
+    if markdown:
+        for index, line in enumerate(lines):
+            print("| " + " | ".join(line) + " |")
+            if index == 0:
+                print("|" + "|".join("---" for _ in line) + "|")
+        return
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     for index, line in enumerate(lines):
         print("  ".join(cell.ljust(widths[i]) if i < 2 else cell.rjust(widths[i]) for i, cell in enumerate(line)))
@@ -222,6 +232,7 @@ def main():
                         default=float(os.environ.get("BENCH_LATENCY_SECONDS", "10")),
                         help="length of each ack-latency case (env BENCH_LATENCY_SECONDS, default 10)")
     parser.add_argument("--json", default=os.environ.get("BENCH_JSON"), help="also write every figure here")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args()
     if len(args.bootstraps) > 2:
         parser.error("at most two brokers")
@@ -242,7 +253,7 @@ def main():
                 got = results[broker.bootstrap][case["name"]]["messages"]
                 if got != case["count"]:
                     raise RuntimeError(f"{case['name']}: consumed {got} of {case['count']}")
-    print_table(cases, results, brokers)
+    print_table(cases, results, brokers, args.markdown)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"cases": cases, "brokers": [dict(bootstrap=b.bootstrap, pid=b.pid, name=b.name)

@@ -211,6 +211,13 @@ static int run_latency(char **argv) {
     pthread_join(thread, NULL);
     int64_t *latency = malloc(count * sizeof *latency);
     for (long i = 0; i < count; i++) latency[i] = acked_at[warmup + i] - sent_at[warmup + i];
+    const char *dump = getenv("RDKAFKA_DRIVER_LATENCY_DUMP"); /* "send_offset_ns latency_ns" per message */
+    if (dump) {
+        FILE *out = fopen(dump, "w");
+        for (long i = 0; out && i < count; i++)
+            fprintf(out, "%lld %lld\n", (long long)(sent_at[warmup + i] - start), (long long)latency[i]);
+        if (out) fclose(out);
+    }
     qsort(latency, count, sizeof *latency, compare_int64);
     double p50 = latency[(long)(count * 0.50)] / 1e6, p99 = latency[(long)(count * 0.99)] / 1e6;
     double p999 = latency[(long)(count * 0.999)] / 1e6, max = latency[count - 1] / 1e6;
