@@ -24,6 +24,7 @@ struct RunResult: Sendable {
     /// A human summary, one line per figure.
     func summary(kind: String) -> String {
         func format(_ value: Double, _ digits: Int = 1) -> String {
+            if digits == 0 { return String(Int(value.rounded())) }
             let scale = pow10(digits)
             return String(Double((value * scale).rounded()) / scale)
         }
