@@ -45,8 +45,8 @@ final class BenchConnection: @unchecked Sendable {
         return BenchConnection(channel: channel, matcher: matcher, clientId: clientId)
     }
 
-    /// Encodes and writes `body`; the future yields the response frame (without size prefix), or `nil` when
-    /// `expectsResponse` is false (acks=0). Must be called on `eventLoop`.
+    /// Encodes and writes `body`; the future yields the response frame (without size prefix), or `nil` once the
+    /// frame is written when `expectsResponse` is false (acks=0). Must be called on `eventLoop`.
     func send<Request: KafkaRequestMessage>(
         _ body: Request, version: Int16, expectsResponse: Bool = true, flush: Bool = true
     ) -> EventLoopFuture<ByteBuffer?> {
@@ -59,18 +59,20 @@ final class BenchConnection: @unchecked Sendable {
         } catch {
             return eventLoop.makeFailedFuture(error)
         }
+        let written = eventLoop.makePromise(of: Void.self)
         let result: EventLoopFuture<ByteBuffer?>
         if expectsResponse {
             let promise = eventLoop.makePromise(of: ByteBuffer?.self)
             matcher.enqueue(correlationId: correlationId, promise: promise)
             result = promise.futureResult
         } else {
-            result = eventLoop.makeSucceededFuture(nil)
+            // No response will come: the request is done once the socket took it.
+            result = written.futureResult.map { nil }
         }
         if flush {
-            channel.writeAndFlush(frame, promise: nil)
+            channel.writeAndFlush(frame, promise: written)
         } else {
-            channel.write(frame, promise: nil)
+            channel.write(frame, promise: written)
         }
         return result
     }

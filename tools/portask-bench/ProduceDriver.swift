@@ -145,16 +145,25 @@ final class ProduceDriver: @unchecked Sendable {
         inFlight += 1
         requests += 1
         connection.send(request, version: 9, expectsResponse: settings.acks != 0).whenComplete { [self] result in
-            inFlight -= 1
-            switch result {
-            case .failure(let error): fail(error)
-            case .success(let frame):
-                if let frame, let error = Self.errorIn(frame) {
-                    fail(error)
-                    return
-                }
-                acknowledge(batch)
+            // A write can complete synchronously (acks=0): continue on a fresh event-loop task, not recursively.
+            if settings.acks == 0 {
+                connection.eventLoop.execute { [self] in completed(batch, result) }
+            } else {
+                completed(batch, result)
             }
+        }
+    }
+
+    private func completed(_ batch: Batch, _ result: Result<ByteBuffer?, Error>) {
+        inFlight -= 1
+        switch result {
+        case .failure(let error): fail(error)
+        case .success(let frame):
+            if let frame, let error = Self.errorIn(frame) {
+                fail(error)
+                return
+            }
+            acknowledge(batch)
         }
     }
 
