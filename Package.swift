@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "PortaskBroker", targets: ["PortaskBroker"]),
         .executable(name: "portaskd", targets: ["portaskd"]),
         .executable(name: "portask-codegen", targets: ["portask-codegen"]),
+        .executable(name: "portask-bench", targets: ["portask-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -19,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         .target(
@@ -66,6 +68,18 @@ let package = Package(
             name: "logengine-crash-writer",
             dependencies: ["LogEngine", .product(name: "NIOCore", package: "swift-nio")],
             path: "tools/logengine-crash-writer"
+        ),
+        .executableTarget(
+            name: "portask-bench",
+            dependencies: [
+                "KafkaProtocol",
+                "LogEngine",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "tools/portask-bench"
         ),
         .testTarget(
             name: "KafkaProtocolTests",
