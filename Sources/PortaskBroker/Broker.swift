@@ -42,7 +42,8 @@ public final class Broker: Service, Sendable {
         server = KafkaServer(
             configuration: .init(
                 host: listener.host, port: listener.port, maximumRequestSize: config.socketRequestMaxBytes,
-                maximumInFlightPerConnection: config.queuedMaxRequests),
+                maximumInFlightPerConnection: config.queuedMaxRequests,
+                maximumInFlightBytesPerConnection: config.queuedMaxRequestBytes),
             group: group, logger: logger, metrics: metrics)
         let advertised = config.advertisedListeners[0]
         identity = ClusterIdentity(

@@ -241,3 +241,17 @@ def test_time_retention_deletes_old_segments_and_moves_the_log_start(broker_fact
     consumer.close()
     assert (low, high) == (3, 4)
     assert [m.value() for m in consume_all(broker.bootstrap, "expiring", 1)] == [b"new"]
+
+
+def test_a_tiny_in_flight_byte_budget_slows_reading_but_serves_everything(broker_factory):
+    broker = broker_factory(queued_max_request_bytes=2048, queued_max_requests=2)
+    ensure_topic(broker.bootstrap, "budget")
+    producer = Producer({"bootstrap.servers": broker.bootstrap, "acks": "all", "linger.ms": 1,
+                         "batch.size": 16384})
+    for i in range(3000):
+        producer.produce("budget", value=f"b{i}".encode() * 10, partition=0)
+        if i % 500 == 0:
+            producer.poll(0)
+    assert producer.flush(30) == 0
+    received = consume_all(broker.bootstrap, "budget", 3000)
+    assert [m.value() for m in received] == [f"b{i}".encode() * 10 for i in range(3000)]

@@ -14,6 +14,7 @@ public struct BrokerConfig: Sendable {
     public var autoCreateTopics: Bool
     public var socketRequestMaxBytes: Int
     public var queuedMaxRequests: Int
+    public var queuedMaxRequestBytes: Int
     public var messageMaxBytes: Int
     public var logSegmentBytes: Int
     public var logRollMs: Int64
@@ -58,6 +59,8 @@ public struct BrokerConfig: Sendable {
         autoCreateTopics = value("auto.create.topics.enable")?.lowercased() == "true"
         socketRequestMaxBytes = int("socket.request.max.bytes")
         queuedMaxRequests = max(1, int("queued.max.requests"))
+        let requestBytes = long("queued.max.request.bytes") ?? 104_857_600
+        queuedMaxRequestBytes = requestBytes <= 0 ? Int.max : Int(requestBytes)
         messageMaxBytes = int("message.max.bytes")
         logSegmentBytes = int("log.segment.bytes")
         logRollMs = long("log.roll.ms") ?? Int64(int("log.roll.hours")) * 3_600_000

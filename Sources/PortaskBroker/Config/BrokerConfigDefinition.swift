@@ -47,6 +47,8 @@ public struct BrokerConfigDefinition: Sendable {
         .init("auto.create.topics.enable", .boolean, "true", "Create a topic when metadata or produce asks for it."),
         .init("socket.request.max.bytes", .int, "104857600", "The largest request frame accepted."),
         .init("queued.max.requests", .int, "500", "Requests handled at once per connection before it stops reading."),
+        .init("queued.max.request.bytes", .long, "104857600",
+              "Bytes of requests handled at once per connection before it stops reading (Kafka's counts broker-wide)."),
         .init("message.max.bytes", .int, "1048588", "The largest record batch accepted (topic: max.message.bytes)."),
         .init("log.segment.bytes", .int, "1073741824", "Segment size that triggers a roll (topic: segment.bytes)."),
         .init("log.roll.ms", .long, nil, "Segment age that triggers a roll (topic: segment.ms); default: log.roll.hours."),

@@ -5,7 +5,8 @@ import NIOCore
 /// Serves one client connection: decodes request frames, runs their handlers, and writes the responses in
 /// request order (pipelining), whatever order the handlers finish in.
 ///
-/// At most `maximumInFlight` requests are handled at once; beyond that the connection stops reading until
+/// At most `maximumInFlight` requests, holding at most `maximumInFlightBytes` of request frames, are handled at
+/// once; beyond either the connection stops reading until
 /// responses drain. A frame that cannot be decoded, an unknown API or an unserved version closes the connection
 /// with a log line (an ApiVersions request of an unknown version is answered in v0 layout, as Kafka does).
 /// Event-loop confined: every method runs on the channel's event loop.
@@ -17,6 +18,10 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     private let logger: Logger
     private let connectionId: UInt64
     private let maximumInFlight: Int
+    private let maximumInFlightBytes: Int
+    /// Frame sizes of the requests not answered yet, by sequence.
+    private var requestBytes: [UInt64: Int] = [:]
+    private var inFlightBytes = 0
     private let metrics: BrokerMetrics?
     private var clientAddress = ""
     private var nextSequence: UInt64 = 0
@@ -29,7 +34,11 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     /// Completes when the ordered phase of the latest request has finished.
     private var orderedTail: EventLoopFuture<Void>?
 
-    init(router: RequestRouter, logger: Logger, connectionId: UInt64, maximumInFlight: Int, metrics: BrokerMetrics?) {
+    init(
+        router: RequestRouter, logger: Logger, connectionId: UInt64, maximumInFlight: Int, maximumInFlightBytes: Int,
+        metrics: BrokerMetrics?
+    ) {
+        self.maximumInFlightBytes = maximumInFlightBytes
         self.router = router
         self.metrics = metrics
         self.logger = logger
@@ -69,7 +78,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         let requestContext = RequestContext(
             apiKey: request.apiKey, apiVersion: version, correlationId: request.header.correlationId,
             clientId: request.header.clientId, connectionId: connectionId, clientAddress: clientAddress)
-        let sequence = begin(context: context)
+        let sequence = begin(context: context, bytes: frame.readableBytes)
         let started = NIODeadline.now()
         let promise = context.eventLoop.makePromise(of: [IOData]?.self)
         let previous = orderedTail
@@ -102,11 +111,15 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    private func begin(context: ChannelHandlerContext) -> UInt64 {
+    private func begin(context: ChannelHandlerContext, bytes: Int = 0) -> UInt64 {
         let sequence = nextSequence
         nextSequence += 1
         inFlight += 1
-        if inFlight >= maximumInFlight && !readingPaused {
+        if bytes > 0 {
+            requestBytes[sequence] = bytes
+            inFlightBytes += bytes
+        }
+        if (inFlight >= maximumInFlight || inFlightBytes >= maximumInFlightBytes) && !readingPaused {
             readingPaused = true
             context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
         }
@@ -121,6 +134,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         finished[sequence] = .some(parts)
         var wrote = false
         while let next = finished.removeValue(forKey: nextToWrite) {
+            inFlightBytes -= requestBytes.removeValue(forKey: nextToWrite) ?? 0
             nextToWrite += 1
             inFlight -= 1
             for part in next ?? [] {
@@ -137,7 +151,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             }
         }
         if wrote { context.flush() }
-        if readingPaused && inFlight < maximumInFlight {
+        if readingPaused && inFlight < maximumInFlight && inFlightBytes < maximumInFlightBytes {
             readingPaused = false
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
             context.read()

@@ -18,11 +18,14 @@ public final class KafkaServer: Sendable {
         public var maximumRequestSize: Int
         /// Requests handled at once per connection before the connection stops reading.
         public var maximumInFlightPerConnection: Int
+        /// Bytes of request frames handled at once per connection before the connection stops reading.
+        public var maximumInFlightBytesPerConnection: Int
 
         public init(
             host: String = "127.0.0.1", port: Int = 9092, maximumRequestSize: Int = 104_857_600,
-            maximumInFlightPerConnection: Int = 64
+            maximumInFlightPerConnection: Int = 64, maximumInFlightBytesPerConnection: Int = 104_857_600
         ) {
+            self.maximumInFlightBytesPerConnection = maximumInFlightBytesPerConnection
             self.host = host
             self.port = port
             self.maximumRequestSize = maximumRequestSize
@@ -64,7 +67,8 @@ public final class KafkaServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(
                         KafkaConnectionHandler(
                             router: router, logger: logger, connectionId: id,
-                            maximumInFlight: configuration.maximumInFlightPerConnection, metrics: metrics))
+                            maximumInFlight: configuration.maximumInFlightPerConnection,
+                            maximumInFlightBytes: configuration.maximumInFlightBytesPerConnection, metrics: metrics))
                 }
             }
         let bound = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
