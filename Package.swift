@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "PortaskBroker", targets: ["PortaskBroker"]),
         .executable(name: "portaskd", targets: ["portaskd"]),
         .executable(name: "portask-codegen", targets: ["portask-codegen"]),
+        .executable(name: "portask-verify", targets: ["portask-verify"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -67,6 +68,14 @@ let package = Package(
             dependencies: ["LogEngine", .product(name: "NIOCore", package: "swift-nio")],
             path: "tools/logengine-crash-writer"
         ),
+        .target(
+            name: "PortaskVerifyKit",
+            dependencies: ["LogEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "tools/portask-verify/PortaskVerifyKit"
+        ),
+        .executableTarget(
+            name: "portask-verify", dependencies: ["PortaskVerifyKit"], path: "tools/portask-verify/portask-verify"
+        ),
         .testTarget(
             name: "KafkaProtocolTests",
             dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
@@ -74,6 +83,7 @@ let package = Package(
         ),
         .testTarget(name: "LogEngineTests", dependencies: ["LogEngine"]),
         .testTarget(name: "PortaskBrokerTests", dependencies: ["PortaskBroker"]),
+        .testTarget(name: "PortaskVerifyTests", dependencies: ["PortaskVerifyKit", "LogEngine"]),
         .testTarget(name: "CodegenKitTests", dependencies: ["CodegenKit"], path: "tools/codegen/CodegenKitTests"),
     ],
     swiftLanguageModes: [.v6]
