@@ -83,7 +83,10 @@ let package = Package(
         ),
         .testTarget(name: "LogEngineTests", dependencies: ["LogEngine"]),
         .testTarget(name: "PortaskBrokerTests", dependencies: ["PortaskBroker"]),
-        .testTarget(name: "PortaskVerifyTests", dependencies: ["PortaskVerifyKit", "LogEngine"]),
+        .testTarget(
+            name: "PortaskVerifyTests",
+            dependencies: ["PortaskVerifyKit", "LogEngine", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         .testTarget(name: "CodegenKitTests", dependencies: ["CodegenKit"], path: "tools/codegen/CodegenKitTests"),
     ],
     swiftLanguageModes: [.v6]
