@@ -180,3 +180,32 @@ def test_usage_and_io_errors_exit_with_2(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
     result = run_verify(tmp_path / "notes.txt")
     assert result.returncode == 2 and "portask-verify:" in result.stderr
+
+
+def test_progress_bar_only_on_a_terminal(written):
+    import os
+    import pty
+    primary, secondary = pty.openpty()
+    try:
+        result = subprocess.run([str(verify_binary()), "--progress", str(written)], stdout=subprocess.PIPE,
+                                stderr=secondary, timeout=60)
+        os.close(secondary)
+        secondary = None
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        if secondary is not None:
+            os.close(secondary)
+        os.close(primary)
+    assert result.returncode == 0
+    assert b"%" in drawn and b"[" in drawn
+    assert b"%" not in result.stdout
+    piped = run_verify("--progress", written)
+    assert piped.returncode == 0 and piped.stderr == ""

@@ -27,6 +27,10 @@ enum IndexCheck {
         let count = bytes.count / 8
         var previous: (relative: Int32, position: Int32)? = nil
         for slot in 0..<count {
+            if slot > 0, let zeros = zeroTail(bytes, from: slot, entrySize: 8, count: count) {
+                collector.add(.indexNotMonotonic, slot * 8, nil, zeros)
+                break
+            }
             let relative = bytes.int32(at: slot * 8)
             let position = bytes.int32(at: slot * 8 + 4)
             let offset = base + Int64(relative)
@@ -76,6 +80,10 @@ enum IndexCheck {
         let count = bytes.count / 12
         var previous: (timestamp: Int64, relative: Int32)? = nil
         for slot in 0..<count {
+            if slot > 0, let zeros = zeroTail(bytes, from: slot, entrySize: 12, count: count) {
+                collector.add(.timeIndexNotMonotonic, slot * 12, nil, zeros)
+                break
+            }
             let timestamp = bytes.int64(at: slot * 12)
             let relative = bytes.int32(at: slot * 12 + 8)
             let offset = base + Int64(relative)
@@ -103,6 +111,17 @@ enum IndexCheck {
             }
         }
         return (count, collector.finish())
+    }
+
+    /// When every entry from `slot` on is zero (an index preallocated by a broker that did not shut down
+    /// cleanly), the message to report; nil otherwise.
+    static func zeroTail(_ bytes: UnsafeRawBufferPointer, from slot: Int, entrySize: Int, count: Int) -> String? {
+        let start = slot * entrySize
+        // Most entries are not zero: reject on the entry's own bytes before scanning the tail.
+        for index in start..<(start + entrySize) where bytes[index] != 0 { return nil }
+        guard SegmentCheck.allZero(bytes, from: start) else { return nil }
+        return "\(count - slot) zero-filled entries after entry \(slot - 1) (preallocated by a broker that did not "
+            + "shut down cleanly)"
     }
 
     /// The batch whose offsets include `offset` (batches ascending), or nil.

@@ -1,5 +1,11 @@
 import ArgumentParser
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The `portask-verify` command line: `check` (the default subcommand) and `dump`.
 ///
 /// Exit status: 0 clean, 1 damage found, 2 usage or I/O error (`PortaskVerifyCommand.main(arguments:)` maps
@@ -43,7 +49,7 @@ public struct PortaskVerifyCommand: ParsableCommand {
 }
 
 extension PortaskVerifyCommand {
-    /// `portask-verify [check] [--json] [--repair] [--deep] [--no-progress] PATH...`
+    /// `portask-verify [check] [--json] [--repair] [--deep] [--[no-]progress] PATH...`
     public struct Check: ParsableCommand {
         public static let configuration = CommandConfiguration(
             commandName: "check",
@@ -58,8 +64,10 @@ extension PortaskVerifyCommand {
         @Flag(help: "Also decode every record (decompressing) and compare with its batch header.")
         var deep = false
 
-        @Flag(help: "Never draw the progress bar (drawn on standard error when it is a terminal).")
-        var noProgress = false
+        @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+            "Progress bar on standard error, drawn only when it is a terminal.",
+            discussion: "By default drawn for inputs of 64 MiB or more; --progress draws it for any size."))
+        var progress: Bool? = nil
 
         @Argument(help: "Data directory, partition directory or segment files.")
         var paths: [String] = []
@@ -69,10 +77,11 @@ extension PortaskVerifyCommand {
         public func run() throws {
             guard !paths.isEmpty else { throw ValidationError("give at least one PATH") }
             let verifier = Verifier(deep: deep)
-            let progress = ProgressBar(
-                total: paths.reduce(0) { $0 + Directory.logBytes(under: $1) }, enabled: noProgress ? false : nil)
-            let report = repair ? try verifier.verifyAndRepair(paths, progress: progress)
-                                : try verifier.verify(paths, progress: progress)
+            let total = paths.reduce(0) { $0 + Directory.logBytes(under: $1) }
+            let enabled = progress.map { $0 && isatty(2) == 1 }
+            let bar = ProgressBar(total: total, enabled: enabled)
+            let report = repair ? try verifier.verifyAndRepair(paths, progress: bar)
+                                : try verifier.verify(paths, progress: bar)
             let output = StandardOutput()
             output.write(json ? try report.json() : report.text)
             output.flush()

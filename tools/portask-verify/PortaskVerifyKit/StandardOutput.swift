@@ -23,10 +23,20 @@ public final class StandardOutput: TextOutputStream {
         if buffer.count >= 1 << 16 { flush() }
     }
 
+    private func systemWrite(_ fd: CInt, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+        #if canImport(Glibc)
+        Glibc.write(fd, bytes, count)
+        #else
+        Darwin.write(fd, bytes, count)
+        #endif
+    }
+
     public func flush() {
         var written = 0
         while written < buffer.count {
-            let result = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
+            let result = buffer.withUnsafeBytes { raw in
+                raw.baseAddress.map { systemWrite(fd, $0 + written, raw.count - written) } ?? 0
+            }
             if result <= 0 {
                 if result < 0 && errno == EINTR { continue }
                 break

@@ -1,3 +1,5 @@
+import LogEngine
+
 /// Checks data directories, partition directories and single segment files (`.log`, `.index`,
 /// `.timeindex`) of a stopped broker, Portask's or Apache Kafka's (the on-disk format is the same), and with
 /// `repair` fixes what LogEngine's recovery can fix (see `Repairer`).
@@ -58,8 +60,16 @@ public struct Verifier: Sendable {
             throw VerifyError(.io, "no such file or directory", context: path)
         }
         if isDirectory {
-            let hasLogs = try Directory.list(path).contains { $0.hasSuffix(".log") }
-            return hasLogs ? .partitionDirectory(path) : .dataDirectory(path)
+            // Segments make a partition directory; meta.properties, checkpoints or subdirectories a data
+            // directory; an empty directory is a partition directory when it is named like one.
+            let names = try Directory.list(path)
+            if names.contains(where: { $0.hasSuffix(".log") }) { return .partitionDirectory(path) }
+            let dataLike = names.contains { name in
+                name == "meta.properties" || DataDirectoryCheck.checkpointNames.contains(name)
+                    || Directory.isDirectory(path + "/" + name) == true
+            }
+            let name = path.split(separator: "/").last.map(String.init) ?? path
+            return !dataLike && TopicPartition(directoryName: name) != nil ? .partitionDirectory(path) : .dataDirectory(path)
         }
         if path.hasSuffix(".log") { return .logFile(path) }
         if path.hasSuffix(".timeindex") { return .timeIndexFile(path) }
