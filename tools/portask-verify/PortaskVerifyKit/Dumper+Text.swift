@@ -71,6 +71,8 @@ extension Dumper {
     /// UTF-8 text with control characters escaped, `0x<hex>` for other bytes, `null` for nil.
     static func render(_ bytes: [UInt8]?) -> String {
         guard let bytes else { return "null" }
+        // Fast path: printable ASCII needs no escaping.
+        if bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x5C }) { return String(decoding: bytes, as: UTF8.self) }
         if let text = utf8Text(bytes) {
             var escaped = ""
             for scalar in text.unicodeScalars {
