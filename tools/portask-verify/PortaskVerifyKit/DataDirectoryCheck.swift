@@ -28,6 +28,8 @@ struct DataDirectoryCheck {
     var warnings: [Warning] = []
     var totals = VerifyReport.Totals()
     var partitions: [TopicPartition: PartitionState] = [:]
+    /// The checks of the partitions, in directory order.
+    var partitionChecks: [PartitionCheck] = []
     /// Checkpoint files (by name) that do not parse, and those with entries beyond a log end.
     var malformedCheckpoints: Set<String> = []
     var checkpointsBeyondEnd: Set<String> = []
@@ -53,6 +55,7 @@ struct DataDirectoryCheck {
             damage += check.damage
             warnings += check.warnings
             totals.add(check.totals)
+            partitionChecks.append(check)
             partitions[partition] = PartitionState(
                 directory: path, firstBaseOffset: check.segmentBases.first, validLogEnd: check.validLogEnd,
                 needsRecovery: check.needsRecovery)

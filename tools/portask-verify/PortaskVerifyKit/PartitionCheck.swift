@@ -2,7 +2,7 @@ import LogEngine
 
 /// Checks one partition directory: every segment (`SegmentCheck`) with its offset and time index
 /// (`IndexCheck`), offsets increasing across segments, and the producer state snapshots (`.snapshot`, decoded
-/// with LogEngine's `ProducerStateSnapshot`). Leftovers of interrupted operations (`.deleted`, `.cleaned`,
+/// with LogEngine's `ProducerStateSnapshot`) and Kafka's `leader-epoch-checkpoint` (`LeaderEpochCheckpointCheck`). Leftovers of interrupted operations (`.deleted`, `.cleaned`,
 /// `.swap`), missing indexes and orphan index files are warnings: the broker deals with them on start-up.
 ///
 /// Thread-safety: a value type; `run` only reads files.
@@ -17,6 +17,8 @@ struct PartitionCheck {
     var segmentBases: [Int64] = []
     /// The log end offset recovery would leave (after truncating at the first damage), or nil without segments.
     var validLogEnd: Int64?
+    /// Whether `leader-epoch-checkpoint` failed its check (the repair moves it aside).
+    var badLeaderEpochCheckpoint = false
     /// Whether an index file is missing (recovery rebuilds it).
     var missingIndex = false
     /// Whether recovery would change something: repairable damage or a missing index.
@@ -88,6 +90,13 @@ struct PartitionCheck {
             }
         }
         try checkProducerSnapshots(names)
+        if nameSet.contains(LeaderEpochCheckpointCheck.name) {
+            let result = try LeaderEpochCheckpointCheck.run(path: path(LeaderEpochCheckpointCheck.name), logEnd: validLogEnd)
+            damage += result.damage
+            warnings += result.warnings
+            badLeaderEpochCheckpoint = !result.damage.isEmpty
+            totals.checkpoints += 1
+        }
     }
 
     private mutating func checkProducerSnapshots(_ names: [String]) throws {

@@ -22,7 +22,9 @@ enum Repairer {
         for dataDirectory in findings.dataDirectories {
             repairs += try repairDataDirectory(dataDirectory)
         }
-        for partition in findings.partitions where partition.needsRecovery {
+        for partition in findings.partitions {
+            repairs += try repairLeaderEpochCheckpoint(partition)
+            guard partition.needsRecovery else { continue }
             let (repair, _) = try recoverPartition(partition.directory, logStartOffset: 0)
             repairs.append(repair)
         }
@@ -72,6 +74,7 @@ enum Repairer {
             .read()) ?? [:]
         var logEnds: [TopicPartition: Int64] = check.partitions.compactMapValues(\.validLogEnd)
         var recovered: [TopicPartition: PartitionLog] = [:]
+        for partition in check.partitionChecks { repairs += try repairLeaderEpochCheckpoint(partition) }
         for (partition, state) in check.partitions.sorted(by: { $0.key < $1.key }) where state.needsRecovery {
             let (repair, log) = try recoverPartition(state.directory, logStartOffset: logStarts[partition] ?? 0)
             repairs.append(repair)
@@ -120,6 +123,15 @@ enum Repairer {
                                  message: "\(entries.count) entries, none beyond its partition's log end"))
         }
         return repairs
+    }
+
+    /// Moves a malformed `leader-epoch-checkpoint` aside: Kafka starts with an empty epoch cache and refills it
+    /// from the batches it recovers.
+    static func repairLeaderEpochCheckpoint(_ partition: PartitionCheck) throws -> [VerifyReport.Repair] {
+        guard partition.badLeaderEpochCheckpoint else { return [] }
+        let path = partition.directory + "/" + LeaderEpochCheckpointCheck.name
+        try moveAside(path)
+        return [.init(action: "movedAsideCheckpoint", path: path, message: "malformed; kept as \(path).corrupt")]
     }
 
     private static func moveAside(_ path: String) throws {
