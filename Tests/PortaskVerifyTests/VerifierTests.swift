@@ -4,41 +4,6 @@ import NIOCore
 import Testing
 @testable import PortaskVerifyKit
 
-/// Positions of the batches in a `.log` file.
-func batchPositions(_ path: String) throws -> [(position: Int, header: RecordBatchHeader)] {
-    let bytes = try Damager.read(path)
-    return try bytes.withUnsafeBytes { raw in
-        var result: [(Int, RecordBatchHeader)] = []
-        var position = 0
-        while position + RecordBatchHeader.size <= raw.count {
-            let header = try RecordBatchHeader(parsing: raw, at: position)
-            result.append((position, header))
-            position += header.totalSize
-        }
-        return result
-    }
-}
-
-func segmentPath(_ directory: String, _ base: Int64, _ suffix: String) -> String {
-    directory + "/" + LogSegment.fileName(base, suffix: suffix)
-}
-
-/// Verifies `paths`: `kind` is found (exit 1, named in the JSON), `--repair` fixes everything, a second run is clean.
-func expectFoundRepairedClean(_ paths: [String], _ kind: Damage.Kind, sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let verifier = Verifier()
-    let first = try verifier.verify(paths)
-    #expect(first.damageKinds.contains(kind), "\(first.text)", sourceLocation: sourceLocation)
-    #expect(first.exitStatus == 1, sourceLocation: sourceLocation)
-    #expect(try first.json().contains("\"kind\" : \"\(kind.rawValue)\""), sourceLocation: sourceLocation)
-    let repaired = try verifier.verifyAndRepair(paths)
-    #expect(repaired.status == "repaired", "\(repaired.text)", sourceLocation: sourceLocation)
-    #expect(repaired.remainingDamage == [], sourceLocation: sourceLocation)
-    #expect(repaired.repairs?.isEmpty == false, sourceLocation: sourceLocation)
-    let second = try verifier.verify(paths)
-    #expect(second.isClean, "\(second.text)", sourceLocation: sourceLocation)
-    #expect(second.exitStatus == 0, sourceLocation: sourceLocation)
-}
-
 struct VerifierTests {
     @Test func kafkaFormatPartition_isClean_withCountsAndDeepRecordChecks() throws {
         let directory = TemporaryDirectory()
@@ -262,60 +227,5 @@ struct VerifierTests {
                                     context: directory.file("notes.txt"))) {
             try Verifier().verify([directory.file("notes.txt")])
         }
-    }
-}
-
-func batchPositionsOf(_ log: [UInt8]) throws -> [Int] {
-    try log.withUnsafeBytes { raw in
-        var positions: [Int] = []
-        var position = 0
-        while position < raw.count {
-            positions.append(position)
-            position += try RecordBatchHeader(parsing: raw, at: position).totalSize
-        }
-        return positions
-    }
-}
-
-struct IndexZeroTailTests {
-    @Test func preallocatedIndexTail_isOneDamage_repairedByRebuild() throws {
-        let directory = TemporaryDirectory()
-        let (partition, _) = try makeKafkaPartition(in: directory.path)
-        try Damager.modify(segmentPath(partition, 48, ".index")) { $0 += [UInt8](repeating: 0, count: 8 * 1000) }
-        try Damager.modify(segmentPath(partition, 48, ".timeindex")) { $0 += [UInt8](repeating: 0, count: 12 * 1000) }
-        let report = try Verifier().verify([partition])
-        #expect(report.damage.count == 2)
-        #expect(report.damage.allSatisfy { $0.message.contains("1000 zero-filled entries") })
-        try expectFoundRepairedClean([partition], .indexNotMonotonic)
-    }
-
-    @Test func emptyDirectoryNamedLikeAPartition_isAPartition() throws {
-        let directory = TemporaryDirectory()
-        let partition = directory.file("orders-3")
-        try FileManager.default.createDirectory(atPath: partition, withIntermediateDirectories: true)
-        guard case .partitionDirectory = try Verifier.classify(partition) else {
-            Issue.record("not classified as a partition directory")
-            return
-        }
-        guard case .dataDirectory = try Verifier.classify(directory.path) else {
-            Issue.record("not classified as a data directory")
-            return
-        }
-    }
-}
-
-struct LeaderEpochCheckpointTests {
-    @Test func kafkasLeaderEpochCheckpoint_isChecked_andAMalformedOneMovedAside() throws {
-        let directory = TemporaryDirectory()
-        let (partition, _) = try makeKafkaPartition(in: directory.path)
-        let path = partition + "/leader-epoch-checkpoint"
-        try Damager.write(Array("0\n2\n0 0\n3 30\n".utf8), path)
-        let clean = try Verifier().verify([directory.path])
-        #expect(clean.isClean && clean.warnings.count == 1 && clean.totals.checkpoints == 1)  // no meta.properties
-        try Damager.write(Array("0\n2\n3 30\n1 40\n".utf8), path)
-        try expectFoundRepairedClean([directory.path], .badCheckpoint)
-        #expect(FileManager.default.fileExists(atPath: path + ".corrupt"))
-        try Damager.write(Array("0\n1\nnot numbers\n".utf8), path)
-        try expectFoundRepairedClean([partition], .badCheckpoint)
     }
 }
