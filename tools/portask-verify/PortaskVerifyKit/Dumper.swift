@@ -88,6 +88,7 @@ public struct Dumper: Sendable {
                 return
             }
             let isValid = (try? header.validate(in: bytes, at: position)) != nil
+                || SegmentCheck.isKafkaEmptyBatch(header, in: bytes, at: position)
             var records: [DecodedRecord]? = nil
             var recordError: String? = nil
             if detail != .batches {

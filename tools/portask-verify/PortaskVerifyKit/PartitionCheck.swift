@@ -57,6 +57,7 @@ struct PartitionCheck {
             var segment = SegmentCheck(path: path(logName), baseOffset: base, deep: deep)
             try segment.run(progress: progress)
             damage += segment.damage
+            warnings += segment.warnings
             totals.segments += 1
             totals.batches += segment.batches.count
             totals.records += segment.records

@@ -28,6 +28,7 @@ struct SegmentCheck {
 
     var batches: [Batch] = []
     var damage: [Damage] = []
+    var warnings: [Warning] = []
     var records: Int64 = 0
     var fileSize = 0
     /// Bytes before the first damage recovery truncates at.
@@ -75,6 +76,10 @@ struct SegmentCheck {
             var batchIsValid = true
             do {
                 try header.validate(in: bytes, at: position)
+            } catch where Self.isKafkaEmptyBatch(header, in: bytes, at: position) {
+                warnings.append(Warning(
+                    file: path, "empty batch at \(position) (offsets \(header.baseOffset)...\(header.lastOffset)), as "
+                        + "Kafka's log cleaner leaves for idempotent producers; LogEngine recovery would truncate here"))
             } catch {
                 let (kind, fatal) = Self.classify(header, remaining: remaining)
                 report(kind, position, header.baseOffset, Self.describe(error, kind: kind, header: header, remaining: remaining))
@@ -97,7 +102,7 @@ struct SegmentCheck {
                 batchIsValid = false
             }
             checkTimestamps(header, at: position)
-            if deep && batchIsValid { checkRecords(header, in: bytes, at: position) }
+            if deep && batchIsValid && header.recordCount > 0 { checkRecords(header, in: bytes, at: position) }
             batches.append(Batch(position: position, size: header.totalSize, baseOffset: header.baseOffset,
                                  lastOffset: header.lastOffset, maxTimestamp: header.maxTimestamp))
             records += Int64(header.recordCount)
@@ -111,6 +116,14 @@ struct SegmentCheck {
 
     private mutating func report(_ kind: Damage.Kind, _ position: Int, _ offset: Int64?, _ message: String) {
         damage.append(Damage(kind, file: path, position: position, offset: offset, message))
+    }
+
+    /// A batch with no records, only a header, and a correct CRC: Kafka's cleaner keeps such batches to
+    /// preserve an idempotent producer's last sequence (`DefaultRecordBatch.writeEmptyHeader`).
+    static func isKafkaEmptyBatch(_ header: RecordBatchHeader, in bytes: UnsafeRawBufferPointer, at position: Int) -> Bool {
+        header.magic == RecordBatchHeader.currentMagic && header.recordCount == 0 && header.lastOffsetDelta >= 0
+            && header.totalSize == RecordBatchHeader.size && bytes.count - position >= RecordBatchHeader.size
+            && RecordBatchHeader.computeCRC(in: bytes, at: position, totalSize: header.totalSize) == header.crc
     }
 
     /// Names what `RecordBatchHeader.validate` rejected, and whether the scan must stop there.

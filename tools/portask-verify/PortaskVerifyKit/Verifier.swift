@@ -118,6 +118,7 @@ public struct Verifier: Sendable {
             case .logFile(let path):
                 let segment = try checkLog(path, progress: advance)
                 findings.report.damage += segment.damage
+                findings.report.warnings += segment.warnings
                 findings.report.totals.segments += 1
                 findings.report.totals.batches += segment.batches.count
                 findings.report.totals.records += segment.records

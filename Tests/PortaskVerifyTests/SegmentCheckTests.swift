@@ -1,0 +1,29 @@
+import Foundation
+import LogEngine
+import Testing
+@testable import PortaskVerifyKit
+
+struct SegmentCheckTests {
+    /// Kafka's log cleaner keeps a header-only batch (no records) for an idempotent producer's last sequence.
+    @Test func emptyBatchLeftByKafkasCleaner_isValid_withAWarning() throws {
+        let directory = TemporaryDirectory()
+        var writer = KafkaSegmentWriter(directory: directory.path, baseOffset: 0)
+        try writer.append(KafkaBatch.build(baseOffset: 0, records: [FixtureRecord(value: [1])]))
+        var empty = try KafkaBatch.build(baseOffset: 1, records: [FixtureRecord(value: [2]), FixtureRecord(value: [3])],
+                                         producerId: 9, producerEpoch: 0, baseSequence: 4)
+        empty = Array(empty.prefix(RecordBatchHeader.size))
+        empty[8..<12] = [0, 0, 0, UInt8(RecordBatchHeader.size - 12)]
+        empty[57..<61] = [0, 0, 0, 0]
+        let crc = empty.withUnsafeBytes { RecordBatchHeader.computeCRC(in: $0, at: 0, totalSize: empty.count) }
+        for index in 0..<4 { empty[17 + index] = UInt8(truncatingIfNeeded: crc >> (24 - 8 * UInt32(index))) }
+        try writer.append(empty)
+        try writer.append(KafkaBatch.build(baseOffset: 3, records: [FixtureRecord(value: [4])]))
+        try writer.write()
+        let report = try Verifier(deep: true).verify([directory.path])
+        #expect(report.isClean, "\(report.text)")
+        #expect(report.warnings.count == 1 && report.warnings[0].message.contains("empty batch"))
+        var output = ""
+        try Dumper(detail: .data).dump([writer.path(".log")], to: &output)
+        #expect(output.contains("baseOffset: 1 lastOffset: 2 count: 0 ") && !output.contains("isvalid: false"))
+    }
+}
