@@ -26,4 +26,31 @@ struct SegmentCheckTests {
         try Dumper(detail: .data).dump([writer.path(".log")], to: &output)
         #expect(output.contains("baseOffset: 1 lastOffset: 2 count: 0 ") && !output.contains("isvalid: false"))
     }
+
+    /// Random bytes after valid batches, in batch headers and in indexes: damage reported, never a crash.
+    @Test func randomGarbage_isReported_neverACrash() throws {
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<40 {
+            let directory = TemporaryDirectory()
+            let (partition, _) = try makeKafkaPartition(in: directory.path, segments: 1, batchesPerSegment: 4)
+            let log = segmentPath(partition, 0, ".log")
+            try Damager.modify(log) { bytes in
+                if round % 2 == 0 {
+                    let start = Int.random(in: 0..<bytes.count, using: &generator)
+                    for index in start..<min(bytes.count, start + 61) { bytes[index] = UInt8.random(in: 0...255, using: &generator) }
+                } else {
+                    bytes += (0..<Int.random(in: 1..<300, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                }
+            }
+            for suffix in [".index", ".timeindex"] {
+                try Damager.modify(segmentPath(partition, 0, suffix)) { bytes in
+                    for index in bytes.indices where Bool.random(using: &generator) { bytes[index] = UInt8.random(in: 0...255, using: &generator) }
+                }
+            }
+            _ = try Verifier(deep: true).verify([partition])
+            var output = ""
+            try Dumper(detail: .data, json: round % 3 == 0).dump([partition], to: &output)
+            for suffix in [".index", ".timeindex"] { try Dumper().dump([segmentPath(partition, 0, suffix)], to: &output) }
+        }
+    }
 }

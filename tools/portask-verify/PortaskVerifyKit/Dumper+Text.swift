@@ -18,7 +18,7 @@ extension Dumper {
 
     static func sequence(of record: DecodedRecord, in header: RecordBatchHeader) -> Int32 {
         guard header.baseSequence >= 0 else { return -1 }
-        let sum = Int64(header.baseSequence) + (record.offset - header.baseOffset)
+        let sum = Int64(header.baseSequence) &+ (record.offset &- header.baseOffset)
         return Int32(truncatingIfNeeded: sum > Int64(Int32.max) ? sum - Int64(Int32.max) - 1 : sum)
     }
 

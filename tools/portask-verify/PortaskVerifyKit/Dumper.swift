@@ -77,7 +77,8 @@ public struct Dumper: Sendable {
                   let header = try? RecordBatchHeader(parsing: bytes, at: position),
                   header.magic == RecordBatchHeader.currentMagic,
                   header.batchLength >= RecordBatchHeader.minimumBatchLength,
-                  header.totalSize <= bytes.count - position
+                  header.totalSize <= bytes.count - position,
+                  header.baseOffset >= 0, header.baseOffset <= SegmentCheck.maxBaseOffset
             else {
                 let invalid = bytes.count - position
                 if json {

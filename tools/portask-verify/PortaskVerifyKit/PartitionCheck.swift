@@ -33,7 +33,7 @@ struct PartitionCheck {
     static func segmentBaseOffsets(in names: [String]) -> [Int64] {
         names.compactMap { name -> Int64? in
             guard name.hasSuffix(".log"), name.utf8.count == 24 else { return nil }
-            return Int64(name.prefix(20))
+            return SegmentCheck.parseBaseOffset(name.prefix(20))
         }.sorted()
     }
 
@@ -45,7 +45,7 @@ struct PartitionCheck {
         for name in names.sorted() {
             if name.hasSuffix(".deleted") || name.hasSuffix(".cleaned") || name.hasSuffix(".swap") {
                 warnings.append(Warning(file: path(name), "left over from an interrupted operation; removed at start-up"))
-            } else if name.hasSuffix(".index") || name.hasSuffix(".timeindex"), let base = Int64(name.prefix(20)),
+            } else if name.hasSuffix(".index") || name.hasSuffix(".timeindex"), let base = SegmentCheck.parseBaseOffset(name.prefix(20)),
                       !segmentBases.contains(base) {
                 warnings.append(Warning(file: path(name), "index without a .log file; removed at start-up"))
             }
@@ -102,7 +102,7 @@ struct PartitionCheck {
 
     private mutating func checkProducerSnapshots(_ names: [String]) throws {
         for name in names.sorted() where name.hasSuffix(ProducerStateSnapshot.suffix) {
-            guard let offset = Int64(name.prefix(20)) else { continue }
+            guard let offset = SegmentCheck.parseBaseOffset(name.prefix(20)) else { continue }
             totals.producerSnapshots += 1
             let file = try MappedFile(path: path(name))
             do {

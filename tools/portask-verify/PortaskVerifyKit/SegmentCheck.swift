@@ -73,6 +73,11 @@ struct SegmentCheck {
                 truncateAt = truncateAt ?? position
                 break
             }
+            if header.baseOffset > Self.maxBaseOffset || header.baseOffset < 0 {
+                report(.offsetOverflow, position, header.baseOffset, "base offset \(header.baseOffset) out of range")
+                truncateAt = truncateAt ?? position
+                break
+            }
             var batchIsValid = true
             do {
                 try header.validate(in: bytes, at: position)
@@ -116,6 +121,17 @@ struct SegmentCheck {
 
     private mutating func report(_ kind: Damage.Kind, _ position: Int, _ offset: Int64?, _ message: String) {
         damage.append(Damage(kind, file: path, position: position, offset: offset, message))
+    }
+
+    /// The largest base offset handled: offset arithmetic (base + deltas up to 2^31) must not overflow.
+    static let maxBaseOffset = Int64.max - (Int64(1) << 32)
+
+    /// A base offset from 20 decimal digits (file names); nil for anything else or out of range.
+    static func parseBaseOffset(_ digits: Substring) -> Int64? {
+        guard digits.utf8.count == 20, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              let value = Int64(digits), value <= maxBaseOffset
+        else { return nil }
+        return value
     }
 
     /// A batch with no records, only a header, and a correct CRC: Kafka's cleaner keeps such batches to

@@ -81,7 +81,7 @@ public struct Verifier: Sendable {
     static func baseOffset(ofSegmentFile path: String) -> Int64? {
         let name = path.split(separator: "/").last.map(String.init) ?? path
         guard let dot = name.firstIndex(of: "."), name.distance(from: name.startIndex, to: dot) == 20 else { return nil }
-        return Int64(name[..<dot])
+        return SegmentCheck.parseBaseOffset(name[..<dot])
     }
 
     /// The `.log` file of the segment an index file belongs to.
