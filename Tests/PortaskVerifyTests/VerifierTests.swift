@@ -228,4 +228,18 @@ struct VerifierTests {
             try Verifier().verify([directory.file("notes.txt")])
         }
     }
+
+    /// The CRC does not cover the base offset: one near Int64.max must be reported and cut, not crash recovery.
+    @Test func baseOffsetOutOfRange_isFound_andTruncatedByRecovery() throws {
+        let directory = TemporaryDirectory()
+        let (partition, _) = try makeKafkaPartition(in: directory.path, segments: 1, batchesPerSegment: 4)
+        let log = segmentPath(partition, 0, ".log")
+        let third = try batchPositions(log)[2].position
+        try Damager.modify(log) { bytes in
+            bytes[third] = 0x7F
+            for index in 1..<8 { bytes[third + index] = 0xFF }
+        }
+        try expectFoundRepairedClean([partition], .offsetOverflow)
+        #expect(try batchPositions(log).count == 2)
+    }
 }

@@ -78,7 +78,7 @@ public struct Dumper: Sendable {
                   header.magic == RecordBatchHeader.currentMagic,
                   header.batchLength >= RecordBatchHeader.minimumBatchLength,
                   header.totalSize <= bytes.count - position,
-                  header.baseOffset >= 0, header.baseOffset <= SegmentCheck.maxBaseOffset
+                  header.hasStorableBaseOffset
             else {
                 let invalid = bytes.count - position
                 if json {

@@ -73,7 +73,7 @@ struct SegmentCheck {
                 truncateAt = truncateAt ?? position
                 break
             }
-            if header.baseOffset > Self.maxBaseOffset || header.baseOffset < 0 {
+            if !header.hasStorableBaseOffset {
                 report(.offsetOverflow, position, header.baseOffset, "base offset \(header.baseOffset) out of range")
                 truncateAt = truncateAt ?? position
                 break
