@@ -27,7 +27,8 @@ struct SegmentCheckTests {
         #expect(output.contains("baseOffset: 1 lastOffset: 2 count: 0 ") && !output.contains("isvalid: false"))
     }
 
-    /// Random bytes after valid batches, in batch headers and in indexes: damage reported, never a crash.
+    /// Random bytes after valid batches, in batch headers and in indexes: damage reported and repaired, never a
+    /// crash.
     @Test func randomGarbage_isReported_neverACrash() throws {
         var generator = SystemRandomNumberGenerator()
         for round in 0..<40 {
@@ -51,6 +52,8 @@ struct SegmentCheckTests {
             var output = ""
             try Dumper(detail: .data, json: round % 3 == 0).dump([partition], to: &output)
             for suffix in [".index", ".timeindex"] { try Dumper().dump([segmentPath(partition, 0, suffix)], to: &output) }
+            let repaired = try Verifier().verifyAndRepair([partition])
+            #expect(repaired.remainingDamage?.allSatisfy { !$0.repairable } == true, "\(repaired.text)")
         }
     }
 }
