@@ -52,6 +52,8 @@ public struct Damage: Sendable, Equatable, Codable {
         case timeIndexEntryNotInBatch
         /// A time index entry's timestamp is newer than any batch up to its offset.
         case timeIndexTimestampMismatch
+        /// A `.txnindex` entry is malformed, out of order or outside the segment (Kafka's aborted transactions).
+        case txnIndexInvalid
         // Files of the partition and data directory.
         /// A checkpoint file does not parse.
         case badCheckpoint
@@ -83,10 +85,10 @@ public struct Damage: Sendable, Equatable, Codable {
 extension Damage.Kind {
     /// Whether LogEngine's recovery fixes this kind: it truncates a log at its first invalid batch (bad
     /// structure, CRC, offsets going backwards), rebuilds indexes and rewrites checkpoints. Timestamps, overlaps
-    /// between segments and record contents are beyond what recovery checks.
+    /// between segments, record contents and Kafka's `.txnindex` are beyond what recovery checks.
     public var isRepairable: Bool {
         switch self {
-        case .segmentOverlap, .badTimestamp, .badRecords, .badMetaProperties: false
+        case .segmentOverlap, .badTimestamp, .badRecords, .badMetaProperties, .txnIndexInvalid: false
         default: true
         }
     }

@@ -1,9 +1,11 @@
 import LogEngine
 
 /// Checks one partition directory: every segment (`SegmentCheck`) with its offset and time index
-/// (`IndexCheck`), offsets increasing across segments, and the producer state snapshots (`.snapshot`, decoded
-/// with LogEngine's `ProducerStateSnapshot`) and Kafka's `leader-epoch-checkpoint` (`LeaderEpochCheckpointCheck`). Leftovers of interrupted operations (`.deleted`, `.cleaned`,
-/// `.swap`), missing indexes and orphan index files are warnings: the broker deals with them on start-up.
+/// (`IndexCheck`) and Kafka's aborted transaction index (`TransactionIndexCheck`), offsets increasing across
+/// segments, the producer state snapshots (`.snapshot`, decoded with LogEngine's `ProducerStateSnapshot`) and
+/// Kafka's `leader-epoch-checkpoint` (`LeaderEpochCheckpointCheck`). Leftovers of interrupted operations
+/// (`.deleted`, `.cleaned`, `.swap`), missing indexes and orphan index files are warnings: the broker deals with
+/// them on start-up.
 ///
 /// Thread-safety: a value type; `run` only reads files.
 struct PartitionCheck {
@@ -88,6 +90,10 @@ struct PartitionCheck {
                     : try IndexCheck.offsetIndex(path: path(name), log: segment)
                 damage += result.damage
                 if isTime { totals.timeIndexEntries += result.entries } else { totals.offsetIndexEntries += result.entries }
+            }
+            let transactions = LogSegment.fileName(base, suffix: ".txnindex")
+            if nameSet.contains(transactions) {
+                damage += try TransactionIndexCheck.run(path: path(transactions), log: segment)
             }
         }
         try checkProducerSnapshots(names)
