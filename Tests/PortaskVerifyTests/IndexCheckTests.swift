@@ -12,7 +12,7 @@ struct IndexCheckTests {
         let report = try Verifier().verify([partition])
         #expect(report.damage.count == 2)
         #expect(report.damage.allSatisfy { $0.message.contains("1000 zero-filled entries") })
-        try expectFoundRepairedClean([partition], .indexNotMonotonic)
+        try expectFoundRepairedClean([partition], .indexZeroFilled)
     }
 
     @Test func emptyDirectoryNamedLikeAPartition_isAPartition() throws {

@@ -36,6 +36,8 @@ public struct Damage: Sendable, Equatable, Codable {
         // Index files.
         /// An index file's size is not a multiple of its entry size.
         case indexSizeInvalid
+        /// An offset or time index ends in zero entries: preallocated by a broker that did not shut down cleanly.
+        case indexZeroFilled
         /// Offset index entries are not strictly increasing in offset and position.
         case indexNotMonotonic
         /// An offset index entry points at or past the end of the `.log` file.

@@ -25,10 +25,12 @@ enum IndexCheck {
         }
         let base = log.effectiveBaseOffset
         let count = bytes.count / 8
+        var entries = count
         var previous: (relative: Int32, position: Int32)? = nil
         for slot in 0..<count {
-            if slot > 0, let zeros = zeroTail(bytes, from: slot, entrySize: 8, count: count) {
-                collector.add(.indexNotMonotonic, slot * 8, nil, zeros)
+            if count > 1, let zeros = zeroTail(bytes, from: slot, entrySize: 8, count: count) {
+                collector.add(.indexZeroFilled, slot * 8, nil, zeros)
+                entries = slot
                 break
             }
             let relative = bytes.int32(at: slot * 8)
@@ -61,7 +63,7 @@ enum IndexCheck {
                               + "\(log.batches[batch].baseOffset)...\(log.batches[batch].lastOffset)")
             }
         }
-        return (count, collector.finish())
+        return (entries, collector.finish())
     }
 
     /// Damage in the time index at `path` (entry count returned too), given the scanned log.
@@ -78,10 +80,12 @@ enum IndexCheck {
         runningMax.reserveCapacity(log.batches.count)
         for batch in log.batches { runningMax.append(max(runningMax.last ?? -1, batch.maxTimestamp)) }
         let count = bytes.count / 12
+        var entries = count
         var previous: (timestamp: Int64, relative: Int32)? = nil
         for slot in 0..<count {
-            if slot > 0, let zeros = zeroTail(bytes, from: slot, entrySize: 12, count: count) {
-                collector.add(.timeIndexNotMonotonic, slot * 12, nil, zeros)
+            if count > 1, let zeros = zeroTail(bytes, from: slot, entrySize: 12, count: count) {
+                collector.add(.indexZeroFilled, slot * 12, nil, zeros)
+                entries = slot
                 break
             }
             let timestamp = bytes.int64(at: slot * 12)
@@ -110,18 +114,18 @@ enum IndexCheck {
                               + "up to there has \(runningMax[batch])")
             }
         }
-        return (count, collector.finish())
+        return (entries, collector.finish())
     }
 
-    /// When every entry from `slot` on is zero (an index preallocated by a broker that did not shut down
+    /// When every entry from `slot` on is zero (and there are at least two entries) (an index preallocated by a broker that did not shut down
     /// cleanly), the message to report; nil otherwise.
     static func zeroTail(_ bytes: UnsafeRawBufferPointer, from slot: Int, entrySize: Int, count: Int) -> String? {
         let start = slot * entrySize
         // Most entries are not zero: reject on the entry's own bytes before scanning the tail.
         for index in start..<(start + entrySize) where bytes[index] != 0 { return nil }
         guard SegmentCheck.allZero(bytes, from: start) else { return nil }
-        return "\(count - slot) zero-filled entries after entry \(slot - 1) (preallocated by a broker that did not "
-            + "shut down cleanly)"
+        let place = slot == 0 ? "all \(count) entries are zero" : "\(count - slot) zero-filled entries after entry \(slot - 1)"
+        return place + " (preallocated by a broker that did not shut down cleanly)"
     }
 
     /// The batch whose offsets include `offset` (batches ascending), or nil.
