@@ -14,7 +14,8 @@ import LogEngine
 ///   start the first segment's base offset); entries beyond a log end are lowered to it, and recovered
 ///   partitions get their log end as recovery point, as `LogManager` writes after recovery.
 ///
-/// Damage recovery does not cover (timestamps, overlapping segments, record contents) is left as it is.
+/// Partitions with `.swap` files are skipped (see `skipIfSwapping`). Damage recovery does not cover (timestamps,
+/// overlapping segments, record contents) is left as it is.
 /// Thread-safety: stateless; the caller must own the files exclusively.
 enum Repairer {
     static func repair(_ findings: Verifier.Findings) throws -> [VerifyReport.Repair] {
@@ -25,6 +26,10 @@ enum Repairer {
         for partition in findings.partitions {
             repairs += try repairLeaderEpochCheckpoint(partition)
             guard partition.needsRecovery else { continue }
+            if let skipped = skipIfSwapping(partition.directory) {
+                repairs.append(skipped)
+                continue
+            }
             let (repair, _) = try recoverPartition(partition.directory, logStartOffset: 0)
             repairs.append(repair)
         }
@@ -32,6 +37,17 @@ enum Repairer {
             repairs.append(try recoverSegment(path))
         }
         return repairs
+    }
+
+    /// A partition holding `.swap` files is in the middle of a compaction swap (Kafka's cleaner): only the broker
+    /// that wrote them knows how to finish it, and LogEngine's recovery would delete them. Not touched.
+    static func skipIfSwapping(_ directory: String) -> VerifyReport.Repair? {
+        guard let names = try? Directory.list(directory), names.contains(where: { $0.hasSuffix(".swap") }) else {
+            return nil
+        }
+        return VerifyReport.Repair(
+            action: "skippedPartition", path: directory,
+            message: "holds .swap files of an interrupted compaction; start the broker that wrote them to finish it")
     }
 
     /// Opens and closes the partition's log with recovery point 0; returns the repair and the resulting log.
@@ -76,6 +92,10 @@ enum Repairer {
         var recovered: [TopicPartition: PartitionLog] = [:]
         for partition in check.partitionChecks { repairs += try repairLeaderEpochCheckpoint(partition) }
         for (partition, state) in check.partitions.sorted(by: { $0.key < $1.key }) where state.needsRecovery {
+            if let skipped = skipIfSwapping(state.directory) {
+                repairs.append(skipped)
+                continue
+            }
             let (repair, log) = try recoverPartition(state.directory, logStartOffset: logStarts[partition] ?? 0)
             repairs.append(repair)
             recovered[partition] = log

@@ -27,7 +27,8 @@ public struct VerifyReport: Sendable, Codable, Equatable {
 
     /// One action of `--repair`.
     public struct Repair: Sendable, Codable, Equatable {
-        /// `recoveredPartition`, `recoveredSegment`, `rewroteCheckpoint` or `movedAsideCheckpoint`.
+        /// `recoveredPartition`, `recoveredSegment`, `rewroteCheckpoint`, `movedAsideCheckpoint` or
+        /// `skippedPartition`.
         public var action: String
         public var path: String
         public var message: String
