@@ -56,4 +56,17 @@ struct SegmentCheckTests {
             #expect(repaired.remainingDamage?.allSatisfy { !$0.repairable } == true, "\(repaired.text)")
         }
     }
+
+    @Test func timestampsFarInTheFuture_areAWarningOncePerSegment() throws {
+        let directory = TemporaryDirectory()
+        let log = directory.file(LogSegment.fileName(0, suffix: ".log"))
+        let future: Int64 = 4_000_000_000_000  // year 2096
+        let batches = try (0..<3).flatMap { index in
+            try KafkaBatch.build(baseOffset: Int64(index), records: [FixtureRecord(value: [1])], baseTimestamp: future)
+        }
+        try Damager.write(batches, log)
+        let report = try Verifier().verify([log])
+        #expect(report.isClean && report.warnings.count == 1)
+        #expect(report.warnings.first?.message.contains("in the future") == true)
+    }
 }

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import LogEngine
 
 /// Checks every record batch of one `.log` file, in file order, with LogEngine's batch validation
@@ -29,6 +34,7 @@ struct SegmentCheck {
     var batches: [Batch] = []
     var damage: [Damage] = []
     var warnings: [Warning] = []
+    private var warnedFutureTimestamp = false
     var records: Int64 = 0
     var fileSize = 0
     /// Bytes before the first damage recovery truncates at.
@@ -169,8 +175,20 @@ struct SegmentCheck {
         } else if !header.isLogAppendTime, header.baseTimestamp >= 0, header.maxTimestamp < header.baseTimestamp {
             report(.badTimestamp, position, header.baseOffset,
                    "max timestamp \(header.maxTimestamp) below base timestamp \(header.baseTimestamp)")
+        } else if !warnedFutureTimestamp, header.maxTimestamp > Self.futureLimitMs {
+            warnedFutureTimestamp = true
+            warnings.append(Warning(file: path, "batch at \(position) has max timestamp \(header.maxTimestamp), more "
+                                        + "than a day in the future (reported once per segment)"))
         }
     }
+
+    /// Now plus one day, in ms since the epoch: newer batch timestamps are worth a warning (not damage: Kafka
+    /// accepts them unless `message.timestamp.after.max.ms` says otherwise).
+    static let futureLimitMs: Int64 = {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + 86_400_000
+    }()
 
     /// `--deep`: decodes the records (decompressing) and checks them against the header.
     private mutating func checkRecords(_ header: RecordBatchHeader, in bytes: UnsafeRawBufferPointer, at position: Int) {
