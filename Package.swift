@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "portaskd", targets: ["portaskd"]),
         .executable(name: "portask-codegen", targets: ["portask-codegen"]),
         .executable(name: "portask-bench", targets: ["portask-bench"]),
+        .executable(name: "portask-verify", targets: ["portask-verify"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -81,6 +82,14 @@ let package = Package(
             ],
             path: "tools/portask-bench"
         ),
+        .target(
+            name: "PortaskVerifyKit",
+            dependencies: ["LogEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "tools/portask-verify/PortaskVerifyKit"
+        ),
+        .executableTarget(
+            name: "portask-verify", dependencies: ["PortaskVerifyKit"], path: "tools/portask-verify/portask-verify"
+        ),
         .testTarget(
             name: "KafkaProtocolTests",
             dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
@@ -88,6 +97,10 @@ let package = Package(
         ),
         .testTarget(name: "LogEngineTests", dependencies: ["LogEngine"]),
         .testTarget(name: "PortaskBrokerTests", dependencies: ["PortaskBroker"]),
+        .testTarget(
+            name: "PortaskVerifyTests",
+            dependencies: ["PortaskVerifyKit", "LogEngine", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         .testTarget(name: "CodegenKitTests", dependencies: ["CodegenKit"], path: "tools/codegen/CodegenKitTests"),
     ],
     swiftLanguageModes: [.v6]

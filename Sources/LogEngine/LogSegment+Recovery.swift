@@ -36,7 +36,7 @@ extension LogSegment {
             while bytes.count - position >= RecordBatchHeader.size {
                 guard let header = try? RecordBatchHeader(parsing: bytes, at: position),
                       (try? header.validateStructure(available: bytes.count - position, at: position)) != nil,
-                      header.baseOffset >= nextOffset,
+                      header.baseOffset >= nextOffset, header.hasStorableBaseOffset,
                       header.lastOffset - baseOffset <= Int64(Int32.max),
                       RecordBatchHeader.computeCRC(in: bytes, at: position, totalSize: header.totalSize) == header.crc
                 else { break }
@@ -86,6 +86,9 @@ extension LogSegment {
             while position < bytes.count {
                 let header = try RecordBatchHeader(parsing: bytes, at: position)
                 try header.validateStructure(available: bytes.count - position, at: position)
+                guard header.hasStorableBaseOffset else {
+                    throw LogEngineError(.corruptBatch, "base offset \(header.baseOffset) out of range", context: logPath)
+                }
                 let consistent = sinceEntry == 0 && position > 0 ? header.lastOffset == next : header.baseOffset >= next
                 if !consistent {
                     throw LogEngineError(.corruptIndex, "index and log disagree at \(position)", context: logPath)

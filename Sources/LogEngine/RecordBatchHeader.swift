@@ -71,8 +71,11 @@ public struct RecordBatchHeader: Sendable, Equatable {
 
     /// Total size of the batch in bytes, header included.
     public var totalSize: Int { Int(batchLength) + Self.logOverhead }
-    public var lastOffset: Int64 { baseOffset + Int64(lastOffsetDelta) }
-    public var nextOffset: Int64 { lastOffset + 1 }
+    /// Wrapping arithmetic: the base offset is not covered by the CRC, so on disk it may hold anything.
+    public var lastOffset: Int64 { baseOffset &+ Int64(lastOffsetDelta) }
+    public var nextOffset: Int64 { lastOffset &+ 1 }
+    /// Whether the base offset leaves room for any offset delta (recovery treats other batches as corrupt).
+    public var hasStorableBaseOffset: Bool { baseOffset >= 0 && baseOffset <= Int64.max - Int64(UInt32.max) }
     /// Compression codec: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd.
     public var compressionCodec: Int { Int(attributes & 0x07) }
     public var isLogAppendTime: Bool { attributes & Self.timestampTypeBit != 0 }
