@@ -33,6 +33,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     private var closing = false
     /// Completes when the ordered phase of the latest request has finished.
     private var orderedTail: EventLoopFuture<Void>?
+    private var taskExecutor: EventLoopTaskExecutor?
 
     init(
         router: RequestRouter, logger: Logger, connectionId: UInt64, maximumInFlight: Int, maximumInFlightBytes: Int,
@@ -84,19 +85,9 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         let previous = orderedTail
         let orderedDone = context.eventLoop.makePromise(of: Void.self)
         orderedTail = orderedDone.futureResult
-        promise.completeWithTask {
-            // The ordered phase waits for the previous request's; the completions may then overlap.
-            _ = try? await previous?.get()
-            let completion: ApiHandler.Completion
-            do {
-                completion = try await handler.respond(request, requestContext)
-            } catch {
-                orderedDone.succeed()
-                throw error
-            }
-            orderedDone.succeed()
-            return try await completion()
-        }
+        Self.start(
+            handler, request, requestContext, after: previous, ordered: orderedDone, answer: promise,
+            on: executor(on: context.eventLoop))
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         promise.futureResult.whenComplete { result in
             let (handler, context) = bound.value
@@ -109,6 +100,47 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
                 handler.close(context: context, reason: "\(request.apiKey.name) v\(version) failed: \(error)")
             }
         }
+    }
+
+    /// Starts the task that answers a request, on the connection's event loop.
+    private static func start(
+        _ handler: ApiHandler, _ request: KafkaRequest, _ context: RequestContext,
+        after previous: EventLoopFuture<Void>?, ordered: EventLoopPromise<Void>,
+        answer: EventLoopPromise<[IOData]?>, on executor: EventLoopTaskExecutor
+    ) {
+        Task(executorPreference: executor) {
+            do {
+                answer.succeed(try await run(handler, request, context, after: previous, ordered: ordered))
+            } catch {
+                answer.fail(error)
+            }
+        }
+    }
+
+    /// Runs a request: its ordered phase once the previous request's has finished, then its completion, which
+    /// may overlap later requests.
+    private static func run(
+        _ handler: ApiHandler, _ request: KafkaRequest, _ context: RequestContext,
+        after previous: EventLoopFuture<Void>?, ordered: EventLoopPromise<Void>
+    ) async throws -> [IOData]? {
+        _ = try? await previous?.get()
+        let completion: ApiHandler.Completion
+        do {
+            completion = try await handler.respond(request, context)
+        } catch {
+            ordered.succeed()
+            throw error
+        }
+        ordered.succeed()
+        return try await completion()
+    }
+
+    /// The connection's task executor: request tasks run on the channel's event loop.
+    private func executor(on loop: EventLoop) -> EventLoopTaskExecutor {
+        if let taskExecutor { return taskExecutor }
+        let created = EventLoopTaskExecutor(loop: loop)
+        taskExecutor = created
+        return created
     }
 
     private func begin(context: ChannelHandlerContext, bytes: Int = 0) -> UInt64 {
