@@ -33,6 +33,18 @@ final class FileMapping: @unchecked Sendable {
         UnsafeRawBufferPointer(start: base, count: base == nil ? 0 : min(count, length))
     }
 
+    /// Drops this process's page-table entries for the pages around `range` (in 64 KiB blocks, the kernel's
+    /// fault-around unit), so header scans do not leave read pages counted in the broker's resident set. The
+    /// data stays in the page cache; a later access maps it again. Safe while other threads read the range.
+    func releaseResidentPages(around range: Range<Int>) {
+        guard let base, !range.isEmpty else { return }
+        let block = 64 << 10
+        let start = range.lowerBound / block * block
+        let end = min((range.upperBound + block - 1) / block * block, length)
+        guard end > start else { return }
+        _ = madvise(base + start, end - start, MADV_DONTNEED)
+    }
+
     var mutableBytes: UnsafeMutableRawBufferPointer {
         UnsafeMutableRawBufferPointer(start: base, count: base == nil ? 0 : length)
     }

@@ -16,12 +16,21 @@ extension LogSegment {
 
     /// Whole batches from the one containing `offset`, stopping before `maxBytes` would be exceeded (the first
     /// batch is returned even when larger, if `minOneBatch`) and before any batch reaching `upperBound`
-    /// (exclusive, e.g. the high watermark). Nil when the segment holds nothing at or after `offset`.
+    /// (exclusive, e.g. the high watermark). Nil when the segment holds nothing at or after `offset`. The pages the
+    /// header scan touched are released from this process's resident set afterwards (the slice is sent with
+    /// sendfile or read again through the mapping, which maps them anew).
     func read(from offset: Int64, maxBytes: Int, upperBound: Int64, minOneBatch: Bool = true) throws -> FileSlice? {
         try ensureLoaded()
         let (mapping, bytes) = try view()
+        let scanStart = min(offsetIndex.lookup(offset).position, bytes.count)
+        var scanEnd = scanStart
+        defer { mapping?.releaseResidentPages(around: scanStart..<scanEnd) }
         return withExtendedLifetime(mapping) { () -> FileSlice? in
-            guard let (start, first) = locate(offset, in: bytes), first.lastOffset < upperBound else { return nil }
+            guard let (start, first) = locate(offset, in: bytes), first.lastOffset < upperBound else {
+                scanEnd = bytes.count
+                return nil
+            }
+            scanEnd = start + RecordBatchHeader.size
             if first.totalSize > maxBytes && !minOneBatch { return nil }
             var end = start + first.totalSize
             var next = first.nextOffset
@@ -35,6 +44,7 @@ extension LogSegment {
                 end += header.totalSize
                 next = header.nextOffset
             }
+            scanEnd = min(end + RecordBatchHeader.size, bytes.count)
             return FileSlice(
                 fileDescriptor: fd, position: start, length: end - start,
                 firstOffset: first.baseOffset, nextOffset: next, segment: self)
