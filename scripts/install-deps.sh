@@ -26,7 +26,7 @@ fi
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import confluent_kafka, kafka, aiokafka, pytest, snappy, lz4.frame, zstandard" 2>/dev/null; then
+if ! .venv/bin/python -c "import confluent_kafka, kafka, aiokafka, pytest, snappy, lz4.frame, zstandard, xxhash" 2>/dev/null; then
     echo "installing Python test clients into .venv"
     .venv/bin/pip install -q --disable-pip-version-check -r Tests/tools/requirements.txt
 fi
