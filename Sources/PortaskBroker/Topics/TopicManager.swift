@@ -22,7 +22,22 @@ public final class TopicManager: Sendable {
     public let config: BrokerConfig
     public let logs: LogManager
     private let store: TopicMetadataStore
-    private let state = NIOLockedValueBox<[String: Topic]>([:])
+    /// Topics by name, and names by topic id (Fetch v13+ and Metadata name topics by id).
+    private struct Registry {
+        var byName: [String: Topic] = [:]
+        var nameById: [KafkaUUID: String] = [:]
+
+        mutating func put(_ topic: Topic) {
+            byName[topic.name] = topic
+            nameById[topic.id] = topic.name
+        }
+
+        mutating func remove(_ name: String) {
+            if let topic = byName.removeValue(forKey: name) { nameById.removeValue(forKey: topic.id) }
+        }
+    }
+
+    private let state = NIOLockedValueBox(Registry())
     private let changes = NIOLock()
 
     /// Opens the data directory: loads topic metadata, recovers every partition log, and adopts partition
@@ -51,20 +66,20 @@ public final class TopicManager: Sendable {
                 try logs.createLog(for: TopicPartition(topic.name, index), config: config.logConfig(overrides: topic.configs))
             }
         }
-        state.withLockedValue { $0 = topics }
+        state.withLockedValue { registry in topics.values.forEach { registry.put($0) } }
     }
 
     public func topic(named name: String) -> Topic? {
-        state.withLockedValue { $0[name] }
+        state.withLockedValue { $0.byName[name] }
     }
 
     public func topic(id: KafkaUUID) -> Topic? {
-        state.withLockedValue { topics in topics.values.first { $0.id == id } }
+        state.withLockedValue { registry in registry.nameById[id].flatMap { registry.byName[$0] } }
     }
 
     /// Every topic, sorted by name.
     public func allTopics() -> [Topic] {
-        state.withLockedValue { Array($0.values) }.sorted { $0.name < $1.name }
+        state.withLockedValue { Array($0.byName.values) }.sorted { $0.name < $1.name }
     }
 
     /// The log of one partition, or `nil` when the topic or partition does not exist.
@@ -98,7 +113,7 @@ public final class TopicManager: Sendable {
                 for index in 0..<Int32(count) {
                     try logs.createLog(for: TopicPartition(name, index), config: config.logConfig(overrides: configs))
                 }
-                state.withLockedValue { $0[name] = topic }
+                state.withLockedValue { $0.put(topic) }
             }
         } catch let error as CreateError {
             throw error
@@ -126,7 +141,7 @@ public final class TopicManager: Sendable {
             guard let topic = topic(named: name) else {
                 throw BrokerError(.invalidRequest, "unknown topic", context: name)
             }
-            state.withLockedValue { _ = $0.removeValue(forKey: name) }
+            state.withLockedValue { $0.remove(name) }
             try store.remove(name)
             for index in 0..<Int32(topic.partitionCount) {
                 try? logs.deleteLog(for: TopicPartition(name, index))
@@ -147,7 +162,7 @@ public final class TopicManager: Sendable {
                 try logs.createLog(for: TopicPartition(name, index), config: config.logConfig(overrides: topic.configs))
             }
             try store.save(topic)
-            state.withLockedValue { $0[name] = topic }
+            state.withLockedValue { $0.put(topic) }
         }
     }
 
@@ -163,7 +178,7 @@ public final class TopicManager: Sendable {
             if let problem = PartitionLog.problem(with: logConfig) { throw BrokerError(.invalidRequest, problem, context: name) }
             topic.configs = configs
             try store.save(topic)
-            state.withLockedValue { $0[name] = topic }
+            state.withLockedValue { $0.put(topic) }
             for index in 0..<Int32(topic.partitionCount) {
                 try partition(name, index)?.updateConfig(logConfig)
             }
