@@ -92,7 +92,10 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaProtocolTests",
-            dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "LogEngineTests", dependencies: ["LogEngine"]),

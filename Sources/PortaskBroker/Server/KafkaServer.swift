@@ -63,7 +63,7 @@ public final class KafkaServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let id = connections.loadThenWrappingIncrement(ordering: .relaxed)
                     try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(KafkaFrameDecoder(maximumFrameSize: configuration.maximumRequestSize)))
+                        KafkaFrameAssembler(maximumFrameSize: configuration.maximumRequestSize))
                     try channel.pipeline.syncOperations.addHandler(
                         KafkaConnectionHandler(
                             router: router, logger: logger, connectionId: id,
