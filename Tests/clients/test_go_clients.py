@@ -23,18 +23,22 @@ def go_environment():
                 GOCACHE=os.path.join(tempfile.gettempdir(), "portask-go-cache"))
 
 
-@pytest.fixture(scope="module")
-def go_binaries(tmp_path_factory):
+def build_go_programs(directory, programs):
+    """Builds the Go programs under Tests/go/src into `directory`; returns their paths by name."""
     if not shutil.which("go"):
         pytest.fail("Go is not installed: run scripts/install-deps.sh")
-    directory = tmp_path_factory.mktemp("go-bin")
     binaries = {}
-    for program in ("portask-sarama", "portask-kafkago"):
+    for program in programs:
         output = directory / program
         subprocess.run(["go", "build", "-o", str(output), program], cwd=GO_PATH, env=go_environment(),
                        capture_output=True, timeout=300, check=True)
         binaries[program] = output
     return binaries
+
+
+@pytest.fixture(scope="module")
+def go_binaries(tmp_path_factory):
+    return build_go_programs(tmp_path_factory.mktemp("go-bin"), ("portask-sarama", "portask-kafkago"))
 
 
 def run(binary, broker, *arguments):

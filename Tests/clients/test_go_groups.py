@@ -7,19 +7,12 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from test_go_clients import GO_PATH, go_environment
+from test_go_clients import build_go_programs
 
 
 @pytest.fixture(scope="module")
 def group_binaries(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("go-group-bin")
-    binaries = {}
-    for program in ("portask-sarama-group", "portask-kafkago-group"):
-        output = directory / program
-        subprocess.run(["go", "build", "-o", str(output), program], cwd=GO_PATH, env=go_environment(),
-                       capture_output=True, timeout=300, check=True)
-        binaries[program] = output
-    return binaries
+    return build_go_programs(tmp_path_factory.mktemp("go-group-bin"), ("portask-sarama-group", "portask-kafkago-group"))
 
 
 def produce(broker, topic, partitions, count, start=0):

@@ -1,20 +1,10 @@
 """Produce policies from topic configs: compression.type recompression and min.insync.replicas."""
-import pathlib
-import struct
 import time
 
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-
-def stored_codecs(broker, topic):
-    data = (pathlib.Path(broker.data_dir) / f"{topic}-0" / ("0" * 20 + ".log")).read_bytes()
-    codecs, position = [], 0
-    while position + 61 <= len(data):
-        length = struct.unpack_from(">i", data, position + 8)[0]
-        codecs.append(struct.unpack_from(">h", data, position + 21)[0] & 0x07)
-        position += 12 + length
-    return codecs
+from test_compression import stored_codecs
 
 
 def create(broker, name, configs):

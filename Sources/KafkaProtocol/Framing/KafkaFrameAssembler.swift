@@ -81,10 +81,6 @@ public final class KafkaFrameAssembler: ChannelInboundHandler {
     }
 
     private func validated(_ size: Int32) throws -> Int {
-        guard size >= 0 else { throw KafkaProtocolError(.invalid, "frame size \(size) is negative") }
-        guard Int(size) <= maximumFrameSize else {
-            throw KafkaProtocolError(.frameTooLarge, "frame of \(size) bytes exceeds the limit of \(maximumFrameSize)")
-        }
-        return Int(size)
+        try KafkaFrameDecoder.validatedSize(size, maximum: maximumFrameSize)
     }
 }

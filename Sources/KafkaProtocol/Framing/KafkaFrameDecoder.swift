@@ -19,15 +19,19 @@ public struct KafkaFrameDecoder: ByteToMessageDecoder, Sendable {
         guard let size = buffer.getInteger(at: buffer.readerIndex, endianness: .big, as: Int32.self) else {
             return nil
         }
-        guard size >= 0 else {
-            throw KafkaProtocolError(.invalid, "frame size \(size) is negative")
-        }
-        guard Int(size) <= maximumFrameSize else {
-            throw KafkaProtocolError(.frameTooLarge, "frame of \(size) bytes exceeds the limit of \(maximumFrameSize)")
-        }
+        _ = try Self.validatedSize(size, maximum: maximumFrameSize)
         guard buffer.readableBytes >= 4 + Int(size) else { return nil }
         buffer.moveReaderIndex(forwardBy: 4)
         return buffer.readSlice(length: Int(size))
+    }
+
+    /// A frame's size prefix as a length, or Kafka's error for a negative size or one above `maximum`.
+    static func validatedSize(_ size: Int32, maximum: Int) throws -> Int {
+        guard size >= 0 else { throw KafkaProtocolError(.invalid, "frame size \(size) is negative") }
+        guard Int(size) <= maximum else {
+            throw KafkaProtocolError(.frameTooLarge, "frame of \(size) bytes exceeds the limit of \(maximum)")
+        }
+        return Int(size)
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {

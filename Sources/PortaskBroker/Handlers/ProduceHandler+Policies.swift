@@ -14,8 +14,9 @@ extension ProduceHandler {
     static let firstZstdVersion: Int16 = 7
 
     /// The error a batch set gets before it is appended, or `nil` to go on.
-    func policyViolation(_ records: ByteBuffer, topic: String, acks: Int16, version: Int16) -> (KafkaErrorCode, String)? {
-        let configs = topics.topic(named: topic)?.configs ?? [:]
+    func policyViolation(
+        _ records: ByteBuffer, configs: [String: String], acks: Int16, version: Int16
+    ) -> (KafkaErrorCode, String)? {
         if acks == -1 {
             let minimum = Int(configs["min.insync.replicas"] ?? topics.config.properties["min.insync.replicas"] ?? "1") ?? 1
             if minimum > 1 {
@@ -29,9 +30,10 @@ extension ProduceHandler {
         return nil
     }
 
-    /// The topic's `compression.type` as a codec to store with, or `nil` for `producer` (keep the producer's).
-    func targetCodec(topic: String) -> CompressionCodec? {
-        let configured = topics.topic(named: topic)?.configs["compression.type"]
+    /// The topic's `compression.type` (from its config overrides `configs`, else the broker's) as a codec to
+    /// store with, or `nil` for `producer` (keep the producer's).
+    func targetCodec(configs: [String: String]) -> CompressionCodec? {
+        let configured = configs["compression.type"]
             ?? topics.config.properties["compression.type"] ?? "producer"
         switch configured.trimmingWhitespace() {
         case "uncompressed": return CompressionCodec.none

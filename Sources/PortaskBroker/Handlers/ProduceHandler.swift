@@ -55,6 +55,9 @@ struct ProduceHandler: Sendable {
         var durableWaits: [(topic: Int, partition: Int, log: PartitionLog, offset: Int64)] = []
         for (topicIndex, topicData) in request.topicData.enumerated() {
             var topicResponse = ProduceResponse.TopicProduceResponse(name: topicData.name)
+            // The topic's config overrides and storage codec, looked up once for all its partitions.
+            let configs = topics.topic(named: topicData.name)?.configs ?? [:]
+            let storedCodec = targetCodec(configs: configs)
             for partitionData in topicData.partitionData {
                 var partitionResponse = ProduceResponse.PartitionProduceResponse(
                     index: partitionData.index, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1)
@@ -72,11 +75,11 @@ struct ProduceHandler: Sendable {
                 do {
                     var batches = try Self.recordBatches(records, version: context.apiVersion)
                     if let (code, message) = policyViolation(
-                        batches, topic: topicData.name, acks: request.acks, version: context.apiVersion)
+                        batches, configs: configs, acks: request.acks, version: context.apiVersion)
                     {
                         throw PolicyViolation(code: code, message: message)
                     }
-                    if let codec = targetCodec(topic: topicData.name),
+                    if let codec = storedCodec,
                         let recompressed = try BatchRecompressor.recompress(
                             batches, to: codec, maxBatchBytes: log.config.maxMessageBytes)
                     {
