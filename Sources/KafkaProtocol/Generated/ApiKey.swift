@@ -80,7 +80,7 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
     case getTelemetrySubscriptions = 71
     case pushTelemetry = 72
     case assignReplicasToDirs = 73
-    case listClientMetricsResources = 74
+    case listConfigResources = 74
     case describeTopicPartitions = 75
     case shareGroupHeartbeat = 76
     case shareGroupDescribe = 77
@@ -94,6 +94,11 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
     case writeShareGroupState = 85
     case deleteShareGroupState = 86
     case readShareGroupStateSummary = 87
+    case streamsGroupHeartbeat = 88
+    case streamsGroupDescribe = 89
+    case describeShareGroupOffsets = 90
+    case alterShareGroupOffsets = 91
+    case deleteShareGroupOffsets = 92
 
     /// The schema's `name` of this API.
     public var name: String {
@@ -172,7 +177,7 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
         case .getTelemetrySubscriptions: return "GetTelemetrySubscriptions"
         case .pushTelemetry: return "PushTelemetry"
         case .assignReplicasToDirs: return "AssignReplicasToDirs"
-        case .listClientMetricsResources: return "ListClientMetricsResources"
+        case .listConfigResources: return "ListConfigResources"
         case .describeTopicPartitions: return "DescribeTopicPartitions"
         case .shareGroupHeartbeat: return "ShareGroupHeartbeat"
         case .shareGroupDescribe: return "ShareGroupDescribe"
@@ -186,48 +191,53 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
         case .writeShareGroupState: return "WriteShareGroupState"
         case .deleteShareGroupState: return "DeleteShareGroupState"
         case .readShareGroupStateSummary: return "ReadShareGroupStateSummary"
+        case .streamsGroupHeartbeat: return "StreamsGroupHeartbeat"
+        case .streamsGroupDescribe: return "StreamsGroupDescribe"
+        case .describeShareGroupOffsets: return "DescribeShareGroupOffsets"
+        case .alterShareGroupOffsets: return "AlterShareGroupOffsets"
+        case .deleteShareGroupOffsets: return "DeleteShareGroupOffsets"
         }
     }
 
     /// The schema's `validVersions` of this API.
     public var validVersions: ClosedRange<Int16> {
         switch self {
-        case .produce: return 0...11
-        case .fetch: return 0...17
-        case .listOffsets: return 0...10
-        case .metadata: return 0...12
+        case .produce: return 0...13
+        case .fetch: return 0...18
+        case .listOffsets: return 0...11
+        case .metadata: return 0...13
         case .leaderAndIsr: return 0...7
         case .stopReplica: return 0...4
         case .updateMetadata: return 0...8
         case .controlledShutdown: return 0...3
-        case .offsetCommit: return 0...9
-        case .offsetFetch: return 0...9
+        case .offsetCommit: return 0...10
+        case .offsetFetch: return 0...10
         case .findCoordinator: return 0...6
         case .joinGroup: return 0...9
         case .heartbeat: return 0...4
         case .leaveGroup: return 0...5
         case .syncGroup: return 0...5
-        case .describeGroups: return 0...5
+        case .describeGroups: return 0...6
         case .listGroups: return 0...5
         case .saslHandshake: return 0...1
         case .apiVersions: return 0...4
         case .createTopics: return 0...7
         case .deleteTopics: return 0...6
         case .deleteRecords: return 0...2
-        case .initProducerId: return 0...5
+        case .initProducerId: return 0...6
         case .offsetForLeaderEpoch: return 0...4
         case .addPartitionsToTxn: return 0...5
         case .addOffsetsToTxn: return 0...4
         case .endTxn: return 0...5
-        case .writeTxnMarkers: return 0...1
-        case .txnOffsetCommit: return 0...4
+        case .writeTxnMarkers: return 0...2
+        case .txnOffsetCommit: return 0...5
         case .describeAcls: return 0...3
         case .createAcls: return 0...3
         case .deleteAcls: return 0...3
         case .describeConfigs: return 0...4
         case .alterConfigs: return 0...2
         case .alterReplicaLogDirs: return 0...2
-        case .describeLogDirs: return 0...4
+        case .describeLogDirs: return 0...5
         case .saslAuthenticate: return 0...2
         case .createPartitions: return 0...3
         case .createDelegationToken: return 0...3
@@ -237,14 +247,14 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
         case .deleteGroups: return 0...2
         case .electLeaders: return 0...2
         case .incrementalAlterConfigs: return 0...1
-        case .alterPartitionReassignments: return 0...0
+        case .alterPartitionReassignments: return 0...1
         case .listPartitionReassignments: return 0...0
         case .offsetDelete: return 0...0
         case .describeClientQuotas: return 0...1
         case .alterClientQuotas: return 0...1
         case .describeUserScramCredentials: return 0...0
         case .alterUserScramCredentials: return 0...0
-        case .vote: return 0...1
+        case .vote: return 0...2
         case .beginQuorumEpoch: return 0...1
         case .endQuorumEpoch: return 0...1
         case .describeQuorum: return 0...2
@@ -252,34 +262,39 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
         case .updateFeatures: return 0...2
         case .envelope: return 0...0
         case .fetchSnapshot: return 0...1
-        case .describeCluster: return 0...1
+        case .describeCluster: return 0...2
         case .describeProducers: return 0...0
         case .brokerRegistration: return 0...4
-        case .brokerHeartbeat: return 0...1
+        case .brokerHeartbeat: return 0...2
         case .unregisterBroker: return 0...0
         case .describeTransactions: return 0...0
-        case .listTransactions: return 0...1
+        case .listTransactions: return 0...2
         case .allocateProducerIds: return 0...0
         case .consumerGroupHeartbeat: return 0...1
-        case .consumerGroupDescribe: return 0...0
+        case .consumerGroupDescribe: return 0...1
         case .controllerRegistration: return 0...0
         case .getTelemetrySubscriptions: return 0...0
         case .pushTelemetry: return 0...0
         case .assignReplicasToDirs: return 0...0
-        case .listClientMetricsResources: return 0...0
+        case .listConfigResources: return 0...1
         case .describeTopicPartitions: return 0...0
-        case .shareGroupHeartbeat: return 0...0
-        case .shareGroupDescribe: return 0...0
-        case .shareFetch: return 0...0
-        case .shareAcknowledge: return 0...0
-        case .addRaftVoter: return 0...0
+        case .shareGroupHeartbeat: return 1...1
+        case .shareGroupDescribe: return 1...1
+        case .shareFetch: return 1...2
+        case .shareAcknowledge: return 1...2
+        case .addRaftVoter: return 0...1
         case .removeRaftVoter: return 0...0
         case .updateRaftVoter: return 0...0
         case .initializeShareGroupState: return 0...0
         case .readShareGroupState: return 0...0
-        case .writeShareGroupState: return 0...0
+        case .writeShareGroupState: return 0...1
         case .deleteShareGroupState: return 0...0
-        case .readShareGroupStateSummary: return 0...0
+        case .readShareGroupStateSummary: return 0...1
+        case .streamsGroupHeartbeat: return 0...0
+        case .streamsGroupDescribe: return 0...0
+        case .describeShareGroupOffsets: return 0...1
+        case .alterShareGroupOffsets: return 0...0
+        case .deleteShareGroupOffsets: return 0...0
         }
     }
 
@@ -360,12 +375,12 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
         case .getTelemetrySubscriptions: return 0
         case .pushTelemetry: return 0
         case .assignReplicasToDirs: return 0
-        case .listClientMetricsResources: return 0
+        case .listConfigResources: return 0
         case .describeTopicPartitions: return 0
-        case .shareGroupHeartbeat: return 0
-        case .shareGroupDescribe: return 0
-        case .shareFetch: return 0
-        case .shareAcknowledge: return 0
+        case .shareGroupHeartbeat: return 1
+        case .shareGroupDescribe: return 1
+        case .shareFetch: return 1
+        case .shareAcknowledge: return 1
         case .addRaftVoter: return 0
         case .removeRaftVoter: return 0
         case .updateRaftVoter: return 0
@@ -374,6 +389,11 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
         case .writeShareGroupState: return 0
         case .deleteShareGroupState: return 0
         case .readShareGroupStateSummary: return 0
+        case .streamsGroupHeartbeat: return 0
+        case .streamsGroupDescribe: return 0
+        case .describeShareGroupOffsets: return 0
+        case .alterShareGroupOffsets: return 0
+        case .deleteShareGroupOffsets: return 0
         }
     }
 
@@ -406,7 +426,7 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
         case .offsetForLeaderEpoch: return false
         case .addPartitionsToTxn: return false
         case .addOffsetsToTxn: return false
-        case .endTxn: return true
+        case .endTxn: return false
         case .writeTxnMarkers: return false
         case .txnOffsetCommit: return false
         case .describeAcls: return false
@@ -448,26 +468,31 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
         case .describeTransactions: return false
         case .listTransactions: return false
         case .allocateProducerIds: return false
-        case .consumerGroupHeartbeat: return true
+        case .consumerGroupHeartbeat: return false
         case .consumerGroupDescribe: return false
         case .controllerRegistration: return false
         case .getTelemetrySubscriptions: return false
         case .pushTelemetry: return false
         case .assignReplicasToDirs: return false
-        case .listClientMetricsResources: return false
+        case .listConfigResources: return false
         case .describeTopicPartitions: return false
-        case .shareGroupHeartbeat: return true
-        case .shareGroupDescribe: return true
-        case .shareFetch: return true
-        case .shareAcknowledge: return true
+        case .shareGroupHeartbeat: return false
+        case .shareGroupDescribe: return false
+        case .shareFetch: return false
+        case .shareAcknowledge: return false
         case .addRaftVoter: return false
         case .removeRaftVoter: return false
         case .updateRaftVoter: return false
-        case .initializeShareGroupState: return true
-        case .readShareGroupState: return true
-        case .writeShareGroupState: return true
-        case .deleteShareGroupState: return true
-        case .readShareGroupStateSummary: return true
+        case .initializeShareGroupState: return false
+        case .readShareGroupState: return false
+        case .writeShareGroupState: return false
+        case .deleteShareGroupState: return false
+        case .readShareGroupStateSummary: return false
+        case .streamsGroupHeartbeat: return false
+        case .streamsGroupDescribe: return false
+        case .describeShareGroupOffsets: return false
+        case .alterShareGroupOffsets: return false
+        case .deleteShareGroupOffsets: return false
         }
     }
 
@@ -548,7 +573,7 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
         case .getTelemetrySubscriptions: return ["broker"]
         case .pushTelemetry: return ["broker"]
         case .assignReplicasToDirs: return ["controller"]
-        case .listClientMetricsResources: return ["broker"]
+        case .listConfigResources: return ["broker"]
         case .describeTopicPartitions: return ["broker"]
         case .shareGroupHeartbeat: return ["broker"]
         case .shareGroupDescribe: return ["broker"]
@@ -562,6 +587,11 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
         case .writeShareGroupState: return ["broker"]
         case .deleteShareGroupState: return ["broker"]
         case .readShareGroupStateSummary: return ["broker"]
+        case .streamsGroupHeartbeat: return ["broker"]
+        case .streamsGroupDescribe: return ["broker"]
+        case .describeShareGroupOffsets: return ["broker"]
+        case .alterShareGroupOffsets: return ["broker"]
+        case .deleteShareGroupOffsets: return ["broker"]
         }
     }
 
@@ -642,7 +672,7 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
         case .getTelemetrySubscriptions: return GetTelemetrySubscriptionsRequest.self
         case .pushTelemetry: return PushTelemetryRequest.self
         case .assignReplicasToDirs: return AssignReplicasToDirsRequest.self
-        case .listClientMetricsResources: return ListClientMetricsResourcesRequest.self
+        case .listConfigResources: return ListConfigResourcesRequest.self
         case .describeTopicPartitions: return DescribeTopicPartitionsRequest.self
         case .shareGroupHeartbeat: return ShareGroupHeartbeatRequest.self
         case .shareGroupDescribe: return ShareGroupDescribeRequest.self
@@ -656,6 +686,11 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
         case .writeShareGroupState: return WriteShareGroupStateRequest.self
         case .deleteShareGroupState: return DeleteShareGroupStateRequest.self
         case .readShareGroupStateSummary: return ReadShareGroupStateSummaryRequest.self
+        case .streamsGroupHeartbeat: return StreamsGroupHeartbeatRequest.self
+        case .streamsGroupDescribe: return StreamsGroupDescribeRequest.self
+        case .describeShareGroupOffsets: return DescribeShareGroupOffsetsRequest.self
+        case .alterShareGroupOffsets: return AlterShareGroupOffsetsRequest.self
+        case .deleteShareGroupOffsets: return DeleteShareGroupOffsetsRequest.self
         }
     }
 
@@ -736,7 +771,7 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
         case .getTelemetrySubscriptions: return GetTelemetrySubscriptionsResponse.self
         case .pushTelemetry: return PushTelemetryResponse.self
         case .assignReplicasToDirs: return AssignReplicasToDirsResponse.self
-        case .listClientMetricsResources: return ListClientMetricsResourcesResponse.self
+        case .listConfigResources: return ListConfigResourcesResponse.self
         case .describeTopicPartitions: return DescribeTopicPartitionsResponse.self
         case .shareGroupHeartbeat: return ShareGroupHeartbeatResponse.self
         case .shareGroupDescribe: return ShareGroupDescribeResponse.self
@@ -750,6 +785,11 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
         case .writeShareGroupState: return WriteShareGroupStateResponse.self
         case .deleteShareGroupState: return DeleteShareGroupStateResponse.self
         case .readShareGroupStateSummary: return ReadShareGroupStateSummaryResponse.self
+        case .streamsGroupHeartbeat: return StreamsGroupHeartbeatResponse.self
+        case .streamsGroupDescribe: return StreamsGroupDescribeResponse.self
+        case .describeShareGroupOffsets: return DescribeShareGroupOffsetsResponse.self
+        case .alterShareGroupOffsets: return AlterShareGroupOffsetsResponse.self
+        case .deleteShareGroupOffsets: return DeleteShareGroupOffsetsResponse.self
         }
     }
 

@@ -102,6 +102,7 @@ public enum KafkaErrorCode: Int16, Sendable, CaseIterable, CustomStringConvertib
     case featureUpdateFailed = 96
     case principalDeserializationFailure = 97
     case snapshotNotFound = 98
+    case positionOutOfRange = 99
     case unknownTopicId = 100
     case duplicateBrokerRegistration = 101
     case brokerIdNotRegistered = 102
@@ -131,6 +132,11 @@ public enum KafkaErrorCode: Int16, Sendable, CaseIterable, CustomStringConvertib
     case duplicateVoter = 126
     case voterNotFound = 127
     case invalidRegularExpression = 128
+    case rebootstrapRequired = 129
+    case streamsInvalidTopology = 130
+    case streamsInvalidTopologyEpoch = 131
+    case streamsTopologyFenced = 132
+    case shareSessionLimitReached = 133
 
     /// Kafka's name for the error, e.g. `UNKNOWN_TOPIC_OR_PARTITION`.
     public var name: String {
@@ -235,6 +241,7 @@ public enum KafkaErrorCode: Int16, Sendable, CaseIterable, CustomStringConvertib
         case .featureUpdateFailed: return "FEATURE_UPDATE_FAILED"
         case .principalDeserializationFailure: return "PRINCIPAL_DESERIALIZATION_FAILURE"
         case .snapshotNotFound: return "SNAPSHOT_NOT_FOUND"
+        case .positionOutOfRange: return "POSITION_OUT_OF_RANGE"
         case .unknownTopicId: return "UNKNOWN_TOPIC_ID"
         case .duplicateBrokerRegistration: return "DUPLICATE_BROKER_REGISTRATION"
         case .brokerIdNotRegistered: return "BROKER_ID_NOT_REGISTERED"
@@ -264,6 +271,11 @@ public enum KafkaErrorCode: Int16, Sendable, CaseIterable, CustomStringConvertib
         case .duplicateVoter: return "DUPLICATE_VOTER"
         case .voterNotFound: return "VOTER_NOT_FOUND"
         case .invalidRegularExpression: return "INVALID_REGULAR_EXPRESSION"
+        case .rebootstrapRequired: return "REBOOTSTRAP_REQUIRED"
+        case .streamsInvalidTopology: return "STREAMS_INVALID_TOPOLOGY"
+        case .streamsInvalidTopologyEpoch: return "STREAMS_INVALID_TOPOLOGY_EPOCH"
+        case .streamsTopologyFenced: return "STREAMS_TOPOLOGY_FENCED"
+        case .shareSessionLimitReached: return "SHARE_SESSION_LIMIT_REACHED"
         }
     }
 

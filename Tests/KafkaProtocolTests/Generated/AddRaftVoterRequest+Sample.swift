@@ -10,6 +10,7 @@ extension AddRaftVoterRequest {
         value.voterId = Int32(truncatingIfNeeded: seed &* 31 &+ 22)
         value.voterDirectoryId = KafkaUUID(high: UInt64(truncatingIfNeeded: seed + 1), low: 4)
         value.listeners = (0..<(depth < 2 ? 2 : 1)).map { item in AddRaftVoterRequest.Listener.sample(version: version, seed: (seed &* 3 &+ item) &+ 5, depth: depth + 1) }
+        if version >= 1 { value.ackWhenCommitted = (seed + 6) % 2 == 0 }
         if depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value
     }

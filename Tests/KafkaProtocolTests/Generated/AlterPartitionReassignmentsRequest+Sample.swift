@@ -6,7 +6,8 @@ extension AlterPartitionReassignmentsRequest {
     static func sample(version: Int16, seed: Int, depth: Int = 0) -> AlterPartitionReassignmentsRequest {
         var value = AlterPartitionReassignmentsRequest()
         value.timeoutMs = Int32(truncatingIfNeeded: seed &* 31 &+ 8)
-        value.topics = (0..<(depth < 2 ? 2 : 1)).map { item in AlterPartitionReassignmentsRequest.ReassignableTopic.sample(version: version, seed: (seed &* 3 &+ item) &+ 2, depth: depth + 1) }
+        if version >= 1 { value.allowReplicationFactorChange = (seed + 2) % 2 == 0 }
+        value.topics = (0..<(depth < 2 ? 2 : 1)).map { item in AlterPartitionReassignmentsRequest.ReassignableTopic.sample(version: version, seed: (seed &* 3 &+ item) &+ 3, depth: depth + 1) }
         if depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value
     }

@@ -6,9 +6,10 @@ extension AlterPartitionReassignmentsResponse {
     static func sample(version: Int16, seed: Int, depth: Int = 0) -> AlterPartitionReassignmentsResponse {
         var value = AlterPartitionReassignmentsResponse()
         value.throttleTimeMs = Int32(truncatingIfNeeded: seed &* 31 &+ 8)
-        value.errorCode = Int16(truncatingIfNeeded: seed &* 31 &+ 15)
-        value.errorMessage = (true) && seed % 5 == 4 ? nil : "f3-\(seed)"
-        value.responses = (0..<(depth < 2 ? 2 : 1)).map { item in AlterPartitionReassignmentsResponse.ReassignableTopicResponse.sample(version: version, seed: (seed &* 3 &+ item) &+ 4, depth: depth + 1) }
+        if version >= 1 { value.allowReplicationFactorChange = (seed + 2) % 2 == 0 }
+        value.errorCode = Int16(truncatingIfNeeded: seed &* 31 &+ 22)
+        value.errorMessage = (true) && seed % 5 == 4 ? nil : "f4-\(seed)"
+        value.responses = (0..<(depth < 2 ? 2 : 1)).map { item in AlterPartitionReassignmentsResponse.ReassignableTopicResponse.sample(version: version, seed: (seed &* 3 &+ item) &+ 5, depth: depth + 1) }
         if depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value
     }

@@ -11,6 +11,7 @@ extension BrokerHeartbeatRequest {
         value.wantFence = (seed + 4) % 2 == 0
         value.wantShutDown = (seed + 5) % 2 == 0
         if version >= 1 { value.offlineLogDirs = (0..<(depth < 2 ? 2 : 1)).map { item in KafkaUUID(high: UInt64(truncatingIfNeeded: (seed &* 3 &+ item) + 1), low: 6) } }
+        if version >= 2 { value.cordonedLogDirs = (true) && seed % 5 == 4 ? nil : (0..<(depth < 2 ? 2 : 1)).map { item in KafkaUUID(high: UInt64(truncatingIfNeeded: (seed &* 3 &+ item) + 1), low: 7) } }
         if depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value
     }

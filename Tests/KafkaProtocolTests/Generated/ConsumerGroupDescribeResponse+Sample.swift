@@ -25,6 +25,7 @@ extension ConsumerGroupDescribeResponse.Member {
         value.subscribedTopicRegex = (true) && seed % 5 == 4 ? nil : "f8-\(seed)"
         value.assignment = ConsumerGroupDescribeResponse.Assignment.sample(version: version, seed: seed &+ 9, depth: depth + 1)
         value.targetAssignment = ConsumerGroupDescribeResponse.Assignment.sample(version: version, seed: seed &+ 10, depth: depth + 1)
+        if version >= 1 { value.memberType = Int8(truncatingIfNeeded: seed &* 31 &+ 78) }
         if depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value
     }

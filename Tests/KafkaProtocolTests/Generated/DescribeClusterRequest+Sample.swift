@@ -7,6 +7,7 @@ extension DescribeClusterRequest {
         var value = DescribeClusterRequest()
         value.includeClusterAuthorizedOperations = (seed + 1) % 2 == 0
         if version >= 1 { value.endpointType = Int8(truncatingIfNeeded: seed &* 31 &+ 15) }
+        if version >= 2 { value.includeFencedBrokers = (seed + 3) % 2 == 0 }
         if depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value
     }

@@ -25,6 +25,7 @@ extension DescribeClusterResponse.DescribeClusterBroker {
         value.host = "f2-\(seed)"
         value.port = Int32(truncatingIfNeeded: seed &* 31 &+ 22)
         value.rack = (true) && seed % 5 == 4 ? nil : "f4-\(seed)"
+        if version >= 2 { value.isFenced = (seed + 5) % 2 == 0 }
         if depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value
     }

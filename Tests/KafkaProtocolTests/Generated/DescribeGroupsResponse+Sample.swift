@@ -30,12 +30,13 @@ extension DescribeGroupsResponse.DescribedGroup {
     static func sample(version: Int16, seed: Int, depth: Int = 0) -> DescribeGroupsResponse.DescribedGroup {
         var value = DescribeGroupsResponse.DescribedGroup()
         value.errorCode = Int16(truncatingIfNeeded: seed &* 31 &+ 8)
-        value.groupId = "f2-\(seed)"
-        value.groupState = "f3-\(seed)"
-        value.protocolType = "f4-\(seed)"
-        value.protocolData = "f5-\(seed)"
-        value.members = (0..<(depth < 2 ? 2 : 1)).map { item in DescribeGroupsResponse.DescribedGroupMember.sample(version: version, seed: (seed &* 3 &+ item) &+ 6, depth: depth + 1) }
-        if version >= 3 { value.authorizedOperations = Int32(truncatingIfNeeded: seed &* 31 &+ 50) }
+        if version >= 6 { value.errorMessage = (true) && seed % 5 == 4 ? nil : "f2-\(seed)" }
+        value.groupId = "f3-\(seed)"
+        value.groupState = "f4-\(seed)"
+        value.protocolType = "f5-\(seed)"
+        value.protocolData = "f6-\(seed)"
+        value.members = (0..<(depth < 2 ? 2 : 1)).map { item in DescribeGroupsResponse.DescribedGroupMember.sample(version: version, seed: (seed &* 3 &+ item) &+ 7, depth: depth + 1) }
+        if version >= 3 { value.authorizedOperations = Int32(truncatingIfNeeded: seed &* 31 &+ 57) }
         if (version >= 5) && depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value
     }

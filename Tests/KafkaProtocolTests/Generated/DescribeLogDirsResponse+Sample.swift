@@ -43,6 +43,7 @@ extension DescribeLogDirsResponse.DescribeLogDirsResult {
         value.topics = (0..<(depth < 2 ? 2 : 1)).map { item in DescribeLogDirsResponse.DescribeLogDirsTopic.sample(version: version, seed: (seed &* 3 &+ item) &+ 3, depth: depth + 1) }
         if version >= 4 { value.totalBytes = Int64(truncatingIfNeeded: seed &* 31 &+ 29) }
         if version >= 4 { value.usableBytes = Int64(truncatingIfNeeded: seed &* 31 &+ 36) }
+        if version >= 5 { value.isCordoned = (seed + 6) % 2 == 0 }
         if (version >= 2) && depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value
     }

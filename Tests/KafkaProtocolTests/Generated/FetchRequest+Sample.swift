@@ -42,6 +42,7 @@ extension FetchRequest.FetchPartition {
         if version >= 5 { value.logStartOffset = Int64(truncatingIfNeeded: seed &* 31 &+ 36) }
         value.partitionMaxBytes = Int32(truncatingIfNeeded: seed &* 31 &+ 43)
         if version >= 17 { value.replicaDirectoryId = KafkaUUID(high: UInt64(truncatingIfNeeded: seed + 1), low: 7) }
+        if version >= 18 { value.highWatermark = Int64(truncatingIfNeeded: seed &* 31 &+ 57) }
         if (version >= 12) && depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value
     }

@@ -9,6 +9,8 @@ extension InitProducerIdRequest {
         value.transactionTimeoutMs = Int32(truncatingIfNeeded: seed &* 31 &+ 15)
         if version >= 3 { value.producerId = Int64(truncatingIfNeeded: seed &* 31 &+ 22) }
         if version >= 3 { value.producerEpoch = Int16(truncatingIfNeeded: seed &* 31 &+ 29) }
+        if version >= 6 { value.enable2Pc = (seed + 5) % 2 == 0 }
+        if version >= 6 { value.keepPreparedTxn = (seed + 6) % 2 == 0 }
         if (version >= 2) && depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value
     }

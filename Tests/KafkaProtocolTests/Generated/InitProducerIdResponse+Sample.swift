@@ -9,6 +9,8 @@ extension InitProducerIdResponse {
         value.errorCode = Int16(truncatingIfNeeded: seed &* 31 &+ 15)
         value.producerId = Int64(truncatingIfNeeded: seed &* 31 &+ 22)
         value.producerEpoch = Int16(truncatingIfNeeded: seed &* 31 &+ 29)
+        if version >= 6 { value.ongoingTxnProducerId = Int64(truncatingIfNeeded: seed &* 31 &+ 36) }
+        if version >= 6 { value.ongoingTxnProducerEpoch = Int16(truncatingIfNeeded: seed &* 31 &+ 43) }
         if (version >= 2) && depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value
     }

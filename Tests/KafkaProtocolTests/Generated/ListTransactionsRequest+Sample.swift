@@ -8,6 +8,7 @@ extension ListTransactionsRequest {
         value.stateFilters = (0..<(depth < 2 ? 2 : 1)).map { item in "f1-\((seed &* 3 &+ item))" }
         value.producerIdFilters = (0..<(depth < 2 ? 2 : 1)).map { item in Int64(truncatingIfNeeded: (seed &* 3 &+ item) &* 31 &+ 15) }
         if version >= 1 { value.durationFilter = Int64(truncatingIfNeeded: seed &* 31 &+ 22) }
+        if version >= 2 { value.transactionalIdPattern = (true) && seed % 5 == 4 ? nil : "f4-\(seed)" }
         if depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value
     }

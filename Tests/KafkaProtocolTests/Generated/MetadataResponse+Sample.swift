@@ -11,6 +11,7 @@ extension MetadataResponse {
         if version >= 1 { value.controllerId = Int32(truncatingIfNeeded: seed &* 31 &+ 29) }
         value.topics = (0..<(depth < 2 ? 2 : 1)).map { item in MetadataResponse.MetadataResponseTopic.sample(version: version, seed: (seed &* 3 &+ item) &+ 5, depth: depth + 1) }
         if version >= 8 && version <= 10 { value.clusterAuthorizedOperations = Int32(truncatingIfNeeded: seed &* 31 &+ 43) }
+        if version >= 13 { value.errorCode = Int16(truncatingIfNeeded: seed &* 31 &+ 50) }
         if (version >= 9) && depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value
     }

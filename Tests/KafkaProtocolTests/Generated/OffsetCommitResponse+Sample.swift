@@ -25,8 +25,9 @@ extension OffsetCommitResponse.OffsetCommitResponsePartition {
 extension OffsetCommitResponse.OffsetCommitResponseTopic {
     static func sample(version: Int16, seed: Int, depth: Int = 0) -> OffsetCommitResponse.OffsetCommitResponseTopic {
         var value = OffsetCommitResponse.OffsetCommitResponseTopic()
-        value.name = "f1-\(seed)"
-        value.partitions = (0..<(depth < 2 ? 2 : 1)).map { item in OffsetCommitResponse.OffsetCommitResponsePartition.sample(version: version, seed: (seed &* 3 &+ item) &+ 2, depth: depth + 1) }
+        if version <= 9 { value.name = "f1-\(seed)" }
+        if version >= 10 { value.topicId = KafkaUUID(high: UInt64(truncatingIfNeeded: seed + 1), low: 2) }
+        value.partitions = (0..<(depth < 2 ? 2 : 1)).map { item in OffsetCommitResponse.OffsetCommitResponsePartition.sample(version: version, seed: (seed &* 3 &+ item) &+ 3, depth: depth + 1) }
         if (version >= 8) && depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value
     }

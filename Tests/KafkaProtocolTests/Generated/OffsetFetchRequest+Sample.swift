@@ -27,8 +27,9 @@ extension OffsetFetchRequest.OffsetFetchRequestTopic {
 extension OffsetFetchRequest.OffsetFetchRequestTopics {
     static func sample(version: Int16, seed: Int, depth: Int = 0) -> OffsetFetchRequest.OffsetFetchRequestTopics {
         var value = OffsetFetchRequest.OffsetFetchRequestTopics()
-        if version >= 8 { value.name = "f1-\(seed)" }
-        if version >= 8 { value.partitionIndexes = (0..<(depth < 2 ? 2 : 1)).map { item in Int32(truncatingIfNeeded: (seed &* 3 &+ item) &* 31 &+ 15) } }
+        if version >= 8 && version <= 9 { value.name = "f1-\(seed)" }
+        if version >= 10 { value.topicId = KafkaUUID(high: UInt64(truncatingIfNeeded: seed + 1), low: 2) }
+        if version >= 8 { value.partitionIndexes = (0..<(depth < 2 ? 2 : 1)).map { item in Int32(truncatingIfNeeded: (seed &* 3 &+ item) &* 31 &+ 22) } }
         if (version >= 6) && depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value
     }

@@ -27,8 +27,9 @@ extension ProduceRequest.PartitionProduceData {
 extension ProduceRequest.TopicProduceData {
     static func sample(version: Int16, seed: Int, depth: Int = 0) -> ProduceRequest.TopicProduceData {
         var value = ProduceRequest.TopicProduceData()
-        value.name = "f1-\(seed)"
-        value.partitionData = (0..<(depth < 2 ? 2 : 1)).map { item in ProduceRequest.PartitionProduceData.sample(version: version, seed: (seed &* 3 &+ item) &+ 2, depth: depth + 1) }
+        if version <= 12 { value.name = "f1-\(seed)" }
+        if version >= 13 { value.topicId = KafkaUUID(high: UInt64(truncatingIfNeeded: seed + 1), low: 2) }
+        value.partitionData = (0..<(depth < 2 ? 2 : 1)).map { item in ProduceRequest.PartitionProduceData.sample(version: version, seed: (seed &* 3 &+ item) &+ 3, depth: depth + 1) }
         if (version >= 9) && depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value
     }

@@ -52,8 +52,9 @@ extension ProduceResponse.PartitionProduceResponse {
 extension ProduceResponse.TopicProduceResponse {
     static func sample(version: Int16, seed: Int, depth: Int = 0) -> ProduceResponse.TopicProduceResponse {
         var value = ProduceResponse.TopicProduceResponse()
-        value.name = "f1-\(seed)"
-        value.partitionResponses = (0..<(depth < 2 ? 2 : 1)).map { item in ProduceResponse.PartitionProduceResponse.sample(version: version, seed: (seed &* 3 &+ item) &+ 2, depth: depth + 1) }
+        if version <= 12 { value.name = "f1-\(seed)" }
+        if version >= 13 { value.topicId = KafkaUUID(high: UInt64(truncatingIfNeeded: seed + 1), low: 2) }
+        value.partitionResponses = (0..<(depth < 2 ? 2 : 1)).map { item in ProduceResponse.PartitionProduceResponse.sample(version: version, seed: (seed &* 3 &+ item) &+ 3, depth: depth + 1) }
         if (version >= 9) && depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value
     }

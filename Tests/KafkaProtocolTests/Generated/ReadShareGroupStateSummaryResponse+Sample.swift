@@ -18,7 +18,9 @@ extension ReadShareGroupStateSummaryResponse.PartitionResult {
         value.errorCode = Int16(truncatingIfNeeded: seed &* 31 &+ 15)
         value.errorMessage = (true) && seed % 5 == 4 ? nil : "f3-\(seed)"
         value.stateEpoch = Int32(truncatingIfNeeded: seed &* 31 &+ 29)
-        value.startOffset = Int64(truncatingIfNeeded: seed &* 31 &+ 36)
+        value.leaderEpoch = Int32(truncatingIfNeeded: seed &* 31 &+ 36)
+        value.startOffset = Int64(truncatingIfNeeded: seed &* 31 &+ 43)
+        if version >= 1 { value.deliveryCompleteCount = Int32(truncatingIfNeeded: seed &* 31 &+ 50) }
         if depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value
     }

@@ -8,7 +8,8 @@ extension ShareAcknowledgeRequest {
         value.groupId = (true) && seed % 5 == 4 ? nil : "f1-\(seed)"
         value.memberId = (true) && seed % 5 == 4 ? nil : "f2-\(seed)"
         value.shareSessionEpoch = Int32(truncatingIfNeeded: seed &* 31 &+ 22)
-        value.topics = (0..<(depth < 2 ? 2 : 1)).map { item in ShareAcknowledgeRequest.AcknowledgeTopic.sample(version: version, seed: (seed &* 3 &+ item) &+ 4, depth: depth + 1) }
+        if version >= 2 { value.isRenewAck = (seed + 4) % 2 == 0 }
+        value.topics = (0..<(depth < 2 ? 2 : 1)).map { item in ShareAcknowledgeRequest.AcknowledgeTopic.sample(version: version, seed: (seed &* 3 &+ item) &+ 5, depth: depth + 1) }
         if depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value
     }

@@ -11,8 +11,12 @@ extension ShareFetchRequest {
         value.maxWaitMs = Int32(truncatingIfNeeded: seed &* 31 &+ 29)
         value.minBytes = Int32(truncatingIfNeeded: seed &* 31 &+ 36)
         value.maxBytes = Int32(truncatingIfNeeded: seed &* 31 &+ 43)
-        value.topics = (0..<(depth < 2 ? 2 : 1)).map { item in ShareFetchRequest.FetchTopic.sample(version: version, seed: (seed &* 3 &+ item) &+ 7, depth: depth + 1) }
-        value.forgottenTopicsData = (0..<(depth < 2 ? 2 : 1)).map { item in ShareFetchRequest.ForgottenTopic.sample(version: version, seed: (seed &* 3 &+ item) &+ 8, depth: depth + 1) }
+        value.maxRecords = Int32(truncatingIfNeeded: seed &* 31 &+ 50)
+        value.batchSize = Int32(truncatingIfNeeded: seed &* 31 &+ 57)
+        if version >= 2 { value.shareAcquireMode = Int8(truncatingIfNeeded: seed &* 31 &+ 64) }
+        if version >= 2 { value.isRenewAck = (seed + 10) % 2 == 0 }
+        value.topics = (0..<(depth < 2 ? 2 : 1)).map { item in ShareFetchRequest.FetchTopic.sample(version: version, seed: (seed &* 3 &+ item) &+ 11, depth: depth + 1) }
+        value.forgottenTopicsData = (0..<(depth < 2 ? 2 : 1)).map { item in ShareFetchRequest.ForgottenTopic.sample(version: version, seed: (seed &* 3 &+ item) &+ 12, depth: depth + 1) }
         if depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value
     }
@@ -33,7 +37,6 @@ extension ShareFetchRequest.FetchPartition {
     static func sample(version: Int16, seed: Int, depth: Int = 0) -> ShareFetchRequest.FetchPartition {
         var value = ShareFetchRequest.FetchPartition()
         value.partitionIndex = Int32(truncatingIfNeeded: seed &* 31 &+ 8)
-        value.partitionMaxBytes = Int32(truncatingIfNeeded: seed &* 31 &+ 15)
         value.acknowledgementBatches = (0..<(depth < 2 ? 2 : 1)).map { item in ShareFetchRequest.AcknowledgementBatch.sample(version: version, seed: (seed &* 3 &+ item) &+ 3, depth: depth + 1) }
         if depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value

@@ -8,8 +8,9 @@ extension ShareFetchResponse {
         value.throttleTimeMs = Int32(truncatingIfNeeded: seed &* 31 &+ 8)
         value.errorCode = Int16(truncatingIfNeeded: seed &* 31 &+ 15)
         value.errorMessage = (true) && seed % 5 == 4 ? nil : "f3-\(seed)"
-        value.responses = (0..<(depth < 2 ? 2 : 1)).map { item in ShareFetchResponse.ShareFetchableTopicResponse.sample(version: version, seed: (seed &* 3 &+ item) &+ 4, depth: depth + 1) }
-        value.nodeEndpoints = (0..<(depth < 2 ? 2 : 1)).map { item in ShareFetchResponse.NodeEndpoint.sample(version: version, seed: (seed &* 3 &+ item) &+ 5, depth: depth + 1) }
+        value.acquisitionLockTimeoutMs = Int32(truncatingIfNeeded: seed &* 31 &+ 29)
+        value.responses = (0..<(depth < 2 ? 2 : 1)).map { item in ShareFetchResponse.ShareFetchableTopicResponse.sample(version: version, seed: (seed &* 3 &+ item) &+ 5, depth: depth + 1) }
+        value.nodeEndpoints = (0..<(depth < 2 ? 2 : 1)).map { item in ShareFetchResponse.NodeEndpoint.sample(version: version, seed: (seed &* 3 &+ item) &+ 6, depth: depth + 1) }
         if depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value
     }

@@ -17,12 +17,13 @@ extension VoteRequest.PartitionData {
     static func sample(version: Int16, seed: Int, depth: Int = 0) -> VoteRequest.PartitionData {
         var value = VoteRequest.PartitionData()
         value.partitionIndex = Int32(truncatingIfNeeded: seed &* 31 &+ 8)
-        value.candidateEpoch = Int32(truncatingIfNeeded: seed &* 31 &+ 15)
-        value.candidateId = Int32(truncatingIfNeeded: seed &* 31 &+ 22)
-        if version >= 1 { value.candidateDirectoryId = KafkaUUID(high: UInt64(truncatingIfNeeded: seed + 1), low: 4) }
+        value.replicaEpoch = Int32(truncatingIfNeeded: seed &* 31 &+ 15)
+        value.replicaId = Int32(truncatingIfNeeded: seed &* 31 &+ 22)
+        if version >= 1 { value.replicaDirectoryId = KafkaUUID(high: UInt64(truncatingIfNeeded: seed + 1), low: 4) }
         if version >= 1 { value.voterDirectoryId = KafkaUUID(high: UInt64(truncatingIfNeeded: seed + 1), low: 5) }
         value.lastOffsetEpoch = Int32(truncatingIfNeeded: seed &* 31 &+ 43)
         value.lastOffset = Int64(truncatingIfNeeded: seed &* 31 &+ 50)
+        if version >= 2 { value.preVote = (seed + 8) % 2 == 0 }
         if depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value
     }

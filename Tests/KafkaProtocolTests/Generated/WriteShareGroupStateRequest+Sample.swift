@@ -31,7 +31,8 @@ extension WriteShareGroupStateRequest.PartitionData {
         value.stateEpoch = Int32(truncatingIfNeeded: seed &* 31 &+ 15)
         value.leaderEpoch = Int32(truncatingIfNeeded: seed &* 31 &+ 22)
         value.startOffset = Int64(truncatingIfNeeded: seed &* 31 &+ 29)
-        value.stateBatches = (0..<(depth < 2 ? 2 : 1)).map { item in WriteShareGroupStateRequest.StateBatch.sample(version: version, seed: (seed &* 3 &+ item) &+ 5, depth: depth + 1) }
+        if version >= 1 { value.deliveryCompleteCount = Int32(truncatingIfNeeded: seed &* 31 &+ 36) }
+        value.stateBatches = (0..<(depth < 2 ? 2 : 1)).map { item in WriteShareGroupStateRequest.StateBatch.sample(version: version, seed: (seed &* 3 &+ item) &+ 6, depth: depth + 1) }
         if depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value
     }

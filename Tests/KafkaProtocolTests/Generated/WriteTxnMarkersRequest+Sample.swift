@@ -29,6 +29,7 @@ extension WriteTxnMarkersRequest.WritableTxnMarker {
         value.transactionResult = (seed + 3) % 2 == 0
         value.topics = (0..<(depth < 2 ? 2 : 1)).map { item in WriteTxnMarkersRequest.WritableTxnMarkerTopic.sample(version: version, seed: (seed &* 3 &+ item) &+ 4, depth: depth + 1) }
         value.coordinatorEpoch = Int32(truncatingIfNeeded: seed &* 31 &+ 36)
+        if version >= 2 { value.transactionVersion = Int8(truncatingIfNeeded: seed &* 31 &+ 43) }
         if (version >= 1) && depth == 0 { value.unknownTaggedFields = [UnknownTaggedField(tag: 9000, data: ByteBuffer(bytes: [7, UInt8(truncatingIfNeeded: seed)]))] }
         return value
     }
