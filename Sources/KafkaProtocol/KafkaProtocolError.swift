@@ -15,6 +15,8 @@ public struct KafkaProtocolError: Error, Sendable, Equatable, CustomStringConver
         case unencodable
         /// A frame is larger than the configured maximum.
         case frameTooLarge
+        /// Decoding would allocate more than the request's ``DecodingBudget``.
+        case budgetExceeded
     }
 
     public var code: Code

@@ -127,7 +127,11 @@ public final class LogManager: @unchecked Sendable {
             throw LogEngineError(.notFound, "no such partition", context: partition.directoryName)
         }
         try? log.close()
-        let renamed = directory + "/" + partition.directoryName + "." + MetaProperties.randomID() + "-delete"
+        // Kafka's deletion name: the topic cut so that the whole name fits a 255-byte file name.
+        let suffix = "-\(partition.partition)." + MetaProperties.randomID() + "-delete"
+        var prefix = Substring(partition.topic)
+        while prefix.utf8.count + suffix.utf8.count > 255 { prefix = prefix.dropLast() }
+        let renamed = directory + "/" + prefix + suffix
         try FileSystem.rename(log.directory, renamed)
         try FileSystem.syncDirectory(directory)
         try FileSystem.removeDirectory(renamed)

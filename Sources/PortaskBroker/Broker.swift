@@ -43,7 +43,8 @@ public final class Broker: Service, Sendable {
             configuration: .init(
                 host: listener.host, port: listener.port, maximumRequestSize: config.socketRequestMaxBytes,
                 maximumInFlightPerConnection: config.queuedMaxRequests,
-                maximumInFlightBytesPerConnection: config.queuedMaxRequestBytes),
+                maximumInFlightBytesPerConnection: config.queuedMaxRequestBytes,
+                maximumConnections: config.maxConnections, maximumConnectionsPerIp: config.maxConnectionsPerIp),
             group: group, logger: logger, metrics: metrics)
         let advertised = config.advertisedListeners[0]
         identity = ClusterIdentity(
@@ -57,7 +58,9 @@ public final class Broker: Service, Sendable {
         let served: [ApiHandler] = [
             MetadataHandler(cluster: identity, topics: topics).makeHandler(),
             ProduceHandler(topics: topics, waiters: waiters).makeHandler(),
-            FetchHandler(topics: topics, waiters: waiters, sessions: fetchSessions).makeHandler(),
+            FetchHandler(
+                topics: topics, waiters: waiters, sessions: fetchSessions, maximumResponseBytes: config.fetchMaxBytes
+            ).makeHandler(),
             ListOffsetsHandler(topics: topics).makeHandler(),
             CreateTopicsHandler(topics: topics).makeHandler(),
             DeleteTopicsHandler(topics: topics).makeHandler(),
@@ -76,6 +79,7 @@ public final class Broker: Service, Sendable {
             + GroupOffsetHandlers(coordinator: groups, topics: topics).makeHandlers()
             + GroupAdminHandlers(coordinator: groups).makeHandlers()
             + ConsumerGroupHandlers(coordinator: groups, topics: topics).makeHandlers()
+            + PlaintextSaslHandlers().makeHandlers()
         let supported = RequestRouter(served + [ApiVersionsHandler.make(supported: { [] })]).supportedVersions
         return RequestRouter(served + [ApiVersionsHandler.make(supported: { supported })])
     }

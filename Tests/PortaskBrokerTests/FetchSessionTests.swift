@@ -84,3 +84,72 @@ struct FetchSessionTests {
         #expect(cache.count == 2)
     }
 }
+
+/// The fetch session cache's memory bounds.
+struct FetchSessionCacheBoundsTests {
+    private func partitions(_ count: Int, topic: String = "t") -> [FetchSessionCache.PartitionState] {
+        (0..<count).map {
+            .init(key: .init(topicId: .zero, topic: topic, partition: Int32($0)), fetchOffset: 0, maxBytes: 1)
+        }
+    }
+
+    @Test func fullRequest_largerThanASession_isServedSessionless() {
+        let cache = FetchSessionCache(maximumSessionPartitions: 10, maximumTotalPartitions: 100)
+        guard case .sessionless = cache.context(sessionId: 0, epoch: 0, requested: partitions(11), forgotten: []) else {
+            Issue.record("an oversized session was created")
+            return
+        }
+        #expect(cache.count == 0 && cache.totalPartitions == 0)
+    }
+
+    @Test func newSessions_evictTheLeastRecentlyUsed_toStayWithinTheTotal() {
+        let cache = FetchSessionCache(maximumSessionPartitions: 10, maximumTotalPartitions: 25)
+        for index in 0..<5 {
+            _ = cache.context(sessionId: 0, epoch: 0, requested: partitions(10, topic: "t\(index)"), forgotten: [])
+        }
+        #expect(cache.totalPartitions <= 25)
+        #expect(cache.count == 2)
+    }
+
+    @Test func incrementalGrowthPastTheBound_endsTheSession() {
+        let cache = FetchSessionCache(maximumSessionPartitions: 10, maximumTotalPartitions: 100)
+        guard case .full(let id, _) = cache.context(sessionId: 0, epoch: 0, requested: partitions(5), forgotten: []) else {
+            Issue.record("no session")
+            return
+        }
+        let more = partitions(12, topic: "u")
+        guard case .failure(let code) = cache.context(sessionId: id, epoch: 1, requested: more, forgotten: []) else {
+            Issue.record("the session grew past its bound")
+            return
+        }
+        #expect(code == .fetchSessionIdNotFound)
+        #expect(cache.count == 0 && cache.totalPartitions == 0)
+    }
+
+    @Test func forgettingManyPartitions_takesLinearTime() {
+        let cache = FetchSessionCache(maximumSessionPartitions: 50_000, maximumTotalPartitions: 100_000)
+        let all = partitions(40_000)
+        guard case .full(let id, _) = cache.context(sessionId: 0, epoch: 0, requested: all, forgotten: []) else {
+            Issue.record("no session")
+            return
+        }
+        let started = ContinuousClock.now
+        _ = cache.context(sessionId: id, epoch: 1, requested: [], forgotten: all.map(\.key))
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(cache.totalPartitions == 0)
+    }
+}
+
+/// Parked fetches end when their task is cancelled (their connection closed), and leave nothing behind.
+struct FetchWaitersCancellationTests {
+    @Test func cancelledWait_returnsAtOnce_andUnregisters() async {
+        let waiters = FetchWaiters(timers: MultiThreadedEventLoopGroup.singleton)
+        let task = Task {
+            await waiters.wait(for: [TopicPartition("p", 0)], timeout: .hours(24 * 24)) { true }
+        }
+        while waiters.parkedCount == 0 { await Task.yield() }
+        task.cancel()
+        await task.value
+        #expect(waiters.parkedCount == 0)
+    }
+}

@@ -19,8 +19,12 @@ public struct KafkaRequest: Sendable {
     /// Throws ``KafkaProtocolError`` with `.unknownApiKey` or `.unsupportedVersion` when the API or version is not
     /// in the schemas (use ``RequestHeader/peek(_:)`` to answer those), and `.truncated`/`.invalid` on malformed
     /// bytes. Bytes after the body are ignored, as Kafka ignores them: librdkafka 2.16 leaves a few after an
-    /// all-topics Metadata v12 request.
-    public static func decode(frame: ByteBuffer) throws -> KafkaRequest {
+    /// all-topics Metadata v12 request. The body's arrays may take at most `decodingBudget` bytes of element
+    /// storage (``DecodingBudget``), so a small frame of many tiny elements cannot make the broker allocate
+    /// many times its size; past it the error is `.budgetExceeded`.
+    public static func decode(
+        frame: ByteBuffer, decodingBudget: Int = DecodingBudget.defaultRequestBudget
+    ) throws -> KafkaRequest {
         guard let (rawKey, version, _) = RequestHeader.peek(frame) else {
             throw KafkaProtocolError(.truncated, "request frame of \(frame.readableBytes) bytes has no header")
         }
@@ -32,7 +36,9 @@ public struct KafkaRequest: Sendable {
         }
         var buffer = frame
         let header = try RequestHeader(from: &buffer, headerVersion: apiKey.requestHeaderVersion(version))
-        let body = try apiKey.requestType.init(from: &buffer, version: version)
+        let body = try DecodingBudget.withBudget(decodingBudget) {
+            try apiKey.requestType.init(from: &buffer, version: version)
+        }
         return KafkaRequest(header: header, apiKey: apiKey, body: body)
     }
 

@@ -20,7 +20,10 @@ public enum KafkaResponseFrame {
         guard case .byteBuffer(var first) = parts[0] else {
             throw KafkaProtocolError(.unencodable, "response frame does not start with a buffer")
         }
-        first.setInteger(Int32(writer.byteCount - 4), at: first.readerIndex)
+        guard let size = Int32(exactly: writer.byteCount - 4) else {
+            throw KafkaProtocolError(.unencodable, "response of \(writer.byteCount) bytes exceeds a frame's 32-bit size")
+        }
+        first.setInteger(size, at: first.readerIndex)
         parts[0] = .byteBuffer(first)
         return parts
     }

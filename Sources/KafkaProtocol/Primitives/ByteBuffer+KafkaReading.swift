@@ -156,6 +156,7 @@ extension ByteBuffer {
         compact: Bool, field: StaticString, _ element: (inout ByteBuffer) throws -> Element
     ) throws -> [Element]? {
         guard let count = try readKafkaArrayCount(compact: compact, field: field) else { return nil }
+        try DecodingBudget.charge(elements: count, of: Element.self, field: field)
         var result: [Element] = []
         result.reserveCapacity(count)
         for _ in 0..<count { result.append(try element(&self)) }

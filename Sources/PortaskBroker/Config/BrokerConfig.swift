@@ -16,6 +16,13 @@ public struct BrokerConfig: Sendable {
     public var queuedMaxRequests: Int
     public var queuedMaxRequestBytes: Int
     public var messageMaxBytes: Int
+    /// Kafka's `fetch.max.bytes`.
+    public var fetchMaxBytes: Int
+    /// Kafka's `max.connections` and `max.connections.per.ip`.
+    public var maxConnections: Int
+    public var maxConnectionsPerIp: Int
+    /// The most partitions the broker holds (`max.partitions`); 0 derives it from the open-file limit.
+    public var maxPartitions: Int
     public var logSegmentBytes: Int
     public var logRollMs: Int64
     public var logRetentionMs: Int64
@@ -62,6 +69,10 @@ public struct BrokerConfig: Sendable {
         let requestBytes = long("queued.max.request.bytes") ?? 104_857_600
         queuedMaxRequestBytes = requestBytes <= 0 ? Int.max : Int(requestBytes)
         messageMaxBytes = int("message.max.bytes")
+        fetchMaxBytes = max(0, int("fetch.max.bytes"))
+        maxConnections = max(0, int("max.connections"))
+        maxConnectionsPerIp = max(0, int("max.connections.per.ip"))
+        maxPartitions = max(0, int("max.partitions"))
         logSegmentBytes = int("log.segment.bytes")
         logRollMs = long("log.roll.ms") ?? Int64(int("log.roll.hours")) * 3_600_000
         if let ms = long("log.retention.ms") {

@@ -17,6 +17,9 @@ struct FetchHandler: Sendable {
     let waiters: FetchWaiters
     var sessions = FetchSessionCache()
     var copyRecords = false
+    /// Kafka's `fetch.max.bytes`: the most record bytes one response carries, whatever the request asks, so a
+    /// response always fits its 32-bit size (the first batch is still returned whole, as Kafka does).
+    var maximumResponseBytes = 57_671_680
 
     static let readCommitted: Int8 = 1
 
@@ -54,7 +57,7 @@ struct FetchHandler: Sendable {
         let deadline = NIODeadline.now() + .milliseconds(Int64(max(request.maxWaitMs, 0)))
         var (response, results, bytes) = read(request, version: version)
         let watched = watchedPartitions(request, version: version)
-        while bytes < Int(request.minBytes), !watched.isEmpty, NIODeadline.now() < deadline,
+        while bytes < Int(request.minBytes), !watched.isEmpty, NIODeadline.now() < deadline, !Task.isCancelled,
             !results.contains(where: { $0.response.errorCode != 0 })
         {
             let ends = watched.map { topics.partition($0.topic, $0.partition)?.highWatermark ?? -1 }
@@ -117,7 +120,7 @@ struct FetchHandler: Sendable {
     private func read(_ request: FetchRequest, version: Int16) -> (FetchResponse, [PartitionResult], Int) {
         var response = FetchResponse(throttleTimeMs: 0, errorCode: 0, sessionId: 0)
         var results: [PartitionResult] = []
-        var remaining = version >= 3 ? Int(request.maxBytes) : Int(Int32.max)
+        var remaining = min(version >= 3 ? Int(request.maxBytes) : Int(Int32.max), maximumResponseBytes)
         var total = 0
         let committed = request.isolationLevel == Self.readCommitted
         for fetchTopic in request.topics {

@@ -56,11 +56,21 @@ struct ProduceHandler: Sendable {
         for (topicIndex, topicData) in request.topicData.enumerated() {
             var topicResponse = ProduceResponse.TopicProduceResponse(name: topicData.name)
             // The topic's config overrides and storage codec, looked up once for all its partitions.
-            let configs = topics.topic(named: topicData.name)?.configs ?? [:]
+            let topic = topics.topic(named: topicData.name)
+            let configs = topic?.configs ?? [:]
             let storedCodec = targetCodec(configs: configs)
             for partitionData in topicData.partitionData {
                 var partitionResponse = ProduceResponse.PartitionProduceResponse(
                     index: partitionData.index, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1)
+                // Kafka refuses client appends to its internal topics: only the coordinators write them.
+                if topic?.isInternal == true {
+                    partitionResponse.errorCode = KafkaErrorCode.invalidTopicException.rawValue
+                    if context.apiVersion >= 8 {
+                        partitionResponse.errorMessage = "Cannot append to internal topic \(topicData.name)"
+                    }
+                    topicResponse.partitionResponses.append(partitionResponse)
+                    continue
+                }
                 guard let log = topics.partition(topicData.name, partitionData.index) else {
                     partitionResponse.errorCode = KafkaErrorCode.unknownTopicOrPartition.rawValue
                     topicResponse.partitionResponses.append(partitionResponse)

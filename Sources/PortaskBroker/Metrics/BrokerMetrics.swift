@@ -14,6 +14,7 @@ import Prometheus
 /// | `portask_network_bytes_in_total`, `portask_network_bytes_out_total` | counter | |
 /// | `portask_connections` | gauge (open now) | |
 /// | `portask_connections_accepted_total` | counter | |
+/// | `portask_refusals_total` | counter | `cause` (limits and budgets that refused a connection or request) |
 /// | `portask_partition_log_size_bytes`, `portask_partition_log_start_offset`, `portask_partition_log_end_offset` | gauge | `topic`, `partition` |
 ///
 /// Thread-safe: the swift-metrics handlers are atomic; per-API instruments are created once at start-up.
@@ -27,6 +28,7 @@ public final class BrokerMetrics: Sendable {
     let connections: CoreMetrics.Gauge
     let connectionsAccepted: CoreMetrics.Counter
     private let openConnections = ManagedAtomic<Int>(0)
+    private let refusals: [RefusalCause: CoreMetrics.Counter]
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -52,6 +54,14 @@ public final class BrokerMetrics: Sendable {
         bytesOut = Counter(label: "portask_network_bytes_out_total", factory: factory)
         connections = Gauge(label: "portask_connections", factory: factory)
         connectionsAccepted = Counter(label: "portask_connections_accepted_total", factory: factory)
+        refusals = Dictionary(uniqueKeysWithValues: RefusalCause.allCases.map {
+            ($0, Counter(label: "portask_refusals_total", dimensions: [("cause", $0.rawValue)], factory: factory))
+        })
+    }
+
+    /// Counts one refusal by a limit or budget.
+    func recordRefusal(_ cause: RefusalCause) {
+        refusals[cause]?.increment()
     }
 
     /// Records one answered request of `apiKey` that took `nanoseconds`.

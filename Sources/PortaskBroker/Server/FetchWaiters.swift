@@ -5,16 +5,37 @@ import NIOCore
 /// Parks fetch requests that lack `min.bytes` until an append to one of their partitions or their deadline.
 ///
 /// No polling and no timer per partition: a parked fetch registers one waiter under each of its partitions and
-/// one scheduled task for its deadline; `notify` wakes every waiter of a partition. Thread-safe.
+/// one scheduled task for its deadline; `notify` wakes every waiter of a partition. A waiter's deadline timer is
+/// cancelled when it wakes, and cancelling the waiting task (its connection closed) wakes it at once, so nothing
+/// of a fetch outlives its connection. Thread-safe.
 public final class FetchWaiters: Sendable {
     private final class Waiter: Sendable {
         let continuation = NIOLockedValueBox<CheckedContinuation<Void, Never>?>(nil)
+        let timer = NIOLockedValueBox<Scheduled<Void>?>(nil)
+        let fired = NIOLockedValueBox(false)
 
         func fire() {
+            let timer = fired.withLockedValue { fired -> Scheduled<Void>? in
+                fired = true
+                return self.timer.withLockedValue { timer in
+                    defer { timer = nil }
+                    return timer
+                }
+            }
+            timer?.cancel()
             continuation.withLockedValue { continuation in
                 continuation?.resume()
                 continuation = nil
             }
+        }
+
+        /// Keeps the deadline timer so that waking cancels it; cancels it at once when already woken.
+        func arm(_ scheduled: Scheduled<Void>) {
+            let alreadyFired = fired.withLockedValue { fired in
+                if !fired { timer.withLockedValue { $0 = scheduled } }
+                return fired
+            }
+            if alreadyFired { scheduled.cancel() }
         }
     }
 
@@ -25,22 +46,31 @@ public final class FetchWaiters: Sendable {
         self.timers = timers
     }
 
-    /// Waits until `notify` is called for one of `partitions`, or `timeout` passes. `stillWaiting` is checked
-    /// after registration, so an append that raced with the caller's last read is never missed.
+    /// How many fetches are parked now (for tests and metrics).
+    public var parkedCount: Int {
+        waiters.withLockedValue { all in Set(all.values.flatMap(\.keys)).count }
+    }
+
+    /// Waits until `notify` is called for one of `partitions`, `timeout` passes or the task is cancelled.
+    /// `stillWaiting` is checked after registration, so an append that raced with the caller's last read is
+    /// never missed.
     public func wait(for partitions: [TopicPartition], timeout: TimeAmount, stillWaiting: @Sendable () -> Bool) async {
         let waiter = Waiter()
         let key = ObjectIdentifier(waiter)
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            waiter.continuation.withLockedValue { $0 = continuation }
-            waiters.withLockedValue { all in
-                for partition in partitions { all[partition, default: [:]][key] = waiter }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                waiter.continuation.withLockedValue { $0 = continuation }
+                waiters.withLockedValue { all in
+                    for partition in partitions { all[partition, default: [:]][key] = waiter }
+                }
+                guard stillWaiting(), !Task.isCancelled else {
+                    waiter.fire()
+                    return
+                }
+                waiter.arm(timers.next().scheduleTask(in: timeout) { waiter.fire() })
             }
-            guard stillWaiting() else {
-                waiter.fire()
-                return
-            }
-            let timer = timers.next().scheduleTask(in: timeout) { waiter.fire() }
-            _ = timer
+        } onCancel: {
+            waiter.fire()
         }
         waiters.withLockedValue { all in
             for partition in partitions {

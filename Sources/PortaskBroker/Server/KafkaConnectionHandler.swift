@@ -5,10 +5,16 @@ import NIOCore
 /// Serves one client connection: decodes request frames, runs their handlers, and writes the responses in
 /// request order (pipelining), whatever order the handlers finish in.
 ///
-/// At most `maximumInFlight` requests, holding at most `maximumInFlightBytes` of request frames, are handled at
-/// once; beyond either the connection stops reading until
-/// responses drain. A frame that cannot be decoded, an unknown API or an unserved version closes the connection
-/// with a log line (an ApiVersions request of an unknown version is answered in v0 layout, as Kafka does).
+/// Bounds: a request counts against the connection's limits from the moment it is read until its response has
+/// been written to the socket (not merely handed to the channel), so a client that never reads cannot make the
+/// broker hold more than `maximumInFlight` responses or `maximumInFlightBytes` of request frames. Reading stops
+/// while either limit is reached or the channel is not writable (its outbound buffer is above the high water
+/// mark); frames that were already read then wait, undecoded, in a queue that only the reads in progress can
+/// fill. When the connection closes, the tasks of its requests are cancelled (parked fetches wake and end) and
+/// every file region not yet written is closed.
+///
+/// A frame that cannot be decoded, an unknown API or an unserved version closes the connection with a log line
+/// (an ApiVersions request of an unknown version is answered in v0 layout, as Kafka does).
 /// Event-loop confined: every method runs on the channel's event loop.
 final class KafkaConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
@@ -28,6 +34,10 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     private var nextToWrite: UInt64 = 0
     /// Finished responses waiting for earlier ones; `nil` parts means "no response" (acks=0).
     private var finished: [UInt64: [IOData]?] = [:]
+    /// The tasks of the requests not finished yet, cancelled when the connection closes.
+    private var tasks: [UInt64: Task<Void, Never>] = [:]
+    /// Frames read while the connection was at a limit, in arrival order.
+    private var waitingFrames = CircularBuffer<ByteBuffer>()
     private var inFlight = 0
     private var readingPaused = false
     private var closing = false
@@ -44,7 +54,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         self.metrics = metrics
         self.logger = logger
         self.connectionId = connectionId
-        self.maximumInFlight = maximumInFlight
+        self.maximumInFlight = max(1, maximumInFlight)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -57,10 +67,47 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         guard !closing else { return }
         let frame = unwrapInboundIn(data)
         metrics?.bytesIn.increment(by: frame.readableBytes + 4)
+        guard waitingFrames.isEmpty, canStart(context: context) else {
+            waitingFrames.append(frame)
+            pauseReading(context: context)
+            return
+        }
+        process(frame, context: context)
+    }
+
+    /// Whether another request may start now.
+    private func canStart(context: ChannelHandlerContext) -> Bool {
+        inFlight < maximumInFlight && inFlightBytes < maximumInFlightBytes && context.channel.isWritable
+    }
+
+    private func pauseReading(context: ChannelHandlerContext) {
+        guard !readingPaused else { return }
+        readingPaused = true
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+    }
+
+    /// Starts the frames that waited, as far as the limits allow, and resumes reading once none wait.
+    private func resume(context: ChannelHandlerContext) {
+        while !closing, !waitingFrames.isEmpty, canStart(context: context) {
+            process(waitingFrames.removeFirst(), context: context)
+        }
+        guard !closing, readingPaused, waitingFrames.isEmpty, canStart(context: context) else { return }
+        readingPaused = false
+        context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        context.read()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { resume(context: context) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func process(_ frame: ByteBuffer, context: ChannelHandlerContext) {
         let request: KafkaRequest
         do {
             request = try KafkaRequest.decode(frame: frame)
         } catch let error as KafkaProtocolError {
+            if error.code == .budgetExceeded { metrics?.recordRefusal(.requestBudget) }
             rejectUndecodable(context: context, frame: frame, error: error)
             return
         } catch {
@@ -79,18 +126,19 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         let requestContext = RequestContext(
             apiKey: request.apiKey, apiVersion: version, correlationId: request.header.correlationId,
             clientId: request.header.clientId, connectionId: connectionId, clientAddress: clientAddress)
-        let sequence = begin(context: context, bytes: frame.readableBytes)
+        let sequence = begin(bytes: frame.readableBytes)
         let started = NIODeadline.now()
         let promise = context.eventLoop.makePromise(of: [IOData]?.self)
         let previous = orderedTail
         let orderedDone = context.eventLoop.makePromise(of: Void.self)
         orderedTail = orderedDone.futureResult
-        Self.start(
+        tasks[sequence] = Self.start(
             handler, request, requestContext, after: previous, ordered: orderedDone, answer: promise,
             on: executor(on: context.eventLoop))
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         promise.futureResult.whenComplete { result in
             let (handler, context) = bound.value
+            handler.tasks.removeValue(forKey: sequence)
             switch result {
             case .success(let parts):
                 handler.metrics?.recordRequest(request.apiKey, nanoseconds: (NIODeadline.now() - started).nanoseconds)
@@ -107,7 +155,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         _ handler: ApiHandler, _ request: KafkaRequest, _ context: RequestContext,
         after previous: EventLoopFuture<Void>?, ordered: EventLoopPromise<Void>,
         answer: EventLoopPromise<[IOData]?>, on executor: EventLoopTaskExecutor
-    ) {
+    ) -> Task<Void, Never> {
         Task(executorPreference: executor) {
             do {
                 answer.succeed(try await run(handler, request, context, after: previous, ordered: ordered))
@@ -143,51 +191,64 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         return created
     }
 
-    private func begin(context: ChannelHandlerContext, bytes: Int = 0) -> UInt64 {
+    private func begin(bytes: Int = 0) -> UInt64 {
         let sequence = nextSequence
-        nextSequence += 1
+        nextSequence &+= 1
         inFlight += 1
         if bytes > 0 {
             requestBytes[sequence] = bytes
             inFlightBytes += bytes
         }
-        if (inFlight >= maximumInFlight || inFlightBytes >= maximumInFlightBytes) && !readingPaused {
-            readingPaused = true
-            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-        }
         return sequence
     }
 
+    /// Takes a finished response and writes every response that is next in request order.
     private func complete(context: ChannelHandlerContext, sequence: UInt64, parts: [IOData]?) {
         guard !closing else {
-            for case .fileRegion(let region) in parts ?? [] { try? region.fileHandle.close() }
+            Self.closeRegions(parts)
             return
         }
         finished[sequence] = .some(parts)
         var wrote = false
         while let next = finished.removeValue(forKey: nextToWrite) {
-            inFlightBytes -= requestBytes.removeValue(forKey: nextToWrite) ?? 0
-            nextToWrite += 1
-            inFlight -= 1
-            for part in next ?? [] {
-                wrote = true
+            let written = nextToWrite
+            nextToWrite &+= 1
+            guard let parts = next, !parts.isEmpty else {
+                responseWritten(context: context, sequence: written)
+                continue
+            }
+            wrote = true
+            for (index, part) in parts.enumerated() {
                 metrics?.bytesOut.increment(by: part.readableBytes)
-                guard case .fileRegion(let region) = part else {
-                    context.write(wrapOutboundOut(part), promise: nil)
-                    continue
+                let isLast = index == parts.count - 1
+                var promise: EventLoopPromise<Void>?
+                if case .fileRegion = part { promise = context.eventLoop.makePromise() }
+                if isLast, promise == nil { promise = context.eventLoop.makePromise() }
+                context.write(wrapOutboundOut(part), promise: promise)
+                guard let promise else { continue }
+                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                promise.futureResult.whenComplete { _ in
+                    // A response's file regions own a duplicated descriptor: closed once sent (or failed).
+                    if case .fileRegion(let region) = part { try? region.fileHandle.close() }
+                    if isLast {
+                        let (handler, context) = bound.value
+                        handler.responseWritten(context: context, sequence: written)
+                    }
                 }
-                // A response's file regions own a duplicated descriptor: close it once sent (or failed).
-                let written = context.eventLoop.makePromise(of: Void.self)
-                written.futureResult.whenComplete { _ in try? region.fileHandle.close() }
-                context.write(wrapOutboundOut(part), promise: written)
             }
         }
         if wrote { context.flush() }
-        if readingPaused && inFlight < maximumInFlight && inFlightBytes < maximumInFlightBytes {
-            readingPaused = false
-            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
-            context.read()
-        }
+    }
+
+    /// A response has left the broker (or the connection failed): its request stops counting against the limits.
+    private func responseWritten(context: ChannelHandlerContext, sequence: UInt64) {
+        inFlightBytes -= requestBytes.removeValue(forKey: sequence) ?? 0
+        inFlight -= 1
+        resume(context: context)
+    }
+
+    private static func closeRegions(_ parts: [IOData]?) {
+        for case .fileRegion(let region) in parts ?? [] { try? region.fileHandle.close() }
     }
 
     private func rejectUndecodable(context: ChannelHandlerContext, frame: ByteBuffer, error: KafkaProtocolError) {
@@ -208,7 +269,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             apiKeys: router.supportedVersions.map {
                 .init(apiKey: $0.apiKey.rawValue, minVersion: $0.versions.lowerBound, maxVersion: $0.versions.upperBound)
             })
-        let sequence = begin(context: context)
+        let sequence = begin()
         do {
             let parts = try KafkaResponseFrame.encode(response, version: 0, correlationId: correlationId)
             complete(context: context, sequence: sequence, parts: parts)
@@ -229,10 +290,11 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         closing = true
         metrics?.connectionClosed()
-        for parts in finished.values {
-            for case .fileRegion(let region) in parts ?? [] { try? region.fileHandle.close() }
-        }
+        for parts in finished.values { Self.closeRegions(parts) }
         finished.removeAll()
+        waitingFrames.removeAll()
+        for task in tasks.values { task.cancel() }
+        tasks.removeAll()
         context.fireChannelInactive()
     }
 

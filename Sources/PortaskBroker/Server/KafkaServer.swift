@@ -20,11 +20,17 @@ public final class KafkaServer: Sendable {
         public var maximumInFlightPerConnection: Int
         /// Bytes of request frames handled at once per connection before the connection stops reading.
         public var maximumInFlightBytesPerConnection: Int
+        /// Kafka's `max.connections` and `max.connections.per.ip`.
+        public var maximumConnections: Int
+        public var maximumConnectionsPerIp: Int
 
         public init(
             host: String = "127.0.0.1", port: Int = 9092, maximumRequestSize: Int = 104_857_600,
-            maximumInFlightPerConnection: Int = 64, maximumInFlightBytesPerConnection: Int = 104_857_600
+            maximumInFlightPerConnection: Int = 64, maximumInFlightBytesPerConnection: Int = 104_857_600,
+            maximumConnections: Int = Int(Int32.max), maximumConnectionsPerIp: Int = Int(Int32.max)
         ) {
+            self.maximumConnections = maximumConnections
+            self.maximumConnectionsPerIp = maximumConnectionsPerIp
             self.maximumInFlightBytesPerConnection = maximumInFlightBytesPerConnection
             self.host = host
             self.port = port
@@ -40,9 +46,15 @@ public final class KafkaServer: Sendable {
     private let connections = ManagedAtomic<UInt64>(0)
 
     private let metrics: BrokerMetrics?
+    private let limiter: ConnectionLimiter
+    private let refusals: RefusalLog
 
     public init(configuration: Configuration, group: EventLoopGroup, logger: Logger, metrics: BrokerMetrics? = nil) {
         self.metrics = metrics
+        refusals = RefusalLog(logger: logger, metrics: metrics)
+        limiter = ConnectionLimiter(
+            maximumConnections: configuration.maximumConnections,
+            maximumConnectionsPerIp: configuration.maximumConnectionsPerIp, refusals: refusals)
         self.configuration = configuration
         self.group = group
         self.logger = logger
@@ -54,7 +66,14 @@ public final class KafkaServer: Sendable {
         let logger = self.logger
         let connections = self.connections
         let metrics = self.metrics
+        let limiter = self.limiter
+        let refusals = self.refusals
         let bootstrap = ServerBootstrap(group: group)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptErrorLogger(refusals: refusals))
+                }
+            }
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
@@ -62,6 +81,7 @@ public final class KafkaServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let id = connections.loadThenWrappingIncrement(ordering: .relaxed)
+                    try channel.pipeline.syncOperations.addHandler(ConnectionLimiter.Handler(limiter: limiter))
                     try channel.pipeline.syncOperations.addHandler(
                         KafkaFrameAssembler(maximumFrameSize: configuration.maximumRequestSize))
                     try channel.pipeline.syncOperations.addHandler(
@@ -93,5 +113,22 @@ public final class KafkaServer: Sendable {
     public func waitUntilClosed() async {
         let bound = channel.withLockedValue { $0 }
         try? await bound?.closeFuture.get()
+    }
+}
+
+/// Logs (once per burst) and counts failures of accept(2) on the listener, such as running out of file
+/// descriptors; NIO's accept back-off then retries. Event-loop confined.
+final class AcceptErrorLogger: ChannelInboundHandler {
+    typealias InboundIn = Channel
+
+    private let refusals: RefusalLog
+
+    init(refusals: RefusalLog) {
+        self.refusals = refusals
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        refusals.refused(.acceptFailed, "accepting a connection failed (descriptors or memory exhausted?): \(error)")
+        context.fireErrorCaught(error)
     }
 }

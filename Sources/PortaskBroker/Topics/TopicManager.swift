@@ -39,11 +39,15 @@ public final class TopicManager: Sendable {
 
     private let state = NIOLockedValueBox(Registry())
     private let changes = NIOLock()
+    /// The most partitions this broker holds in all (``PartitionBudget``): creations past it are refused with
+    /// INVALID_PARTITIONS before any file is made, so descriptors are never exhausted by topic creation.
+    public let maximumTotalPartitions: Int
 
     /// Opens the data directory: loads topic metadata, recovers every partition log, and adopts partition
     /// directories that have no metadata (e.g. copied from another broker) as topics with a new id.
     public init(config: BrokerConfig, logger: Logger) throws {
         self.config = config
+        maximumTotalPartitions = PartitionBudget.maximumPartitions(configured: config.maxPartitions)
         store = TopicMetadataStore(dataDirectory: config.dataDirectory)
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
         let (stored, unreadable) = try store.loadAll()
@@ -98,7 +102,21 @@ public final class TopicManager: Sendable {
             if let problem = TopicConfigDefinition.validate(name: key, value: value) { throw .invalidConfig(problem) }
         }
         if topic(named: name) != nil { throw .alreadyExists }
+        if let problem = partitionBudgetProblem(adding: count) { throw .invalidPartitions(problem) }
         return count
+    }
+
+    /// Partitions held now, across every topic.
+    public var totalPartitions: Int {
+        state.withLockedValue { $0.byName.values.reduce(0) { $0 + $1.partitionCount } }
+    }
+
+    /// Why adding `count` partitions would pass the broker's partition budget, or `nil` when it would not.
+    public func partitionBudgetProblem(adding count: Int) -> String? {
+        let total = totalPartitions
+        guard count > maximumTotalPartitions - total else { return nil }
+        return "Adding \(count) partition(s) to the \(total) this broker holds would exceed its limit of "
+            + "\(maximumTotalPartitions) (max.partitions, bounded by the open-file limit)."
     }
 
     /// Creates a topic and its partition logs; `partitions` defaults to `num.partitions`.
@@ -109,6 +127,7 @@ public final class TopicManager: Sendable {
         do {
             try changes.withLock {
                 guard self.topic(named: name) == nil else { throw CreateError.alreadyExists }
+                if let problem = partitionBudgetProblem(adding: count) { throw CreateError.invalidPartitions(problem) }
                 try store.save(topic)
                 for index in 0..<Int32(count) {
                     try logs.createLog(for: TopicPartition(name, index), config: config.logConfig(overrides: configs))
@@ -142,7 +161,7 @@ public final class TopicManager: Sendable {
                 throw BrokerError(.invalidRequest, "unknown topic", context: name)
             }
             state.withLockedValue { $0.remove(name) }
-            try store.remove(name)
+            try store.remove(topic)
             for index in 0..<Int32(topic.partitionCount) {
                 try? logs.deleteLog(for: TopicPartition(name, index))
             }
@@ -157,6 +176,9 @@ public final class TopicManager: Sendable {
                 throw BrokerError(.invalidRequest, "Topic currently has \(topic.partitionCount) partitions, which is higher than the requested \(count).")
             }
             let previous = topic.partitionCount
+            if let problem = partitionBudgetProblem(adding: count - previous) {
+                throw BrokerError(.invalidRequest, problem)
+            }
             topic.partitionCount = count
             for index in Int32(previous)..<Int32(count) {
                 try logs.createLog(for: TopicPartition(name, index), config: config.logConfig(overrides: topic.configs))

@@ -1,0 +1,20 @@
+/// Why the broker refused a connection or a request: the `cause` label of `portask_refusals_total`, and the
+/// subject of the one log line each cause gets per burst (``RefusalLog``).
+public enum RefusalCause: String, Sendable, CaseIterable {
+    /// `max.connections` reached.
+    case maxConnections = "max_connections"
+    /// `max.connections.per.ip` reached.
+    case maxConnectionsPerIp = "max_connections_per_ip"
+    /// accept(2) failed: descriptors or memory exhausted.
+    case acceptFailed = "accept_failed"
+    /// A request decoded to more elements than the per-request allocation budget allows.
+    case requestBudget = "request_budget"
+    /// Record batches decompressed past the per-request budget.
+    case decompressionBudget = "decompression_budget"
+    /// A topic or partition creation refused by the partition or descriptor budget.
+    case partitionBudget = "partition_budget"
+    /// A fetch session refused by the session size or total bound.
+    case fetchSession = "fetch_session"
+    /// A group or member refused by `group.max.size` or the group count bound.
+    case groupBudget = "group_budget"
+}

@@ -1,0 +1,222 @@
+"""Hostile and buggy clients: every input gets Kafka's answer or a closed connection, and the broker stays
+bounded and keeps serving others. Each test sends the input, checks the answer or the bound, then checks that
+an ordinary client still works."""
+import os
+import pathlib
+import socket
+import struct
+import time
+
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from kafka_wire import frame, read_response
+
+INT32_MAX = 2**31 - 1
+
+
+def open_descriptors(broker) -> int:
+    return len(os.listdir(f"/proc/{broker.process.pid}/fd"))
+
+
+def resident_mb(broker) -> float:
+    for line in pathlib.Path(f"/proc/{broker.process.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def round_trip(bootstrap: str, topic: str, count: int = 20):
+    """Produces `count` records with acks=all and reads them back: the broker still serves."""
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all"})
+    errors = []
+    for i in range(count):
+        producer.produce(topic, value=f"v{i}".encode(), partition=0,
+                         on_delivery=lambda e, m: errors.append(e) if e else None)
+    assert producer.flush(20) == 0
+    assert errors == []
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "unused", "enable.auto.commit": False})
+    consumer.assign([TopicPartition(topic, 0, 0)])
+    seen = []
+    deadline = time.time() + 20
+    while len(seen) < count and time.time() < deadline:
+        message = consumer.poll(0.5)
+        if message is not None and message.error() is None:
+            seen.append(message.value())
+    consumer.close()
+    assert seen[:count] == [f"v{i}".encode() for i in range(count)]
+
+
+def string16(text: str) -> bytes:
+    data = text.encode()
+    return struct.pack(">h", len(data)) + data
+
+
+def fetch_v4_body(topic: str, partitions: int, max_wait_ms: int, min_bytes: int, max_bytes: int,
+                  partition_max_bytes: int) -> bytes:
+    return (struct.pack(">iiiib", -1, max_wait_ms, min_bytes, max_bytes, 0) + struct.pack(">i", 1) + string16(topic)
+            + struct.pack(">i", partitions) + struct.pack(">iqi", 0, 0, partition_max_bytes) * partitions)
+
+
+def fill(bootstrap: str, topic: str, megabytes: int):
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "1", "linger.ms": 20})
+    value = os.urandom(100_000)
+    for _ in range(megabytes * 10):
+        producer.produce(topic, value=value, partition=0)
+        producer.poll(0)
+    assert producer.flush(30) == 0
+
+
+def test_parked_fetches_end_with_their_connections(broker):
+    AdminClient({"bootstrap.servers": broker.bootstrap}).list_topics(topic="parked", timeout=10)
+    baseline = open_descriptors(broker)
+    sockets = []
+    for i in range(300):
+        sock = socket.create_connection(("127.0.0.1", broker.port), timeout=5)
+        sock.sendall(frame(1, 4, i, fetch_v4_body("parked", 1, INT32_MAX, 1, 1 << 20, 1 << 20)))
+        sockets.append(sock)
+    time.sleep(0.5)
+    for sock in sockets:
+        sock.close()
+    time.sleep(1.0)
+    assert open_descriptors(broker) <= baseline + 10
+    started = time.monotonic()
+    round_trip(broker.bootstrap, "parked", 200)
+    assert time.monotonic() - started < 20
+
+
+def test_client_that_never_reads_holds_bounded_memory_and_descriptors(broker_factory):
+    broker = broker_factory(queued_max_requests=50)
+    AdminClient({"bootstrap.servers": broker.bootstrap}).list_topics(topic="unread", timeout=10)
+    fill(broker.bootstrap, "unread", 8)
+    baseline_fds, baseline_rss = open_descriptors(broker), resident_mb(broker)
+    request = frame(1, 4, 1, fetch_v4_body("unread", 20, 0, 1, INT32_MAX, 1 << 20))
+    sock = socket.create_connection(("127.0.0.1", broker.port), timeout=5)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    sent = 0
+    deadline = time.time() + 10
+    while sent < 3000 and time.time() < deadline:
+        try:
+            sock.sendall(request)
+            sent += 1
+        except BlockingIOError:
+            time.sleep(0.01)
+    time.sleep(1.0)
+    # 50 requests in flight at most, each holding at most 20 descriptors until written.
+    assert open_descriptors(broker) <= baseline_fds + 50 * 20 + 20
+    assert resident_mb(broker) - baseline_rss < 300
+    round_trip(broker.bootstrap, "unread-other")
+    sock.close()
+
+
+def test_fetch_naming_one_partition_thousands_of_times_stays_within_fetch_max_bytes(broker):
+    AdminClient({"bootstrap.servers": broker.bootstrap}).list_topics(topic="wide", timeout=10)
+    fill(broker.bootstrap, "wide", 3)
+    with socket.create_connection(("127.0.0.1", broker.port), timeout=30) as sock:
+        sock.sendall(frame(1, 4, 9, fetch_v4_body("wide", 2100, 0, 1, INT32_MAX, INT32_MAX)))
+        answer = read_response(sock)
+    assert len(answer) < 57_671_680 + 2100 * 64 + 4 * 1024 * 1024
+    round_trip(broker.bootstrap, "wide-after")
+
+
+def test_client_writes_to_internal_topics_are_refused(broker):
+    AdminClient({"bootstrap.servers": broker.bootstrap}).list_topics(topic="internal-src", timeout=10)
+    consumer = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "g-internal"})
+    consumer.assign([TopicPartition("internal-src", 0, 0)])
+    consumer.commit(offsets=[TopicPartition("internal-src", 0, 1)], asynchronous=False)
+    consumer.close()
+    errors = []
+    producer = Producer({"bootstrap.servers": broker.bootstrap, "acks": "all"})
+    producer.produce("__consumer_offsets", key=b"\xff\xff", value=b"\xff" * 40, partition=0,
+                     on_delivery=lambda e, m: errors.append(e))
+    producer.flush(20)
+    assert len(errors) == 1 and errors[0] is not None
+    assert errors[0].code() == KafkaError.TOPIC_EXCEPTION
+    broker.restart()
+    round_trip(broker.bootstrap, "after-internal")
+
+
+def test_max_connections_per_ip_closes_connections_past_the_limit(broker_factory):
+    broker = broker_factory(max_connections_per_ip=4)
+    held = [socket.create_connection(("127.0.0.1", broker.port), timeout=5) for _ in range(4)]
+    time.sleep(0.3)
+    extra = socket.create_connection(("127.0.0.1", broker.port), timeout=5)
+    extra.settimeout(5)
+    assert extra.recv(1) == b""
+    extra.close()
+    for sock in held:
+        sock.close()
+    time.sleep(0.3)
+    round_trip(broker.bootstrap, "after-limit")
+
+
+def test_sasl_handshake_on_a_plaintext_listener_gets_illegal_sasl_state(broker):
+    with socket.create_connection(("127.0.0.1", broker.port), timeout=5) as sock:
+        sock.sendall(frame(17, 1, 3, string16("PLAIN")))
+        answer = read_response(sock)
+    correlation, error_code = struct.unpack(">ih", answer[:6])
+    assert (correlation, error_code) == (3, 34)
+
+
+def test_describe_groups_with_millions_of_ids_is_refused_within_memory(broker):
+    count = 5_000_000
+    body = b""
+    value = count + 1
+    while True:  # compact array length as an unsigned varint
+        byte = value & 0x7F
+        value >>= 7
+        body += bytes([byte | (0x80 if value else 0)])
+        if not value:
+            break
+    body += b"\x01" * count + b"\x00\x00"
+    payload = struct.pack(">hhi", 15, 5, 11) + string16("raw") + b"\x00" + body
+    before = resident_mb(broker)
+    with socket.create_connection(("127.0.0.1", broker.port), timeout=30) as sock:
+        sock.sendall(struct.pack(">i", len(payload)) + payload)
+        sock.settimeout(30)
+        try:
+            closed = sock.recv(1) == b""
+        except ConnectionResetError:
+            closed = True
+    assert closed
+    assert resident_mb(broker) - before < 300
+    round_trip(broker.bootstrap, "after-describe")
+
+
+def test_topic_names_of_249_characters_work_end_to_end(broker):
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    names = ["t" * 249, "u" * 241, "v" * 230]
+    for future in admin.create_topics([NewTopic(name, 2) for name in names]).values():
+        future.result(20)
+    for name in names:
+        round_trip(broker.bootstrap, name, 5)
+    for future in admin.delete_topics([names[2]]).values():
+        future.result(20)
+    broker.restart()
+    listed = AdminClient({"bootstrap.servers": broker.bootstrap}).list_topics(timeout=10).topics
+    assert names[0] in listed and names[1] in listed and names[2] not in listed
+    assert not any(entry.name.startswith("v" * 200) for entry in broker.data_dir.iterdir())
+
+
+def test_create_topics_past_the_partition_budget_is_refused(broker_factory):
+    broker = broker_factory(max_partitions=60)
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("fits", 40)])["fits"].result(20)
+    try:
+        admin.create_topics([NewTopic("too-many", 40)])["too-many"].result(20)
+        raise AssertionError("creation past the budget succeeded")
+    except Exception as error:  # KafkaException carrying INVALID_PARTITIONS
+        assert error.args[0].code() == KafkaError.INVALID_PARTITIONS
+    round_trip(broker.bootstrap, "fits")
+
+
+def test_crafted_topic_metadata_does_not_stop_start_up(broker):
+    round_trip(broker.bootstrap, "kept")
+    broker.stop()
+    (broker.data_dir / "topic-metadata" / "crafted.properties").write_text(
+        "topic.id=0123456789abcdef0123456789abcdef\npartitions=3000000000\n")
+    broker.start()
+    round_trip(broker.bootstrap, "kept-after")
+    listed = AdminClient({"bootstrap.servers": broker.bootstrap}).list_topics(timeout=10).topics
+    assert "kept" in listed and "crafted" not in listed
