@@ -9,7 +9,7 @@ struct CreatePartitionsHandler: Sendable {
 
     func makeHandler() -> ApiHandler {
         ApiHandler(CreatePartitionsRequest.self, response: CreatePartitionsResponse.self, versions: 0...3) { request, _ in
-            self.respond(request)
+            try await BlockingWork.run { self.respond(request) }
         }
     }
 

@@ -12,7 +12,7 @@ struct CreateTopicsHandler: Sendable {
 
     func makeHandler() -> ApiHandler {
         ApiHandler(CreateTopicsRequest.self, response: CreateTopicsResponse.self, versions: 0...7) { request, _ in
-            self.respond(request)
+            try await BlockingWork.run { self.respond(request) }
         }
     }
 

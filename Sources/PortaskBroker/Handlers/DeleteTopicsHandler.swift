@@ -7,7 +7,7 @@ struct DeleteTopicsHandler: Sendable {
 
     func makeHandler() -> ApiHandler {
         ApiHandler(DeleteTopicsRequest.self, response: DeleteTopicsResponse.self, versions: 0...6) { request, context in
-            self.respond(request, version: context.apiVersion)
+            try await BlockingWork.run { self.respond(request, version: context.apiVersion) }
         }
     }
 

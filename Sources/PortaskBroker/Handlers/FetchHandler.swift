@@ -77,14 +77,23 @@ struct FetchHandler: Sendable {
                 return needsAnswer(result, lastSent: sent[key])
             }
         }
-        for result in results {
-            var partition = result.response
-            if version < Self.firstRecordBatchVersion {
-                downConvert(result, into: &partition, version: version)
-            } else {
-                partition.records = try records(result.slice)
+        if version < Self.firstRecordBatchVersion {
+            // Down-conversion decompresses and re-encodes: on the thread pool, not the event loop.
+            response = try await BlockingWork.run { [response, results] in
+                var converted = response
+                for result in results {
+                    var partition = result.response
+                    self.downConvert(result, into: &partition, version: version)
+                    converted.responses[result.topic].partitions.append(partition)
+                }
+                return converted
             }
-            response.responses[result.topic].partitions.append(partition)
+        } else {
+            for result in results {
+                var partition = result.response
+                partition.records = try records(result.slice)
+                response.responses[result.topic].partitions.append(partition)
+            }
         }
         switch session {
         case .full(let sessionId, _), .incremental(let sessionId, _):

@@ -10,7 +10,8 @@ struct MetadataHandler: Sendable {
 
     func makeHandler() -> ApiHandler {
         ApiHandler(MetadataRequest.self, response: MetadataResponse.self, versions: 0...12) { request, context in
-            try self.respond(request, version: context.apiVersion)
+            // Auto-creation makes files and syncs directories: off the event loop.
+            try await BlockingWork.run { try self.respond(request, version: context.apiVersion) }
         }
     }
 

@@ -16,7 +16,11 @@ struct ProduceHandler: Sendable {
         ApiHandler(ProduceRequest.self, response: ProduceResponse.self, versions: 0...11) {
             (request: ProduceRequest, context: RequestContext) in
             // Appends happen in the connection's request order; the fsync wait of acks=all overlaps later requests.
-            let appended = self.append(request, context: context)
+            // Requests that need format conversion or recompression (work in proportion to decompressed bytes)
+            // run on the thread pool instead of the event loop.
+            let appended = self.needsConversion(request, version: context.apiVersion)
+                ? try await BlockingWork.run { self.append(request, context: context) }
+                : self.append(request, context: context)
             return { await self.complete(appended, acks: request.acks) }
         }
     }
@@ -25,6 +29,11 @@ struct ProduceHandler: Sendable {
     struct Appended: Sendable {
         var response: ProduceResponse
         var durableWaits: [(topic: Int, partition: Int, log: PartitionLog, offset: Int64)]
+    }
+
+    /// Whether appending `request` converts message formats (v0–2) or recompresses to a topic's codec.
+    func needsConversion(_ request: ProduceRequest, version: Int16) -> Bool {
+        version < 3 || request.topicData.contains { targetCodec(configs: topics.topic(named: $0.name)?.configs ?? [:]) != nil }
     }
 
     /// Both phases at once: appends, then waits as `acks` says.
