@@ -220,3 +220,35 @@ def test_crafted_topic_metadata_does_not_stop_start_up(broker):
     round_trip(broker.bootstrap, "kept-after")
     listed = AdminClient({"bootstrap.servers": broker.bootstrap}).list_topics(timeout=10).topics
     assert "kept" in listed and "crafted" not in listed
+
+
+def test_partial_frames_of_many_connections_share_one_memory_pool(broker_factory):
+    broker = broker_factory(queued_max_request_bytes=20_000_000)
+    before = resident_mb(broker)
+    sockets = []
+    chunk = b"\x00" * 65536
+    for _ in range(10):
+        sock = socket.create_connection(("127.0.0.1", broker.port), timeout=5)
+        sock.setblocking(False)
+        sock.send(struct.pack(">i", 90_000_000))
+        sockets.append([sock, 0])
+    deadline = time.time() + 8
+    while time.time() < deadline:
+        progressed = False
+        for entry in sockets:
+            if entry[1] >= 60_000_000:
+                continue
+            try:
+                entry[1] += entry[0].send(chunk)
+                progressed = True
+            except BlockingIOError:
+                pass
+        if not progressed:
+            time.sleep(0.05)
+    time.sleep(0.5)
+    grown = resident_mb(broker) - before
+    # One 90 MB frame may take the pool; the others wait with what one read burst brought in.
+    assert grown < 160, f"partial frames grew the broker by {grown:.0f} MB"
+    for entry in sockets:
+        entry[0].close()
+    round_trip(broker.bootstrap, "after-partial")

@@ -48,7 +48,7 @@ public struct BrokerConfigDefinition: Sendable {
         .init("socket.request.max.bytes", .int, "104857600", "The largest request frame accepted."),
         .init("queued.max.requests", .int, "500", "Requests handled at once per connection before it stops reading."),
         .init("queued.max.request.bytes", .long, "104857600",
-              "Bytes of requests handled at once per connection before it stops reading (Kafka's counts broker-wide)."),
+              "Bytes of requests handled at once per connection before it stops reading; also the broker-wide pool for partially received requests."),
         .init("fetch.max.bytes", .int, "57671680", "The most record bytes one fetch response carries."),
         .init("max.connections", .int, "2147483647", "Connections the broker accepts at once; more are closed at once."),
         .init("max.connections.per.ip", .int, "2147483647", "Connections accepted at once from one IP address."),

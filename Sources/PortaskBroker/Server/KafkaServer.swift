@@ -48,10 +48,12 @@ public final class KafkaServer: Sendable {
     private let metrics: BrokerMetrics?
     private let limiter: ConnectionLimiter
     private let refusals: RefusalLog
+    private let requestMemory: RequestMemoryPool
 
     public init(configuration: Configuration, group: EventLoopGroup, logger: Logger, metrics: BrokerMetrics? = nil) {
         self.metrics = metrics
         refusals = RefusalLog(logger: logger, metrics: metrics)
+        requestMemory = RequestMemoryPool(capacity: configuration.maximumInFlightBytesPerConnection)
         limiter = ConnectionLimiter(
             maximumConnections: configuration.maximumConnections,
             maximumConnectionsPerIp: configuration.maximumConnectionsPerIp, refusals: refusals)
@@ -68,6 +70,7 @@ public final class KafkaServer: Sendable {
         let metrics = self.metrics
         let limiter = self.limiter
         let refusals = self.refusals
+        let requestMemory = self.requestMemory
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -83,7 +86,7 @@ public final class KafkaServer: Sendable {
                     let id = connections.loadThenWrappingIncrement(ordering: .relaxed)
                     try channel.pipeline.syncOperations.addHandler(ConnectionLimiter.Handler(limiter: limiter))
                     try channel.pipeline.syncOperations.addHandler(
-                        KafkaFrameAssembler(maximumFrameSize: configuration.maximumRequestSize))
+                        KafkaFrameAssembler(maximumFrameSize: configuration.maximumRequestSize, budget: requestMemory))
                     try channel.pipeline.syncOperations.addHandler(
                         KafkaConnectionHandler(
                             router: router, logger: logger, connectionId: id,
