@@ -1,3 +1,1 @@
-import PortaskBroker
-
 await PortaskdCommand.runFromCommandLine()

@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PortaskBroker
 import ServiceLifecycle
 
 /// The `portaskd` command line: `portaskd [server.properties] [--override name=value]…`, as Kafka's start
 /// script takes them, plus `PORTASK_*` environment variables.
 @available(macOS 10.15, *)
-public struct PortaskdCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+struct PortaskdCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
         commandName: "portaskd",
         abstract: "Portask: a Kafka-wire-compatible message broker.",
         discussion: """
@@ -22,17 +23,17 @@ public struct PortaskdCommand: AsyncParsableCommand {
             """)
 
     @Argument(help: "A server.properties file.")
-    public var propertiesFile: String?
+    var propertiesFile: String?
 
     @Option(name: .customLong("override"), help: "Sets a property: --override name=value (repeatable).")
-    public var overrides: [String] = []
+    var overrides: [String] = []
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    public var logLevel: String = "info"
+    var logLevel: String = "info"
 
-    public init() {}
+    init() {}
 
-    public func run() async throws {
+    func run() async throws {
         var fileProperties: [String: String] = [:]
         if let propertiesFile {
             guard let text = try? String(contentsOfFile: propertiesFile, encoding: .utf8) else {
@@ -68,7 +69,7 @@ public struct PortaskdCommand: AsyncParsableCommand {
 @available(macOS 10.15, *)
 extension PortaskdCommand {
     /// Parses the process arguments and runs the broker; exits with a message on bad arguments or config.
-    public static func runFromCommandLine() async {
+    static func runFromCommandLine() async {
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
