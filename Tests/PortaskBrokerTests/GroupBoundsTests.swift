@@ -172,4 +172,23 @@ struct GroupBoundsTests {
         #expect(response.groups[1000].errorCode == KafkaErrorCode.invalidGroupId.rawValue)
         #expect(response.groups[1001].groupState == "Dead")
     }
+
+    @Test func offsetFetch_whenAGroupIsNamedManyTimes_answersEachWithItsOffsets() async throws {
+        let (topics, cleanup) = try GroupArithmeticTests.topics()
+        defer { cleanup() }
+        let (coordinator, _, _) = F.coordinator()
+        let handlers = GroupOffsetHandlers(coordinator: coordinator, topics: topics)
+        _ = await handlers.commit(GroupArithmeticTests.commit("g", offset: 12), version: 8)
+        var group = OffsetFetchRequest.OffsetFetchRequestGroup(groupId: "g")
+        group.topics = nil
+        var missing = OffsetFetchRequest.OffsetFetchRequestGroup(groupId: Self.tooLong)
+        missing.topics = nil
+        let request = OffsetFetchRequest(groups: Array(repeating: group, count: 1000) + [missing])
+        let response = await handlers.fetch(request, version: 8)
+        #expect(response.groups.count == 1001)
+        #expect(response.groups.prefix(1000).allSatisfy {
+            $0.errorCode == 0 && $0.topics.flatMap { $0.partitions.map(\.committedOffset) } == [12]
+        })
+        #expect(response.groups[1000].topics.isEmpty)
+    }
 }
