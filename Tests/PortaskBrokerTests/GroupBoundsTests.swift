@@ -57,6 +57,27 @@ struct GroupBoundsTests {
         #expect(topics.partition(OffsetsTopic.name, 0)?.logEndOffset == 0)
     }
 
+    @Test func commit_whenARecordCannotBeEncoded_isNotAcknowledged() async throws {
+        let config = try TopicTests.temporaryConfig(["offsets.topic.num.partitions": "1"])
+        defer { try? FileManager.default.removeItem(atPath: config.dataDirectory) }
+        let topics = try TopicManager(config: config, logger: Logger(label: "test"))
+        defer { try? topics.close() }
+        let store = OffsetsTopic(topics: topics, partitions: 1, clock: { 0 })
+        let coordinator = GroupCoordinator(
+            config: GroupCoordinatorConfig(config), timers: ManualTimers(), store: store, offsetsTopic: store,
+            topics: topics, logger: Logger(label: "test"))
+        let group = coordinator.groupCreatingIfMissing("g")
+        // Past the handler's checks (a topic name no topic can have): the write fails, nothing is applied.
+        let error = await group.commit(
+            memberId: "", groupInstanceId: nil, generationId: -1,
+            offsets: [TopicPartition(Self.tooLong, 0): CommittedOffset(offset: 1, commitTimestamp: 0)])
+        #expect(error == .unknownServerError)
+        #expect(await group.committed(nil).isEmpty)
+        #expect(await group.commit(
+            memberId: "", groupInstanceId: nil, generationId: -1,
+            offsets: [TopicPartition("t", 0): CommittedOffset(offset: 1, commitTimestamp: 0)]) == .noError)
+    }
+
     @Test func join_whenIdsExceedInt16Length_isRefused() async throws {
         let (coordinator, _, store) = F.coordinator()
         #expect(await coordinator.join(groupId: Self.tooLong, F.join()).error == .invalidGroupId)

@@ -22,7 +22,7 @@ extension ClassicGroup {
         do {
             try await persist(records)
         } catch {
-            return .coordinatorNotAvailable
+            return GroupRecord.errorCode(forWriteFailure: error)
         }
         guard state != .dead else { return .coordinatorNotAvailable }
         offsets.merge(newOffsets) { _, new in new }

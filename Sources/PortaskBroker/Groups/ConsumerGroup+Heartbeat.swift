@@ -38,7 +38,7 @@ extension ConsumerGroup {
         do {
             try await persistChanges()
         } catch {
-            return ConsumerHeartbeatOutcome(error: .coordinatorNotAvailable, message: "\(error)")
+            return ConsumerHeartbeatOutcome(error: GroupRecord.errorCode(forWriteFailure: error), message: "\(error)")
         }
         return outcome
     }

@@ -1,3 +1,4 @@
+import KafkaProtocol
 import LogEngine
 import NIOCore
 
@@ -112,6 +113,13 @@ enum GroupRecord: Sendable, Equatable {
     static func int32(_ value: Int, field: String) throws(BrokerError) -> Int32 {
         guard let narrow = Int32(exactly: value) else { throw unstorable(field, "\(value) does not fit an int32") }
         return narrow
+    }
+
+    /// The answer to a request whose records could not be written: UNKNOWN_SERVER_ERROR when a record could not
+    /// be encoded (Kafka's answer when its record serialization fails; retrying cannot help), otherwise
+    /// COORDINATOR_NOT_AVAILABLE (the log could not take it now; clients retry).
+    static func errorCode(forWriteFailure error: any Error) -> KafkaErrorCode {
+        (error as? BrokerError)?.code == .invalidRequest ? .unknownServerError : .coordinatorNotAvailable
     }
 
     static func unstorable(_ field: String, _ why: String) -> BrokerError {
