@@ -78,6 +78,27 @@ struct GroupBoundsTests {
             offsets: [TopicPartition("t", 0): CommittedOffset(offset: 1, commitTimestamp: 0)]) == .noError)
     }
 
+    @Test func commit_whenTheBatchExceedsMaxMessageBytes_isInvalidCommitOffsetSize() async throws {
+        let config = try TopicTests.temporaryConfig(["offsets.topic.num.partitions": "1", "message.max.bytes": "10000"])
+        defer { try? FileManager.default.removeItem(atPath: config.dataDirectory) }
+        let topics = try TopicManager(config: config, logger: Logger(label: "test"))
+        defer { try? topics.close() }
+        try topics.create(name: "t", partitions: 10)
+        let store = OffsetsTopic(topics: topics, partitions: 1, clock: { 0 })
+        let coordinator = GroupCoordinator(
+            config: GroupCoordinatorConfig(config), timers: ManualTimers(), store: store, offsetsTopic: store,
+            topics: topics, logger: Logger(label: "test"))
+        let handlers = GroupOffsetHandlers(coordinator: coordinator, topics: topics)
+        let metadata = String(repeating: "m", count: 2000)
+        let big = OffsetCommitRequest(groupId: "g", topics: [
+            .init(name: "t", partitions: (0..<10).map { .init(partitionIndex: $0, committedOffset: 1, committedMetadata: metadata) }),
+        ])
+        let refused = await handlers.commit(big, version: 8)
+        #expect(GroupArithmeticTests.errors(refused) == Array(repeating: KafkaErrorCode.invalidCommitOffsetSize.rawValue, count: 10))
+        #expect(await coordinator.group("g")?.committed(nil).isEmpty == true)
+        #expect(GroupArithmeticTests.errors(await handlers.commit(GroupArithmeticTests.commit("g"), version: 8)) == [0])
+    }
+
     @Test func join_whenIdsExceedInt16Length_isRefused() async throws {
         let (coordinator, _, store) = F.coordinator()
         #expect(await coordinator.join(groupId: Self.tooLong, F.join()).error == .invalidGroupId)

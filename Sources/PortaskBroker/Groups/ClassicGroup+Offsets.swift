@@ -22,7 +22,7 @@ extension ClassicGroup {
         do {
             try await persist(records)
         } catch {
-            return GroupRecord.errorCode(forWriteFailure: error)
+            return GroupRecord.errorCode(forWriteFailure: error, commit: true)
         }
         guard state != .dead else { return .coordinatorNotAvailable }
         offsets.merge(newOffsets) { _, new in new }

@@ -115,11 +115,14 @@ enum GroupRecord: Sendable, Equatable {
         return narrow
     }
 
-    /// The answer to a request whose records could not be written: UNKNOWN_SERVER_ERROR when a record could not
-    /// be encoded (Kafka's answer when its record serialization fails; retrying cannot help), otherwise
-    /// COORDINATOR_NOT_AVAILABLE (the log could not take it now; clients retry).
-    static func errorCode(forWriteFailure error: any Error) -> KafkaErrorCode {
-        (error as? BrokerError)?.code == .invalidRequest ? .unknownServerError : .coordinatorNotAvailable
+    /// The answer to a request whose records could not be written, as Kafka's coordinator maps append errors:
+    /// a batch larger than `__consumer_offsets` takes (`max.message.bytes`) is INVALID_COMMIT_OFFSET_SIZE for an
+    /// offset commit and UNKNOWN_SERVER_ERROR otherwise, as is a record that could not be encoded (retrying
+    /// cannot help either); anything else is COORDINATOR_NOT_AVAILABLE (the log could not take it now; clients
+    /// retry).
+    static func errorCode(forWriteFailure error: any Error, commit: Bool = false) -> KafkaErrorCode {
+        if (error as? LogEngineError)?.code == .recordTooLarge { return commit ? .invalidCommitOffsetSize : .unknownServerError }
+        return (error as? BrokerError)?.code == .invalidRequest ? .unknownServerError : .coordinatorNotAvailable
     }
 
     static func unstorable(_ field: String, _ why: String) -> BrokerError {
