@@ -233,4 +233,19 @@ struct GroupBoundsTests {
         })
         #expect(response.groups[1000].topics.isEmpty)
     }
+
+    @Test func join_whenMembersSendManyProtocols_costsLinearTime() async throws {
+        let (coordinator, _, _) = F.coordinator()
+        let names = (0..<20_000).map { "p\($0)" }
+        let start = ContinuousClock.now
+        let joined = await coordinator.join(groupId: "g", F.join(protocols: names, version: 3))
+        #expect(joined.error == .noError && joined.protocolName == "p0")
+        let group = try #require(coordinator.group("g"))
+        #expect(await group.supportsProtocols("consumer", names.reversed()))
+        #expect(await !group.supportsProtocols("consumer", ["other"]))
+        // Members × protocols² string comparisons took minutes here; a count per protocol takes milliseconds.
+        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(await group.leave([(joined.memberId, nil)]).0 == .noError)
+        #expect(await group.protocolCounts.isEmpty)
+    }
 }

@@ -140,7 +140,9 @@ extension ClassicGroup {
 
     private func updateMemberAndRebalance(_ memberId: String, _ input: JoinGroupInput) async -> JoinGroupOutcome {
         guard var member = members[memberId] else { return JoinGroupOutcome(error: .unknownMemberId, memberId: memberId) }
+        countProtocols(of: member, by: -1)
         member.protocols = input.protocols
+        countProtocols(of: member, by: 1)
         member.rebalanceTimeoutMs = input.rebalanceTimeoutMs
         member.sessionTimeoutMs = input.sessionTimeoutMs
         member.clientId = input.clientId
