@@ -153,9 +153,10 @@ enum ConsumerGroupRecord: Sendable, Equatable {
     init?(keyVersion: Int16, key: inout ByteBuffer, value: ByteBuffer?) throws {
         let group = try key.readGroupString()
         var reader = value
-        if reader != nil {
-            let version = try reader!.readGroupInteger(Int16.self)
+        if var body = reader {
+            let version = try body.readGroupInteger(Int16.self)
             guard version == 0 else { throw GroupRecord.malformed("consumer group value version \(version)") }
+            reader = body
         }
         switch keyVersion {
         case 3:
