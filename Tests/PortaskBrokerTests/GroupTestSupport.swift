@@ -20,7 +20,7 @@ final class ManualTimers: GroupTimers, Sendable {
     func schedule(afterMs delayMs: Int64, _ action: @escaping @Sendable () -> Void) -> GroupTimer {
         let id = state.withLockedValue { state -> Int in
             state.next += 1
-            state.entries.append(Entry(id: state.next, due: state.now + delayMs, action: action))
+            state.entries.append(Entry(id: state.next, due: state.now.saturatingAdd(delayMs), action: action))
             return state.next
         }
         return GroupTimer { [weak self] in
@@ -56,14 +56,17 @@ final class MemoryGroupStore: GroupStore {
 }
 
 enum GroupFixtures {
-    static func coordinator(delayMs: Int64 = 0) -> (GroupCoordinator, ManualTimers, MemoryGroupStore) {
+    static func coordinator(
+        delayMs: Int64 = 0, topics: TopicManager? = nil, configure: (inout GroupCoordinatorConfig) -> Void = { _ in }
+    ) -> (GroupCoordinator, ManualTimers, MemoryGroupStore) {
         var config = GroupCoordinatorConfig()
         config.initialRebalanceDelayMs = delayMs
         config.offsetsRetentionMs = 60_000
+        configure(&config)
         let timers = ManualTimers()
         let store = MemoryGroupStore()
         let coordinator = GroupCoordinator(
-            config: config, timers: timers, store: store, offsetsTopic: nil, logger: Logger(label: "test"))
+            config: config, timers: timers, store: store, offsetsTopic: nil, topics: topics, logger: Logger(label: "test"))
         return (coordinator, timers, store)
     }
 

@@ -95,4 +95,86 @@ struct OffsetsTopicTests {
     private func revoke(_ snapshot: ConsumerGroupSnapshot) -> Set<TopicPartition> {
         snapshot.members.first { $0.memberId == "a" }?.assigned ?? []
     }
+
+    // MARK: loading skips what it cannot read
+
+    /// A record batch whose first record's length varint is Int64.max: a valid CRC-32C, so only the record
+    /// framing is wrong.
+    static func batchWithHugeRecordLength() throws -> [UInt8] {
+        var batch = RecordBatchBuilder().build([.init(key: Array(repeating: 7, count: 20), value: nil)])
+        let huge: [UInt8] = [0xFE] + Array(repeating: 0xFF, count: 8) + [0x01]
+        batch.replaceSubrange(RecordBatchHeader.size..<(RecordBatchHeader.size + huge.count), with: huge)
+        let crc = batch.withUnsafeBytes { RecordBatchHeader.computeCRC(in: $0, at: 0, totalSize: batch.count) }
+        batch.replaceSubrange(17..<21, with: withUnsafeBytes(of: crc.bigEndian) { Array($0) })
+        return batch
+    }
+
+    static func commitRecord(_ group: String, _ offset: Int64) throws -> RecordBatchBuilder.Record {
+        let record = GroupRecord.offset(
+            group: group, partition: TopicPartition("t", 0), value: CommittedOffset(offset: offset, commitTimestamp: 5))
+        return .init(key: Array(try record.key().readableBytesView), value: try record.value().map { Array($0.readableBytesView) })
+    }
+
+    @Test func decodeBatches_whenRecordLengthIsHuge_skipsTheBatchAndKeepsTheNext() throws {
+        let good = RecordBatchBuilder().build([try Self.commitRecord("b", 2)])
+        var report = OffsetsTopicLoadReport()
+        let pairs = OffsetsTopic.decodeBatches(try Self.batchWithHugeRecordLength() + good, report: &report)
+        #expect(try pairs.compactMap { try GroupRecord(key: $0.0, value: $0.1) }.map(\.groupId) == ["b"])
+        #expect(report.skippedBatches == 1 && report.skippedRecords == 1)
+        // A batch whose length cannot delimit it ends what can be read; nothing traps.
+        var truncated = good
+        truncated.replaceSubrange(8..<12, with: [0x7F, 0xFF, 0xFF, 0xFF])
+        var second = OffsetsTopicLoadReport()
+        #expect(OffsetsTopic.decodeBatches(truncated + good, report: &second).isEmpty && second.skippedBatches == 1)
+    }
+
+    @Test func load_whenOneRecordIsGarbage_restoresTheRest() async throws {
+        let config = try TopicTests.temporaryConfig(["offsets.topic.num.partitions": "1"])
+        defer { try? FileManager.default.removeItem(atPath: config.dataDirectory) }
+        let timers = ManualTimers()
+        do {
+            let topics = try TopicManager(config: config, logger: Logger(label: "test"))
+            try topics.create(name: "t", partitions: 1)
+            let store = OffsetsTopic(topics: topics, partitions: 1, clock: { timers.nowMs() })
+            let coordinator = GroupCoordinator(
+                config: GroupCoordinatorConfig(config), timers: timers, store: store, offsetsTopic: store,
+                topics: topics, logger: Logger(label: "test"))
+            let commit = CommittedOffset(offset: 1, commitTimestamp: 5)
+            #expect(await coordinator.groupCreatingIfMissing("a").commit(
+                memberId: "", groupInstanceId: nil, generationId: -1, offsets: [TopicPartition("t", 0): commit]) == .noError)
+            let log = try #require(topics.partition(OffsetsTopic.name, 0))
+            // One batch: a garbage record (offset key, truncated value) between two good ones.
+            let garbage = RecordBatchBuilder.Record(
+                key: Array(try GroupRecord.offset(group: "x", partition: TopicPartition("t", 0), value: nil).key().readableBytesView),
+                value: [0, 3, 0xFF])
+            _ = try log.append(ByteBuffer(bytes: RecordBatchBuilder().build([
+                try Self.commitRecord("b", 2), garbage, try Self.commitRecord("c", 3),
+            ])))
+            // Then a batch whose record framing is broken, then more commits.
+            _ = try log.append(ByteBuffer(bytes: try Self.batchWithHugeRecordLength()))
+            #expect(await coordinator.groupCreatingIfMissing("d").commit(
+                memberId: "", groupInstanceId: nil, generationId: -1, offsets: [TopicPartition("t", 0): commit]) == .noError)
+            try topics.close()
+        }
+        let topics = try TopicManager(config: config, logger: Logger(label: "test"))
+        defer { try? topics.close() }
+        let store = OffsetsTopic(topics: topics, partitions: 1, clock: { timers.nowMs() })
+        var report = OffsetsTopicLoadReport()
+        let records = store.loadAll(&report)
+        #expect(records.map(\.groupId) == ["a", "b", "c", "d"])
+        #expect(report.skippedRecords == 2 && report.skippedBatches == 1 && report.unreadablePartitions == 0)
+        let coordinator = GroupCoordinator(
+            config: GroupCoordinatorConfig(config), timers: timers, store: store, offsetsTopic: store, topics: topics,
+            logger: Logger(label: "test"))
+        await coordinator.start()
+        for (group, offset) in [("a", Int64(1)), ("b", 2), ("c", 3), ("d", 1)] {
+            #expect(await coordinator.group(group)?.committed([TopicPartition("t", 0)]).first?.1?.offset == offset)
+        }
+        #expect(coordinator.group("x") == nil)
+        // The coordinator keeps working after the load.
+        #expect(await coordinator.group("a")?.commit(
+            memberId: "", groupInstanceId: nil, generationId: -1,
+            offsets: [TopicPartition("t", 0): CommittedOffset(offset: 9, commitTimestamp: 6)]) == .noError)
+        await coordinator.stop()
+    }
 }

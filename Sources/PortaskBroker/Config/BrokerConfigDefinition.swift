@@ -82,6 +82,10 @@ public struct BrokerConfigDefinition: Sendable {
         .init("group.max.session.timeout.ms", .int, "1800000", "The largest session timeout a group member may use."),
         .init("group.consumer.session.timeout.ms", .int, "45000", "Session timeout of consumer-protocol group members."),
         .init("group.consumer.heartbeat.interval.ms", .int, "5000", "Heartbeat interval of consumer-protocol group members."),
+        .init("group.max.size", .int, "2147483647", "The most members a classic group may have."),
+        .init("group.consumer.max.size", .int, "2147483647", "The most members a consumer-protocol group may have."),
+        .init("group.max.count", .int, "100000",
+              "Portask's own: the most groups the coordinator keeps; past it, a new group gets COORDINATOR_NOT_AVAILABLE."),
         .init("metrics.listener", .string, nil, "Prometheus metrics endpoint, e.g. http://127.0.0.1:9404; off when unset."),
     ]
 

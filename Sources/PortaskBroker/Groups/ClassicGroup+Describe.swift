@@ -59,14 +59,21 @@ extension ClassicGroup {
     }
 
     /// Restores the group from `__consumer_offsets` at start-up: offsets, and the last stored generation with
-    /// its members (Stable, their sessions restarted) or Empty.
+    /// its members (Stable, their sessions restarted) or Empty. A stored group larger than `group.max.size`
+    /// keeps its first members and rebalances (as Kafka does when it loads such a group); a member id stored
+    /// twice is restored once.
     func restore(metadata: StoredGroup?, offsets restored: [TopicPartition: CommittedOffset]) {
         offsets = restored
         guard let metadata else { return }
         protocolType = metadata.protocolType.isEmpty ? nil : metadata.protocolType
         generationId = metadata.generation
         protocolName = metadata.protocolName
-        for member in metadata.members {
+        var trimmed = false
+        for member in metadata.members where members[member.memberId] == nil {
+            guard members.count < config.groupMaxSize else {
+                trimmed = true
+                break
+            }
             addMember(GroupMember(
                 memberId: member.memberId, groupInstanceId: member.groupInstanceId, clientId: member.clientId,
                 clientHost: member.clientHost, rebalanceTimeoutMs: member.rebalanceTimeoutMs,
@@ -78,5 +85,6 @@ extension ClassicGroup {
         transition(to: members.isEmpty ? .empty : .stable)
         if metadata.stateTimestamp > 0 && members.isEmpty { stateTimestamp = metadata.stateTimestamp }
         for id in memberOrder { scheduleHeartbeatExpiry(id) }
+        if trimmed { prepareRebalance() }
     }
 }

@@ -16,13 +16,24 @@ extension ClassicGroup {
         return await joinKnownMember(input)
     }
 
+    /// Kafka's member ids: the group instance id (static members) or the client id, a dash and a UUID; the
+    /// prefix is shortened when the id would not fit Kafka's int16 strings in the group metadata record.
+    static func newMemberId(prefix: String) -> String {
+        let suffix = "-" + UUID().uuidString.lowercased()
+        return prefix.prefix(utf8Bytes: GroupRecord.maxStringBytes - suffix.utf8.count) + suffix
+    }
+
     private func joinNewMember(_ input: JoinGroupInput) async -> JoinGroupOutcome {
-        // Kafka's member ids: the group instance id (static members) or the client id, a dash and a UUID.
-        let newId = "\(input.groupInstanceId ?? input.clientId)-\(UUID().uuidString.lowercased())"
-        if let instance = input.groupInstanceId {
-            if let oldId = staticMembers[instance] {
-                return await replaceStaticMember(oldId: oldId, newId: newId, input)
-            }
+        let newId = Self.newMemberId(prefix: input.groupInstanceId ?? input.clientId)
+        if let instance = input.groupInstanceId, let oldId = staticMembers[instance] {
+            return await replaceStaticMember(oldId: oldId, newId: newId, input)
+        }
+        // `group.max.size`: members and members told MEMBER_ID_REQUIRED that have not joined yet (Kafka's check
+        // for an unknown member joining).
+        if members.count + pendingMembers.count >= config.groupMaxSize {
+            return JoinGroupOutcome(error: .groupMaxSizeReached, memberId: input.memberId)
+        }
+        if input.groupInstanceId != nil {
             return await addMemberAndRebalance(newId, input)
         }
         if input.requireKnownMemberId {
@@ -129,7 +140,9 @@ extension ClassicGroup {
 
     private func updateMemberAndRebalance(_ memberId: String, _ input: JoinGroupInput) async -> JoinGroupOutcome {
         guard var member = members[memberId] else { return JoinGroupOutcome(error: .unknownMemberId, memberId: memberId) }
+        countProtocols(of: member, by: -1)
         member.protocols = input.protocols
+        countProtocols(of: member, by: 1)
         member.rebalanceTimeoutMs = input.rebalanceTimeoutMs
         member.sessionTimeoutMs = input.sessionTimeoutMs
         member.clientId = input.clientId
@@ -240,7 +253,7 @@ extension ClassicGroup {
             removeMember(id)
         }
         if let leader = leaderId, members[leader] == nil { leaderId = memberOrder.first }
-        generationId &+= 1
+        generationId = generationId.nextGroupEpoch
         if members.isEmpty {
             protocolName = nil
             leaderId = nil

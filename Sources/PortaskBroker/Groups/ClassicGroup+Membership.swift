@@ -51,18 +51,19 @@ extension ClassicGroup {
             try await persist([.metadata(group: groupId, value: record)])
         } catch {
             // As Kafka: the members waiting for this assignment get the error and the group rebalances.
+            let code = GroupRecord.errorCode(forWriteFailure: error)
             if state == .completingRebalance, generationId == generation {
                 for id in memberOrder {
                     members[id]?.assignment = ByteBuffer()
                     if let waiter = members[id]?.syncWaiter {
                         members[id]?.syncWaiter = nil
-                        waiter.resume(returning: SyncGroupOutcome(error: .coordinatorNotAvailable))
+                        waiter.resume(returning: SyncGroupOutcome(error: code))
                     }
                 }
                 prepareRebalance()
                 tryCompleteJoin()
             }
-            return SyncGroupOutcome(error: .coordinatorNotAvailable)
+            return SyncGroupOutcome(error: code)
         }
         guard state == .completingRebalance, generationId == generation, members[leaderId] != nil else {
             return SyncGroupOutcome(error: .rebalanceInProgress)

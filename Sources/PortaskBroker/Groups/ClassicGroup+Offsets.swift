@@ -22,7 +22,7 @@ extension ClassicGroup {
         do {
             try await persist(records)
         } catch {
-            return .coordinatorNotAvailable
+            return GroupRecord.errorCode(forWriteFailure: error, commit: true)
         }
         guard state != .dead else { return .coordinatorNotAvailable }
         offsets.merge(newOffsets) { _, new in new }
@@ -106,7 +106,8 @@ extension ClassicGroup {
         let expired = offsets.filter { partition, value in
             guard !keep.contains(partition.topic) else { return false }
             if let expire = value.expireTimestamp { return now >= expire }
-            return now - base(value) >= retention
+            // Timestamps come from requests (v1 commit timestamps) and records: saturate, never trap.
+            return now.saturatingSubtract(base(value)) >= retention
         }.map(\.key)
         var records = expired.map { GroupRecord.offset(group: groupId, partition: $0, value: nil) }
         let removable = state == .empty && offsets.count == expired.count

@@ -36,6 +36,9 @@ actor ClassicGroup {
     /// Dynamic members told MEMBER_ID_REQUIRED that have not joined with their id yet.
     var pendingMembers: Set<String> = []
     var offsets: [TopicPartition: CommittedOffset] = [:]
+    /// Protocol name → how many members support it (Kafka's `supportedProtocols`), so protocol checks cost the
+    /// joining member's protocol count, not members × protocols.
+    var protocolCounts: [String: Int] = [:]
 
     var joinTimer: GroupTimer?
     var syncTimer: GroupTimer?
@@ -85,18 +88,25 @@ actor ClassicGroup {
     func supportsProtocols(_ type: String, _ names: [String]) -> Bool {
         if members.isEmpty { return !type.isEmpty && !names.isEmpty }
         guard type == protocolType else { return false }
-        return names.contains { name in members.values.allSatisfy { $0.protocols.contains { $0.name == name } } }
+        return names.contains { protocolCounts[$0] == members.count }
+    }
+
+    /// Counts `member`'s distinct protocol names in (`by` 1) or out (`by` -1) of `protocolCounts`.
+    func countProtocols(of member: GroupMember, by delta: Int) {
+        for name in Set(member.protocols.map(\.name)) {
+            let count = (protocolCounts[name] ?? 0) + delta
+            protocolCounts[name] = count > 0 ? count : nil
+        }
     }
 
     /// The protocol every member supports that most members prefer (ties go to the first member's order).
     func selectProtocol() -> String? {
         guard let first = memberOrder.first.flatMap({ members[$0] }) else { return nil }
-        let candidates = first.protocols.map(\.name).filter { name in
-            members.values.allSatisfy { $0.protocols.contains { $0.name == name } }
-        }
+        let candidates = first.protocols.map(\.name).filter { protocolCounts[$0] == members.count }
+        let eligible = Set(candidates)
         var votes: [String: Int] = [:]
         for member in members.values {
-            if let choice = member.protocols.first(where: { candidates.contains($0.name) }) {
+            if let choice = member.protocols.first(where: { eligible.contains($0.name) }) {
                 votes[choice.name, default: 0] += 1
             }
         }
@@ -108,6 +118,8 @@ actor ClassicGroup {
     }
 
     func addMember(_ member: GroupMember) {
+        if let replaced = members[member.memberId] { countProtocols(of: replaced, by: -1) }
+        countProtocols(of: member, by: 1)
         members[member.memberId] = member
         memberOrder.append(member.memberId)
         if let instance = member.groupInstanceId { staticMembers[instance] = member.memberId }
@@ -116,6 +128,7 @@ actor ClassicGroup {
 
     func removeMember(_ memberId: String) {
         guard let member = members.removeValue(forKey: memberId) else { return }
+        countProtocols(of: member, by: -1)
         member.heartbeatTimer?.cancel()
         memberOrder.removeAll { $0 == memberId }
         if let instance = member.groupInstanceId, staticMembers[instance] == memberId {

@@ -38,7 +38,7 @@ extension ConsumerGroup {
         do {
             try await persistChanges()
         } catch {
-            return ConsumerHeartbeatOutcome(error: .coordinatorNotAvailable, message: "\(error)")
+            return ConsumerHeartbeatOutcome(error: GroupRecord.errorCode(forWriteFailure: error), message: "\(error)")
         }
         return outcome
     }
@@ -89,10 +89,16 @@ extension ConsumerGroup {
                 members[memberId] = previous
                 if let target { targetAssignment[memberId] = target }
             } else {
+                // `group.consumer.max.size`: a member that is not in the group is refused (Kafka's check).
+                guard members.count < maxSize else {
+                    return ConsumerHeartbeatOutcome(
+                        error: .groupMaxSizeReached,
+                        message: "The consumer group has reached its maximum capacity of \(maxSize) members.")
+                }
                 members[memberId] = Member(
                     memberId: memberId, instanceId: input.instanceId, rackId: input.rackId, clientId: input.clientId,
                     clientHost: input.clientHost, rebalanceTimeoutMs: input.rebalanceTimeoutMs)
-                groupEpoch += 1
+                groupEpoch = groupEpoch.nextGroupEpoch
             }
             joining = true
         } else {
@@ -116,7 +122,7 @@ extension ConsumerGroup {
         if let rack = input.rackId { member.rackId = rack }
         if let assignor = input.serverAssignor, assignor != member.serverAssignor {
             member.serverAssignor = assignor
-            groupEpoch += joining ? 0 : 1
+            if !joining { groupEpoch = groupEpoch.nextGroupEpoch }
         }
         if input.subscribedTopicNames != nil || input.subscribedTopicRegex != nil {
             let topics = resolveSubscription(names: input.subscribedTopicNames, regex: input.subscribedTopicRegex)
@@ -124,7 +130,7 @@ extension ConsumerGroup {
             member.subscriptionRegex = input.subscribedTopicRegex
             if topics != member.subscribedTopics {
                 member.subscribedTopics = topics
-                groupEpoch += joining ? 0 : 1
+                if !joining { groupEpoch = groupEpoch.nextGroupEpoch }
             }
         }
         members[memberId] = member
@@ -158,7 +164,7 @@ extension ConsumerGroup {
             let topics = resolveSubscription(names: member.subscriptionNames, regex: member.subscriptionRegex)
             if topics != member.subscribedTopics {
                 members[id]?.subscribedTopics = topics
-                groupEpoch += 1
+                groupEpoch = groupEpoch.nextGroupEpoch
             }
         }
     }

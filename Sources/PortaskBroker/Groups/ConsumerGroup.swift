@@ -11,6 +11,10 @@ import LogEngine
 /// the assignment epoch once it has nothing left to revoke. Epochs, members, target and current assignments are
 /// written to `__consumer_offsets` (`ConsumerGroupRecord`) before a heartbeat is answered and restored at start-up.
 ///
+/// Epochs come from requests and from `__consumer_offsets`; they advance with `nextGroupEpoch` (after
+/// Int32.max comes 1, never a trap), and "the group epoch moved past the assignment" is `!=`, so a wrapped
+/// epoch still recomputes the target. At most `group.consumer.max.size` members.
+///
 /// Thread-safety: an actor. Session and revocation timeouts run through `GroupTimers` with tokens.
 actor ConsumerGroup {
     struct Member {
@@ -44,6 +48,8 @@ actor ConsumerGroup {
     let topics: TopicManager
     let sessionTimeoutMs: Int32
     let heartbeatIntervalMs: Int32
+    /// `group.consumer.max.size`.
+    let maxSize: Int
     let store: GroupStore?
 
     var groupEpoch: Int32 = 0
@@ -61,8 +67,9 @@ actor ConsumerGroup {
 
     init(
         groupId: String, timers: GroupTimers, topics: TopicManager, sessionTimeoutMs: Int32, heartbeatIntervalMs: Int32,
-        store: GroupStore? = nil
+        maxSize: Int = Int(Int32.max), store: GroupStore? = nil
     ) {
+        self.maxSize = maxSize
         self.store = store
         self.groupId = groupId
         self.timers = timers
@@ -74,7 +81,7 @@ actor ConsumerGroup {
     var state: State {
         if isDead { return .dead }
         if members.isEmpty { return .empty }
-        if groupEpoch > assignmentEpoch { return .assigning }
+        if groupEpoch != assignmentEpoch { return .assigning }
         let reconciled = members.values.filter { $0.memberEpoch >= 0 }.allSatisfy {
             $0.memberEpoch == assignmentEpoch && $0.pendingRevocation.isEmpty && $0.assigned == (targetAssignment[$0.memberId] ?? [])
         }
@@ -135,7 +142,7 @@ actor ConsumerGroup {
         member.sessionTimer?.cancel()
         member.revocationTimer?.cancel()
         targetAssignment.removeValue(forKey: memberId)
-        groupEpoch += 1
+        groupEpoch = groupEpoch.nextGroupEpoch
     }
 
     /// The partition counts of the topics the members subscribe to (existing topics only).
@@ -147,14 +154,14 @@ actor ConsumerGroup {
         return counts
     }
 
-    /// Recomputes the target assignment when the group epoch moved past it.
+    /// Recomputes the target assignment when the group epoch moved past it (differs from the assignment epoch).
     func updateTargetAssignment() {
         let counts = currentPartitionCounts()
         if counts != subscribedPartitionCounts {
             subscribedPartitionCounts = counts
-            if !members.isEmpty && groupEpoch == assignmentEpoch { groupEpoch += 1 }
+            if !members.isEmpty && groupEpoch == assignmentEpoch { groupEpoch = groupEpoch.nextGroupEpoch }
         }
-        guard groupEpoch > assignmentEpoch else { return }
+        guard groupEpoch != assignmentEpoch else { return }
         let preferred = members.values.compactMap(\.serverAssignor).sorted().first
         assignor = preferred.flatMap(ConsumerGroupAssignor.init(rawValue:)) ?? ConsumerGroupAssignor.defaultAssignor
         targetAssignment = assignor.assign(

@@ -16,7 +16,8 @@ import NIOCore
 /// 8 current assignment   key: group, member id      value: int32 memberEpoch, int32 previousMemberEpoch, int8 state,
 ///                                                          [uuid, [int32]] assigned, [uuid, [int32]] pendingRevocation
 /// ```
-/// A null value is a tombstone. A value type; thread-safe.
+/// A null value is a tombstone. Encoding throws instead of clamping (see `GroupRecord`). A value type;
+/// thread-safe.
 enum ConsumerGroupRecord: Sendable, Equatable {
     struct MemberMetadata: Sendable, Equatable {
         var instanceId: String?
@@ -80,55 +81,67 @@ enum ConsumerGroupRecord: Sendable, Equatable {
         }
     }
 
-    func key() -> ByteBuffer {
+    /// Whether the value is null (a deletion).
+    var isTombstone: Bool {
+        switch self {
+        case .groupEpoch(_, let epoch), .targetEpoch(_, let epoch): return epoch == nil
+        case .member(_, _, let value): return value == nil
+        case .target(_, _, let value): return value == nil
+        case .current(_, _, let value): return value == nil
+        }
+    }
+
+    /// The key bytes. Throws when a string does not fit Kafka's int16 string length.
+    func key() throws(BrokerError) -> ByteBuffer {
         var buffer = ByteBuffer()
         switch self {
         case .groupEpoch(let group, _):
             buffer.writeInteger(Int16(3))
-            buffer.writeKafkaString(group)
+            try buffer.writeKafkaString(group, field: "group")
         case .member(let group, let id, _):
             buffer.writeInteger(Int16(5))
-            buffer.writeKafkaString(group)
-            buffer.writeKafkaString(id)
+            try buffer.writeKafkaString(group, field: "group")
+            try buffer.writeKafkaString(id, field: "memberId")
         case .targetEpoch(let group, _):
             buffer.writeInteger(Int16(6))
-            buffer.writeKafkaString(group)
+            try buffer.writeKafkaString(group, field: "group")
         case .target(let group, let id, _):
             buffer.writeInteger(Int16(7))
-            buffer.writeKafkaString(group)
-            buffer.writeKafkaString(id)
+            try buffer.writeKafkaString(group, field: "group")
+            try buffer.writeKafkaString(id, field: "memberId")
         case .current(let group, let id, _):
             buffer.writeInteger(Int16(8))
-            buffer.writeKafkaString(group)
-            buffer.writeKafkaString(id)
+            try buffer.writeKafkaString(group, field: "group")
+            try buffer.writeKafkaString(id, field: "memberId")
         }
         return buffer
     }
 
-    func value() -> ByteBuffer? {
+    /// The value bytes, nil for a tombstone. Throws when a string or array does not fit Kafka's layout.
+    func value() throws(BrokerError) -> ByteBuffer? {
         var writer = KafkaWriter()
         writer.writeInteger(Int16(0))
         switch self {
         case .groupEpoch(_, let epoch?), .targetEpoch(_, let epoch?):
             writer.writeInteger(epoch)
         case .member(_, _, let value?):
-            writer.writeCompact(value.instanceId)
-            writer.writeCompact(value.rackId)
-            writer.writeCompact(value.clientId)
-            writer.writeCompact(value.clientHost)
-            writer.writeUnsignedVarint(UInt32(value.subscribedTopicNames.count + 1))
-            for name in value.subscribedTopicNames { writer.writeCompact(name) }
-            writer.writeCompact(value.subscribedTopicRegex)
+            try writer.writeCompact(value.instanceId, field: "instanceId")
+            try writer.writeCompact(value.rackId, field: "rackId")
+            try writer.writeCompact(value.clientId, field: "clientId")
+            try writer.writeCompact(value.clientHost, field: "clientHost")
+            try writer.writeCompactCount(value.subscribedTopicNames.count, field: "subscribedTopicNames")
+            for name in value.subscribedTopicNames { try writer.writeCompact(name, field: "subscribedTopicNames") }
+            try writer.writeCompact(value.subscribedTopicRegex, field: "subscribedTopicRegex")
             writer.writeInteger(value.rebalanceTimeoutMs)
-            writer.writeCompact(value.serverAssignor)
+            try writer.writeCompact(value.serverAssignor, field: "serverAssignor")
         case .target(_, _, let value?):
-            writer.writeTopicIds(value)
+            try writer.writeTopicIds(value)
         case .current(_, _, let value?):
             writer.writeInteger(value.memberEpoch)
             writer.writeInteger(value.previousMemberEpoch)
             writer.writeInteger(value.state)
-            writer.writeTopicIds(value.assigned)
-            writer.writeTopicIds(value.pendingRevocation)
+            try writer.writeTopicIds(value.assigned)
+            try writer.writeTopicIds(value.pendingRevocation)
         default:
             return nil
         }
@@ -140,9 +153,10 @@ enum ConsumerGroupRecord: Sendable, Equatable {
     init?(keyVersion: Int16, key: inout ByteBuffer, value: ByteBuffer?) throws {
         let group = try key.readGroupString()
         var reader = value
-        if reader != nil {
-            let version = try reader!.readGroupInteger(Int16.self)
+        if var body = reader {
+            let version = try body.readGroupInteger(Int16.self)
             guard version == 0 else { throw GroupRecord.malformed("consumer group value version \(version)") }
+            reader = body
         }
         switch keyVersion {
         case 3:
@@ -184,20 +198,30 @@ enum ConsumerGroupRecord: Sendable, Equatable {
 }
 
 extension KafkaWriter {
-    mutating func writeCompact(_ value: String?) {
+    /// A compact string (length + 1 as an unsigned varint, 0 for nil); throws past Kafka's int16 string limit.
+    mutating func writeCompact(_ value: String?, field: String) throws(BrokerError) {
         guard let value else {
             writeUnsignedVarint(0)
             return
+        }
+        guard GroupRecord.fits(value) else {
+            throw GroupRecord.unstorable(field, "\(value.utf8.count) bytes exceed \(GroupRecord.maxStringBytes)")
         }
         writeUnsignedVarint(UInt32(value.utf8.count + 1))
         buffer.writeString(value)
     }
 
-    mutating func writeTopicIds(_ topics: [ConsumerGroupRecord.TopicIds]) {
-        writeUnsignedVarint(UInt32(topics.count + 1))
+    /// A compact array's count (count + 1 as an unsigned varint); throws past Kafka's int32 array limit.
+    mutating func writeCompactCount(_ count: Int, field: String) throws(BrokerError) {
+        guard count < Int(Int32.max) else { throw GroupRecord.unstorable(field, "\(count) elements") }
+        writeUnsignedVarint(UInt32(count + 1))
+    }
+
+    mutating func writeTopicIds(_ topics: [ConsumerGroupRecord.TopicIds]) throws(BrokerError) {
+        try writeCompactCount(topics.count, field: "topics")
         for topic in topics {
             writeUUID(topic.topicId)
-            writeUnsignedVarint(UInt32(topic.partitions.count + 1))
+            try writeCompactCount(topic.partitions.count, field: "partitions")
             for partition in topic.partitions { writeInteger(partition) }
             writeUnsignedVarint(0)  // tagged fields of the struct
         }

@@ -13,21 +13,37 @@ extension GroupCoordinator {
     }
 
     /// ConsumerGroupHeartbeat: refused for ids a classic group with members uses; otherwise the consumer group
-    /// (created on first use) answers.
+    /// (created on first use, within `group.max.count`) answers. What the group's records cannot hold is refused
+    /// before anything changes: a group id longer than Kafka's int16 strings gets INVALID_GROUP_ID, such a member
+    /// id, instance id, rack id, topic name, regex, assignor, client id or host INVALID_REQUEST.
     func consumerHeartbeat(groupId: String, _ input: ConsumerHeartbeatInput) async -> ConsumerHeartbeatOutcome {
+        guard GroupRecord.fits(groupId) else {
+            return ConsumerHeartbeatOutcome(error: .invalidGroupId, message: "GroupId is longer than 32767 bytes.")
+        }
+        if let field = Self.unstorableField(input) {
+            return ConsumerHeartbeatOutcome(error: .invalidRequest, message: "\(field) is longer than 32767 bytes.")
+        }
         if let classic = group(groupId), await !classic.members.isEmpty {
             return ConsumerHeartbeatOutcome(error: .groupIdNotFound, message: "Group \(groupId) is not a consumer group.")
         }
         guard let topics else { return ConsumerHeartbeatOutcome(error: .coordinatorNotAvailable) }
-        let group = consumerGroups.withLockedValue { groups -> ConsumerGroup in
-            if let existing = groups[groupId] { return existing }
-            let created = ConsumerGroup(
-                groupId: groupId, timers: timers, topics: topics, sessionTimeoutMs: config.consumerSessionTimeoutMs,
-                heartbeatIntervalMs: config.consumerHeartbeatIntervalMs, store: store)
-            groups[groupId] = created
-            return created
+        guard let group = consumerGroupCreatingIfRoom(groupId, topics: topics) else {
+            return ConsumerHeartbeatOutcome(
+                error: .coordinatorNotAvailable, message: "The coordinator holds group.max.count groups.")
         }
         return await group.heartbeat(input)
+    }
+
+    /// The first field of a heartbeat that a `ConsumerGroupRecord` could not hold, by its request name.
+    static func unstorableField(_ input: ConsumerHeartbeatInput) -> String? {
+        let fields: [(String, String?)] = [
+            ("MemberId", input.memberId), ("InstanceId", input.instanceId), ("RackId", input.rackId),
+            ("SubscribedTopicRegex", input.subscribedTopicRegex), ("ServerAssignor", input.serverAssignor),
+            ("ClientId", input.clientId), ("ClientHost", input.clientHost),
+        ]
+        if let (name, _) = fields.first(where: { !GroupRecord.fits($0.1) }) { return name }
+        if input.subscribedTopicNames?.contains(where: { !GroupRecord.fits($0) }) == true { return "SubscribedTopicNames" }
+        return nil
     }
 
     /// Restores `consumer`-protocol groups from their latest records (replayed in log order by the caller).
@@ -36,7 +52,8 @@ extension GroupCoordinator {
         for (groupId, groupRecords) in records.sorted(by: { $0.key < $1.key }) where !groupRecords.isEmpty {
             let group = ConsumerGroup(
                 groupId: groupId, timers: timers, topics: topics, sessionTimeoutMs: config.consumerSessionTimeoutMs,
-                heartbeatIntervalMs: config.consumerHeartbeatIntervalMs, store: store)
+                heartbeatIntervalMs: config.consumerHeartbeatIntervalMs, maxSize: config.consumerGroupMaxSize,
+                store: store)
             await group.restore(groupRecords)
             consumerGroups.withLockedValue { $0[groupId] = group }
         }

@@ -7,8 +7,12 @@ import NIOCore
 /// The group coordinator: this broker coordinates every group. Holds one `ClassicGroup` actor per group id,
 /// loads groups and offsets from `__consumer_offsets` at start-up and expires old offsets periodically.
 ///
-/// Thread-safe: the group map sits behind a lock held only for lookups and insertions; all group state lives
-/// in the group actors.
+/// Bounds: `group.max.count` groups (classic and `consumer` together; a request that would create one more
+/// gets COORDINATOR_NOT_AVAILABLE, groups loaded at start-up are all kept), `group.max.size` and
+/// `group.consumer.max.size` members per group.
+///
+/// Thread-safe: the group maps sit behind locks held only for lookups and insertions (when both are held, the
+/// classic map's is taken first); all group state lives in the group actors.
 public final class GroupCoordinator: Sendable {
     let config: GroupCoordinatorConfig
     let timers: GroupTimers
@@ -20,6 +24,8 @@ public final class GroupCoordinator: Sendable {
     let consumerGroups = NIOLockedValueBox<[String: ConsumerGroup]>([:])
     private let groups = NIOLockedValueBox<[String: ClassicGroup]>([:])
     private let expiryTimer = NIOLockedValueBox<GroupTimer?>(nil)
+    /// Whether the last group creation was refused for `group.max.count` (the warning is logged once per episode).
+    private let atGroupLimit = NIOLockedValueBox(false)
 
     /// A coordinator storing its state in `__consumer_offsets` of `topics`.
     public convenience init(topics: TopicManager, loops: any EventLoopGroup, logger: Logger) {
@@ -46,13 +52,65 @@ public final class GroupCoordinator: Sendable {
         groups.withLockedValue { $0[groupId] }
     }
 
-    /// The group, created Empty when missing.
+    /// The group, created Empty when missing, without regard to `group.max.count` (start-up and tests; request
+    /// paths use `groupCreatingIfRoom`).
     func groupCreatingIfMissing(_ groupId: String) -> ClassicGroup {
         groups.withLockedValue { groups in
             if let existing = groups[groupId] { return existing }
             let group = ClassicGroup(groupId: groupId, config: config, timers: timers, store: store)
             groups[groupId] = group
             return group
+        }
+    }
+
+    /// The group, created Empty when missing and `group.max.count` leaves room for a new group id (an id that a
+    /// `consumer` group already uses is not new); nil otherwise.
+    func groupCreatingIfRoom(_ groupId: String) -> ClassicGroup? {
+        let created = groups.withLockedValue { groups -> ClassicGroup? in
+            if let existing = groups[groupId] { return existing }
+            let room = consumerGroups.withLockedValue { consumer in
+                consumer[groupId] != nil || groups.count + consumer.count < config.groupMaxCount
+            }
+            guard room else { return nil }
+            let group = ClassicGroup(groupId: groupId, config: config, timers: timers, store: store)
+            groups[groupId] = group
+            return group
+        }
+        noteGroupLimit(refused: created == nil)
+        return created
+    }
+
+    /// The `consumer` group, created when missing and `group.max.count` leaves room (see `groupCreatingIfRoom`).
+    func consumerGroupCreatingIfRoom(_ groupId: String, topics: TopicManager) -> ConsumerGroup? {
+        let created = groups.withLockedValue { groups in
+            consumerGroups.withLockedValue { consumer -> ConsumerGroup? in
+                if let existing = consumer[groupId] { return existing }
+                guard groups[groupId] != nil || groups.count + consumer.count < config.groupMaxCount else { return nil }
+                let group = ConsumerGroup(
+                    groupId: groupId, timers: timers, topics: topics, sessionTimeoutMs: config.consumerSessionTimeoutMs,
+                    heartbeatIntervalMs: config.consumerHeartbeatIntervalMs, maxSize: config.consumerGroupMaxSize,
+                    store: store)
+                consumer[groupId] = group
+                return group
+            }
+        }
+        noteGroupLimit(refused: created == nil)
+        return created
+    }
+
+    /// Logs the first refusal for `group.max.count` and the first creation after the limit cleared.
+    private func noteGroupLimit(refused: Bool) {
+        let changed = atGroupLimit.withLockedValue { state -> Bool in
+            defer { state = refused }
+            return state != refused
+        }
+        guard changed else { return }
+        if refused {
+            logger.warning(
+                "group.max.count reached: new groups are refused with COORDINATOR_NOT_AVAILABLE",
+                metadata: ["group.max.count": "\(config.groupMaxCount)"])
+        } else {
+            logger.info("groups below group.max.count again: new groups are accepted")
         }
     }
 
@@ -75,14 +133,16 @@ public final class GroupCoordinator: Sendable {
     /// Loads every group and offset from `__consumer_offsets`, then starts the offset-expiry timer.
     public func start() async {
         if let offsetsTopic {
-            do {
-                let records = try offsetsTopic.loadAll { problem in
-                    logger.warning("skipped a __consumer_offsets record", metadata: ["problem": "\(problem)"])
-                }
-                await restore(records)
-            } catch {
-                logger.error("loading __consumer_offsets failed", metadata: ["error": "\(error)"])
+            var report = OffsetsTopicLoadReport()
+            let records = offsetsTopic.loadAll(&report)
+            if !report.isEmpty {
+                logger.warning("skipped unreadable \(OffsetsTopic.name) data; everything else was loaded", metadata: [
+                    "skippedRecords": "\(report.skippedRecords)", "skippedBatches": "\(report.skippedBatches)",
+                    "unreadablePartitions": "\(report.unreadablePartitions)",
+                    "firstProblems": "\(report.problems.joined(separator: "; "))",
+                ])
             }
+            await restore(records)
         }
         scheduleExpiry()
     }
@@ -99,7 +159,7 @@ public final class GroupCoordinator: Sendable {
             case .metadata(let group, let value):
                 metadata[group] = .some(value)
             case .consumer(let record):
-                consumer[record.groupId, default: [:]][record.keyName] = record.value() == nil ? nil : record
+                consumer[record.groupId, default: [:]][record.keyName] = record.isTombstone ? nil : record
             }
         }
         await restoreConsumerGroups(consumer.mapValues { Array($0.values) })
@@ -163,8 +223,21 @@ public final class GroupCoordinator: Sendable {
     }
 
     /// JoinGroup: validates the group id and session timeout, creates a new group for a new member.
+    ///
+    /// What the group metadata record cannot hold is refused before anything changes: a group id longer than
+    /// Kafka's int16 strings gets INVALID_GROUP_ID; a member id, group instance id, protocol type or protocol
+    /// name that long gets INVALID_REQUEST (Kafka fails writing such a record; a client cannot do better by
+    /// retrying either way).
     func join(groupId: String, _ input: JoinGroupInput) async -> JoinGroupOutcome {
-        guard !groupId.isEmpty else { return JoinGroupOutcome(error: .invalidGroupId, memberId: input.memberId) }
+        guard !groupId.isEmpty, GroupRecord.fits(groupId) else {
+            return JoinGroupOutcome(error: .invalidGroupId, memberId: input.memberId)
+        }
+        guard GroupRecord.fits(input.memberId), GroupRecord.fits(input.groupInstanceId),
+              GroupRecord.fits(input.protocolType), GroupRecord.fits(input.clientId),
+              GroupRecord.fits(input.clientHost), input.protocols.allSatisfy({ GroupRecord.fits($0.name) })
+        else {
+            return JoinGroupOutcome(error: .invalidRequest, memberId: input.memberId)
+        }
         guard input.sessionTimeoutMs >= config.minSessionTimeoutMs, input.sessionTimeoutMs <= config.maxSessionTimeoutMs else {
             return JoinGroupOutcome(error: .invalidSessionTimeout, memberId: input.memberId)
         }
@@ -177,7 +250,10 @@ public final class GroupCoordinator: Sendable {
         }
         let group: ClassicGroup
         if input.memberId.isEmpty {
-            group = groupCreatingIfMissing(groupId)
+            guard let created = groupCreatingIfRoom(groupId) else {
+                return JoinGroupOutcome(error: .coordinatorNotAvailable, memberId: input.memberId)
+            }
+            group = created
         } else if let existing = self.group(groupId) {
             group = existing
         } else {

@@ -16,6 +16,16 @@ public struct GroupCoordinatorConfig: Sendable, Equatable {
     /// `group.consumer.session.timeout.ms` and `group.consumer.heartbeat.interval.ms` of `consumer` groups.
     public var consumerSessionTimeoutMs: Int32 = 45_000
     public var consumerHeartbeatIntervalMs: Int32 = 5_000
+    /// `group.max.size`: members of one classic group (Kafka's default, Int32.max); a new member past it gets
+    /// GROUP_MAX_SIZE_REACHED.
+    public var groupMaxSize: Int = Int(Int32.max)
+    /// `group.consumer.max.size`: members of one `consumer`-protocol group (Kafka's default, Int32.max).
+    public var consumerGroupMaxSize: Int = Int(Int32.max)
+    /// `group.max.count` (Portask's own; Kafka has no such bound): group entries the coordinator keeps, classic
+    /// and `consumer` groups together (a `consumer` group with committed offsets is two entries, one per map).
+    /// A request that would create an entry past it gets COORDINATOR_NOT_AVAILABLE, except the offsets entry of
+    /// an existing `consumer` group; groups loaded at start-up are all kept.
+    public var groupMaxCount: Int = 100_000
 
     public init() {}
 
@@ -25,8 +35,10 @@ public struct GroupCoordinatorConfig: Sendable, Equatable {
             (config.properties[name] ?? BrokerConfigDefinition.byName[name]?.defaultValue)
                 .flatMap { Int64($0.trimmingWhitespace()) }
         }
-        offsetsTopicPartitions = max(1, Int(value("offsets.topic.num.partitions") ?? 50))
-        offsetsRetentionMs = (value("offsets.retention.minutes") ?? 10_080) * 60_000
+        offsetsTopicPartitions = Int(Int32(clamping: max(1, value("offsets.topic.num.partitions") ?? 50)))
+        let retentionMinutes = value("offsets.retention.minutes") ?? 10_080
+        let (retentionMs, overflow) = retentionMinutes.multipliedReportingOverflow(by: 60_000)
+        offsetsRetentionMs = overflow ? (retentionMinutes < 0 ? Int64.min : Int64.max) : retentionMs
         offsetsRetentionCheckIntervalMs = max(1, value("offsets.retention.check.interval.ms") ?? 600_000)
         offsetMetadataMaxBytes = Int(value("offset.metadata.max.bytes") ?? 4096)
         initialRebalanceDelayMs = max(0, value("group.initial.rebalance.delay.ms") ?? 3000)
@@ -34,5 +46,8 @@ public struct GroupCoordinatorConfig: Sendable, Equatable {
         maxSessionTimeoutMs = Int32(clamping: value("group.max.session.timeout.ms") ?? 1_800_000)
         consumerSessionTimeoutMs = Int32(clamping: value("group.consumer.session.timeout.ms") ?? 45_000)
         consumerHeartbeatIntervalMs = Int32(clamping: value("group.consumer.heartbeat.interval.ms") ?? 5_000)
+        groupMaxSize = Int(max(1, value("group.max.size") ?? Int64(Int32.max)))
+        consumerGroupMaxSize = Int(max(1, value("group.consumer.max.size") ?? Int64(Int32.max)))
+        groupMaxCount = Int(max(1, value("group.max.count") ?? 100_000))
     }
 }

@@ -1,3 +1,4 @@
+import KafkaProtocol
 import LogEngine
 import NIOCore
 
@@ -16,12 +17,24 @@ import NIOCore
 ///                                    int32 sessionTimeout, bytes subscription, bytes assignment
 /// ```
 /// A null value is a tombstone (the offset or group was deleted). Decoding also reads offset commit values
-/// v0–v3 and group metadata values v0–v3 as Kafka wrote them. A value type; thread-safe.
+/// v0–v3 and group metadata values v0–v3 as Kafka wrote them. Encoding never clamps: a string longer than
+/// `maxStringBytes` (Kafka's int16 string limit) or a count that does not fit its field makes `key()` or
+/// `value()` throw, so such a record is never written (callers refuse it earlier with Kafka's error).
+/// A value type; thread-safe.
 enum GroupRecord: Sendable, Equatable {
     case offset(group: String, partition: TopicPartition, value: CommittedOffset?)
     case metadata(group: String, value: StoredGroup?)
     /// A record of a `consumer`-protocol group (key versions 3, 5, 6, 7, 8).
     case consumer(ConsumerGroupRecord)
+
+    /// The longest string Kafka's record schemas can hold (int16 length; Kafka's generated writers refuse more,
+    /// for compact strings too).
+    static let maxStringBytes = Int(Int16.max)
+
+    /// Whether `value` fits a string field of Kafka's record schemas.
+    static func fits(_ value: String?) -> Bool {
+        (value?.utf8.count ?? 0) <= maxStringBytes
+    }
 
     var groupId: String {
         switch self {
@@ -30,26 +43,35 @@ enum GroupRecord: Sendable, Equatable {
         }
     }
 
-    /// The record's key bytes.
-    func key() -> ByteBuffer {
+    /// Whether the value is null (a deletion).
+    var isTombstone: Bool {
+        switch self {
+        case .offset(_, _, let value): return value == nil
+        case .metadata(_, let value): return value == nil
+        case .consumer(let record): return record.isTombstone
+        }
+    }
+
+    /// The record's key bytes. Throws when a field does not fit Kafka's layout.
+    func key() throws(BrokerError) -> ByteBuffer {
         var buffer = ByteBuffer()
         switch self {
         case .offset(let group, let partition, _):
             buffer.writeInteger(Int16(1))
-            buffer.writeKafkaString(group)
-            buffer.writeKafkaString(partition.topic)
+            try buffer.writeKafkaString(group, field: "group")
+            try buffer.writeKafkaString(partition.topic, field: "topic")
             buffer.writeInteger(partition.partition)
         case .metadata(let group, _):
             buffer.writeInteger(Int16(2))
-            buffer.writeKafkaString(group)
+            try buffer.writeKafkaString(group, field: "group")
         case .consumer(let record):
-            return record.key()
+            return try record.key()
         }
         return buffer
     }
 
-    /// The record's value bytes, nil for a tombstone.
-    func value() -> ByteBuffer? {
+    /// The record's value bytes, nil for a tombstone. Throws when a field does not fit Kafka's layout.
+    func value() throws(BrokerError) -> ByteBuffer? {
         switch self {
         case .offset(_, _, let value):
             guard let value else { return nil }
@@ -57,35 +79,54 @@ enum GroupRecord: Sendable, Equatable {
             buffer.writeInteger(Int16(3))
             buffer.writeInteger(value.offset)
             buffer.writeInteger(value.leaderEpoch)
-            buffer.writeKafkaString(value.metadata)
+            try buffer.writeKafkaString(value.metadata, field: "metadata")
             buffer.writeInteger(value.commitTimestamp)
             return buffer
         case .metadata(_, let value):
             guard let value else { return nil }
             var buffer = ByteBuffer()
             buffer.writeInteger(Int16(3))
-            buffer.writeKafkaString(value.protocolType)
+            try buffer.writeKafkaString(value.protocolType, field: "protocolType")
             buffer.writeInteger(value.generation)
-            buffer.writeKafkaString(value.protocolName)
-            buffer.writeKafkaString(value.leader)
+            try buffer.writeKafkaString(value.protocolName, field: "protocol")
+            try buffer.writeKafkaString(value.leader, field: "leader")
             buffer.writeInteger(value.stateTimestamp)
-            buffer.writeInteger(Int32(value.members.count))
+            buffer.writeInteger(try Self.int32(value.members.count, field: "members"))
             for member in value.members {
-                buffer.writeKafkaString(member.memberId)
-                buffer.writeKafkaString(member.groupInstanceId)
-                buffer.writeKafkaString(member.clientId)
-                buffer.writeKafkaString(member.clientHost)
+                try buffer.writeKafkaString(member.memberId, field: "memberId")
+                try buffer.writeKafkaString(member.groupInstanceId, field: "groupInstanceId")
+                try buffer.writeKafkaString(member.clientId, field: "clientId")
+                try buffer.writeKafkaString(member.clientHost, field: "clientHost")
                 buffer.writeInteger(member.rebalanceTimeoutMs)
                 buffer.writeInteger(member.sessionTimeoutMs)
-                buffer.writeInteger(Int32(member.subscription.readableBytes))
+                buffer.writeInteger(try Self.int32(member.subscription.readableBytes, field: "subscription"))
                 buffer.writeImmutableBuffer(member.subscription)
-                buffer.writeInteger(Int32(member.assignment.readableBytes))
+                buffer.writeInteger(try Self.int32(member.assignment.readableBytes, field: "assignment"))
                 buffer.writeImmutableBuffer(member.assignment)
             }
             return buffer
         case .consumer(let record):
-            return record.value()
+            return try record.value()
         }
+    }
+
+    static func int32(_ value: Int, field: String) throws(BrokerError) -> Int32 {
+        guard let narrow = Int32(exactly: value) else { throw unstorable(field, "\(value) does not fit an int32") }
+        return narrow
+    }
+
+    /// The answer to a request whose records could not be written, as Kafka's coordinator maps append errors:
+    /// a batch larger than `__consumer_offsets` takes (`max.message.bytes`) is INVALID_COMMIT_OFFSET_SIZE for an
+    /// offset commit and UNKNOWN_SERVER_ERROR otherwise, as is a record that could not be encoded (retrying
+    /// cannot help either); anything else is COORDINATOR_NOT_AVAILABLE (the log could not take it now; clients
+    /// retry).
+    static func errorCode(forWriteFailure error: any Error, commit: Bool = false) -> KafkaErrorCode {
+        if (error as? LogEngineError)?.code == .recordTooLarge { return commit ? .invalidCommitOffsetSize : .unknownServerError }
+        return (error as? BrokerError)?.code == .invalidRequest ? .unknownServerError : .coordinatorNotAvailable
+    }
+
+    static func unstorable(_ field: String, _ why: String) -> BrokerError {
+        BrokerError(.invalidRequest, "cannot store \(field) in \(OffsetsTopic.name)", context: why)
     }
 
     /// Decodes a record of `__consumer_offsets`; nil for key versions this broker does not know (Kafka's newer
@@ -158,12 +199,16 @@ enum GroupRecord: Sendable, Equatable {
 }
 
 extension ByteBuffer {
-    mutating func writeKafkaString(_ value: String?) {
+    /// An int16-length string (-1 for nil); throws rather than clamp when it is longer than Kafka allows.
+    mutating func writeKafkaString(_ value: String?, field: String) throws(BrokerError) {
         guard let value else {
             writeInteger(Int16(-1))
             return
         }
-        writeInteger(Int16(clamping: value.utf8.count))
+        guard let length = Int16(exactly: value.utf8.count) else {
+            throw GroupRecord.unstorable(field, "\(value.utf8.count) bytes exceed \(GroupRecord.maxStringBytes)")
+        }
+        writeInteger(length)
         writeString(value)
     }
 

@@ -32,7 +32,9 @@ struct EventLoopGroupTimers: GroupTimers {
     }
 
     func schedule(afterMs delayMs: Int64, _ action: @escaping @Sendable () -> Void) -> GroupTimer {
-        let task = loops.next().scheduleTask(in: .milliseconds(max(0, delayMs))) { action() }
+        // TimeAmount counts nanoseconds in an Int64: longer delays (from configuration or records) are clamped.
+        let delay = min(max(0, delayMs), Int64.max / 1_000_000)
+        let task = loops.next().scheduleTask(in: .milliseconds(delay)) { action() }
         return GroupTimer { task.cancel() }
     }
 }

@@ -33,7 +33,7 @@ final class OffsetsTopic: GroupStore {
         var hash: Int32 = 0
         for unit in groupId.utf16 { hash = hash &* 31 &+ Int32(unit) }
         let positive = hash == Int32.min ? 0 : abs(hash)
-        return positive % Int32(max(1, count))
+        return positive % Int32(clamping: max(1, count))
     }
 
     /// Creates the topic when it does not exist yet.
@@ -57,93 +57,14 @@ final class OffsetsTopic: GroupStore {
         guard let log = topics.partition(Self.name, index) else {
             throw BrokerError(.io, "no log for \(Self.name)-\(index)")
         }
-        let builder = RecordBatchBuilder(baseOffset: 0, baseTimestamp: clock())
-        let batch = builder.build(records.map { record in
+        // Encoding throws for a field that does not fit Kafka's layout: such a write fails, it is never clamped.
+        let encoded = try records.map { record in
             RecordBatchBuilder.Record(
-                key: Array(record.key().readableBytesView), value: record.value().map { Array($0.readableBytesView) })
-        })
+                key: Array(try record.key().readableBytesView),
+                value: try record.value().map { Array($0.readableBytesView) })
+        }
+        let batch = RecordBatchBuilder(baseOffset: 0, baseTimestamp: clock()).build(encoded)
         let info = try log.append(ByteBuffer(bytes: batch))
         try await log.waitUntilDurable(info.lastOffset + 1)
-    }
-
-    /// Every record of every partition, in log order per partition (partitions in index order). Empty when the
-    /// topic does not exist. Records this broker does not understand are skipped and reported to `skipped`.
-    func loadAll(skipped: (String) -> Void) throws -> [GroupRecord] {
-        guard let topic = topics.topic(named: Self.name) else { return [] }
-        var records: [GroupRecord] = []
-        for index in 0..<Int32(topic.partitionCount) {
-            guard let log = topics.partition(Self.name, index) else { continue }
-            var offset = log.logStartOffset
-            let end = log.logEndOffset
-            while offset < end {
-                guard let slice = try log.read(from: offset, maxBytes: 1 << 20, upperBound: end) else { break }
-                let bytes = try slice.copyBytes()
-                for (key, value) in try Self.decodeBatches(bytes, skipped: skipped) {
-                    do {
-                        if let record = try GroupRecord(key: key, value: value) { records.append(record) }
-                    } catch {
-                        skipped("\(Self.name)-\(index): \(error)")
-                    }
-                }
-                guard slice.nextOffset > offset else { break }
-                offset = slice.nextOffset
-            }
-        }
-        return records
-    }
-
-    /// The (key, value) pairs of the uncompressed, non-control batches in `bytes`.
-    static func decodeBatches(_ bytes: [UInt8], skipped: (String) -> Void) throws -> [(ByteBuffer, ByteBuffer?)] {
-        var pairs: [(ByteBuffer, ByteBuffer?)] = []
-        try bytes.withUnsafeBytes { raw in
-            var position = 0
-            while position + RecordBatchHeader.size <= raw.count {
-                let header = try RecordBatchHeader(parsing: raw, at: position)
-                let end = position + header.totalSize
-                guard end <= raw.count else { break }
-                defer { position = end }
-                if header.isControl { continue }
-                guard header.compressionCodec == 0 else {
-                    skipped("compressed batch at offset \(header.baseOffset)")
-                    continue
-                }
-                var cursor = position + RecordBatchHeader.size
-                for _ in 0..<Int(header.recordCount) {
-                    guard let length = varint(raw, &cursor, end: end) else { throw GroupRecord.malformed("record length") }
-                    let recordEnd = cursor + Int(length)
-                    guard length >= 0, recordEnd <= end else { throw GroupRecord.malformed("record size") }
-                    cursor += 1  // attributes
-                    _ = varint(raw, &cursor, end: recordEnd)  // timestamp delta
-                    _ = varint(raw, &cursor, end: recordEnd)  // offset delta
-                    let key = try field(raw, &cursor, end: recordEnd)
-                    let value = try field(raw, &cursor, end: recordEnd)
-                    cursor = recordEnd
-                    if let key { pairs.append((key, value)) }
-                }
-            }
-        }
-        return pairs
-    }
-
-    private static func field(_ raw: UnsafeRawBufferPointer, _ cursor: inout Int, end: Int) throws -> ByteBuffer? {
-        guard let length = varint(raw, &cursor, end: end) else { throw GroupRecord.malformed("field length") }
-        if length < 0 { return nil }
-        guard cursor + Int(length) <= end else { throw GroupRecord.malformed("field size") }
-        defer { cursor += Int(length) }
-        return ByteBuffer(bytes: UnsafeRawBufferPointer(rebasing: raw[cursor..<cursor + Int(length)]))
-    }
-
-    /// A zigzag varint at `cursor`, advancing it; nil when malformed.
-    private static func varint(_ raw: UnsafeRawBufferPointer, _ cursor: inout Int, end: Int) -> Int64? {
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        while cursor < end, shift < 64 {
-            let byte = raw[cursor]
-            cursor += 1
-            result |= UInt64(byte & 0x7F) << shift
-            if byte & 0x80 == 0 { return Int64(bitPattern: result >> 1) ^ -Int64(bitPattern: result & 1) }
-            shift += 7
-        }
-        return nil
     }
 }

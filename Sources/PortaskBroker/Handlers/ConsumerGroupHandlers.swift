@@ -78,7 +78,14 @@ struct ConsumerGroupHandlers: Sendable {
         var groups: [ConsumerGroupDescribeResponse.DescribedGroup] = []
         let operations = request.includeAuthorizedOperations
             ? GroupAdminHandlers.groupAuthorizedOperations : MetadataHandler.authorizedOperationsNotRequested
+        // Each distinct group id is described once per request; a repeated id reuses the answer.
+        var described: [String: ConsumerGroupDescribeResponse.DescribedGroup] = [:]
         for groupId in request.groupIds {
+            if let known = described[groupId] {
+                groups.append(known)
+                continue
+            }
+            defer { if let last = groups.last { described[groupId] = last } }
             guard let group = coordinator.consumerGroup(groupId) else {
                 let code: KafkaErrorCode = groupId.isEmpty ? .invalidGroupId : .groupIdNotFound
                 groups.append(.init(

@@ -28,45 +28,55 @@ struct GroupAdminHandlers: Sendable {
         ]
     }
 
+    /// DescribeGroups: each distinct group id is described once per request (a repeated id reuses the answer),
+    /// so the work is bounded by the distinct ids, not by how often a large group is named.
     func describe(_ request: DescribeGroupsRequest, version: Int16) async -> DescribeGroupsResponse {
         let operations = version >= 3 && request.includeAuthorizedOperations
             ? Self.groupAuthorizedOperations : MetadataHandler.authorizedOperationsNotRequested
         var groups: [DescribeGroupsResponse.DescribedGroup] = []
+        var described: [String: DescribeGroupsResponse.DescribedGroup] = [:]
         for groupId in request.groups {
-            guard !groupId.isEmpty else {
-                groups.append(.init(
-                    errorCode: KafkaErrorCode.invalidGroupId.rawValue, groupId: groupId, groupState: "",
-                    authorizedOperations: operations))
+            if let known = described[groupId] {
+                groups.append(known)
                 continue
             }
-            if let consumer = coordinator.consumerGroup(groupId), await !consumer.members.isEmpty {
-                // A consumer-protocol group seen through the classic API: its state, members without metadata.
-                let snapshot = await consumer.snapshot()
-                groups.append(.init(
-                    groupId: groupId, groupState: snapshot.state, protocolType: "consumer",
-                    members: snapshot.members.map {
-                        .init(memberId: $0.memberId, groupInstanceId: version >= 4 ? $0.instanceId : nil,
-                              clientId: $0.clientId, clientHost: $0.clientHost)
-                    },
-                    authorizedOperations: operations))
-                continue
-            }
-            guard let summary = await coordinator.group(groupId)?.summary() else {
-                groups.append(.init(groupId: groupId, groupState: GroupState.dead.rawValue, authorizedOperations: operations))
-                continue
-            }
-            groups.append(.init(
-                groupId: groupId, groupState: summary.state.rawValue, protocolType: summary.protocolType,
-                protocolData: summary.protocolData,
-                members: summary.members.map {
-                    .init(
-                        memberId: $0.memberId, groupInstanceId: version >= 4 ? $0.groupInstanceId : nil,
-                        clientId: $0.clientId, clientHost: $0.clientHost, memberMetadata: $0.metadata,
-                        memberAssignment: $0.assignment)
-                },
-                authorizedOperations: operations))
+            let group = await describe(groupId, version: version, operations: operations)
+            described[groupId] = group
+            groups.append(group)
         }
         return DescribeGroupsResponse(groups: groups)
+    }
+
+    private func describe(_ groupId: String, version: Int16, operations: Int32) async -> DescribeGroupsResponse.DescribedGroup {
+        guard !groupId.isEmpty else {
+            return .init(
+                errorCode: KafkaErrorCode.invalidGroupId.rawValue, groupId: groupId, groupState: "",
+                authorizedOperations: operations)
+        }
+        if let consumer = coordinator.consumerGroup(groupId), await !consumer.members.isEmpty {
+            // A consumer-protocol group seen through the classic API: its state, members without metadata.
+            let snapshot = await consumer.snapshot()
+            return .init(
+                groupId: groupId, groupState: snapshot.state, protocolType: "consumer",
+                members: snapshot.members.map {
+                    .init(memberId: $0.memberId, groupInstanceId: version >= 4 ? $0.instanceId : nil,
+                          clientId: $0.clientId, clientHost: $0.clientHost)
+                },
+                authorizedOperations: operations)
+        }
+        guard let summary = await coordinator.group(groupId)?.summary() else {
+            return .init(groupId: groupId, groupState: GroupState.dead.rawValue, authorizedOperations: operations)
+        }
+        return .init(
+            groupId: groupId, groupState: summary.state.rawValue, protocolType: summary.protocolType,
+            protocolData: summary.protocolData,
+            members: summary.members.map {
+                .init(
+                    memberId: $0.memberId, groupInstanceId: version >= 4 ? $0.groupInstanceId : nil,
+                    clientId: $0.clientId, clientHost: $0.clientHost, memberMetadata: $0.metadata,
+                    memberAssignment: $0.assignment)
+            },
+            authorizedOperations: operations)
     }
 
     func list(_ request: ListGroupsRequest, version: Int16) async -> ListGroupsResponse {

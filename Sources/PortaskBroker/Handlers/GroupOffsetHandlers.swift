@@ -31,15 +31,18 @@ struct GroupOffsetHandlers: Sendable {
                 let key = TopicPartition(topic.name, partition.partitionIndex)
                 let metadata = partition.committedMetadata ?? ""
                 if let known, partition.partitionIndex >= 0, Int(partition.partitionIndex) < known.partitionCount {
-                    if metadata.utf8.count > coordinator.config.offsetMetadataMaxBytes {
+                    // The offset commit value holds the metadata as an int16-length string: never more than that.
+                    if metadata.utf8.count > min(coordinator.config.offsetMetadataMaxBytes, GroupRecord.maxStringBytes) {
                         errors[key] = .offsetMetadataTooLarge
                         continue
                     }
+                    // Expiry deadlines saturate: a retention of Int64.max keeps the offset for good (Kafka's Java
+                    // wraps `now + retentionTimeMs` into the past, which would expire it at once).
                     var expire: Int64?
                     if version == 1 && partition.commitTimestamp >= 0 {
-                        expire = partition.commitTimestamp + coordinator.config.offsetsRetentionMs
+                        expire = partition.commitTimestamp.saturatingAdd(coordinator.config.offsetsRetentionMs)
                     } else if (2...4).contains(version) && request.retentionTimeMs >= 0 {
-                        expire = now + request.retentionTimeMs
+                        expire = now.saturatingAdd(request.retentionTimeMs)
                     }
                     accepted[key] = CommittedOffset(
                         offset: partition.committedOffset,
@@ -65,7 +68,8 @@ struct GroupOffsetHandlers: Sendable {
     private func commitToGroup(
         _ request: OffsetCommitRequest, version: Int16, _ offsets: [TopicPartition: CommittedOffset]
     ) async -> KafkaErrorCode {
-        guard !request.groupId.isEmpty else { return .invalidGroupId }
+        // A group id the offset commit key cannot hold (int16 length) is refused, never clamped.
+        guard !request.groupId.isEmpty, GroupRecord.fits(request.groupId) else { return .invalidGroupId }
         let generation = version >= 1 ? request.generationIdOrMemberEpoch : -1
         let memberId = version >= 1 ? request.memberId : ""
         if let error = await coordinator.validateConsumerMember(
@@ -73,14 +77,17 @@ struct GroupOffsetHandlers: Sendable {
         {
             guard error == .noError else { return error == .staleMemberEpoch && version < 9 ? .illegalGeneration : error }
             guard !offsets.isEmpty else { return .noError }
-            return await coordinator.groupCreatingIfMissing(request.groupId).commit(
-                memberId: "", groupInstanceId: nil, generationId: -1, offsets: offsets)
+            guard let holder = coordinator.groupCreatingIfRoom(request.groupId) else { return .coordinatorNotAvailable }
+            return await holder.commit(memberId: "", groupInstanceId: nil, generationId: -1, offsets: offsets)
         }
         let group: ClassicGroup
         if let existing = coordinator.group(request.groupId) {
             group = existing
         } else if generation < 0 {
-            group = coordinator.groupCreatingIfMissing(request.groupId)
+            // A simple commit creates the group, within `group.max.count`; an empty one creates nothing.
+            guard !offsets.isEmpty else { return .noError }
+            guard let created = coordinator.groupCreatingIfRoom(request.groupId) else { return .coordinatorNotAvailable }
+            group = created
         } else {
             return .illegalGeneration
         }
@@ -93,11 +100,19 @@ struct GroupOffsetHandlers: Sendable {
     func fetch(_ request: OffsetFetchRequest, version: Int16) async -> OffsetFetchResponse {
         if version >= 8 {
             var groups: [OffsetFetchResponse.OffsetFetchResponseGroup] = []
+            // "All offsets" of a group is looked up once per request, however often the group is named.
+            var allOffsets: [String: (KafkaErrorCode, [(TopicPartition, CommittedOffset?)])] = [:]
             for entry in request.groups {
                 let wanted = entry.topics.map { topics in
                     topics.flatMap { topic in topic.partitionIndexes.map { TopicPartition(topic.name, $0) } }
                 }
-                var (error, found) = await committed(groupId: entry.groupId, wanted)
+                var (error, found): (KafkaErrorCode, [(TopicPartition, CommittedOffset?)])
+                if wanted == nil, let cached = allOffsets[entry.groupId] {
+                    (error, found) = cached
+                } else {
+                    (error, found) = await committed(groupId: entry.groupId, wanted)
+                    if wanted == nil { allOffsets[entry.groupId] = (error, found) }
+                }
                 if version >= 9, let memberId = entry.memberId,
                    let memberError = await coordinator.validateConsumerMember(
                        groupId: entry.groupId, memberId: memberId, memberEpoch: entry.memberEpoch),
