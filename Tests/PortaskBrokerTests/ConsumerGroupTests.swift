@@ -72,6 +72,27 @@ struct ConsumerGroupTests {
         #expect(await group.state == .empty)
     }
 
+    @Test func heartbeat_withABacktrackingRegex_matchesInLinearTime() async throws {
+        let config = try TopicTests.temporaryConfig()
+        defer { try? FileManager.default.removeItem(atPath: config.dataDirectory) }
+        let topics = try TopicManager(config: config, logger: Logger(label: "test"))
+        for index in 0..<20 { try topics.create(name: String(repeating: "a", count: 40 + index) + "b", partitions: 1) }
+        try topics.create(name: String(repeating: "a", count: 40), partitions: 1)
+        let group = ConsumerGroup(
+            groupId: "re", timers: ManualTimers(), topics: topics, sessionTimeoutMs: 6000, heartbeatIntervalMs: 500)
+        var input = Self.input("m", epoch: 0, topics: nil)
+        input.subscribedTopicRegex = "(a|a)+"
+        let started = ContinuousClock.now
+        let answer = await group.heartbeat(input)
+        // A backtracking matcher needs 2^40 steps per topic here; linear matching takes milliseconds (the bound is
+        // loose because the suite runs tests in parallel on a shared machine).
+        #expect(ContinuousClock.now - started < .seconds(30))
+        #expect(answer.error == .noError && answer.assignment?.count == 1)
+        input.subscribedTopicRegex = "(a"
+        input.memberId = "n"
+        #expect(await group.heartbeat(input).error == .invalidRegularExpression)
+    }
+
     @Test func staticMember_leavingTemporarilyKeepsItsPartitionsForTheSameInstance() async throws {
         let config = try TopicTests.temporaryConfig()
         defer { try? FileManager.default.removeItem(atPath: config.dataDirectory) }

@@ -1,4 +1,3 @@
-import Foundation
 import KafkaProtocol
 import LogEngine
 
@@ -63,7 +62,7 @@ extension ConsumerGroup {
         if let assignor = input.serverAssignor, ConsumerGroupAssignor(rawValue: assignor) == nil {
             return ConsumerHeartbeatOutcome(error: .unsupportedAssignor, message: "Assignor \(assignor) is not supported.")
         }
-        if let regex = input.subscribedTopicRegex, (try? NSRegularExpression(pattern: regex)) == nil {
+        if let regex = input.subscribedTopicRegex, (try? TopicRegex(regex)) == nil {
             return ConsumerHeartbeatOutcome(error: .invalidRegularExpression, message: "Invalid regular expression \(regex).")
         }
         var joining = false
@@ -149,10 +148,10 @@ extension ConsumerGroup {
     /// The topics a subscription names: the listed names plus existing non-internal topics matching the regex.
     func resolveSubscription(names: [String]?, regex: String?) -> [String] {
         var topicsSet = Set(names ?? [])
-        if let regex, let expression = try? NSRegularExpression(pattern: "^(?:" + regex + ")$") {
-            for topic in topics.allTopics() where !topic.isInternal {
-                let range = NSRange(topic.name.startIndex..., in: topic.name)
-                if expression.firstMatch(in: topic.name, range: range) != nil { topicsSet.insert(topic.name) }
+        // RE2 semantics in linear time (as Kafka's RE2J): no pattern can make matching backtrack.
+        if let regex, let expression = try? TopicRegex(regex) {
+            for topic in topics.allTopics() where !topic.isInternal && expression.matchesWhole(topic.name) {
+                topicsSet.insert(topic.name)
             }
         }
         return topicsSet.sorted()
