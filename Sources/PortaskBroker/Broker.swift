@@ -5,10 +5,12 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 
-/// The Portask broker: topics, request handlers and the Kafka listener, run as one `Service`.
+/// The Portask broker: topics, request handlers and the Kafka listener, run as a `Service`.
 ///
-/// `run()` serves until graceful shutdown (SIGTERM/SIGINT through the `ServiceGroup`), then stops accepting,
-/// closes connections and returns. Thread-safe.
+/// `services` lists what one `ServiceGroup` runs: the broker (the Kafka listener), the metrics endpoint when
+/// `metrics.listener` is set, and log maintenance. The group shuts them down in reverse order, so maintenance
+/// stops first and the broker, which owns the event loops and the logs, last. `run()` serves until graceful
+/// shutdown (SIGTERM/SIGINT), then stops accepting, closes connections, flushes and checkpoints. Thread-safe.
 public final class Broker: Service, Sendable {
     public let config: BrokerConfig
     public let topics: TopicManager
@@ -20,7 +22,7 @@ public final class Broker: Service, Sendable {
     private let fetchSessions = FetchSessionCache()
     /// The broker's metrics (exported on `metrics.listener` when set).
     public let metrics: BrokerMetrics
-    private let metricsServer = NIOLockedValueBox<MetricsServer?>(nil)
+    private let maintenance: LogMaintenance
     private let producerIds: ProducerIdManager
     /// Consumer groups and their committed offsets (`__consumer_offsets`).
     public let groups: GroupCoordinator
@@ -51,6 +53,22 @@ public final class Broker: Service, Sendable {
             nodeId: config.nodeId, clusterId: "portask-cluster", advertisedHost: advertised.host,
             advertisedPort: Int32(advertised.port))
         (boundAddresses, ready) = AsyncStream.makeStream(of: SocketAddress.self)
+        maintenance = LogMaintenance(
+            logs: topics.logs, retentionCheckIntervalMs: config.logRetentionCheckIntervalMs, logger: logger)
+    }
+
+    /// What the process's `ServiceGroup` runs, in start order (shut down in reverse).
+    public var services: [any Service] {
+        var services: [any Service] = [self]
+        if let listener = config.metricsListener {
+            let topics = self.topics
+            let metrics = self.metrics
+            services.append(MetricsService(listener: listener, group: group, logger: logger) {
+                metrics.exposition(topics: topics)
+            })
+        }
+        services.append(maintenance)
+        return services
     }
 
     /// The router with every served API; ApiVersions advertises exactly these.
@@ -93,32 +111,14 @@ public final class Broker: Service, Sendable {
         if config.advertisedListeners[0].port == 0, let port = address.port {
             identity.advertisedPort = Int32(port)
         }
-        if let listener = config.metricsListener {
-            let topics = self.topics
-            let metrics = self.metrics
-            let server = try await MetricsServer.start(listener: listener, group: group, logger: logger) {
-                metrics.exposition(topics: topics)
-            }
-            metricsServer.withLockedValue { $0 = server }
-        }
         ready.yield(address)
         ready.finish()
         logger.info("portaskd started", metadata: ["address": "\(address)", "log.dirs": "\(config.dataDirectory)"])
-        let maintenance = Task {
-            await LogMaintenance(
-                logs: topics.logs, retentionCheckIntervalMs: config.logRetentionCheckIntervalMs, logger: logger
-            ).run()
-        }
         await withGracefulShutdownHandler {
             await server.waitUntilClosed()
         } onGracefulShutdown: {
-            Task {
-                await self.metricsServer.withLockedValue { $0 }?.stop()
-                await self.server.stop()
-            }
+            Task { await self.server.stop() }
         }
-        maintenance.cancel()
-        await maintenance.value
         await groups.stop()
         try await group.shutdownGracefully()
         do {

@@ -59,7 +59,7 @@ struct PortaskdCommand: AsyncParsableCommand {
         let broker = try Broker(config: config, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: broker)],
+                services: broker.services.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

@@ -44,6 +44,11 @@ final class MetricsServer: Sendable {
     func stop() async {
         try? await channel.close()
     }
+
+    /// Completes when the listener has closed.
+    func waitUntilClosed() async {
+        try? await channel.closeFuture.get()
+    }
 }
 
 /// Answers one HTTP request at a time on a metrics connection. Event-loop confined.

@@ -1,5 +1,6 @@
 import LogEngine
 import Logging
+import ServiceLifecycle
 
 /// The broker's periodic log housekeeping, as Kafka's log manager schedules it:
 /// `flush.ms` flushes every `log.flush.scheduler.interval.ms` (1 s here); retention (`retention.ms`,
@@ -7,16 +8,22 @@ import Logging
 /// `log.retention.check.interval.ms`; and the recovery-point and log-start checkpoints every
 /// `log.flush.offset.checkpoint.interval.ms` (60 s).
 ///
-/// Runs as one task until cancelled; the work happens off the event loops. Thread-safe.
-struct LogMaintenance: Sendable {
+/// A `Service` of the broker's `ServiceGroup`: runs until graceful shutdown (or cancellation); the work happens
+/// off the event loops. Thread-safe.
+struct LogMaintenance: Service {
     let logs: LogManager
     let retentionCheckIntervalMs: Int64
     let logger: Logger
     var flushCheckIntervalMs: Int64 = 1_000
     var checkpointIntervalMs: Int64 = 60_000
 
+    /// Runs until graceful shutdown or cancellation.
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown { await self.loop() }
+    }
+
     /// Loops until the surrounding task is cancelled.
-    func run() async {
+    func loop() async {
         let tick = max(min(flushCheckIntervalMs, retentionCheckIntervalMs), 10)
         var sinceRetention: Int64 = 0
         var sinceCheckpoint: Int64 = 0
