@@ -162,4 +162,15 @@ struct HostileInputTests {
         _ = utimensat(AT_FDCWD, path, &times, 0)  // file systems may clamp or refuse: only no trap is required
         #expect(FileSystem.fileInfo(path) != nil)
     }
+
+    @Test func timestampLookup_whenStoredRecordCountIsNegative_doesNotTrap() throws {
+        let section = ForgedBatch.section(ForgedBatch.honestRecords(2))
+        for count in [Int32.min, -1, 0, .max] {
+            let bytes = try ForgedBatch.batch(section: section, recordCount: count, lastOffsetDelta: 1)
+            let found = try bytes.withUnsafeBytes { raw in
+                try RecordBatchHeader(parsing: raw, at: 0).firstOffset(withTimestampAtLeast: 0, in: raw, at: 0)
+            }
+            #expect(found == 0)
+        }
+    }
 }
