@@ -16,7 +16,7 @@ public struct DecompressionBudget: Sendable, Equatable {
     public static let appendFactor = 16
     /// What one decoded record costs beyond its key, value and header bytes (the `DecodedRecord` value, its
     /// arrays' headers and the array slot): charged so that many tiny records cannot outgrow the limit.
-    public static let decodedRecordOverhead = 96
+    public static let decodedRecordOverhead = 128
 
     /// The bytes the budget started with.
     public let limit: Int

@@ -7,7 +7,8 @@ import Testing
 /// a leader epoch checkpoint and a producer snapshot) is copied and one or two files damaged: binary files by
 /// bit flips, extreme 32/64-bit values, truncations and tails; text files by numbers replaced with extremes
 /// (Int.max, Int64.min, 20 digits, -1). `check --deep`, `dump`, `--repair` and a second check must never crash,
-/// and after the repair only unrepairable damage may remain. Seed 0xF1E5: 300 rounds in about 3.5 s in a debug build (the count is printed; capped at 8 s).
+/// and after the repair only unrepairable damage may remain. Seed 0xF1E5: 300 rounds in about 3.5 s in a debug
+/// build (the count is printed; capped at 8 s).
 struct VerifierFuzzTests {
     /// SplitMix64.
     struct Generator: RandomNumberGenerator {
