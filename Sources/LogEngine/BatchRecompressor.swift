@@ -23,7 +23,7 @@ public enum BatchRecompressor {
             var offset = 0
             while offset < bytes.count {
                 let header = try RecordBatchHeader(parsing: bytes, at: offset)
-                try header.validate(in: bytes, at: offset, maxBatchBytes: maxBatchBytes)
+                try header.validateClientBatch(in: bytes, at: offset, maxBatchBytes: maxBatchBytes)
                 headers.append((offset, header))
                 offset += header.totalSize
             }

@@ -10,15 +10,7 @@ extension PartitionLog {
     ) throws {
         let readable = UnsafeRawBufferPointer(bytes)
         let header = try RecordBatchHeader(parsing: readable, at: position)
-        do {
-            try header.validate(in: readable, at: position, maxBatchBytes: config.maxMessageBytes)
-        } catch let error as LogEngineError where error.code == .corruptBatch && header.hasIntactCRCButBadCount(
-            in: readable, at: position)
-        {
-            // Kafka checks the CRC first (CORRUPT_MESSAGE, retriable), then the counts (INVALID_RECORD: a retry
-            // cannot help).
-            throw LogEngineError.invalidRecord(error.message, context: error.context)
-        }
+        try header.validateClientBatch(in: readable, at: position, maxBatchBytes: config.maxMessageBytes)
         if origin == .client {
             if header.isControl {
                 throw LogEngineError.invalidRecord(
@@ -40,14 +32,3 @@ extension PartitionLog {
     }
 }
 
-extension RecordBatchHeader {
-    /// Whether the batch at `offset` is whole with a matching CRC, but its record count and last offset delta
-    /// disagree (or claim no record).
-    func hasIntactCRCButBadCount(in bytes: UnsafeRawBufferPointer, at offset: Int) -> Bool {
-        guard magic == Self.currentMagic, batchLength >= Self.minimumBatchLength, offset >= 0,
-              totalSize <= bytes.count - offset,
-              recordCount <= 0 || lastOffsetDelta < 0 || Int64(lastOffsetDelta) + 1 != Int64(recordCount)
-        else { return false }
-        return Self.computeCRC(in: bytes, at: offset, totalSize: totalSize) == crc
-    }
-}

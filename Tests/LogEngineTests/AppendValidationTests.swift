@@ -165,4 +165,13 @@ struct AppendValidationTests {
         let lying = try ForgedBatch.lyingEmptyBatch()
         #expect(try appendCode(lying + lying, origin: .broker) == .invalidArgument)
     }
+
+    @Test func recompress_whenCountsDisagreeButCRCHolds_isInvalidRecordNotCorrupt() throws {
+        let section = ForgedBatch.section(ForgedBatch.honestRecords(3))
+        let lying = try ForgedBatch.batch(section: section, recordCount: 3, lastOffsetDelta: 7, codec: .gzip)
+        let error = try #require(throws: LogEngineError.self) {
+            try BatchRecompressor.recompress(ByteBuffer(bytes: lying), to: .zstd)
+        }
+        #expect(error.code == .invalidArgument)
+    }
 }
