@@ -15,7 +15,7 @@ public enum BatchRecompressor {
     /// fit its 32-bit length, throws `recordTooLarge`. Malformed batches throw `corruptBatch`.
     public static func recompress(
         _ records: ByteBuffer, to target: CompressionCodec, maxBatchBytes: Int = Int(Int32.max),
-        maxDecompressedBytes: Int = CompressionCodec.defaultMaxDecompressedBytes
+        maxDecompressedBytes: Int = DecompressionBudget.minimumAppendLimit
     ) throws -> ByteBuffer? {
         var budget = DecompressionBudget(limit: maxDecompressedBytes)
         return try records.withUnsafeReadableBytes { bytes -> ByteBuffer? in

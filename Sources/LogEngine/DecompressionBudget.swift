@@ -10,7 +10,8 @@
 ///
 /// Thread-safety: a value type; pass it `inout` through the work of one request.
 public struct DecompressionBudget: Sendable, Equatable {
-    /// The lower bound of `forAppend(maxMessageBytes:)`: 64 MiB.
+    /// The lower bound of `forAppend(maxMessageBytes:)`, and the default budget of format conversion and
+    /// recompression (`MessageFormatConverter`, `BatchRecompressor`) when the caller passes none: 64 MiB.
     public static let minimumAppendLimit = 64 << 20
     /// The factor of `max.message.bytes` in `forAppend(maxMessageBytes:)`.
     public static let appendFactor = 16

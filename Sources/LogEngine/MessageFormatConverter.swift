@@ -17,7 +17,7 @@ public enum MessageFormatConverter {
     /// Throws `corruptBatch` for malformed or corrupt messages and `recordTooLarge` when decompressing and
     /// decoding the messages would take more than `maxDecompressedBytes` (see `DecompressionBudget`).
     public static func upConvert(
-        _ bytes: UnsafeRawBufferPointer, maxDecompressedBytes: Int = CompressionCodec.defaultMaxDecompressedBytes
+        _ bytes: UnsafeRawBufferPointer, maxDecompressedBytes: Int = DecompressionBudget.minimumAppendLimit
     ) throws -> [UInt8] {
         let decoded = try LegacyMessageSet.decode(bytes, maxDecompressedBytes: maxDecompressedBytes)
         return try RecordBatchEncoder.encode(decoded.records, compression: decoded.compression)
@@ -40,7 +40,7 @@ public enum MessageFormatConverter {
     /// (the consumer fetches the rest next time); when it runs out before the first, throws `recordTooLarge`.
     public static func downConvert(
         _ batches: UnsafeRawBufferPointer, toMagic magic: Int8, fromOffset: Int64, maxBytes: Int,
-        maxDecompressedBytes: Int = CompressionCodec.defaultMaxDecompressedBytes
+        maxDecompressedBytes: Int = DecompressionBudget.minimumAppendLimit
     ) throws -> DownConverted {
         var budget = DecompressionBudget(limit: maxDecompressedBytes)
         var out: [UInt8] = []

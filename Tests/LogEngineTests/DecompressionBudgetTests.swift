@@ -32,6 +32,15 @@ struct DecompressionBudgetTests {
         #expect(try Batches.headers(converted).first?.recordCount == 8)
     }
 
+    @Test func upConvert_byDefault_stopsAGzipBombAt64MiB() throws {
+        let bomb = try legacyBomb(wrappers: 100, perWrapper: 16, valueSize: 64 << 10)  // 100 MiB from ~100 KB
+        let error = try #require(throws: LogEngineError.self) {
+            try bomb.withUnsafeBytes { try MessageFormatConverter.upConvert($0) }
+        }
+        #expect(error.code == .recordTooLarge)
+        #expect(error.message.contains("\(DecompressionBudget.minimumAppendLimit)"))
+    }
+
     @Test func legacyDecode_chargesEveryTinyMessage() throws {
         // 20 000 empty messages: little decompressed data, but each decoded record costs memory.
         let bomb = try legacyBomb(wrappers: 1, perWrapper: 20_000, valueSize: 0)
