@@ -1,9 +1,9 @@
 extension PartitionLog {
     /// Kafka's `LogValidator` checks of one batch of an append, at `position` in `bytes`: the header
-    /// (`RecordBatchHeader.validate`: magic, sizes, CRC-32C, record count, `max.message.bytes`), what `origin` may
-    /// write (no control or transactional batches from clients), then the records against the header
-    /// (`RecordValidator`, decompressing within `budget`). Under CreateTime, a header max timestamp that is not
-    /// the largest record timestamp is set to it and the CRC recomputed, as Kafka does.
+    /// (`RecordBatchHeader.validateClientBatch`: magic, sizes, CRC-32C, record count, `max.message.bytes`), what
+    /// `origin` may write (no control or transactional batches from clients), then the records against the
+    /// header (`RecordValidator`, decompressing within `budget`). Under CreateTime, a header max timestamp that is
+    /// not the largest record timestamp is set to it and the CRC recomputed, as Kafka does.
     static func validateBatch(
         at position: Int, in bytes: UnsafeMutableRawBufferPointer, origin: AppendOrigin, config: LogConfig,
         budget: inout DecompressionBudget
@@ -31,4 +31,3 @@ extension PartitionLog {
         }
     }
 }
-

@@ -4,8 +4,8 @@
 extension RecordBatchHeader {
     /// The records of the batch at `offset` in `bytes` (already validated), with absolute offsets and
     /// timestamps (the batch's max timestamp for every record under LogAppendTime).
-    /// Throws `corruptBatch` on malformed compressed data, `invalidArgument` on records that disagree with the
-    /// header (see `RecordValidator`) and `recordTooLarge` when decompressing or decoding would take more than
+    /// Throws `corruptBatch` on malformed compressed data or records that disagree with the header (see
+    /// `RecordValidator`) and `recordTooLarge` when decompressing or decoding would take more than
     /// `maxDecompressedBytes`.
     public func decodeRecords(
         in bytes: UnsafeRawBufferPointer, at offset: Int,
@@ -42,10 +42,15 @@ extension RecordBatchHeader {
                 key: record.key.map { Array($0) }, value: record.value.map { Array($0) },
                 headers: record.headers.map { .init(key: Array($0.key), value: $0.value.map { Array($0) }) }))
         }
-        if let plain {
-            _ = try plain.withUnsafeBytes { try RecordValidator.walkRecords($0, self, visit: visit) }
-        } else {
-            _ = try RecordValidator.walkRecords(section, self, visit: visit)
+        do {
+            if let plain {
+                _ = try plain.withUnsafeBytes { try RecordValidator.walkRecords($0, self, visit: visit) }
+            } else {
+                _ = try RecordValidator.walkRecords(section, self, visit: visit)
+            }
+        } catch let error as LogEngineError where error.code == .invalidArgument {
+            // Decoded batches are stored data, not a request: malformed records are a corrupt batch here.
+            throw LogEngineError(.corruptBatch, error.message, context: error.context)
         }
         budget = local
         return records

@@ -173,4 +173,12 @@ struct HostileInputTests {
             #expect(found == 0)
         }
     }
+
+    @Test func decodeRecords_whenStoredRecordsLie_isCorruptBatch() throws {
+        let lying = try ForgedBatch.batch(section: ForgedBatch.section(ForgedBatch.honestRecords(2)), recordCount: 3)
+        let error = try #require(throws: LogEngineError.self) {
+            try lying.withUnsafeBytes { try RecordBatchHeader(parsing: $0, at: 0).decodeRecords(in: $0, at: 0) }
+        }
+        #expect(error.code == .corruptBatch)
+    }
 }
