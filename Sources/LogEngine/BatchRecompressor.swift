@@ -9,15 +9,21 @@ import NIOCore
 /// CRC. Stateless; thread-safe.
 public enum BatchRecompressor {
     /// The batches of `records` with `target` compression, or `nil` when every batch already uses it.
+    ///
+    /// Decompression of all batches together takes at most `maxDecompressedBytes` (the append's budget, see
+    /// `DecompressionBudget.forAppend(maxMessageBytes:)`); beyond it, or when a recompressed batch would not
+    /// fit its 32-bit length, throws `recordTooLarge`. Malformed batches throw `corruptBatch`.
     public static func recompress(
-        _ records: ByteBuffer, to target: CompressionCodec, maxBatchBytes: Int = Int(Int32.max)
+        _ records: ByteBuffer, to target: CompressionCodec, maxBatchBytes: Int = Int(Int32.max),
+        maxDecompressedBytes: Int = DecompressionBudget.minimumAppendLimit
     ) throws -> ByteBuffer? {
-        try records.withUnsafeReadableBytes { bytes -> ByteBuffer? in
+        var budget = DecompressionBudget(limit: maxDecompressedBytes)
+        return try records.withUnsafeReadableBytes { bytes -> ByteBuffer? in
             var headers: [(offset: Int, header: RecordBatchHeader)] = []
             var offset = 0
             while offset < bytes.count {
                 let header = try RecordBatchHeader(parsing: bytes, at: offset)
-                try header.validate(in: bytes, at: offset, maxBatchBytes: maxBatchBytes)
+                try header.validateClientBatch(in: bytes, at: offset, maxBatchBytes: maxBatchBytes)
                 headers.append((offset, header))
                 offset += header.totalSize
             }
@@ -33,10 +39,13 @@ public enum BatchRecompressor {
                     continue
                 }
                 let source = try CompressionCodec(attributes: Int(header.attributes))
-                let plain = try source.decompress(UnsafeRawBufferPointer(rebasing: batch[RecordBatchHeader.size...]))
+                let section = UnsafeRawBufferPointer(rebasing: batch[RecordBatchHeader.size...])
+                let plain = source == .none ? Array(section) : try budget.decompress(source, section)
                 let payload = target == .none ? plain : try target.compress(plain)
                 var rebuilt = [UInt8](batch[0..<RecordBatchHeader.size]) + payload
-                let batchLength = Int32(rebuilt.count - RecordBatchHeader.logOverhead)
+                guard let batchLength = Int32(exactly: rebuilt.count - RecordBatchHeader.logOverhead) else {
+                    throw LogEngineError(.recordTooLarge, "a recompressed batch of \(rebuilt.count) bytes")
+                }
                 rebuilt.withUnsafeMutableBytes { raw in
                     let attributes = (header.attributes & ~0x07) | Int16(target.rawValue)
                     raw.storeInt16BE(attributes, at: RecordBatchHeader.attributesOffset)

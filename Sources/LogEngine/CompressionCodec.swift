@@ -38,14 +38,16 @@ public enum CompressionCodec: Int, Sendable, CaseIterable, CustomStringConvertib
         self = codec
     }
 
-    /// Decompresses `input`. Throws `corruptBatch` on malformed input or when the output would exceed
-    /// `maxBytes`.
+    /// Decompresses `input`. Throws `corruptBatch` on malformed input and `recordTooLarge` when the output would
+    /// exceed `maxBytes`.
     public func decompress(
         _ input: UnsafeRawBufferPointer, maxBytes: Int = defaultMaxDecompressedBytes,
         legacyLZ4HeaderChecksum: Bool = false
     ) throws -> [UInt8] {
         switch self {
-        case .none: return Array(input)
+        case .none:
+            try Self.checkLimit(input.count, maxBytes, self)
+            return Array(input)
         case .gzip: return try Self.gunzip(input, maxBytes: maxBytes)
         case .snappy: return try Self.unsnappy(input, maxBytes: maxBytes)
         case .lz4: return try Self.unlz4(input, maxBytes: maxBytes, legacyHeaderChecksum: legacyLZ4HeaderChecksum)
@@ -78,9 +80,11 @@ public enum CompressionCodec: Int, Sendable, CaseIterable, CustomStringConvertib
         LogEngineError(.corruptBatch, "\(codec): \(message)")
     }
 
+    /// Throws `recordTooLarge` when `size` decompressed bytes exceed `maxBytes` (a decompression bomb or a budget
+    /// exhausted), as opposed to `corruptBatch` for malformed input.
     static func checkLimit(_ size: Int, _ maxBytes: Int, _ codec: CompressionCodec) throws {
         if size > maxBytes {
-            throw failure(codec, "decompressed size exceeds \(maxBytes) bytes")
+            throw LogEngineError(.recordTooLarge, "\(codec): decompressed size exceeds \(maxBytes) bytes")
         }
     }
 }

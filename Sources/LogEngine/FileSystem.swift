@@ -29,7 +29,10 @@ enum FileSystem {
     static func fileInfo(_ path: String) -> (size: Int, modifiedMs: Int64)? {
         var info = Glibc.stat()
         guard lstat(path, &info) == 0 else { return nil }
-        let ms = Int64(info.st_mtim.tv_sec) * 1000 + Int64(info.st_mtim.tv_nsec) / 1_000_000
+        // Any time_t can be set on some file systems: saturate rather than trap.
+        let (seconds, overflow) = Int64(info.st_mtim.tv_sec).multipliedReportingOverflow(by: 1000)
+        let ms = overflow ? (info.st_mtim.tv_sec < 0 ? Int64.min : Int64.max)
+            : seconds.saturatingAdd(Int64(info.st_mtim.tv_nsec) / 1_000_000)
         return (Int(info.st_size), ms)
     }
 

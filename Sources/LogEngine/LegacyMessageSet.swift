@@ -28,19 +28,22 @@ public enum LegacyMessageSet {
     static func headerSize(magic: Int8) -> Int { magic == 0 ? 14 : 22 }  // crc..timestamp + key/value lengths - 4
 
     /// Decodes every message (unwrapping compressed wrappers) and checks every CRC.
-    /// Throws `corruptBatch` on a bad CRC, magic, truncation or nested compression.
+    /// Throws `corruptBatch` on a bad CRC, magic, truncation or nested compression, and `recordTooLarge` when
+    /// the decompressed wrappers and the decoded messages together would take more than `maxDecompressedBytes`
+    /// (one budget for the whole set, see `DecompressionBudget`: many small bombs add up).
     public static func decode(
         _ bytes: UnsafeRawBufferPointer, maxDecompressedBytes: Int = CompressionCodec.defaultMaxDecompressedBytes
     ) throws -> Decoded {
         var decoded = Decoded(records: [], compression: .none, magic: 0)
-        try decodeSet(bytes, inner: false, into: &decoded, maxDecompressedBytes: maxDecompressedBytes)
+        var budget = DecompressionBudget(limit: maxDecompressedBytes)
+        try decodeSet(bytes, inner: false, into: &decoded, budget: &budget)
         guard !decoded.records.isEmpty else { throw LogEngineError(.corruptBatch, "empty message set") }
         return decoded
     }
 
     private static func decodeSet(
         _ bytes: UnsafeRawBufferPointer, inner: Bool, into decoded: inout Decoded,
-        wrapperTimestamp: Int64? = nil, maxDecompressedBytes: Int
+        wrapperTimestamp: Int64? = nil, budget: inout DecompressionBudget
     ) throws {
         var reader = ByteReader(bytes)
         while reader.remaining > 0 {
@@ -67,6 +70,8 @@ public enum LegacyMessageSet {
             let value = try message.int32Bytes("value")
             let codec = try CompressionCodec(attributes: Int(attributes))
             if codec == .none {
+                try budget.charge(
+                    DecompressionBudget.decodedRecordOverhead + (key?.count ?? 0) + (value?.count ?? 0), "decoded messages")
                 if let wrapperTimestamp { timestamp = wrapperTimestamp }
                 decoded.records.append(DecodedRecord(offset: offset, timestamp: timestamp, key: key, value: value))
             } else {
@@ -74,13 +79,13 @@ public enum LegacyMessageSet {
                 guard let value else { throw LogEngineError(.corruptBatch, "compressed message without a value") }
                 if decoded.compression == .none { decoded.compression = codec }
                 let plain = try value.withUnsafeBytes {
-                    try codec.decompress($0, maxBytes: maxDecompressedBytes, legacyLZ4HeaderChecksum: magic == 0)
+                    try budget.decompress(codec, $0, legacyLZ4HeaderChecksum: magic == 0)
                 }
                 let logAppendTime = magic == 1 && attributes & 0x08 != 0
                 try plain.withUnsafeBytes {
                     try decodeSet(
                         $0, inner: true, into: &decoded, wrapperTimestamp: logAppendTime ? timestamp : nil,
-                        maxDecompressedBytes: maxDecompressedBytes)
+                        budget: &budget)
                 }
             }
             reader.position = end

@@ -181,8 +181,9 @@ public final class LogSegment: @unchecked Sendable {
                 (try? RecordBatchHeader(parsing: bytes, at: 0))?.maxTimestamp
             }
         }
-        if let first = firstBatchTimestamp, first >= 0 { return incomingMaxTimestamp - first }
-        return nowMs - createdMs
+        // Timestamps come from producers: saturate rather than trap on extreme values.
+        if let first = firstBatchTimestamp, first >= 0 { return incomingMaxTimestamp.saturatingSubtract(first) }
+        return nowMs.saturatingSubtract(createdMs)
     }
 
     /// Whether one more index entry might not fit.

@@ -14,9 +14,12 @@ public enum MessageFormatConverter {
 
     /// One record batch v2 holding every message of the v0/v1 message set `bytes`, compressed with the codec the
     /// producer used (that of the first compressed wrapper). Offsets are relative; the log assigns them.
-    /// Throws `corruptBatch` for malformed or corrupt messages.
-    public static func upConvert(_ bytes: UnsafeRawBufferPointer) throws -> [UInt8] {
-        let decoded = try LegacyMessageSet.decode(bytes)
+    /// Throws `corruptBatch` for malformed or corrupt messages and `recordTooLarge` when decompressing and
+    /// decoding the messages would take more than `maxDecompressedBytes` (see `DecompressionBudget`).
+    public static func upConvert(
+        _ bytes: UnsafeRawBufferPointer, maxDecompressedBytes: Int = DecompressionBudget.minimumAppendLimit
+    ) throws -> [UInt8] {
+        let decoded = try LegacyMessageSet.decode(bytes, maxDecompressedBytes: maxDecompressedBytes)
         return try RecordBatchEncoder.encode(decoded.records, compression: decoded.compression)
     }
 
@@ -31,9 +34,15 @@ public enum MessageFormatConverter {
     /// Converts the whole v2 batches in `batches` to uncompressed messages of `magic` (0 or 1), keeping records
     /// at or after `fromOffset`. Stops before a message that would take the set past `maxBytes`, except that
     /// the first message is always included (so a consumer always progresses).
+    ///
+    /// Decompressing and decoding the batches takes at most `maxDecompressedBytes` in total (see
+    /// `DecompressionBudget`): when the budget runs out after some messages were converted, those are returned
+    /// (the consumer fetches the rest next time); when it runs out before the first, throws `recordTooLarge`.
     public static func downConvert(
-        _ batches: UnsafeRawBufferPointer, toMagic magic: Int8, fromOffset: Int64, maxBytes: Int
+        _ batches: UnsafeRawBufferPointer, toMagic magic: Int8, fromOffset: Int64, maxBytes: Int,
+        maxDecompressedBytes: Int = DecompressionBudget.minimumAppendLimit
     ) throws -> DownConverted {
+        var budget = DecompressionBudget(limit: maxDecompressedBytes)
         var out: [UInt8] = []
         var position = 0
         var nextOffset = fromOffset
@@ -45,7 +54,13 @@ public enum MessageFormatConverter {
                 nextOffset = max(nextOffset, header.nextOffset)
                 continue
             }
-            for record in try header.decodeRecords(in: batches, at: position) where record.offset >= fromOffset {
+            let records: [DecodedRecord]
+            do {
+                records = try header.decodeRecords(in: batches, at: position, budget: &budget)
+            } catch let error as LogEngineError where error.code == .recordTooLarge && !out.isEmpty {
+                return DownConverted(bytes: out, nextOffset: nextOffset)
+            }
+            for record in records where record.offset >= fromOffset {
                 let size = LegacyMessageSet.messageSize(magic: magic, key: record.key, value: record.value)
                 if !out.isEmpty && out.count + size > maxBytes {
                     return DownConverted(bytes: out, nextOffset: nextOffset)

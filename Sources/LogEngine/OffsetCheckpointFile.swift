@@ -29,7 +29,8 @@ public struct OffsetCheckpointFile: Sendable {
     public func read() throws -> [TopicPartition: Int64] {
         guard let text = try FileSystem.readString(path) else { return [:] }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingSpaces() }
-        guard lines.count >= 2, lines[0] == "0", let count = Int(lines[1]), count >= 0, lines.count >= count + 2 else {
+        // The count is untrusted: compare it with the lines present without adding to it.
+        guard lines.count >= 2, lines[0] == "0", let count = Int(lines[1]), count >= 0, count <= lines.count - 2 else {
             throw LogEngineError(.corruptIndex, "malformed checkpoint header", context: path)
         }
         var result: [TopicPartition: Int64] = [:]

@@ -22,7 +22,11 @@ public struct AppendInfo: Sendable, Equatable {
 extension PartitionLog {
     /// Appends the record batches of one produce request.
     ///
-    /// Every batch is validated first (magic 2, sizes, CRC-32C, record count, `max.message.bytes`), then checked
+    /// Every batch is validated first, as Kafka's `LogValidator` does: magic 2, sizes, CRC-32C, record count,
+    /// `max.message.bytes`, then its records against its header (see `RecordValidator`; compressed batches are
+    /// decompressed for this, within `decompressionBudget`, and not recompressed); client batches may not be
+    /// control or transactional batches. Under CreateTime a header max timestamp that differs from the largest
+    /// record timestamp is corrected (CRC recomputed), as Kafka does. Then each batch is checked
     /// against the producer state (see `ProducerStateManager`): a duplicate of a retained batch returns that
     /// batch's offsets with `isDuplicate` and appends nothing; an epoch or sequence violation throws
     /// `invalidProducerEpoch` or `outOfOrderSequence`. The check and the append happen under one lock. Then offsets
@@ -34,23 +38,33 @@ extension PartitionLog {
     /// The offsets are rewritten inside `records`' storage: when the caller passes its last reference (e.g.
     /// a request slice it no longer needs), no copy is made; otherwise copy-on-write copies the bytes once.
     ///
+    /// - Parameters:
+    ///   - origin: `.client` for producers' batches (the default), `.broker` for the broker's own writes.
+    ///   - decompressionBudget: the bytes decompressing the request's compressed batches may take in total;
+    ///     nil for `DecompressionBudget.forAppend(maxMessageBytes:)` of the log's `max.message.bytes`.
+    /// - Throws: `corruptBatch` (CRC, structure, undecodable compression), `invalidArgument` (records that
+    ///   disagree with their header, client control or transactional batches: `LogEngineError.invalidRecord`),
+    ///   `recordTooLarge` (`max.message.bytes`, decompression budget), producer state errors.
+    ///
     /// Thread-safety: callable from any thread; appends to one partition are serialised.
     @discardableResult
-    public func append(_ records: consuming ByteBuffer) throws -> AppendInfo {
+    public func append(
+        _ records: consuming ByteBuffer, origin: AppendOrigin = .client, decompressionBudget: Int? = nil
+    ) throws -> AppendInfo {
         var buffer = consume records
         guard buffer.readableBytes > 0 else {
             throw LogEngineError(.invalidArgument, "empty record set", context: directory)
         }
-        // Validation (CRC-32C included) needs no offsets, so it runs before taking the append lock; asking for
-        // mutable bytes here also makes any copy-on-write copy happen outside the lock.
-        let maxBatchBytes = config.maxMessageBytes
+        // Validation (CRC-32C and records included) needs no offsets, so it runs before taking the append lock;
+        // asking for mutable bytes here also makes any copy-on-write copy happen outside the lock.
+        let config = self.config
+        var budget = decompressionBudget.map { DecompressionBudget(limit: $0) }
+            ?? DecompressionBudget.forAppend(maxMessageBytes: config.maxMessageBytes)
         try buffer.withUnsafeMutableReadableBytes { bytes in
-            let readable = UnsafeRawBufferPointer(bytes)
             var position = 0
-            while position < readable.count {
-                let header = try RecordBatchHeader(parsing: readable, at: position)
-                try header.validate(in: readable, at: position, maxBatchBytes: maxBatchBytes)
-                position += header.totalSize
+            while position < bytes.count {
+                try Self.validateBatch(at: position, in: bytes, origin: origin, config: config, budget: &budget)
+                position += try RecordBatchHeader(parsing: UnsafeRawBufferPointer(bytes), at: position).totalSize
             }
         }
         let flushNeeded: Bool
@@ -69,13 +83,21 @@ extension PartitionLog {
                 var next = firstOffset
                 while position < bytes.count {
                     let header = try RecordBatchHeader(parsing: readable, at: position)
-                    if header.producerId >= 0 {
+                    // Control batches (broker-written markers) carry no sequence: not producer data.
+                    if header.producerId >= 0 && !header.isControl {
                         if let duplicate = producerState.duplicate(of: header) { return duplicate }
                         try producerState.stage(
                             header, firstOffset: next, timestamp: appendTime >= 0 ? appendTime : header.maxTimestamp,
                             validate: true, into: &producers, context: directory)
                     }
-                    next += Int64(header.lastOffsetDelta) + 1
+                    let (after, overflow) = next.addingReportingOverflow(Int64(header.lastOffsetDelta) + 1)
+                    // One segment holds 2^31 offsets past its base: a request spanning more cannot be stored.
+                    guard !overflow, after - firstOffset <= Int64(Int32.max) else {
+                        throw LogEngineError(
+                            .recordTooLarge, "the batches span more offsets than a segment can hold",
+                            context: directory)
+                    }
+                    next = after
                     position += header.totalSize
                 }
                 position = 0

@@ -12,6 +12,11 @@ extension PartitionLog {
             {
                 try FileSystem.unlink(directory + "/" + name)
             } else if name.hasSuffix(".log"), name.count == 24, let base = Int64(name.prefix(20)) {
+                // A base offset must leave room for the 32-bit relative offsets of the segment's batches.
+                guard base >= 0, base <= Int64.max - Int64(UInt32.max) else {
+                    stats.warnings.append("segment \(directory)/\(name) skipped: base offset \(base) out of range")
+                    continue
+                }
                 baseOffsets.append(base)
             }
         }

@@ -6,6 +6,8 @@ extension PartitionLog {
         var snapshotOffset: Int64?
         /// Whether the state differs from that snapshot (batches after it were scanned, producers expired).
         var changed: Bool
+        /// What was found wrong and set aside (unreadable snapshots), for the broker's log.
+        var warnings: [String] = []
     }
 
     /// The idempotent producers of the partition, by producer id (DescribeProducers).
@@ -68,6 +70,7 @@ extension PartitionLog {
         }
         offsets.removeAll { $0 > logEndOffset }
         var state = ProducerStateManager()
+        var warnings: [String] = []
         var start = Int64.min
         var snapshotOffset: Int64? = nil
         for offset in offsets.reversed() {
@@ -79,7 +82,10 @@ extension PartitionLog {
                 snapshotOffset = offset
                 break
             } catch let error as LogEngineError where error.code == .corruptIndex {
-                try FileSystem.unlink(path)
+                // Kept for inspection under another name; the state is rebuilt from an older snapshot or the log.
+                let aside = path + ".corrupt"
+                if (try? FileSystem.rename(path, aside)) == nil { try FileSystem.unlink(path) }
+                warnings.append("producer snapshot \(path) is unreadable (\(error.message)); moved to \(aside)")
             }
         }
         var replay = ProducerStateManager.Append()
@@ -96,8 +102,9 @@ extension PartitionLog {
                 }
                 while bytes.count - position >= RecordBatchHeader.size {
                     let header = try RecordBatchHeader(parsing: bytes, at: position)
-                    guard header.batchLength >= RecordBatchHeader.minimumBatchLength,
-                          header.totalSize <= bytes.count - position
+                    // Segments below the recovery point were not rescanned: check what the replay relies on.
+                    guard (try? header.validateStructure(available: bytes.count - position, at: position)) != nil,
+                          header.hasStorableBaseOffset
                     else { break }
                     if header.baseOffset >= start && header.producerId >= 0 && !header.isControl {
                         try state.stage(
@@ -112,6 +119,6 @@ extension PartitionLog {
         state.apply(replay)
         let expired = state.removeExpired(nowMs: nowMs, expirationMs: config.producerIdExpirationMs)
         return LoadedProducerState(
-            state: state, snapshotOffset: snapshotOffset, changed: replayed > 0 || expired > 0)
+            state: state, snapshotOffset: snapshotOffset, changed: replayed > 0 || expired > 0, warnings: warnings)
     }
 }

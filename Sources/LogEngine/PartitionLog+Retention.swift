@@ -18,7 +18,7 @@ extension PartitionLog {
                 var expired = 0
                 for segment in candidates {
                     try segment.ensureLoaded()
-                    guard now - segment.largestTimestamp > config.retentionMs else { break }
+                    guard now.saturatingSubtract(segment.largestTimestamp) > config.retentionMs else { break }
                     expired += 1
                 }
                 count = max(count, expired)

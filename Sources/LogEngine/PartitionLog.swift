@@ -21,6 +21,10 @@ public final class PartitionLog: @unchecked Sendable {
         public var bytesScanned = 0
         /// Bytes removed: torn, corrupt or zero-filled tails, and segments after a truncation.
         public var bytesTruncated = 0
+        /// Files skipped or moved aside because their content could not be used (unreadable producer snapshots,
+        /// segment files with impossible base offsets), one line each, for the broker to log. The log opened
+        /// without them.
+        public var warnings: [String] = []
     }
 
     public let directory: String
@@ -95,6 +99,7 @@ public final class PartitionLog: @unchecked Sendable {
         self.producerState = producers.state
         self.producerSnapshotOffset = producers.snapshotOffset
         self.producerStateChanged = producers.changed
+        stats.warnings += producers.warnings
         self._segments = segments
         self.recoveryStats = stats
         self.logEnd = ManagedAtomic(end)

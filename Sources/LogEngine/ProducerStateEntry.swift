@@ -72,16 +72,18 @@ public struct ProducerStateEntry: Sendable, Equatable {
         lastTimestamp = batch.timestamp
     }
 
-    /// `sequence + increment`, wrapping past `Int32.max` to 0 as Kafka's sequence numbers do.
+    /// `sequence + increment`, wrapping past `Int32.max` to 0 as Kafka's sequence numbers do. Total: values
+    /// outside the valid ranges (from a damaged snapshot or an unvalidated header) wrap as Kafka's Java `int`
+    /// arithmetic does instead of trapping.
     public static func incrementSequence(_ sequence: Int32, by increment: Int32) -> Int32 {
-        if sequence > Int32.max - increment { return increment - (Int32.max - sequence) - 1 }
-        return sequence + increment
+        if sequence > Int32.max &- increment { return increment &- (Int32.max &- sequence) &- 1 }
+        return sequence &+ increment
     }
 
-    /// `sequence - decrement`, wrapping below 0 to `Int32.max`.
+    /// `sequence - decrement`, wrapping below 0 to `Int32.max`; total like `incrementSequence`.
     public static func decrementSequence(_ sequence: Int32, by decrement: Int32) -> Int32 {
-        if sequence < decrement { return Int32.max - (decrement - sequence) + 1 }
-        return sequence - decrement
+        if sequence < decrement { return Int32.max &- (decrement &- sequence) &+ 1 }
+        return sequence &- decrement
     }
 
     /// Whether `next` directly follows `last` (0 follows `Int32.max`).

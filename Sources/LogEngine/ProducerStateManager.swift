@@ -38,7 +38,7 @@ public struct ProducerStateManager: Sendable, Equatable {
     /// (`producer.id.expiration.ms`). Returns how many were removed.
     @discardableResult
     public mutating func removeExpired(nowMs: Int64, expirationMs: Int64) -> Int {
-        let expired = producers.values.filter { $0.currentTxnFirstOffset < 0 && nowMs - $0.lastTimestamp >= expirationMs }
+        let expired = producers.values.filter { $0.currentTxnFirstOffset < 0 && nowMs.saturatingSubtract($0.lastTimestamp) >= expirationMs }
         for entry in expired { producers.removeValue(forKey: entry.producerId) }
         return expired.count
     }
@@ -73,7 +73,7 @@ public struct ProducerStateManager: Sendable, Equatable {
         let batch = ProducerStateEntry.Batch(
             firstSequence: firstSequence,
             lastSequence: ProducerStateEntry.incrementSequence(firstSequence, by: header.lastOffsetDelta),
-            firstOffset: firstOffset, lastOffset: firstOffset + Int64(header.lastOffsetDelta), timestamp: timestamp)
+            firstOffset: firstOffset, lastOffset: firstOffset &+ Int64(header.lastOffsetDelta), timestamp: timestamp)
         entry.add(epoch: epoch, batch: batch)
         pending.updates[producerId] = entry
     }

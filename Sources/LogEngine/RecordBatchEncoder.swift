@@ -40,18 +40,23 @@ public enum RecordBatchEncoder {
         var batch: [UInt8] = []
         batch.reserveCapacity(RecordBatchHeader.size + body.count)
         batch.appendInt64BE(baseOffset)
-        batch.appendInt32BE(Int32(RecordBatchHeader.size - RecordBatchHeader.logOverhead + body.count))
+        guard let batchLength = Int32(exactly: RecordBatchHeader.size - RecordBatchHeader.logOverhead + body.count),
+              let lastOffsetDelta = Int32(exactly: records.count - 1)
+        else {
+            throw LogEngineError(.recordTooLarge, "\(records.count) records of \(body.count) bytes do not fit one batch")
+        }
+        batch.appendInt32BE(batchLength)
         batch.appendInt32BE(-1)  // partition leader epoch
         batch.append(UInt8(RecordBatchHeader.currentMagic))
         batch.appendInt32BE(0)  // crc, set below
         batch.appendInt16BE(attributes)
-        batch.appendInt32BE(Int32(records.count - 1))
+        batch.appendInt32BE(lastOffsetDelta)
         batch.appendInt64BE(baseTimestamp)
         batch.appendInt64BE(maxTimestamp)
         batch.appendInt64BE(-1)  // producer id
         batch.appendInt16BE(-1)  // producer epoch
         batch.appendInt32BE(-1)  // base sequence
-        batch.appendInt32BE(Int32(records.count))
+        batch.appendInt32BE(lastOffsetDelta + 1)
         batch += body
         batch.withUnsafeMutableBytes { out in
             let crc = RecordBatchHeader.computeCRC(in: UnsafeRawBufferPointer(out), at: 0, totalSize: out.count)

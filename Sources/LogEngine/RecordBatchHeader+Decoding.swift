@@ -1,62 +1,58 @@
 // Decoding the records of a record batch v2 (decompressing when needed), for format down-conversion.
-//
-// Record layout (inside the possibly compressed records section, from byte 61 of the batch):
-//   length varint, attributes int8, timestampDelta varlong, offsetDelta varint, keyLength varint, key,
-//   valueLength varint, value, headerCount varint, then per header: keyLength varint, key, valueLength varint,
-//   value. Lengths of -1 mean null.
+// Record layout and the checks applied: see `RecordValidator`.
 
 extension RecordBatchHeader {
     /// The records of the batch at `offset` in `bytes` (already validated), with absolute offsets and
     /// timestamps (the batch's max timestamp for every record under LogAppendTime).
-    /// Throws `corruptBatch` on malformed records or compressed data.
+    /// Throws `corruptBatch` on malformed compressed data or records that disagree with the header (see
+    /// `RecordValidator`) and `recordTooLarge` when decompressing or decoding would take more than
+    /// `maxDecompressedBytes`.
     public func decodeRecords(
         in bytes: UnsafeRawBufferPointer, at offset: Int,
         maxDecompressedBytes: Int = CompressionCodec.defaultMaxDecompressedBytes
     ) throws -> [DecodedRecord] {
-        let start = offset + Self.size
-        let end = offset + totalSize
-        guard end <= bytes.count, start <= end else {
-            throw LogEngineError(.corruptBatch, "batch extends past the buffer", context: "position \(offset)")
-        }
-        let body = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
-        let codec = try CompressionCodec(attributes: Int(attributes))
-        if codec == .none { return try decodeRecordBodies(body) }
-        let plain = try codec.decompress(body, maxBytes: maxDecompressedBytes)
-        return try plain.withUnsafeBytes { try decodeRecordBodies($0) }
+        var budget = DecompressionBudget(limit: maxDecompressedBytes)
+        return try decodeRecords(in: bytes, at: offset, budget: &budget)
     }
 
-    private func decodeRecordBodies(_ body: UnsafeRawBufferPointer) throws -> [DecodedRecord] {
-        var reader = ByteReader(body)
+    /// As `decodeRecords(in:at:maxDecompressedBytes:)`, charging the decompressed bytes and every decoded
+    /// record (its key, value and header bytes plus `DecompressionBudget.decodedRecordOverhead`) to `budget`,
+    /// which may be shared by the batches of one request.
+    public func decodeRecords(
+        in bytes: UnsafeRawBufferPointer, at offset: Int, budget: inout DecompressionBudget
+    ) throws -> [DecodedRecord] {
         var records: [DecodedRecord] = []
-        records.reserveCapacity(Int(max(0, min(recordCount, 1 << 16))))
-        for _ in 0..<Int(max(recordCount, 0)) {
-            let length = try reader.varint("record length")
-            guard length >= 0, length <= Int64(reader.remaining) else {
-                throw LogEngineError(.corruptBatch, "record length \(length) out of bounds")
+        records.reserveCapacity(Int(max(0, min(recordCount, 1 << 12))))
+        let base = baseOffset
+        let appendTime = isLogAppendTime ? maxTimestamp : nil
+        // The decompressed section and the decoded records are charged to one budget (a local copy: the visit
+        // closure may not capture the inout parameter).
+        var local = budget
+        let section = try RecordValidator.recordsSection(self, in: bytes, at: offset)
+        let codec = try CompressionCodec(attributes: Int(attributes))
+        let plain = codec == .none ? nil : try local.decompress(codec, section)
+        let visit: (RecordValidator.Record) throws -> Void = { record in
+            var size = DecompressionBudget.decodedRecordOverhead + (record.key?.count ?? 0) + (record.value?.count ?? 0)
+            for header in record.headers {
+                size += DecompressionBudget.decodedRecordOverhead / 2 + header.key.count + (header.value?.count ?? 0)
             }
-            let recordEnd = reader.position + Int(length)
-            var record = ByteReader(body, from: reader.position, end: recordEnd)
-            _ = try record.int8("record attributes")
-            let timestampDelta = try record.varint("timestamp delta")
-            let offsetDelta = try record.varint("offset delta")
-            let key = try record.varintBytes("record key")
-            let value = try record.varintBytes("record value")
-            let headerCount = try record.varint("header count")
-            guard headerCount >= 0, headerCount <= Int64(record.remaining) else {
-                throw LogEngineError(.corruptBatch, "invalid header count \(headerCount)")
-            }
-            var headers: [DecodedRecord.Header] = []
-            for _ in 0..<Int(headerCount) {
-                guard let headerKey = try record.varintBytes("header key") else {
-                    throw LogEngineError(.corruptBatch, "null header key")
-                }
-                headers.append(.init(key: headerKey, value: try record.varintBytes("header value")))
-            }
-            let timestamp = isLogAppendTime ? maxTimestamp : baseTimestamp &+ timestampDelta
+            try local.charge(size)
             records.append(DecodedRecord(
-                offset: baseOffset &+ offsetDelta, timestamp: timestamp, key: key, value: value, headers: headers))
-            reader.position = recordEnd
+                offset: base &+ Int64(record.index), timestamp: appendTime ?? record.timestamp,
+                key: record.key.map { Array($0) }, value: record.value.map { Array($0) },
+                headers: record.headers.map { .init(key: Array($0.key), value: $0.value.map { Array($0) }) }))
         }
+        do {
+            if let plain {
+                _ = try plain.withUnsafeBytes { try RecordValidator.walkRecords($0, self, visit: visit) }
+            } else {
+                _ = try RecordValidator.walkRecords(section, self, visit: visit)
+            }
+        } catch let error as LogEngineError where error.code == .invalidArgument {
+            // Decoded batches are stored data, not a request: malformed records are a corrupt batch here.
+            throw LogEngineError(.corruptBatch, error.message, context: error.context)
+        }
+        budget = local
         return records
     }
 }

@@ -10,7 +10,8 @@ extension RecordBatchHeader {
         if compressionCodec != 0 || isLogAppendTime { return baseOffset }
         var cursor = offset + Self.size
         let end = min(offset + totalSize, bytes.count)
-        for _ in 0..<Int(recordCount) {
+        // Batches of segments below the recovery point were never rescanned: the count may be anything.
+        for _ in 0..<Int(max(recordCount, 0)) {
             // Records are producer data the broker never validated: bound every step.
             guard let length = Self.readVarint(bytes, &cursor, end: end), length > 0, length <= end - cursor else {
                 return baseOffset

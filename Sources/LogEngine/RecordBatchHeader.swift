@@ -131,6 +131,16 @@ public struct RecordBatchHeader: Sendable, Equatable {
         bytes.storeInt64BE(baseOffset, at: offset)
     }
 
+    /// Sets the max timestamp of the CreateTime batch at `offset` and recomputes the CRC (the field is covered by
+    /// it). `totalSize` must have been validated.
+    static func setCreateTimeMaxTimestamp(
+        _ timestamp: Int64, in bytes: UnsafeMutableRawBufferPointer, at offset: Int, totalSize: Int
+    ) {
+        bytes.storeInt64BE(timestamp, at: offset + maxTimestampOffset)
+        let crc = computeCRC(in: UnsafeRawBufferPointer(bytes), at: offset, totalSize: totalSize)
+        bytes.storeUInt32BE(crc, at: offset + crcOffset)
+    }
+
     /// Marks the batch at `offset` as LogAppendTime with `timestamp` as its max timestamp and recomputes the CRC
     /// (both fields are covered by it). `totalSize` must have been validated.
     public static func setLogAppendTime(

@@ -1,3 +1,5 @@
+import Foundation
+import NIOCore
 import Testing
 @testable import LogEngine
 
@@ -74,5 +76,19 @@ struct ClientBatchFixtureTests {
         // Both batches start at offset 0 in their captures; the records keep their stored offsets.
         let withoutHeaders = Self.expected.map { DecodedRecord(offset: $0.offset, timestamp: $0.timestamp, key: $0.key, value: $0.value) }
         #expect(decoded.records == withoutHeaders + withoutHeaders)
+    }
+
+    @Test func append_acceptsEveryClientsBatches_asTheyWereSent() throws {
+        let directory = TemporaryDirectory()
+        let log = try PartitionLog(directory: directory.path, config: smallConfig(segmentBytes: 1 << 20))
+        let all = [Self.librdkafkaGzip, Self.librdkafkaSnappy, Self.librdkafkaZstd, Self.kafkaPythonLZ4, Self.kafkaPythonSnappy]
+        for hex in all {
+            let batch = Self.bytes(hex)
+            let info = try log.append(ByteBuffer(bytes: batch))
+            #expect(info.recordCount == 3)
+            // Honest batches are stored byte for byte (but the base offset).
+            let stored = try #require(try log.read(from: info.firstOffset, maxBytes: 1 << 20)).copyBytes()
+            #expect(Array(stored.dropFirst(8)) == Array(batch.dropFirst(8)))
+        }
     }
 }

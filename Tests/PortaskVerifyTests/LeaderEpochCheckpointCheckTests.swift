@@ -17,4 +17,15 @@ struct LeaderEpochCheckpointCheckTests {
         try Damager.write(Array("0\n1\nnot numbers\n".utf8), path)
         try expectFoundRepairedClean([partition], .badCheckpoint)
     }
+
+    @Test func leaderEpochCheckpoint_whenCountIsIntMax_isDamageNotATrap() throws {
+        let directory = TemporaryDirectory()
+        let (partition, _) = try makeKafkaPartition(in: directory.path)
+        let path = partition + "/leader-epoch-checkpoint"
+        for count in ["\(Int.max)", "\(Int.max - 1)", "99999999999999999999999"] {
+            try Damager.write(Array("0\n\(count)\n0 0\n".utf8), path)
+            let report = try Verifier().verify([partition])
+            #expect(report.damageKinds == [.badCheckpoint], "\(report.text)")
+        }
+    }
 }

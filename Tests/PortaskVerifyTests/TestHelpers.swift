@@ -38,6 +38,23 @@ func expectFoundRepairedClean(_ paths: [String], _ kind: Damage.Kind, sourceLoca
     #expect(second.exitStatus == 0, sourceLocation: sourceLocation)
 }
 
+/// Like `expectFoundRepairedClean` for what the broker repairs on start: reported as a note of `kind` (exit
+/// status 0, no damage), repaired by `--repair`, then gone.
+func expectNotedRepairedClean(_ paths: [String], _ kind: Damage.Kind, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let verifier = Verifier()
+    let first = try verifier.verify(paths)
+    #expect(first.notes.contains { $0.kind == kind && $0.repairedOnStart }, "\(first.text)", sourceLocation: sourceLocation)
+    #expect(first.isClean, "\(first.text)", sourceLocation: sourceLocation)
+    #expect(first.exitStatus == 0, sourceLocation: sourceLocation)
+    #expect(try first.json().contains("\"kind\" : \"\(kind.rawValue)\""), sourceLocation: sourceLocation)
+    #expect(first.text.contains("repaired by the broker on start"), sourceLocation: sourceLocation)
+    let repaired = try verifier.verifyAndRepair(paths)
+    #expect(repaired.remainingDamage == [], sourceLocation: sourceLocation)
+    #expect(repaired.repairs?.isEmpty == false, "\(repaired.text)", sourceLocation: sourceLocation)
+    let second = try verifier.verify(paths)
+    #expect(second.isClean && second.notes.isEmpty, "\(second.text)", sourceLocation: sourceLocation)
+}
+
 func batchPositionsOf(_ log: [UInt8]) throws -> [Int] {
     try log.withUnsafeBytes { raw in
         var positions: [Int] = []

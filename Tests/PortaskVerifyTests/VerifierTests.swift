@@ -60,14 +60,23 @@ struct VerifierTests {
         #expect(try batchPositions(log).count == 7)
     }
 
-    @Test func zeroFilledTail_isFound_andTruncated() throws {
+    @Test func zeroFilledTail_ofLastSegment_isANote_andTruncated() throws {
         let directory = TemporaryDirectory()
         let (partition, _) = try makeKafkaPartition(in: directory.path)
         let log = segmentPath(partition, 48, ".log")
         let size = Damager.size(log)
         try Damager.modify(log) { $0 += [UInt8](repeating: 0, count: 4096) }
-        try expectFoundRepairedClean([partition], .zeroFilledTail)
+        try expectNotedRepairedClean([partition], .zeroFilledTail)
         #expect(Damager.size(log) == size)
+    }
+
+    @Test func zeroFilledTail_ofEarlierSegment_isDamage() throws {
+        let directory = TemporaryDirectory()
+        let (partition, _) = try makeKafkaPartition(in: directory.path)
+        try Damager.modify(segmentPath(partition, 0, ".log")) { $0 += [UInt8](repeating: 0, count: 4096) }
+        let report = try Verifier().verify([partition])
+        #expect(report.damageKinds.contains(.zeroFilledTail))
+        #expect(report.exitStatus == 1)
     }
 
     @Test func offsetsGoingBackwards_areFound_andTruncated() throws {

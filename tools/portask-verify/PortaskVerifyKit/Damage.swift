@@ -1,8 +1,12 @@
 /// One piece of damage found in a data directory, partition directory or segment file: what kind, where, and
-/// whether `--repair` (LogEngine's recovery) can fix it. Any damage makes the verifier exit with status 1.
+/// whether `--repair` (LogEngine's recovery) can fix it. Any damage makes the verifier exit with status 1,
+/// except damage the broker repairs by itself on start without losing data (`repairedOnStart`: zero-filled
+/// tails of preallocated indexes, zeros after the last batch of a partition's last segment), which every unclean
+/// stop leaves behind: the report lists those as `notes`, not as `damage`.
 ///
 /// JSON form: `{"kind": "crcMismatch", "file": "...", "position": 4096, "offset": 17, "message": "...",
-/// "repairable": true}` (`position`: byte position in the file; `offset`: the record offset concerned).
+/// "repairable": true, "repairedOnStart": false}` (`position`: byte position in the file; `offset`: the record
+/// offset concerned).
 ///
 /// Thread-safety: a value type.
 public struct Damage: Sendable, Equatable, Codable {
@@ -73,6 +77,8 @@ public struct Damage: Sendable, Equatable, Codable {
     public var offset: Int64?
     public var message: String
     public var repairable: Bool
+    /// Whether the broker repairs this by itself when it starts, losing no batch (then it is a note, not damage).
+    public var repairedOnStart: Bool
 
     public init(_ kind: Kind, file: String, position: Int? = nil, offset: Int64? = nil, _ message: String) {
         self.kind = kind
@@ -81,6 +87,7 @@ public struct Damage: Sendable, Equatable, Codable {
         self.offset = offset
         self.message = message
         self.repairable = kind.isRepairable
+        self.repairedOnStart = kind == .indexZeroFilled
     }
 }
 

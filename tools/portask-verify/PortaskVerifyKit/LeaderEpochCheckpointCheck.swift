@@ -18,7 +18,8 @@ enum LeaderEpochCheckpointCheck {
         let lines = String(decoding: file.bytes, as: UTF8.self)
             .split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: " \r") }
-        guard lines.count >= 2, lines[0] == "0", let count = Int(lines[1]), count >= 0, lines.count >= count + 2 else {
+        // The count is untrusted: compare it with the lines present without adding to it.
+        guard lines.count >= 2, lines[0] == "0", let count = Int(lines[1]), count >= 0, count <= lines.count - 2 else {
             return ([Damage(.badCheckpoint, file: path, "malformed header (version 0 and an entry count expected)")], [])
         }
         var warnings: [Warning] = []

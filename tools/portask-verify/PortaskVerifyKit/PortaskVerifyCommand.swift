@@ -17,7 +17,8 @@ public struct PortaskVerifyCommand: ParsableCommand {
         abstract: "Check (and repair) the data files of a stopped Portask or Apache Kafka broker.",
         discussion: """
             PATH is a data directory, a partition directory (<topic>-<partition>) or segment files \
-            (.log, .index, .timeindex). Exit status: 0 clean, 1 damage found, 2 usage or I/O error.
+            (.log, .index, .timeindex). Exit status: 0 clean, 1 damage found, 2 usage or I/O error. What the \
+            broker repairs by itself on start (zero-filled index tails after an unclean stop) is a note, not damage.
             """,
         subcommands: [Check.self, Dump.self],
         defaultSubcommand: Check.self)

@@ -33,7 +33,7 @@ enum Repairer {
             let (repair, _) = try recoverPartition(partition.directory, logStartOffset: 0)
             repairs.append(repair)
         }
-        for path in findings.segmentFiles where findings.report.damage.contains(where: { $0.file == path && $0.repairable }) {
+        for path in findings.segmentFiles where (findings.report.damage + findings.report.notes).contains(where: { $0.file == path && $0.repairable }) {
             repairs.append(try recoverSegment(path))
         }
         return repairs

@@ -43,7 +43,7 @@ public struct Verifier: Sendable {
     public func verifyAndRepair(_ paths: [String], progress: ProgressBar? = nil) throws -> VerifyReport {
         let findings = try check(paths, progress: progress)
         var report = findings.report
-        if report.isClean && report.warnings.isEmpty {
+        if report.isClean && report.warnings.isEmpty && report.notes.isEmpty {
             report.repairs = []
             report.remainingDamage = []
             report.updateStatus()
@@ -143,6 +143,7 @@ public struct Verifier: Sendable {
                 findings.segmentFiles.append(path)
             }
         }
+        findings.report.separateNotes()
         findings.report.updateStatus()
         return findings
     }

@@ -4,7 +4,8 @@ extension VerifyReport {
     /// The human summary: status line, counts, then damage, warnings and repairs one per line.
     public var text: String {
         var lines: [String] = []
-        let warningText = warnings.isEmpty ? "" : ", \(warnings.count) warning\(warnings.count == 1 ? "" : "s")"
+        var warningText = warnings.isEmpty ? "" : ", \(warnings.count) warning\(warnings.count == 1 ? "" : "s")"
+        if !notes.isEmpty { warningText += ", \(notes.count) note\(notes.count == 1 ? "" : "s")" }
         switch status {
         case "clean": lines.append("CLEAN: no damage found\(warningText)")
         case "repaired": lines.append("REPAIRED: \(damage.count) damage found and repaired\(warningText)")
@@ -25,6 +26,10 @@ extension VerifyReport {
         if !damage.isEmpty {
             lines.append("damage:")
             lines += damage.map { "  " + Self.line($0) }
+        }
+        if !notes.isEmpty {
+            lines.append("notes (repaired by the broker on start, no data lost):")
+            lines += notes.map { "  " + Self.line($0) }
         }
         if !warnings.isEmpty {
             lines.append("warnings:")

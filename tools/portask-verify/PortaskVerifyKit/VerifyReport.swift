@@ -4,7 +4,7 @@
 /// {"paths": [...], "status": "clean" | "damaged" | "repaired",
 ///  "totals": {"dataDirectories", "partitions", "segments", "batches", "records", "logBytes",
 ///             "offsetIndexEntries", "timeIndexEntries", "checkpoints", "producerSnapshots"},
-///  "damage": [Damage...], "warnings": [Warning...],
+///  "damage": [Damage...], "notes": [Damage...], "warnings": [Warning...],
 ///  "repairs": [Repair...], "remainingDamage": [Damage...]}      (the last two only with --repair)
 /// ```
 /// Thread-safety: a value type.
@@ -47,6 +47,9 @@ public struct VerifyReport: Sendable, Codable, Equatable {
     public var status: String = "clean"
     public var totals = Totals()
     public var damage: [Damage] = []
+    /// Damage the broker repairs by itself on start without losing data (`Damage.repairedOnStart`): reported,
+    /// repaired by `--repair`, but not counted as damage (exit status 0).
+    public var notes: [Damage] = []
     public var warnings: [Warning] = []
     public var repairs: [Repair]? = nil
     public var remainingDamage: [Damage]? = nil
@@ -64,6 +67,12 @@ public struct VerifyReport: Sendable, Codable, Equatable {
 
     /// Damage kinds found, for summaries and tests.
     public var damageKinds: Set<Damage.Kind> { Set(damage.map(\.kind)) }
+
+    /// Moves the damage the broker repairs on start from `damage` to `notes`.
+    mutating func separateNotes() {
+        notes += damage.filter(\.repairedOnStart)
+        damage.removeAll(where: \.repairedOnStart)
+    }
 
     mutating func updateStatus() {
         if damage.isEmpty {

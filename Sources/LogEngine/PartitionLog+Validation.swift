@@ -1,0 +1,33 @@
+extension PartitionLog {
+    /// Kafka's `LogValidator` checks of one batch of an append, at `position` in `bytes`: the header
+    /// (`RecordBatchHeader.validateClientBatch`: magic, sizes, CRC-32C, record count, `max.message.bytes`), what
+    /// `origin` may write (no control or transactional batches from clients), then the records against the
+    /// header (`RecordValidator`, decompressing within `budget`). Under CreateTime, a header max timestamp that is
+    /// not the largest record timestamp is set to it and the CRC recomputed, as Kafka does.
+    static func validateBatch(
+        at position: Int, in bytes: UnsafeMutableRawBufferPointer, origin: AppendOrigin, config: LogConfig,
+        budget: inout DecompressionBudget
+    ) throws {
+        let readable = UnsafeRawBufferPointer(bytes)
+        let header = try RecordBatchHeader(parsing: readable, at: position)
+        try header.validateClientBatch(in: readable, at: position, maxBatchBytes: config.maxMessageBytes)
+        if origin == .client {
+            if header.isControl {
+                throw LogEngineError.invalidRecord(
+                    "clients may not write control batches", context: "position \(position)")
+            }
+            if header.isTransactional {
+                throw LogEngineError.transactionalBatchRefused(
+                    "transactional batch of producer \(header.producerId) refused: the broker serves no transactions",
+                    context: "position \(position)")
+            }
+        }
+        let summary = try RecordValidator.validate(header, in: readable, at: position, budget: &budget)
+        if config.messageTimestampType == .createTime, !header.isLogAppendTime,
+           header.maxTimestamp != summary.maxTimestamp
+        {
+            RecordBatchHeader.setCreateTimeMaxTimestamp(
+                summary.maxTimestamp, in: bytes, at: position, totalSize: header.totalSize)
+        }
+    }
+}
