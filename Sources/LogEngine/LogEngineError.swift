@@ -21,6 +21,11 @@ public struct LogEngineError: Error, Sendable, Equatable, CustomStringConvertibl
         case outOfOrderSequence
         /// An idempotent producer's batch carries an epoch older than the producer's current one.
         case invalidProducerEpoch
+        /// Records that disagree with their batch header, or a batch a client may not write (Kafka's
+        /// `InvalidRecordException`).
+        case invalidRecord
+        /// A transactional batch without an ongoing transaction.
+        case invalidTransactionState
     }
     public var code: Code
     public var message: String

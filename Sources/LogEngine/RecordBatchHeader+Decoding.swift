@@ -48,7 +48,7 @@ extension RecordBatchHeader {
             } else {
                 _ = try RecordValidator.walkRecords(section, self, visit: visit)
             }
-        } catch let error as LogEngineError where error.code == .invalidArgument {
+        } catch let error as LogEngineError where error.code == .invalidArgument || error.code == .invalidRecord {
             // Decoded batches are stored data, not a request: malformed records are a corrupt batch here.
             throw LogEngineError(.corruptBatch, error.message, context: error.context)
         }

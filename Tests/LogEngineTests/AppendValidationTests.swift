@@ -26,21 +26,21 @@ struct AppendValidationTests {
 
     @Test func append_whenRecordCountLies_isRejected() throws {
         let section = ForgedBatch.section(ForgedBatch.honestRecords(3))
-        #expect(try appendCode(ForgedBatch.batch(section: section, recordCount: 4)) == .invalidArgument)
-        #expect(try appendCode(ForgedBatch.batch(section: section, recordCount: 2)) == .invalidArgument)
+        #expect(try appendCode(ForgedBatch.batch(section: section, recordCount: 4)) == .invalidRecord)
+        #expect(try appendCode(ForgedBatch.batch(section: section, recordCount: 2)) == .invalidRecord)
         #expect(try appendCode(ForgedBatch.batch(section: section, recordCount: 3)) == nil)
     }
 
     @Test func append_whenEmptyBatchClaimsInt32MaxRecords_isRejected() throws {
         let lying = try ForgedBatch.lyingEmptyBatch()
         #expect(lying.count == 61)
-        #expect(try appendCode(lying) == .invalidArgument)
-        #expect(try appendCode(lying, origin: .broker) == .invalidArgument)
+        #expect(try appendCode(lying) == .invalidRecord)
+        #expect(try appendCode(lying, origin: .broker) == .invalidRecord)
     }
 
     @Test func append_whenLastOffsetDeltaLies_isRejected() throws {
         let section = ForgedBatch.section(ForgedBatch.honestRecords(3))
-        #expect(try appendCode(ForgedBatch.batch(section: section, recordCount: 3, lastOffsetDelta: 5)) == .invalidArgument)
+        #expect(try appendCode(ForgedBatch.batch(section: section, recordCount: 3, lastOffsetDelta: 5)) == .invalidRecord)
         var flipped = try ForgedBatch.batch(section: section, recordCount: 3, lastOffsetDelta: 5)
         flipped[RecordBatchHeader.size] ^= 1  // a CRC mismatch is reported first, as Kafka does
         #expect(try appendCode(flipped) == .corruptBatch)
@@ -50,20 +50,20 @@ struct AppendValidationTests {
         for deltas in [[0, 2, 3], [1, 2, 3], [0, 0, 1], [0, -1, 2], [0, 1, Int64(Int32.max) + 1]] as [[Int64]] {
             let records = deltas.map { ForgedBatch.record(offsetDelta: $0) }
             let bytes = try ForgedBatch.batch(section: ForgedBatch.section(records), recordCount: 3)
-            #expect(try appendCode(bytes) == .invalidArgument, "deltas \(deltas)")
+            #expect(try appendCode(bytes) == .invalidRecord, "deltas \(deltas)")
         }
     }
 
     @Test func append_whenRecordsLeaveBytesOver_isRejected() throws {
         let section = ForgedBatch.section(ForgedBatch.honestRecords(3)) + [0]
-        #expect(try appendCode(ForgedBatch.batch(section: section, recordCount: 3)) == .invalidArgument)
+        #expect(try appendCode(ForgedBatch.batch(section: section, recordCount: 3)) == .invalidRecord)
     }
 
     @Test func append_whenRecordLengthIsWrong_isRejected() throws {
         let records = ForgedBatch.honestRecords(2)
         for length in [Int64(-1), 0, Int64(records[0].count - 1), Int64(records[0].count + 1), Int64(Int32.max), .min] {
             let section = ForgedBatch.section(records, lengths: [0: length])
-            #expect(try appendCode(ForgedBatch.batch(section: section, recordCount: 2)) == .invalidArgument, "length \(length)")
+            #expect(try appendCode(ForgedBatch.batch(section: section, recordCount: 2)) == .invalidRecord, "length \(length)")
         }
     }
 
@@ -71,7 +71,7 @@ struct AppendValidationTests {
         for (keyLength, valueLength) in [(Int64(-2), Int64?.none), (nil, -2), (Int64(Int32.min), nil), (nil, 1000)] {
             let record = ForgedBatch.record(offsetDelta: 0, keyLength: keyLength, valueLength: valueLength)
             let bytes = try ForgedBatch.batch(section: ForgedBatch.section([record]), recordCount: 1)
-            #expect(try appendCode(bytes) == .invalidArgument)
+            #expect(try appendCode(bytes) == .invalidRecord)
         }
         let nulls = ForgedBatch.record(offsetDelta: 0, key: nil, value: nil)
         #expect(try appendCode(ForgedBatch.batch(section: ForgedBatch.section([nulls]), recordCount: 1)) == nil)
@@ -79,11 +79,11 @@ struct AppendValidationTests {
 
     @Test func append_whenHeaderKeyIsNullOrHeaderCountLies_isRejected() throws {
         let nullKey = ForgedBatch.record(offsetDelta: 0, headers: [(keyLength: -1, key: [], value: [1])])
-        #expect(try appendCode(ForgedBatch.batch(section: ForgedBatch.section([nullKey]), recordCount: 1)) == .invalidArgument)
+        #expect(try appendCode(ForgedBatch.batch(section: ForgedBatch.section([nullKey]), recordCount: 1)) == .invalidRecord)
         let countLies = ForgedBatch.record(offsetDelta: 0, headers: [(keyLength: 1, key: [65], value: nil)], headerCount: 2)
-        #expect(try appendCode(ForgedBatch.batch(section: ForgedBatch.section([countLies]), recordCount: 1)) == .invalidArgument)
+        #expect(try appendCode(ForgedBatch.batch(section: ForgedBatch.section([countLies]), recordCount: 1)) == .invalidRecord)
         let negative = ForgedBatch.record(offsetDelta: 0, headerCount: -1)
-        #expect(try appendCode(ForgedBatch.batch(section: ForgedBatch.section([negative]), recordCount: 1)) == .invalidArgument)
+        #expect(try appendCode(ForgedBatch.batch(section: ForgedBatch.section([negative]), recordCount: 1)) == .invalidRecord)
         let fine = ForgedBatch.record(offsetDelta: 0, headers: [(keyLength: 1, key: [65], value: nil)])
         #expect(try appendCode(ForgedBatch.batch(section: ForgedBatch.section([fine]), recordCount: 1)) == nil)
     }
@@ -92,15 +92,15 @@ struct AppendValidationTests {
     func append_whenCompressedRecordsLie_isRejected(codec: CompressionCodec) throws {
         let section = ForgedBatch.section(ForgedBatch.honestRecords(5))
         #expect(try appendCode(ForgedBatch.batch(section: section, recordCount: 5, codec: codec)) == nil)
-        #expect(try appendCode(ForgedBatch.batch(section: section, recordCount: 6, codec: codec)) == .invalidArgument)
-        #expect(try appendCode(ForgedBatch.batch(section: section, recordCount: .max, codec: codec)) == .invalidArgument)
+        #expect(try appendCode(ForgedBatch.batch(section: section, recordCount: 6, codec: codec)) == .invalidRecord)
+        #expect(try appendCode(ForgedBatch.batch(section: section, recordCount: .max, codec: codec)) == .invalidRecord)
         let skipping = ForgedBatch.section([ForgedBatch.record(offsetDelta: 0), ForgedBatch.record(offsetDelta: 7)])
-        #expect(try appendCode(ForgedBatch.batch(section: skipping, recordCount: 2, codec: codec)) == .invalidArgument)
+        #expect(try appendCode(ForgedBatch.batch(section: skipping, recordCount: 2, codec: codec)) == .invalidRecord)
         var garbage = try ForgedBatch.batch(section: section, recordCount: 5, codec: codec)
         for index in (RecordBatchHeader.size + 2)..<min(garbage.count, RecordBatchHeader.size + 40) { garbage[index] ^= 0x5A }
         ForgedBatch.fixCRC(&garbage)
         let code = try appendCode(garbage)
-        #expect(code == .corruptBatch || code == .invalidArgument || code == .recordTooLarge)
+        #expect(code == .corruptBatch || code == .invalidRecord || code == .recordTooLarge)
     }
 
     @Test(arguments: [CompressionCodec.gzip, .snappy, .lz4, .zstd])
@@ -132,7 +132,7 @@ struct AppendValidationTests {
         let bytes = try ForgedBatch.batch(
             section: ForgedBatch.section([marker]), recordCount: 1, attributes: 0x30, producerId: 7, producerEpoch: 0,
             baseSequence: -1)
-        #expect(try appendCode(bytes) == .invalidArgument)
+        #expect(try appendCode(bytes) == .invalidRecord)
         #expect(try appendCode(bytes, origin: .broker) == nil)
     }
 
@@ -140,8 +140,8 @@ struct AppendValidationTests {
         let bytes = try ForgedBatch.batch(
             section: ForgedBatch.section(ForgedBatch.honestRecords(2)), recordCount: 2, attributes: 0x10, producerId: 7,
             producerEpoch: 0, baseSequence: 0)
-        #expect(try appendCode(bytes) == .invalidArgument)
-        #expect(LogEngineError.transactionalBatchRefused("x").code == .invalidArgument)
+        #expect(try appendCode(bytes) == .invalidTransactionState)
+        #expect(LogEngineError.transactionalBatchRefused("x").code == .invalidTransactionState)
     }
 
     @Test func append_whenMaxTimestampLies_storesTheRecordsMax() throws {
@@ -163,7 +163,7 @@ struct AppendValidationTests {
     @Test func append_whenBatchesSpanMoreThanASegment_isRejected() throws {
         // Only possible with lying counts, which the record check refuses first: the span check is the second line.
         let lying = try ForgedBatch.lyingEmptyBatch()
-        #expect(try appendCode(lying + lying, origin: .broker) == .invalidArgument)
+        #expect(try appendCode(lying + lying, origin: .broker) == .invalidRecord)
     }
 
     @Test func recompress_whenCountsDisagreeButCRCHolds_isInvalidRecordNotCorrupt() throws {
@@ -172,6 +172,6 @@ struct AppendValidationTests {
         let error = try #require(throws: LogEngineError.self) {
             try BatchRecompressor.recompress(ByteBuffer(bytes: lying), to: .zstd)
         }
-        #expect(error.code == .invalidArgument)
+        #expect(error.code == .invalidRecord)
     }
 }

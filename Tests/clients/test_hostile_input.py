@@ -3,6 +3,7 @@ bounded and keeps serving others. Each test sends the input, checks the answer o
 an ordinary client still works."""
 import os
 import pathlib
+import signal
 import socket
 import struct
 import time
@@ -252,3 +253,56 @@ def test_partial_frames_of_many_connections_share_one_memory_pool(broker_factory
     for entry in sockets:
         entry[0].close()
     round_trip(broker.bootstrap, "after-partial")
+
+
+def raw_produce(broker, topic: str, records: bytes, correlation: int = 21) -> int:
+    from kafka_wire import produce_v3, produce_v3_error
+    with socket.create_connection(("127.0.0.1", broker.port), timeout=10) as sock:
+        sock.sendall(frame(0, 3, correlation, produce_v3(topic, 0, records)))
+        return produce_v3_error(read_response(sock))
+
+
+def test_lying_batches_are_refused_and_acknowledged_records_survive_kill_9(broker):
+    from kafka_wire import record_batch
+    AdminClient({"bootstrap.servers": broker.bootstrap}).list_topics(topic="lying", timeout=10)
+    lying = record_batch([], record_count=INT32_MAX, last_offset_delta=INT32_MAX - 1)
+    assert len(lying) == 61
+    assert raw_produce(broker, "lying", lying + lying) in (2, 87)  # CORRUPT_MESSAGE or INVALID_RECORD
+    acked = []
+    producer = Producer({"bootstrap.servers": broker.bootstrap, "acks": "all", "linger.ms": 0})
+    for i in range(200):
+        producer.produce("lying", value=f"acked-{i}".encode(), partition=0,
+                         on_delivery=lambda e, m: acked.append(m.value()) if e is None else None)
+        producer.poll(0)
+        if i % 20 == 0:
+            assert raw_produce(broker, "lying", lying, correlation=100 + i) in (2, 87)
+    assert producer.flush(20) == 0
+    assert len(acked) == 200
+    logs = list((broker.data_dir / "lying-0").glob("*.log"))
+    assert len(logs) == 1, "a refused batch must not roll segments"
+    broker.stop(signal.SIGKILL)
+    broker.start()
+    consumer = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "unused", "enable.auto.commit": False})
+    consumer.assign([TopicPartition("lying", 0, 0)])
+    seen = []
+    deadline = time.time() + 20
+    while len(seen) < 200 and time.time() < deadline:
+        message = consumer.poll(0.5)
+        if message is not None and message.error() is None:
+            seen.append(message.value())
+    consumer.close()
+    assert seen == acked
+
+
+def test_records_that_contradict_their_header_are_refused(broker):
+    from kafka_wire import record, record_batch
+    AdminClient({"bootstrap.servers": broker.bootstrap}).list_topics(topic="contradict", timeout=10)
+    two = [record(0, b"a"), record(1, b"b")]
+    assert raw_produce(broker, "contradict", record_batch(two, record_count=3)) in (2, 87)
+    assert raw_produce(broker, "contradict", record_batch(two, last_offset_delta=5)) in (2, 87)
+    assert raw_produce(broker, "contradict", record_batch([record(0, b"a"), record(7, b"b")])) in (2, 87)
+    assert raw_produce(broker, "contradict", record_batch(two, attributes=0x20)) == 87  # client control batch
+    assert raw_produce(broker, "contradict", record_batch(two, attributes=0x10, producer_id=1, producer_epoch=0,
+                                                          base_sequence=0)) != 0  # transactional, no transaction
+    assert raw_produce(broker, "contradict", record_batch(two)) == 0
+    round_trip(broker.bootstrap, "contradict-after")

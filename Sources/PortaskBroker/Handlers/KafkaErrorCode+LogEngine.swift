@@ -19,6 +19,8 @@ extension KafkaErrorCode {
         case .alreadyExists: self = .unknownServerError
         case .outOfOrderSequence: self = .outOfOrderSequenceNumber
         case .invalidProducerEpoch: self = .invalidProducerEpoch
+        case .invalidRecord: self = .invalidRecord
+        case .invalidTransactionState: self = .invalidTxnState
         }
     }
 }

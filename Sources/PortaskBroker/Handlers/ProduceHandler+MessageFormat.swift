@@ -9,7 +9,11 @@ extension ProduceHandler {
     /// The records of one partition as the log stores them. Versions 0–2 carry message format v0/v1 message
     /// sets, up-converted to one batch v2 (compression codec kept; batches v2 pass, as Kafka lets them);
     /// versions 3+ must carry batches v2, passed on untouched, and anything else is INVALID_RECORD, as in Kafka.
-    static func recordBatches(_ records: ByteBuffer, version: Int16) throws -> ByteBuffer {
+    /// Up-conversion decompresses within `maxDecompressedBytes` (``DecompressionBudget``): a decompression bomb
+    /// is refused with MESSAGE_TOO_LARGE instead of inflating.
+    static func recordBatches(
+        _ records: ByteBuffer, version: Int16, maxDecompressedBytes: Int = DecompressionBudget.minimumAppendLimit
+    ) throws -> ByteBuffer {
         let magic = records.withUnsafeReadableBytes { MessageFormatConverter.magic(of: $0) }
         guard let magic else {
             throw LogEngineError(.corruptBatch, "record set of \(records.readableBytes) bytes is too short")
@@ -22,7 +26,7 @@ extension ProduceHandler {
             return records
         }
         if magic == RecordBatchHeader.currentMagic { return records }
-        let converted = try records.withUnsafeReadableBytes { try MessageFormatConverter.upConvert($0) }
+        let converted = try records.withUnsafeReadableBytes { try MessageFormatConverter.upConvert($0, maxDecompressedBytes: maxDecompressedBytes) }
         return ByteBuffer(bytes: converted)
     }
 }

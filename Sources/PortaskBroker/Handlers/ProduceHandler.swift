@@ -92,7 +92,9 @@ struct ProduceHandler: Sendable {
                     continue
                 }
                 do {
-                    var batches = try Self.recordBatches(records, version: context.apiVersion)
+                    let decompressionLimit = DecompressionBudget.forAppend(maxMessageBytes: log.config.maxMessageBytes).limit
+                    var batches = try Self.recordBatches(
+                        records, version: context.apiVersion, maxDecompressedBytes: decompressionLimit)
                     if let (code, message) = policyViolation(
                         batches, configs: configs, acks: request.acks, version: context.apiVersion)
                     {
@@ -100,7 +102,8 @@ struct ProduceHandler: Sendable {
                     }
                     if let codec = storedCodec,
                         let recompressed = try BatchRecompressor.recompress(
-                            batches, to: codec, maxBatchBytes: log.config.maxMessageBytes)
+                            batches, to: codec, maxBatchBytes: log.config.maxMessageBytes,
+                            maxDecompressedBytes: decompressionLimit)
                     {
                         batches = recompressed
                     }

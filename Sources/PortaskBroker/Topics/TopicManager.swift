@@ -57,6 +57,11 @@ public final class TopicManager: Sendable {
         logs = try LogManager(
             directory: config.dataDirectory, defaultConfig: config.logConfig(), nodeID: config.nodeId,
             configFor: { partition in byName[partition.topic].map { brokerConfig.logConfig(overrides: $0.configs) } })
+        for (partition, log) in logs.allLogs {
+            for warning in log.recoveryStats.warnings {
+                logger.warning("partition recovered with damage set aside", metadata: ["partition": "\(partition)", "detail": "\(warning)"])
+            }
+        }
         var topics = byName
         for (partition, _) in logs.allLogs where topics[partition.topic] == nil || topics[partition.topic]!.partitionCount <= Int(partition.partition) {
             var topic = topics[partition.topic] ?? Topic(name: partition.topic, id: .random(), partitionCount: 0)
