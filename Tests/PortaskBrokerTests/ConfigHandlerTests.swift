@@ -25,7 +25,8 @@ struct ConfigHandlerTests {
         let configs = Self.entries(result)
         let retention = try #require(configs["retention.ms"])
         #expect(retention.value == "60000" && retention.configSource == 1 && !retention.readOnly)
-        #expect(retention.synonyms.map(\.name) == ["retention.ms"] && retention.synonyms.map(\.source) == [1])
+        #expect(retention.synonyms.map(\.name) == ["retention.ms", "log.retention.hours"])
+        #expect(retention.synonyms.map(\.source) == [1, 5])
         #expect(retention.configType == 5 && retention.documentation?.isEmpty == false)
         let segment = try #require(configs["segment.bytes"])
         #expect(segment.value == "2097152" && segment.configSource == 4)
@@ -150,5 +151,85 @@ struct ConfigHandlerTests {
         }
         #expect(fixture.manager.topic(named: "t")?.configs == changes)
         #expect(fixture.manager.partition("t", 1)?.config.maxMessageBytes == 6000)
+    }
+
+    @Test func createTopics_acceptsConfigsWithoutEffectYet_andDescribeShowsThemAsTopicConfigs() throws {
+        let fixture = try TemporaryTopics()
+        let configs = ["min.compaction.lag.ms": "60000", "max.compaction.lag.ms": "86400000",
+                       "min.cleanable.dirty.ratio": "0.1", "segment.jitter.ms": "1000",
+                       "message.timestamp.before.max.ms": "3600000", "remote.storage.enable": "false"]
+        let create = CreateTopicsHandler(topics: fixture.manager)
+        let created = create.respond(CreateTopicsRequest(topics: [.init(
+            name: "versioned-store-changelog", numPartitions: 1, replicationFactor: 1,
+            configs: configs.map { .init(name: $0.key, value: $0.value) })], timeoutMs: 1000)).topics[0]
+        #expect(created.errorCode == 0 && created.errorMessage == nil)
+        #expect(created.configs?.count == TopicConfigDefinition.all.count)
+        #expect(created.configs?.first { $0.name == "min.cleanable.dirty.ratio" }?.configSource == 1)
+        #expect(fixture.manager.topic(named: "versioned-store-changelog")?.configs == configs)
+        #expect(fixture.manager.topicConfig(named: "versioned-store-changelog")?.minCleanableDirtyRatio == 0.1)
+
+        let handler = DescribeConfigsHandler(topics: fixture.manager)
+        let described = Self.entries(Self.describe(handler, type: 2, name: "versioned-store-changelog", synonyms: true,
+                                                   documentation: true))
+        #expect(described.count == 33)
+        for (name, value) in configs {
+            #expect(described[name]?.value == value && described[name]?.configSource == 1, "\(name)")
+            #expect(described[name]?.synonyms.first?.source == 1)
+        }
+        #expect(described["min.cleanable.dirty.ratio"]?.configType == 6)
+        #expect(described["min.compaction.lag.ms"]?.synonyms.map(\.name) == ["min.compaction.lag.ms", "log.cleaner.min.compaction.lag.ms"])
+        #expect(described["segment.jitter.ms"]?.documentation?.hasSuffix("Accepted, no effect yet.") == true)
+        #expect(described["retention.ms"]?.documentation?.contains("no effect") == false)
+        #expect(described["preallocate"]?.value == "false" && described["preallocate"]?.configSource == 5)
+        #expect(described["leader.replication.throttled.replicas"]?.value == "" && described["leader.replication.throttled.replicas"]?.configType == 7)
+        let response = handler.respond(DescribeConfigsRequest(resources: [.init(resourceType: 2, resourceName: "versioned-store-changelog")],
+                                                              includeSynonyms: true, includeDocumentation: true), version: 4)
+        try expectEncodes(response, versions: 4...4)
+
+        let refused = create.respond(CreateTopicsRequest(topics: [
+            .init(name: "tiered", numPartitions: 1, replicationFactor: 1, configs: [.init(name: "remote.storage.enable", value: "true")]),
+            .init(name: "lagging", numPartitions: 1, replicationFactor: 1, configs: [
+                .init(name: "min.compaction.lag.ms", value: "10"), .init(name: "max.compaction.lag.ms", value: "5")]),
+        ], timeoutMs: 1000)).topics
+        #expect(refused.map(\.errorCode) == [KafkaErrorCode.invalidConfig.rawValue, KafkaErrorCode.invalidConfig.rawValue])
+        #expect(refused[1].errorMessage == "conflict topic config setting min.compaction.lag.ms (10) > max.compaction.lag.ms (5)")
+    }
+
+    @Test func describeConfigs_brokerLevelTopicConfigsAreStatic() throws {
+        let fixture = try TemporaryTopics(["log.cleaner.min.compaction.lag.ms": "1000", "log.retention.minutes": "5"])
+        try fixture.manager.create(name: "t")
+        let handler = DescribeConfigsHandler(topics: fixture.manager)
+        let described = Self.entries(Self.describe(handler, type: 2, name: "t", synonyms: true))
+        #expect(described["min.compaction.lag.ms"]?.value == "1000" && described["min.compaction.lag.ms"]?.configSource == 4)
+        #expect(described["retention.ms"]?.value == "300000" && described["retention.ms"]?.configSource == 4)
+        #expect(described["retention.ms"]?.synonyms.map(\.name) == ["log.retention.minutes", "log.retention.hours"])
+        let broker = Self.entries(Self.describe(handler, type: 4, name: "0"))
+        #expect(broker["log.cleaner.min.compaction.lag.ms"]?.value == "1000" && broker["log.cleaner.min.compaction.lag.ms"]?.configSource == 4)
+        #expect(broker["log.cleaner.min.cleanable.ratio"]?.configType == 6)
+    }
+
+    @Test func incrementalAlterConfigs_validatesEveryConfigAsKafka() throws {
+        let fixture = try TemporaryTopics()
+        try fixture.manager.create(name: "t")
+        let handler = IncrementalAlterConfigsHandler(alterer: ConfigAlterer(topics: fixture.manager))
+        func alter(_ changes: [(String, Int8, String?)]) -> IncrementalAlterConfigsResponse.AlterConfigsResourceResponse {
+            handler.respond(IncrementalAlterConfigsRequest(resources: [.init(
+                resourceType: 2, resourceName: "t",
+                configs: changes.map { .init(name: $0.0, configOperation: $0.1, value: $0.2) })])).responses[0]
+        }
+        #expect(alter([("preallocate", 0, "true"), ("leader.replication.throttled.replicas", 0, "*"),
+                       ("compression.zstd.level", 0, "10"), ("cleanup.policy", 0, "compact")]).errorCode == 0)
+        #expect(fixture.manager.topicConfig(named: "t")?.cleanupPolicy == .compact)
+        #expect(fixture.manager.partition("t", 0)?.config.retentionMs == -1)
+        #expect(alter([("follower.replication.throttled.replicas", 2, "0:0")]).errorCode == 0)
+        #expect(fixture.manager.topic(named: "t")?.configs["follower.replication.throttled.replicas"] == "0:0")
+        let ratio = alter([("min.cleanable.dirty.ratio", 0, "2")])
+        #expect(ratio.errorCode == KafkaErrorCode.invalidConfig.rawValue)
+        #expect(ratio.errorMessage == "Invalid value 2 for configuration min.cleanable.dirty.ratio: Value must be no more than 1")
+        let append = alter([("segment.jitter.ms", 2, "5")])
+        #expect(append.errorMessage == "Can't APPEND to key segment.jitter.ms because its type is not LIST.")
+        #expect(alter([("message.downconversion.enable", 0, "true")]).errorMessage == "Unknown topic config name: message.downconversion.enable")
+        #expect(alter([("cleanup.policy", 1, nil)]).errorCode == 0)
+        #expect(fixture.manager.partition("t", 0)?.config.retentionMs == fixture.manager.config.logRetentionMs)
     }
 }

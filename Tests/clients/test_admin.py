@@ -177,6 +177,45 @@ def test_confluent_admin_alters_configs_and_describe_shows_them(broker):
     assert "altered" in topics_of(admin)
 
 
+def test_confluent_admin_creates_topic_with_every_kafka_topic_config_kind(broker_factory):
+    """What Kafka Streams (versioned state stores), MirrorMaker 2 and config-sync tools send at CreateTopics."""
+    broker = broker_factory(log_cleaner_min_compaction_lag_ms="1000")
+    admin = admin_for(broker)
+    configs = {"cleanup.policy": "compact", "min.compaction.lag.ms": "86400000",
+               "max.compaction.lag.ms": "604800000", "min.cleanable.dirty.ratio": "0.1",
+               "segment.jitter.ms": "1000", "message.timestamp.before.max.ms": "3600000",
+               "remote.storage.enable": "false", "preallocate": "true",
+               "leader.replication.throttled.replicas": "*"}
+    wait(admin.create_topics([NewTopic("store-changelog", 1, 1, config=configs)], request_timeout=TIMEOUT))
+    described = describe_topic(admin, "store-changelog")
+    assert len(described) == 33
+    for name, value in configs.items():
+        assert described[name].value == value, name
+        assert described[name].source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value, name
+    assert described["delete.retention.ms"].source == ConfigSource.DEFAULT_CONFIG.value
+    assert described["unclean.leader.election.enable"].value == "false"
+
+    plain = NewTopic("plain", 1, 1)
+    wait(admin.create_topics([plain], request_timeout=TIMEOUT))
+    lag = describe_topic(admin, "plain")["min.compaction.lag.ms"]
+    assert (lag.value, lag.source) == ("1000", ConfigSource.STATIC_BROKER_CONFIG.value)
+
+    bad = admin.create_topics([NewTopic("bad-ratio", 1, 1, config={"min.cleanable.dirty.ratio": "1.5"}),
+                               NewTopic("tiered", 1, 1, config={"remote.storage.enable": "true"})],
+                              request_timeout=TIMEOUT)
+    ratio = error_of(bad["bad-ratio"])
+    assert ratio.code() == KafkaError.INVALID_CONFIG and "Value must be no more than 1" in ratio.str()
+    assert error_of(bad["tiered"]).code() == KafkaError.INVALID_CONFIG
+    # The change is validated as Kafka does, and the stored value survives a restart.
+    change = ConfigResource(ConfigResource.Type.TOPIC, "store-changelog", incremental_configs=[
+        ConfigEntry("compression.zstd.level", "30", incremental_operation=AlterConfigOpType.SET)])
+    error = error_of(admin.incremental_alter_configs([change], request_timeout=TIMEOUT)[change])
+    assert error.code() == KafkaError.INVALID_CONFIG and "Value must be no more than 22" in error.str()
+    broker.restart()
+    described = describe_topic(admin_for(broker), "store-changelog")
+    assert described["min.cleanable.dirty.ratio"].value == "0.1"
+
+
 def test_altered_max_message_bytes_applies_to_the_next_produce(broker):
     admin = admin_for(broker)
     wait(admin.create_topics([NewTopic("limited", 1, 1)], request_timeout=TIMEOUT))

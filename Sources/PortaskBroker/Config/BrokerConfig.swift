@@ -1,4 +1,5 @@
 import Foundation
+import LogEngine
 
 /// The broker's configuration, read from Kafka-named properties (`server.properties`, `--override`,
 /// `PORTASK_*` environment variables). A `Sendable` value; thread-safe.
@@ -33,6 +34,10 @@ public struct BrokerConfig: Sendable {
     public var logFlushIntervalMessages: Int64
     public var logFlushIntervalMs: Int64?
     public var metricsListener: String?
+    /// `producer.id.expiration.ms` (ms).
+    public var producerIdExpirationMs: Int64
+    /// The topic configs at broker level (resolved once), and the resolver of each topic's overrides.
+    public private(set) var topicConfigResolver: TopicConfigResolver
 
     /// Builds the configuration from properties; unknown names are kept (and reported by `unknownProperties`),
     /// values of the wrong type are errors with Kafka's wording.
@@ -89,12 +94,24 @@ public struct BrokerConfig: Sendable {
         logFlushIntervalMessages = long("log.flush.interval.messages") ?? Int64.max
         logFlushIntervalMs = long("log.flush.interval.ms")
         metricsListener = value("metrics.listener")
+        producerIdExpirationMs = long("producer.id.expiration.ms") ?? 86_400_000
+        topicConfigResolver = try TopicConfigResolver(properties: properties)
         guard numPartitions >= 1 else {
             throw BrokerError(.configuration, "Invalid value \(numPartitions) for configuration num.partitions: Value must be at least 1")
         }
         guard socketRequestMaxBytes >= 1024 else {
             throw BrokerError(.configuration, "Invalid value \(socketRequestMaxBytes) for configuration socket.request.max.bytes: Value must be at least 1024")
         }
+    }
+
+    /// The typed configuration of a topic with config `overrides`.
+    public func topicConfig(overrides: [String: String] = [:]) -> TopicConfig {
+        topicConfigResolver.resolve(overrides)
+    }
+
+    /// The `LogConfig` of a partition of a topic with config `overrides`.
+    public func logConfig(overrides: [String: String] = [:]) -> LogConfig {
+        topicConfig(overrides: overrides).logConfig(producerIdExpirationMs: producerIdExpirationMs)
     }
 
     /// Given properties that portaskd does not know (Kafka warns about these and goes on).

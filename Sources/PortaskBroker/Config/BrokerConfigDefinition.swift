@@ -2,7 +2,7 @@
 /// The table drives parsing, `portaskd --help` and DescribeConfigs. Immutable; thread-safe.
 public struct BrokerConfigDefinition: Sendable {
     public enum ValueType: String, Sendable {
-        case string, int, long, boolean, list
+        case string, int, long, double, boolean, list
     }
 
     public var name: String
@@ -26,6 +26,8 @@ public struct BrokerConfigDefinition: Sendable {
             return "Invalid value \(value) for configuration \(name): Not a number of type INT"
         case .long where Int64(trimmed) == nil:
             return "Invalid value \(value) for configuration \(name): Not a number of type LONG"
+        case .double where Double(trimmed) == nil:
+            return "Invalid value \(value) for configuration \(name): Not a number of type DOUBLE"
         case .boolean where !["true", "false"].contains(trimmed.lowercased()):
             return "Invalid value \(value) for configuration \(name): Expected value to be either true or false"
         default:
@@ -70,6 +72,22 @@ public struct BrokerConfigDefinition: Sendable {
         .init("log.message.timestamp.type", .string, "CreateTime", "CreateTime or LogAppendTime (topic: message.timestamp.type)."),
         .init("log.cleanup.policy", .list, "delete", "delete or compact (topic: cleanup.policy)."),
         .init("compression.type", .string, "producer", "Compression of stored batches; producer keeps the producer's."),
+        .init("log.roll.jitter.ms", .long, nil, "Random jitter subtracted from segment rolls (topic: segment.jitter.ms); default: log.roll.jitter.hours. Accepted, no effect yet."),
+        .init("log.roll.jitter.hours", .int, "0", "Segment roll jitter in hours. Accepted, no effect yet."),
+        .init("log.segment.delete.delay.ms", .long, "60000", "Delay before deleted segment files are removed (topic: file.delete.delay.ms). Accepted, no effect yet."),
+        .init("log.preallocate", .boolean, "false", "Preallocate segment files (topic: preallocate). Accepted, no effect yet."),
+        .init("log.cleaner.delete.retention.ms", .long, "86400000", "Delete markers kept on compacted topics (topic: delete.retention.ms). Accepted, no effect yet."),
+        .init("log.cleaner.min.compaction.lag.ms", .long, "0", "Shortest time a record stays uncompacted (topic: min.compaction.lag.ms). Accepted, no effect yet."),
+        .init("log.cleaner.max.compaction.lag.ms", .long, "9223372036854775807", "Longest time a record stays uncompacted (topic: max.compaction.lag.ms). Accepted, no effect yet."),
+        .init("log.cleaner.min.cleanable.ratio", .double, "0.5", "Dirty share that makes a compacted log cleanable (topic: min.cleanable.dirty.ratio). Accepted, no effect yet."),
+        .init("log.message.timestamp.before.max.ms", .long, "9223372036854775807", "How far a CreateTime timestamp may lie in the past (topic: message.timestamp.before.max.ms). Accepted, no effect yet."),
+        .init("log.message.timestamp.after.max.ms", .long, "3600000", "How far a CreateTime timestamp may lie in the future (topic: message.timestamp.after.max.ms). Accepted, no effect yet."),
+        .init("log.local.retention.ms", .long, "-2", "Local retention with remote storage (topic: local.retention.ms). Accepted, no effect yet."),
+        .init("log.local.retention.bytes", .long, "-2", "Local size limit with remote storage (topic: local.retention.bytes). Accepted, no effect yet."),
+        .init("compression.gzip.level", .int, "-1", "gzip level of stored batches (topic: compression.gzip.level). Accepted, no effect yet."),
+        .init("compression.lz4.level", .int, "9", "lz4 level of stored batches (topic: compression.lz4.level). Accepted, no effect yet."),
+        .init("compression.zstd.level", .int, "3", "zstd level of stored batches (topic: compression.zstd.level). Accepted, no effect yet."),
+        .init("unclean.leader.election.enable", .boolean, "false", "Out-of-sync replicas may become leader (topic: unclean.leader.election.enable). Accepted, no effect yet."),
         .init("producer.id.expiration.ms", .long, "86400000",
               "An idempotent producer idle this long (ms since its last batch's timestamp) is forgotten by a partition."),
         .init("min.insync.replicas", .int, "1", "Replicas that must acknowledge acks=all (only 1 is served)."),

@@ -28,11 +28,10 @@ public enum ConfigDescriber {
         public var synonyms: [Synonym]
     }
 
-    /// Kafka's groups of broker properties that supply the same setting, highest precedence first.
-    static let brokerSynonymGroups: [[String]] = [
-        ["log.roll.ms", "log.roll.hours"],
-        ["log.retention.ms", "log.retention.minutes", "log.retention.hours"],
-    ]
+    /// Kafka's groups of broker properties that supply the same setting, highest precedence first (from the
+    /// topic configs' broker synonyms, e.g. log.retention.ms, log.retention.minutes, log.retention.hours).
+    static let brokerSynonymGroups: [[String]] = TopicConfigDefinition.all
+        .map { $0.brokerSynonyms.map(\.name) }.filter { $0.count > 1 }
 
     /// DescribeConfigs' ConfigType codes.
     public static func typeCode(_ type: BrokerConfigDefinition.ValueType) -> Int8 {
@@ -41,6 +40,7 @@ public enum ConfigDescriber {
         case .string: return 2
         case .int: return 3
         case .long: return 5
+        case .double: return 6
         case .list: return 7
         }
     }
@@ -56,27 +56,29 @@ public enum ConfigDescriber {
         }
     }
 
-    /// Every topic config of a topic with `overrides`: the override, else the broker's value, else the default.
+    /// Every topic config of a topic with `overrides`: the override, else the broker's value, else the default;
+    /// its source is that of its first synonym, as Kafka reports it.
     public static func topicEntries(overrides: [String: String], config: BrokerConfig) -> [Entry] {
-        TopicConfigDefinition.effective(overrides: overrides, broker: config).compactMap { effective in
+        config.topicConfigResolver.values(overrides: overrides).compactMap { effective in
             guard let definition = TopicConfigDefinition.byName[effective.name] else { return nil }
             var synonyms: [Synonym] = []
-            if let value = overrides[effective.name] {
-                synonyms.append(Synonym(name: effective.name, value: value, source: .topic))
+            if effective.source == .topic {
+                synonyms.append(Synonym(name: effective.name, value: effective.value, source: .topic))
             }
             if let brokerName = definition.brokerSynonym {
-                synonyms += brokerSynonyms(of: brokerName, config: config)
+                synonyms += brokerSynonyms(of: brokerName, config: config, fromName: false)
             }
             return Entry(
-                name: effective.name, value: effective.value, source: effective.source, readOnly: false,
-                isSensitive: false, type: definition.type,
-                documentation: TopicConfigDefinition.documentation[effective.name], synonyms: synonyms)
+                name: effective.name, value: effective.value, source: synonyms.first?.source ?? effective.source,
+                readOnly: false, isSensitive: false, type: definition.type, documentation: definition.documentation,
+                synonyms: synonyms)
         }
     }
 
     /// Kafka's synonym order: every static setting of the group, then every default, starting at `name`
     /// (the group's more specific properties are dropped when describing a less specific one).
-    static func brokerSynonyms(of name: String, config: BrokerConfig) -> [Synonym] {
+    /// A topic config's synonyms are its whole group (`fromName: false`).
+    static func brokerSynonyms(of name: String, config: BrokerConfig, fromName: Bool = true) -> [Synonym] {
         let group = brokerSynonymGroups.first { $0.contains(name) } ?? [name]
         let given = group.compactMap { member in
             config.properties[member].map { Synonym(name: member, value: $0, source: .staticBroker) }
@@ -84,6 +86,6 @@ public enum ConfigDescriber {
         let defaults = group.compactMap { member in
             BrokerConfigDefinition.byName[member]?.defaultValue.map { Synonym(name: member, value: $0, source: .defaultValue) }
         }
-        return Array((given + defaults).drop { $0.name != name })
+        return fromName ? Array((given + defaults).drop { $0.name != name }) : given + defaults
     }
 }

@@ -98,10 +98,8 @@ struct ConfigAlterer: Sendable {
     /// Checks a topic's complete set of overrides: known names, valid values, and a log configuration the
     /// partition logs can run with. Returns INVALID_CONFIG with Kafka's message for the first problem.
     static func validate(_ configs: [String: String], broker: BrokerConfig) -> AdminOutcome {
-        for (name, value) in configs.sorted(by: { $0.key < $1.key }) {
-            if let problem = TopicConfigDefinition.validate(name: name, value: value) {
-                return AdminOutcome(.invalidConfig, problem)
-            }
+        if let problem = broker.topicConfigResolver.problem(with: configs) {
+            return AdminOutcome(.invalidConfig, problem)
         }
         if let problem = PartitionLog.problem(with: broker.logConfig(overrides: configs)) {
             return AdminOutcome(.invalidConfig, problem)
@@ -154,10 +152,10 @@ struct ConfigAlterer: Sendable {
     }
 
     private func effectiveValue(_ name: String, overrides: [String: String]) -> String? {
-        TopicConfigDefinition.effective(overrides: overrides, broker: topics.config).first { $0.name == name }?.value
+        topics.config.topicConfigResolver.values(overrides: overrides).first { $0.name == name }?.value
     }
 
     static func listItems(_ value: String) -> [String] {
-        value.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+        TopicConfigDefinition.listItems(value)
     }
 }

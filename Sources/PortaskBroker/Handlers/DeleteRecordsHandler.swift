@@ -34,11 +34,10 @@ struct DeleteRecordsHandler: Sendable {
         _ topicName: String, _ partition: DeleteRecordsRequest.DeleteRecordsPartition,
         into result: inout DeleteRecordsResponse.DeleteRecordsPartitionResult, deleted: inout Bool
     ) -> KafkaErrorCode {
-        guard let topic = topics.topic(named: topicName), let log = topics.partition(topicName, partition.partitionIndex) else {
+        guard let config = topics.topicConfig(named: topicName), let log = topics.partition(topicName, partition.partitionIndex) else {
             return .unknownTopicOrPartition
         }
-        let policy = topic.configs["cleanup.policy"] ?? topics.config.properties["log.cleanup.policy"] ?? "delete"
-        guard ConfigAlterer.listItems(policy).contains("delete") else { return .policyViolation }
+        guard config.cleanupPolicy.contains(.delete) else { return .policyViolation }
         let offset = partition.offset == Self.highWatermark ? log.highWatermark : partition.offset
         guard offset >= 0 else { return .offsetOutOfRange }
         do {

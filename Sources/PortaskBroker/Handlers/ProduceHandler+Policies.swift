@@ -15,34 +15,16 @@ extension ProduceHandler {
 
     /// The error a batch set gets before it is appended, or `nil` to go on.
     func policyViolation(
-        _ records: ByteBuffer, configs: [String: String], acks: Int16, version: Int16
+        _ records: ByteBuffer, config: TopicConfig, acks: Int16, version: Int16
     ) -> (KafkaErrorCode, String)? {
-        if acks == -1 {
-            let minimum = Int(configs["min.insync.replicas"] ?? topics.config.properties["min.insync.replicas"] ?? "1") ?? 1
-            if minimum > 1 {
-                return (.notEnoughReplicas,
-                        "min.insync.replicas is \(minimum) but this broker is the partition's only replica")
-            }
+        if acks == -1 && config.minInsyncReplicas > 1 {
+            return (.notEnoughReplicas,
+                    "min.insync.replicas is \(config.minInsyncReplicas) but this broker is the partition's only replica")
         }
         if version < Self.firstZstdVersion && Self.codecs(in: records).contains(CompressionCodec.zstd.rawValue) {
             return (.unsupportedCompressionType, "zstd batches need Produce v\(Self.firstZstdVersion) or later")
         }
         return nil
-    }
-
-    /// The topic's `compression.type` (from its config overrides `configs`, else the broker's) as a codec to
-    /// store with, or `nil` for `producer` (keep the producer's).
-    func targetCodec(configs: [String: String]) -> CompressionCodec? {
-        let configured = configs["compression.type"]
-            ?? topics.config.properties["compression.type"] ?? "producer"
-        switch configured.trimmingWhitespace() {
-        case "uncompressed": return CompressionCodec.none
-        case "gzip": return .gzip
-        case "snappy": return .snappy
-        case "lz4": return .lz4
-        case "zstd": return .zstd
-        default: return nil
-        }
     }
 
     /// The compression codecs of the batches in `records` (attributes bits 0–2), reading headers only.

@@ -33,7 +33,7 @@ struct ProduceHandler: Sendable {
 
     /// Whether appending `request` converts message formats (v0–2) or recompresses to a topic's codec.
     func needsConversion(_ request: ProduceRequest, version: Int16) -> Bool {
-        version < 3 || request.topicData.contains { targetCodec(configs: topics.topic(named: $0.name)?.configs ?? [:]) != nil }
+        version < 3 || request.topicData.contains { topics.topicConfig(named: $0.name)?.compressionType.codec != nil }
     }
 
     /// Both phases at once: appends, then waits as `acks` says.
@@ -64,10 +64,10 @@ struct ProduceHandler: Sendable {
         var durableWaits: [(topic: Int, partition: Int, log: PartitionLog, offset: Int64)] = []
         for (topicIndex, topicData) in request.topicData.enumerated() {
             var topicResponse = ProduceResponse.TopicProduceResponse(name: topicData.name)
-            // The topic's config overrides and storage codec, looked up once for all its partitions.
+            // The topic's configuration and storage codec, looked up once for all its partitions.
             let topic = topics.topic(named: topicData.name)
-            let configs = topic?.configs ?? [:]
-            let storedCodec = targetCodec(configs: configs)
+            let config = topics.topicConfig(named: topicData.name) ?? topics.config.topicConfig()
+            let storedCodec = config.compressionType.codec
             for partitionData in topicData.partitionData {
                 var partitionResponse = ProduceResponse.PartitionProduceResponse(
                     index: partitionData.index, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1)
@@ -96,7 +96,7 @@ struct ProduceHandler: Sendable {
                     var batches = try Self.recordBatches(
                         records, version: context.apiVersion, maxDecompressedBytes: decompressionLimit)
                     if let (code, message) = policyViolation(
-                        batches, configs: configs, acks: request.acks, version: context.apiVersion)
+                        batches, config: config, acks: request.acks, version: context.apiVersion)
                     {
                         throw PolicyViolation(code: code, message: message)
                     }

@@ -22,17 +22,23 @@ public final class TopicManager: Sendable {
     public let config: BrokerConfig
     public let logs: LogManager
     private let store: TopicMetadataStore
-    /// Topics by name, and names by topic id (Fetch v13+ and Metadata name topics by id).
+    /// Topics by name, their resolved configurations, and names by topic id (Fetch v13+ and Metadata name
+    /// topics by id).
     private struct Registry {
         var byName: [String: Topic] = [:]
+        var configByName: [String: TopicConfig] = [:]
         var nameById: [KafkaUUID: String] = [:]
 
-        mutating func put(_ topic: Topic) {
+        mutating func put(_ topic: Topic, resolver: TopicConfigResolver) {
+            if byName[topic.name]?.configs != topic.configs || configByName[topic.name] == nil {
+                configByName[topic.name] = resolver.resolve(topic.configs)
+            }
             byName[topic.name] = topic
             nameById[topic.id] = topic.name
         }
 
         mutating func remove(_ name: String) {
+            configByName.removeValue(forKey: name)
             if let topic = byName.removeValue(forKey: name) { nameById.removeValue(forKey: topic.id) }
         }
     }
@@ -75,11 +81,17 @@ public final class TopicManager: Sendable {
                 try logs.createLog(for: TopicPartition(topic.name, index), config: config.logConfig(overrides: topic.configs))
             }
         }
-        state.withLockedValue { registry in topics.values.forEach { registry.put($0) } }
+        state.withLockedValue { registry in topics.values.forEach { registry.put($0, resolver: config.topicConfigResolver) } }
     }
 
     public func topic(named name: String) -> Topic? {
         state.withLockedValue { $0.byName[name] }
+    }
+
+    /// The resolved configuration of a topic (overrides, broker properties, defaults), or `nil` when the
+    /// topic does not exist. Resolved when the topic is loaded, created or its configs change.
+    public func topicConfig(named name: String) -> TopicConfig? {
+        state.withLockedValue { $0.configByName[name] }
     }
 
     public func topic(id: KafkaUUID) -> Topic? {
@@ -103,9 +115,7 @@ public final class TopicManager: Sendable {
         guard count >= 1 && count <= 100_000 else {
             throw .invalidPartitions("Number of partitions must be larger than 0 (and at most 100000), not \(count).")
         }
-        for (key, value) in configs {
-            if let problem = TopicConfigDefinition.validate(name: key, value: value) { throw .invalidConfig(problem) }
-        }
+        if let problem = config.topicConfigResolver.problem(with: configs) { throw .invalidConfig(problem) }
         if topic(named: name) != nil { throw .alreadyExists }
         if let problem = partitionBudgetProblem(adding: count) { throw .invalidPartitions(problem) }
         return count
@@ -137,7 +147,7 @@ public final class TopicManager: Sendable {
                 for index in 0..<Int32(count) {
                     try logs.createLog(for: TopicPartition(name, index), config: config.logConfig(overrides: configs))
                 }
-                state.withLockedValue { $0.put(topic) }
+                state.withLockedValue { $0.put(topic, resolver: config.topicConfigResolver) }
             }
         } catch let error as CreateError {
             throw error
@@ -189,7 +199,7 @@ public final class TopicManager: Sendable {
                 try logs.createLog(for: TopicPartition(name, index), config: config.logConfig(overrides: topic.configs))
             }
             try store.save(topic)
-            state.withLockedValue { $0.put(topic) }
+            state.withLockedValue { $0.put(topic, resolver: config.topicConfigResolver) }
         }
     }
 
@@ -205,7 +215,7 @@ public final class TopicManager: Sendable {
             if let problem = PartitionLog.problem(with: logConfig) { throw BrokerError(.invalidRequest, problem, context: name) }
             topic.configs = configs
             try store.save(topic)
-            state.withLockedValue { $0.put(topic) }
+            state.withLockedValue { $0.put(topic, resolver: config.topicConfigResolver) }
             for index in 0..<Int32(topic.partitionCount) {
                 try partition(name, index)?.updateConfig(logConfig)
             }
