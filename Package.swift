@@ -106,7 +106,10 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "LogEngineTests", dependencies: ["LogEngine"]),
-        .testTarget(name: "PortaskBrokerTests", dependencies: ["PortaskBroker"]),
+        .testTarget(
+            name: "PortaskBrokerTests",
+            dependencies: ["PortaskBroker", .product(name: "NIOEmbedded", package: "swift-nio")]
+        ),
         .testTarget(
             name: "PortaskVerifyTests",
             dependencies: ["PortaskVerifyKit", "LogEngine", .product(name: "NIOCore", package: "swift-nio")]
