@@ -2,9 +2,9 @@ import NIOCore
 import Testing
 @testable import LogEngine
 
-struct RecordBatchBuilderTests {
+struct RecordBatchEncoderTests {
     @Test func build_encodesRecordsAsKafkaDoes() throws {
-        let bytes = RecordBatchBuilder(baseTimestamp: 0).build([
+        let bytes = RecordBatchEncoder(baseTimestamp: 0).build([
             .init(key: nil, value: [0x41], timestampDelta: 0),
             .init(key: [0x6B], value: nil, timestampDelta: 300),
         ])
@@ -20,7 +20,7 @@ struct RecordBatchBuilderTests {
     @Test func readVarint_decodesWhatBuilderEncodes() {
         for value: Int64 in [0, 1, -1, 63, -64, 300, Int64(Int32.max), Int64.min, Int64.max] {
             var bytes: [UInt8] = []
-            RecordBatchBuilder.appendVarint(value, to: &bytes)
+            RecordBatchEncoder.appendVarint(value, to: &bytes)
             var cursor = 0
             let decoded = bytes.withUnsafeBytes { RecordBatchHeader.readVarint($0, &cursor, end: bytes.count) }
             #expect(decoded == value)
