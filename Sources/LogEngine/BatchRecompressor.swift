@@ -20,12 +20,15 @@ public enum BatchRecompressor {
         var budget = DecompressionBudget(limit: maxDecompressedBytes)
         return try records.withUnsafeReadableBytes { bytes -> ByteBuffer? in
             var headers: [(offset: Int, header: RecordBatchHeader)] = []
-            var offset = 0
-            while offset < bytes.count {
-                let header = try RecordBatchHeader(parsing: bytes, at: offset)
-                try header.validateClientBatch(in: bytes, at: offset, maxBatchBytes: maxBatchBytes)
-                headers.append((offset, header))
-                offset += header.totalSize
+            var walk = RecordBatchSequence(bytes).makeIterator()
+            while let batch = walk.next() {
+                try batch.header.validateClientBatch(in: bytes, at: batch.position, maxBatchBytes: maxBatchBytes)
+                headers.append((batch.position, batch.header))
+            }
+            if let stop = walk.stop {
+                // What the batch checks say about a batch whose length does not delimit it.
+                try stop.header?.validateClientBatch(in: bytes, at: stop.position, maxBatchBytes: maxBatchBytes)
+                throw stop.error
             }
             guard headers.contains(where: { !$0.header.isControl && $0.header.compressionCodec != target.rawValue }) else {
                 return nil
@@ -42,18 +45,16 @@ public enum BatchRecompressor {
                 let section = UnsafeRawBufferPointer(rebasing: batch[RecordBatchHeader.size...])
                 let plain = source == .none ? Array(section) : try budget.decompress(source, section)
                 let payload = target == .none ? plain : try target.compress(plain)
-                var rebuilt = [UInt8](batch[0..<RecordBatchHeader.size]) + payload
-                guard let batchLength = Int32(exactly: rebuilt.count - RecordBatchHeader.logOverhead) else {
-                    throw LogEngineError(.recordTooLarge, "a recompressed batch of \(rebuilt.count) bytes")
-                }
-                rebuilt.withUnsafeMutableBytes { raw in
-                    let attributes = (header.attributes & ~0x07) | Int16(target.rawValue)
-                    raw.storeInt16BE(attributes, at: RecordBatchHeader.attributesOffset)
-                    raw.storeInt32BE(batchLength, at: 8)
-                    let crc = RecordBatchHeader.computeCRC(in: UnsafeRawBufferPointer(raw), at: 0, totalSize: raw.count)
-                    raw.storeUInt32BE(crc, at: RecordBatchHeader.crcOffset)
-                }
-                output.writeBytes(rebuilt)
+                // Every header field is kept (the validated record count gives the same last offset delta).
+                var encoder = RecordBatchEncoder(
+                    baseOffset: header.baseOffset, baseTimestamp: header.baseTimestamp, compression: target)
+                encoder.partitionLeaderEpoch = header.partitionLeaderEpoch
+                encoder.attributes = header.attributes & ~0x07
+                encoder.producerId = header.producerId
+                encoder.producerEpoch = header.producerEpoch
+                encoder.baseSequence = header.baseSequence
+                output.writeBytes(try encoder.encode(
+                    section: payload, recordCount: Int(header.recordCount), maxTimestamp: header.maxTimestamp))
             }
             return output
         }

@@ -3,13 +3,8 @@ extension LogSegment {
     func locate(_ offset: Int64, in bytes: UnsafeRawBufferPointer) -> (position: Int, header: RecordBatchHeader)? {
         var position = offsetIndex.lookup(offset).position
         if position > bytes.count { position = 0 }
-        while bytes.count - position >= RecordBatchHeader.size {
-            guard let header = try? RecordBatchHeader(parsing: bytes, at: position),
-                  header.batchLength >= RecordBatchHeader.minimumBatchLength,
-                  header.totalSize <= bytes.count - position
-            else { return nil }
-            if header.lastOffset >= offset { return (position, header) }
-            position += header.totalSize
+        for batch in RecordBatchSequence(bytes, from: position) where batch.header.lastOffset >= offset {
+            return (batch.position, batch.header)
         }
         return nil
     }
@@ -34,15 +29,10 @@ extension LogSegment {
             if first.totalSize > maxBytes && !minOneBatch { return nil }
             var end = start + first.totalSize
             var next = first.nextOffset
-            while bytes.count - end >= RecordBatchHeader.size,
-                  let header = try? RecordBatchHeader(parsing: bytes, at: end),
-                  header.batchLength >= RecordBatchHeader.minimumBatchLength,
-                  header.totalSize <= bytes.count - end,
-                  header.lastOffset < upperBound,
-                  end + header.totalSize - start <= maxBytes
-            {
-                end += header.totalSize
-                next = header.nextOffset
+            for batch in RecordBatchSequence(bytes, from: end) {
+                guard batch.header.lastOffset < upperBound, batch.end - start <= maxBytes else { break }
+                end = batch.end
+                next = batch.header.nextOffset
             }
             scanEnd = min(end + RecordBatchHeader.size, bytes.count)
             return FileSlice(
@@ -58,19 +48,15 @@ extension LogSegment {
         let (mapping, bytes) = try view()
         return withExtendedLifetime(mapping) { () -> Int64? in
             let indexed = timeIndex.lookup(timestamp)?.offset ?? baseOffset
-            guard var (position, _) = locate(max(indexed, minOffset), in: bytes) else { return nil }
-            while bytes.count - position >= RecordBatchHeader.size,
-                  let header = try? RecordBatchHeader(parsing: bytes, at: position),
-                  header.batchLength >= RecordBatchHeader.minimumBatchLength,
-                  header.totalSize <= bytes.count - position,
-                  header.baseOffset < upperBound
-            {
+            guard let (start, _) = locate(max(indexed, minOffset), in: bytes) else { return nil }
+            for batch in RecordBatchSequence(bytes, from: start) {
+                let header = batch.header
+                guard header.baseOffset < upperBound else { break }
                 if header.lastOffset >= minOffset,
-                   let found = header.firstOffset(withTimestampAtLeast: timestamp, in: bytes, at: position)
+                   let found = header.firstOffset(withTimestampAtLeast: timestamp, in: bytes, at: batch.position)
                 {
                     return max(found, minOffset)
                 }
-                position += header.totalSize
             }
             return nil
         }

@@ -33,16 +33,14 @@ extension LogSegment {
             offsetOfMaxTimestampSoFar = baseOffset
             nextOffset = baseOffset
             var position = 0
-            while bytes.count - position >= RecordBatchHeader.size {
-                guard let header = try? RecordBatchHeader(parsing: bytes, at: position),
-                      (try? header.validateStructure(available: bytes.count - position, at: position)) != nil,
-                      header.baseOffset >= nextOffset, header.hasStorableBaseOffset,
-                      header.lastOffset - baseOffset <= Int64(Int32.max),
-                      RecordBatchHeader.computeCRC(in: bytes, at: position, totalSize: header.totalSize) == header.crc
+            for batch in RecordBatchSequence(bytes, check: .checksum) {
+                let header = batch.header
+                guard header.baseOffset >= nextOffset, header.hasStorableBaseOffset,
+                      header.lastOffset - baseOffset <= Int64(Int32.max)
                 else { break }
-                noteBatch(position: position, size: header.totalSize,
+                noteBatch(position: batch.position, size: header.totalSize,
                           lastOffset: header.lastOffset, maxTimestamp: header.maxTimestamp)
-                position += header.totalSize
+                position = batch.end
             }
             return ScanResult(validBytes: position, invalidBytes: bytes.count - position, scannedBytes: bytes.count)
         }
@@ -83,9 +81,9 @@ extension LogSegment {
                 offsetOfMax = lastTime.offset
             }
             var sinceEntry = 0
-            while position < bytes.count {
-                let header = try RecordBatchHeader(parsing: bytes, at: position)
-                try header.validateStructure(available: bytes.count - position, at: position)
+            var batches = RecordBatchSequence(bytes, from: position, check: .structure).makeIterator()
+            while let batch = batches.next() {
+                let (position, header) = (batch.position, batch.header)
                 guard header.hasStorableBaseOffset else {
                     throw LogEngineError(.corruptBatch, "base offset \(header.baseOffset) out of range", context: logPath)
                 }
@@ -98,9 +96,10 @@ extension LogSegment {
                     offsetOfMax = header.lastOffset
                 }
                 next = header.nextOffset
-                position += header.totalSize
                 sinceEntry += header.totalSize
             }
+            // A start past the end (an index entry beyond the log) leaves nothing to scan, as before.
+            if let stop = batches.stop, stop.reason != .outOfRange { throw stop.error }
             try timeIndex.validate(lastOffset: next - 1)
             nextOffset = next
             maxTimestampSoFar = maxTimestamp

@@ -178,7 +178,7 @@ public final class LogSegment: @unchecked Sendable {
     func timeWaitedForRoll(nowMs: Int64, incomingMaxTimestamp: Int64) -> Int64 {
         if firstBatchTimestamp == nil, let (mapping, bytes) = try? view(), bytes.count >= RecordBatchHeader.size {
             firstBatchTimestamp = withExtendedLifetime(mapping) {
-                (try? RecordBatchHeader(parsing: bytes, at: 0))?.maxTimestamp
+                RecordBatchSequence.header(in: bytes, at: 0)?.maxTimestamp
             }
         }
         // Timestamps come from producers: saturate rather than trap on extreme values.

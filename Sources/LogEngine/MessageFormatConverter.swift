@@ -44,12 +44,10 @@ public enum MessageFormatConverter {
     ) throws -> DownConverted {
         var budget = DecompressionBudget(limit: maxDecompressedBytes)
         var out: [UInt8] = []
-        var position = 0
         var nextOffset = fromOffset
-        while position < batches.count {
-            let header = try RecordBatchHeader(parsing: batches, at: position)
-            try header.validateStructure(available: batches.count - position, at: position)
-            defer { position += header.totalSize }
+        var walk = RecordBatchSequence(batches, check: .structure).makeIterator()
+        while let batch = walk.next() {
+            let (position, header) = (batch.position, batch.header)
             if header.isControl {
                 nextOffset = max(nextOffset, header.nextOffset)
                 continue
@@ -73,6 +71,7 @@ public enum MessageFormatConverter {
             }
             nextOffset = max(nextOffset, header.nextOffset)
         }
+        if let stop = walk.stop { throw stop.error }
         return DownConverted(bytes: out, nextOffset: nextOffset)
     }
 }

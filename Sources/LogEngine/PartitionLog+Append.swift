@@ -61,10 +61,16 @@ extension PartitionLog {
         var budget = decompressionBudget.map { DecompressionBudget(limit: $0) }
             ?? DecompressionBudget.forAppend(maxMessageBytes: config.maxMessageBytes)
         try buffer.withUnsafeMutableReadableBytes { bytes in
-            var position = 0
-            while position < bytes.count {
-                try Self.validateBatch(at: position, in: bytes, origin: origin, config: config, budget: &budget)
-                position += try RecordBatchHeader(parsing: UnsafeRawBufferPointer(bytes), at: position).totalSize
+            let readable = UnsafeRawBufferPointer(bytes)
+            var walk = RecordBatchSequence(readable).makeIterator()
+            while let batch = walk.next() {
+                try Self.validateBatch(batch, in: bytes, origin: origin, config: config, budget: &budget)
+            }
+            if let stop = walk.stop {
+                // A batch its length does not delimit: the batch checks say why, with Kafka's error code.
+                try stop.header?.validateClientBatch(
+                    in: readable, at: stop.position, maxBatchBytes: config.maxMessageBytes)
+                throw stop.error
             }
         }
         let flushNeeded: Bool
@@ -79,10 +85,9 @@ extension PartitionLog {
             var producers = ProducerStateManager.Append()
             let duplicate = try buffer.withUnsafeMutableReadableBytes { bytes -> ProducerStateEntry.Batch? in
                 let readable = UnsafeRawBufferPointer(bytes)
-                var position = 0
                 var next = firstOffset
-                while position < bytes.count {
-                    let header = try RecordBatchHeader(parsing: readable, at: position)
+                for batch in RecordBatchSequence(readable) {
+                    let header = batch.header
                     // Control batches (broker-written markers) carry no sequence: not producer data.
                     if header.producerId >= 0 && !header.isControl {
                         if let duplicate = producerState.duplicate(of: header) { return duplicate }
@@ -98,12 +103,10 @@ extension PartitionLog {
                             context: directory)
                     }
                     next = after
-                    position += header.totalSize
                 }
-                position = 0
                 next = firstOffset
-                while position < bytes.count {
-                    let header = try RecordBatchHeader(parsing: readable, at: position)
+                for batch in RecordBatchSequence(readable) {
+                    let (position, header) = (batch.position, batch.header)
                     RecordBatchHeader.rewriteBaseOffset(next, in: bytes, at: position)
                     if appendTime >= 0 {
                         RecordBatchHeader.setLogAppendTime(appendTime, in: bytes, at: position, totalSize: header.totalSize)
@@ -114,7 +117,6 @@ extension PartitionLog {
                         maxTimestamp: appendTime >= 0 ? appendTime : header.maxTimestamp))
                     recordCount += Int(header.recordCount)
                     next = lastOffset + 1
-                    position += header.totalSize
                 }
                 let incomingMaxTimestamp = batches.reduce(Int64(-1)) { max($0, $1.maxTimestamp) }
                 let segment = try activeSegment(

@@ -100,19 +100,16 @@ extension PartitionLog {
                 if segment.baseOffset < start {
                     position = segment.locate(start, in: bytes)?.position ?? bytes.count
                 }
-                while bytes.count - position >= RecordBatchHeader.size {
-                    let header = try RecordBatchHeader(parsing: bytes, at: position)
-                    // Segments below the recovery point were not rescanned: check what the replay relies on.
-                    guard (try? header.validateStructure(available: bytes.count - position, at: position)) != nil,
-                          header.hasStorableBaseOffset
-                    else { break }
+                // Segments below the recovery point were not rescanned: check what the replay relies on.
+                for batch in RecordBatchSequence(bytes, from: position, check: .structure) {
+                    let header = batch.header
+                    guard header.hasStorableBaseOffset else { break }
                     if header.baseOffset >= start && header.producerId >= 0 && !header.isControl {
                         try state.stage(
                             header, firstOffset: header.baseOffset, timestamp: header.maxTimestamp, validate: false,
                             into: &replay)
                         replayed += 1
                     }
-                    position += header.totalSize
                 }
             }
         }

@@ -1,15 +1,15 @@
 extension PartitionLog {
-    /// Kafka's `LogValidator` checks of one batch of an append, at `position` in `bytes`: the header
+    /// Kafka's `LogValidator` checks of one batch of an append, `batch` of `bytes`: the header
     /// (`RecordBatchHeader.validateClientBatch`: magic, sizes, CRC-32C, record count, `max.message.bytes`), what
     /// `origin` may write (no control or transactional batches from clients), then the records against the
     /// header (`RecordValidator`, decompressing within `budget`). Under CreateTime, a header max timestamp that is
     /// not the largest record timestamp is set to it and the CRC recomputed, as Kafka does.
     static func validateBatch(
-        at position: Int, in bytes: UnsafeMutableRawBufferPointer, origin: AppendOrigin, config: LogConfig,
-        budget: inout DecompressionBudget
+        _ batch: RecordBatchSequence.Element, in bytes: UnsafeMutableRawBufferPointer, origin: AppendOrigin,
+        config: LogConfig, budget: inout DecompressionBudget
     ) throws {
         let readable = UnsafeRawBufferPointer(bytes)
-        let header = try RecordBatchHeader(parsing: readable, at: position)
+        let (position, header) = (batch.position, batch.header)
         try header.validateClientBatch(in: readable, at: position, maxBatchBytes: config.maxMessageBytes)
         if origin == .client {
             if header.isControl {

@@ -78,7 +78,7 @@ struct BatchMutationFuzzTests {
                     let at = Int.random(in: RecordBatchHeader.size..<bytes.count, using: &random)
                     var varint: [UInt8] = []
                     let value = [Int64(Int32.max), Int64(Int32.min), -1, -2, 0, Int64.max, Int64.min].randomElement(using: &random)!
-                    RecordBatchBuilder.appendVarint(value, to: &varint)
+                    RecordBatchEncoder.appendVarint(value, to: &varint)
                     bytes.replaceSubrange(at..<min(at + 1, bytes.count), with: varint)
                 }
             case 4:  // truncation

@@ -4,7 +4,7 @@ import Testing
 
 struct BatchRecompressorTests {
     private func batches() -> [UInt8] {
-        let builder = RecordBatchBuilder(baseTimestamp: 1_700_000_000_000)
+        let builder = RecordBatchEncoder(baseTimestamp: 1_700_000_000_000)
         return builder.build(count: 5) { Array("value-\($0)".utf8) } + builder.build(count: 2) { Array("more-\($0)".utf8) }
     }
 

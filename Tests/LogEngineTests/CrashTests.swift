@@ -10,7 +10,7 @@ struct CrashTests {
     static func crashTestBatch(run: Int, sequence: Int) -> [UInt8] {
         let records = 1 + (run * 7 + sequence * 13) % 9
         let valueSize = [10, 100, 1000, 20_000][(sequence + run) % 4]
-        return RecordBatchBuilder(baseTimestamp: Int64(run) * 1_000_000 + Int64(sequence)).build(count: records) { index in
+        return RecordBatchEncoder(baseTimestamp: Int64(run) * 1_000_000 + Int64(sequence)).build(count: records) { index in
             (0..<valueSize).map { UInt8(truncatingIfNeeded: run &* 31 &+ sequence &* 17 &+ index &+ $0) }
         }
     }

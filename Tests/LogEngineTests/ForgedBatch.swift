@@ -10,17 +10,17 @@ enum ForgedBatch {
         headers: [(keyLength: Int64, key: [UInt8], value: [UInt8]?)] = [], headerCount: Int64? = nil
     ) -> [UInt8] {
         var bytes: [UInt8] = [attributes]
-        RecordBatchBuilder.appendVarint(timestampDelta, to: &bytes)
-        RecordBatchBuilder.appendVarint(offsetDelta, to: &bytes)
-        RecordBatchBuilder.appendVarint(keyLength ?? Int64(key?.count ?? -1), to: &bytes)
+        RecordBatchEncoder.appendVarint(timestampDelta, to: &bytes)
+        RecordBatchEncoder.appendVarint(offsetDelta, to: &bytes)
+        RecordBatchEncoder.appendVarint(keyLength ?? Int64(key?.count ?? -1), to: &bytes)
         bytes += key ?? []
-        RecordBatchBuilder.appendVarint(valueLength ?? Int64(value?.count ?? -1), to: &bytes)
+        RecordBatchEncoder.appendVarint(valueLength ?? Int64(value?.count ?? -1), to: &bytes)
         bytes += value ?? []
-        RecordBatchBuilder.appendVarint(headerCount ?? Int64(headers.count), to: &bytes)
+        RecordBatchEncoder.appendVarint(headerCount ?? Int64(headers.count), to: &bytes)
         for header in headers {
-            RecordBatchBuilder.appendVarint(header.keyLength, to: &bytes)
+            RecordBatchEncoder.appendVarint(header.keyLength, to: &bytes)
             bytes += header.key
-            RecordBatchBuilder.appendVarint(Int64(header.value?.count ?? -1), to: &bytes)
+            RecordBatchEncoder.appendVarint(Int64(header.value?.count ?? -1), to: &bytes)
             bytes += header.value ?? []
         }
         return bytes
@@ -30,7 +30,7 @@ enum ForgedBatch {
     static func section(_ records: [[UInt8]], lengths: [Int: Int64] = [:]) -> [UInt8] {
         var bytes: [UInt8] = []
         for (index, record) in records.enumerated() {
-            RecordBatchBuilder.appendVarint(lengths[index] ?? Int64(record.count), to: &bytes)
+            RecordBatchEncoder.appendVarint(lengths[index] ?? Int64(record.count), to: &bytes)
             bytes += record
         }
         return bytes

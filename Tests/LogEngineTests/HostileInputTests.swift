@@ -26,7 +26,7 @@ struct HostileInputTests {
         var log: PartitionLog? = try PartitionLog(directory: directory.path, config: config)
         var acked = 0
         for round in 0..<100 {
-            let honest = RecordBatchBuilder(baseTimestamp: 1_700_000_000_000).build(count: 2) { Array("r\(round)-\($0)".utf8) }
+            let honest = RecordBatchEncoder(baseTimestamp: 1_700_000_000_000).build(count: 2) { Array("r\(round)-\($0)".utf8) }
             acked += try #require(log).append(ByteBuffer(bytes: honest)).recordCount
             if round == 10 || round == 50 {
                 let lying = try ForgedBatch.lyingEmptyBatch()
@@ -50,7 +50,7 @@ struct HostileInputTests {
         let config = smallConfig(retentionMs: 1000, segmentMs: 1000)
         let log = try PartitionLog(directory: directory.path, config: config, clock: clock.logClock)
         for timestamp in [Int64(1_000), .min, .max, .min + 1, 0, .max - 1] {
-            var builder = RecordBatchBuilder(baseTimestamp: timestamp)
+            var builder = RecordBatchEncoder(baseTimestamp: timestamp)
             builder.producerId = 9
             builder.producerEpoch = 0
             builder.baseSequence = Int32(log.logEndOffset)
@@ -103,7 +103,7 @@ struct HostileInputTests {
     @Test func open_whenProducerSnapshotIsCorrupt_movesItAsideWithAWarning() throws {
         let directory = TemporaryDirectory()
         let log = try PartitionLog(directory: directory.path, config: smallConfig())
-        var builder = RecordBatchBuilder(baseTimestamp: Int64(Date().timeIntervalSince1970 * 1000))
+        var builder = RecordBatchEncoder(baseTimestamp: Int64(Date().timeIntervalSince1970 * 1000))
         builder.producerId = 3
         builder.producerEpoch = 0
         builder.baseSequence = 0

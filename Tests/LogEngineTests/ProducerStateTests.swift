@@ -9,7 +9,7 @@ enum ProducerBatches {
         producerId: Int64 = 7, epoch: Int16 = 0, sequence: Int32, count: Int = 2,
         timestamp: Int64 = 1_700_000_000_000, seed: Int = 0
     ) -> [UInt8] {
-        var builder = RecordBatchBuilder(baseTimestamp: timestamp)
+        var builder = RecordBatchEncoder(baseTimestamp: timestamp)
         builder.producerId = producerId
         builder.producerEpoch = epoch
         builder.baseSequence = sequence

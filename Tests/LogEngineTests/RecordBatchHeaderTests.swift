@@ -24,7 +24,7 @@ struct RecordBatchHeaderTests {
     }
 
     @Test func parse_readsAllFields() throws {
-        var builder = RecordBatchBuilder(baseOffset: 42, baseTimestamp: 1000)
+        var builder = RecordBatchEncoder(baseOffset: 42, baseTimestamp: 1000)
         builder.producerId = 7
         builder.producerEpoch = 3
         builder.baseSequence = 11
@@ -122,7 +122,7 @@ struct RecordBatchHeaderTests {
     }
 
     @Test func firstOffsetWithTimestamp_findsRecordInsideBatch() throws {
-        let bytes = RecordBatchBuilder(baseOffset: 10, baseTimestamp: 100).build(count: 5) { _ in [0] }
+        let bytes = RecordBatchEncoder(baseOffset: 10, baseTimestamp: 100).build(count: 5) { _ in [0] }
         try bytes.withUnsafeBytes { raw in
             let header = try RecordBatchHeader(parsing: raw, at: 0)
             #expect(header.firstOffset(withTimestampAtLeast: 50, in: raw, at: 0) == 10)
@@ -134,7 +134,7 @@ struct RecordBatchHeaderTests {
 
 extension RecordBatchHeaderTests {
     @Test func firstOffsetWithTimestamp_whenRecordsAreGarbage_fallsBackToBaseOffset() throws {
-        var bytes = RecordBatchBuilder(baseOffset: 10, baseTimestamp: 100).build(count: 3) { _ in [0] }
+        var bytes = RecordBatchEncoder(baseOffset: 10, baseTimestamp: 100).build(count: 3) { _ in [0] }
         // Record length -1000 (zigzag 1999), then huge deltas: the CRC is recomputed so only the records are bad.
         bytes.replaceSubrange(61..<64, with: [0xCF, 0x0F, 0x00])
         bytes.withUnsafeMutableBytes { raw in

@@ -18,7 +18,7 @@ struct StartupFuzzTests {
         let log = try PartitionLog(directory: directory, config: config)
         var sequence: Int32 = 0
         for round in 0..<40 where !(round % 5 == 0 && round % 2 == 0) {
-            var builder = RecordBatchBuilder(baseTimestamp: Int64(Date().timeIntervalSince1970 * 1000) + Int64(round))
+            var builder = RecordBatchEncoder(baseTimestamp: Int64(Date().timeIntervalSince1970 * 1000) + Int64(round))
             if round % 2 == 0 {
                 builder.producerId = 11
                 builder.producerEpoch = 0

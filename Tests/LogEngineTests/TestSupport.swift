@@ -35,7 +35,7 @@ final class ManualClock: @unchecked Sendable {
 enum Batches {
     /// One valid batch of `count` records with values "value-<seed>-<i>", timestamps `timestamp + i`.
     static func bytes(count: Int = 3, timestamp: Int64 = 1_700_000_000_000, seed: Int = 0, valueSize: Int = 0) -> [UInt8] {
-        RecordBatchBuilder(baseTimestamp: timestamp).build(count: count) { index in
+        RecordBatchEncoder(baseTimestamp: timestamp).build(count: count) { index in
             var value = Array("value-\(seed)-\(index)".utf8)
             if valueSize > value.count { value += [UInt8](repeating: UInt8(truncatingIfNeeded: seed), count: valueSize - value.count) }
             return value

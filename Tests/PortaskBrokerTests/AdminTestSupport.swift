@@ -24,7 +24,7 @@ final class TemporaryTopics: @unchecked Sendable {
     func produce(_ topic: String, _ partition: Int32 = 0, count: Int, valueSize: Int = 10) throws {
         let log = try #require(manager.partition(topic, partition))
         for index in 0..<count {
-            let batch = RecordBatchBuilder(baseTimestamp: 1_700_000_000_000).build(count: 1) { _ in
+            let batch = RecordBatchEncoder(baseTimestamp: 1_700_000_000_000).build(count: 1) { _ in
                 Array(repeating: UInt8(truncatingIfNeeded: index), count: valueSize)
             }
             try log.append(ByteBuffer(bytes: batch))

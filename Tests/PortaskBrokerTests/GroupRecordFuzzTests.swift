@@ -39,7 +39,7 @@ struct GroupRecordFuzzTests {
 
     @Test func decodeAndRestore_whenBatchesAreMutated_neverTrap() async throws {
         let records = try Self.seedRecords()
-        let batch = RecordBatchBuilder().build(try records.map {
+        let batch = RecordBatchEncoder().build(try records.map {
             .init(key: Array(try $0.key().readableBytesView), value: try $0.value().map { Array($0.readableBytesView) })
         })
         var generator = Generator(state: 848)

@@ -32,7 +32,7 @@ struct GroupRecordTests {
                             rebalanceTimeoutMs: 300, sessionTimeoutMs: 100, subscription: ByteBuffer(bytes: [1, 2]),
                             assignment: ByteBuffer(bytes: [3]))])
         let records: [GroupRecord] = [.metadata(group: "g", value: group), .metadata(group: "g", value: nil)]
-        let batch = RecordBatchBuilder().build(try records.map {
+        let batch = RecordBatchEncoder().build(try records.map {
             .init(key: Array(try $0.key().readableBytesView), value: try $0.value().map { Array($0.readableBytesView) })
         })
         var report = OffsetsTopicLoadReport()

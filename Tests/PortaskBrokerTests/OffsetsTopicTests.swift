@@ -101,7 +101,7 @@ struct OffsetsTopicTests {
     /// A record batch whose first record's length varint is Int64.max: a valid CRC-32C, so only the record
     /// framing is wrong.
     static func batchWithHugeRecordLength() throws -> [UInt8] {
-        var batch = RecordBatchBuilder().build([.init(key: Array(repeating: 7, count: 20), value: nil)])
+        var batch = RecordBatchEncoder().build([.init(key: Array(repeating: 7, count: 20), value: nil)])
         let huge: [UInt8] = [0xFE] + Array(repeating: 0xFF, count: 8) + [0x01]
         batch.replaceSubrange(RecordBatchHeader.size..<(RecordBatchHeader.size + huge.count), with: huge)
         let crc = batch.withUnsafeBytes { RecordBatchHeader.computeCRC(in: $0, at: 0, totalSize: batch.count) }
@@ -109,14 +109,14 @@ struct OffsetsTopicTests {
         return batch
     }
 
-    static func commitRecord(_ group: String, _ offset: Int64) throws -> RecordBatchBuilder.Record {
+    static func commitRecord(_ group: String, _ offset: Int64) throws -> RecordBatchEncoder.Record {
         let record = GroupRecord.offset(
             group: group, partition: TopicPartition("t", 0), value: CommittedOffset(offset: offset, commitTimestamp: 5))
         return .init(key: Array(try record.key().readableBytesView), value: try record.value().map { Array($0.readableBytesView) })
     }
 
     @Test func decodeBatches_whenRecordLengthIsHuge_skipsTheBatchAndKeepsTheNext() throws {
-        let good = RecordBatchBuilder().build([try Self.commitRecord("b", 2)])
+        let good = RecordBatchEncoder().build([try Self.commitRecord("b", 2)])
         var report = OffsetsTopicLoadReport()
         let pairs = OffsetsTopic.decodeBatches(try Self.batchWithHugeRecordLength() + good, report: &report)
         #expect(try pairs.compactMap { try GroupRecord(key: $0.0, value: $0.1) }.map(\.groupId) == ["b"])
@@ -144,10 +144,10 @@ struct OffsetsTopicTests {
                 memberId: "", groupInstanceId: nil, generationId: -1, offsets: [TopicPartition("t", 0): commit]) == .noError)
             let log = try #require(topics.partition(OffsetsTopic.name, 0))
             // One batch: a garbage record (offset key, truncated value) between two good ones.
-            let garbage = RecordBatchBuilder.Record(
+            let garbage = RecordBatchEncoder.Record(
                 key: Array(try GroupRecord.offset(group: "x", partition: TopicPartition("t", 0), value: nil).key().readableBytesView),
                 value: [0, 3, 0xFF])
-            _ = try log.append(ByteBuffer(bytes: RecordBatchBuilder().build([
+            _ = try log.append(ByteBuffer(bytes: RecordBatchEncoder().build([
                 try Self.commitRecord("b", 2), garbage, try Self.commitRecord("c", 3),
             ])))
             // A batch whose record framing is broken can no longer be appended (the append checks records);

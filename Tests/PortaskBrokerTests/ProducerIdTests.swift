@@ -59,7 +59,7 @@ struct ProducerIdTests {
         defer { try? FileManager.default.removeItem(atPath: config.dataDirectory) }
         let topics = try TopicManager(config: config, logger: Logger(label: "test"))
         try topics.create(name: "t", partitions: 2)
-        var builder = RecordBatchBuilder(baseTimestamp: 1_700_000_000_000)
+        var builder = RecordBatchEncoder(baseTimestamp: 1_700_000_000_000)
         builder.producerId = 12
         builder.producerEpoch = 3
         builder.baseSequence = 0

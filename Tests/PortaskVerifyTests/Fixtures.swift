@@ -31,65 +31,26 @@ struct FixtureRecord: Equatable {
     }
 }
 
-/// Builds record batches v2 byte for byte as Apache Kafka's `MemoryRecordsBuilder` / `DefaultRecord` write them:
-/// records with headers, optionally compressed (with LogEngine's codecs, which write Kafka's framings), CRC-32C
-/// over attributes..end.
+/// Builds record batches v2 byte for byte as Apache Kafka's `MemoryRecordsBuilder` / `DefaultRecord` write them
+/// (records with headers, optionally compressed, CRC-32C over attributes..end), through LogEngine's
+/// `RecordBatchEncoder`.
 enum KafkaBatch {
     static func build(
         baseOffset: Int64, records: [FixtureRecord], codec: CompressionCodec = .none,
         baseTimestamp: Int64 = 1_700_000_000_000, partitionLeaderEpoch: Int32 = 0, producerId: Int64 = -1,
         producerEpoch: Int16 = -1, baseSequence: Int32 = -1, attributes extra: Int16 = 0
     ) throws -> [UInt8] {
-        var body: [UInt8] = []
-        for (index, record) in records.enumerated() {
-            var encoded: [UInt8] = [0]
-            varint(record.timestampDelta, &encoded)
-            varint(Int64(index), &encoded)
-            bytes(record.key, &encoded)
-            bytes(record.value, &encoded)
-            varint(Int64(record.headers.count), &encoded)
-            for (key, value) in record.headers {
-                bytes(Array(key.utf8), &encoded)
-                bytes(value, &encoded)
-            }
-            varint(Int64(encoded.count), &body)
-            body += encoded
-        }
-        let payload = try codec.compress(body)
-        let maxDelta = records.map(\.timestampDelta).max() ?? 0
-        var out: [UInt8] = []
-        int(baseOffset, 8, &out)
-        int(Int64(RecordBatchHeader.size - 12 + payload.count), 4, &out)
-        int(Int64(partitionLeaderEpoch), 4, &out)
-        out.append(2)
-        int(0, 4, &out)  // crc, below
-        int(Int64(Int16(codec.rawValue) | extra), 2, &out)
-        int(Int64(records.count - 1), 4, &out)
-        int(baseTimestamp, 8, &out)
-        int(baseTimestamp + maxDelta, 8, &out)
-        int(producerId, 8, &out)
-        int(Int64(producerEpoch), 2, &out)
-        int(Int64(baseSequence), 4, &out)
-        int(Int64(records.count), 4, &out)
-        out += payload
-        let crc = out.withUnsafeBytes { RecordBatchHeader.computeCRC(in: $0, at: 0, totalSize: out.count) }
-        for index in 0..<4 { out[17 + index] = UInt8(truncatingIfNeeded: crc >> (24 - 8 * UInt32(index))) }
-        return out
-    }
-
-    static func varint(_ value: Int64, _ out: inout [UInt8]) {
-        var zigzag = UInt64(bitPattern: (value << 1) ^ (value >> 63))
-        while zigzag >= 0x80 {
-            out.append(UInt8(truncatingIfNeeded: zigzag) | 0x80)
-            zigzag >>= 7
-        }
-        out.append(UInt8(zigzag))
-    }
-
-    static func bytes(_ value: [UInt8]?, _ out: inout [UInt8]) {
-        guard let value else { return varint(-1, &out) }
-        varint(Int64(value.count), &out)
-        out += value
+        var encoder = RecordBatchEncoder(baseOffset: baseOffset, baseTimestamp: baseTimestamp, compression: codec)
+        encoder.partitionLeaderEpoch = partitionLeaderEpoch
+        encoder.producerId = producerId
+        encoder.producerEpoch = producerEpoch
+        encoder.baseSequence = baseSequence
+        encoder.attributes = extra
+        return try encoder.encode(records.map { record in
+            RecordBatchEncoder.Record(
+                key: record.key, value: record.value, timestampDelta: record.timestampDelta,
+                headers: record.headers.map { DecodedRecord.Header(key: Array($0.0.utf8), value: $0.1) })
+        })
     }
 
     static func int(_ value: Int64, _ size: Int, _ out: inout [UInt8]) {

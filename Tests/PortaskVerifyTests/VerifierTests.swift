@@ -25,7 +25,7 @@ struct VerifierTests {
             for partition in Int32(0)..<2 {
                 let log = try manager.createLog(for: TopicPartition("events", partition))
                 for seed in 0..<40 {
-                    let batch = RecordBatchBuilder(baseTimestamp: 1_700_000_000_000 + Int64(seed)).build(count: 4) {
+                    let batch = RecordBatchEncoder(baseTimestamp: 1_700_000_000_000 + Int64(seed)).build(count: 4) {
                         Array("value-\(seed)-\($0)".utf8) + [UInt8](repeating: 7, count: 40)
                     }
                     try log.append(ByteBuffer(bytes: batch))

@@ -85,23 +85,20 @@ final class ConsumeDriver: @unchecked Sendable {
         }
     }
 
-    /// Counts the whole batches in `records` and advances the partition's position past them.
+    /// Counts the whole batches in `records` (a partial batch at the end of a fetch response is skipped) and
+    /// advances the partition's position past them.
     private func walk(_ records: ByteBuffer, partition: Int32) throws {
         var fetchOffset = position[partition] ?? 0
         try records.withUnsafeReadableBytes { raw in
-            var at = 0
-            while raw.count - at >= BatchEncoder.headerSize {
-                let baseOffset = Int64(bigEndianAt: at, in: raw)
-                let batchLength = Int(Int32(bigEndianAt: at + 8, in: raw))
-                let total = 12 + batchLength
-                guard batchLength > 0, at + total <= raw.count else { break }
-                let lastOffsetDelta = Int64(Int32(bigEndianAt: at + 23, in: raw))
-                let recordCount = Int(Int32(bigEndianAt: at + 57, in: raw))
-                let lastOffset = baseOffset + lastOffsetDelta
+            for batch in RecordBatchSequence(raw) {
+                let header = batch.header
+                let (baseOffset, total, lastOffset) = (header.baseOffset, header.totalSize, header.lastOffset)
+                let recordCount = Int(header.recordCount)
                 if settings.checkCRC {
-                    let stored = UInt32(truncatingIfNeeded: Int32(bigEndianAt: at + 17, in: raw))
-                    let computed = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[(at + 21)..<(at + total)]))
-                    guard stored == computed else { throw BenchError("CRC mismatch in batch at offset \(baseOffset)") }
+                    let computed = RecordBatchHeader.computeCRC(in: raw, at: batch.position, totalSize: total)
+                    guard header.crc == computed else {
+                        throw BenchError("CRC mismatch in batch at offset \(baseOffset)")
+                    }
                 }
                 if lastOffset >= fetchOffset {
                     let skipped = max(0, Int(fetchOffset - baseOffset))
@@ -113,7 +110,6 @@ final class ConsumeDriver: @unchecked Sendable {
                     bytes += total
                     fetchOffset = taken < recordCount - skipped ? fetchOffset + Int64(taken) : lastOffset + 1
                 }
-                at += total
             }
         }
         position[partition] = fetchOffset
@@ -125,12 +121,5 @@ final class ConsumeDriver: @unchecked Sendable {
         done.succeed(RunResult(
             messages: messages, payloadBytes: bytes, wireBytes: bytes, seconds: elapsed, latency: histogram,
             requests: requests))
-    }
-}
-
-extension FixedWidthInteger {
-    /// Reads a big-endian integer at byte `offset` of `raw` (unaligned).
-    init(bigEndianAt offset: Int, in raw: UnsafeRawBufferPointer) {
-        self.init(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: Self.self))
     }
 }

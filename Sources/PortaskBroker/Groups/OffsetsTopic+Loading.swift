@@ -56,21 +56,15 @@ extension OffsetsTopic {
     static func decodeBatches(
         _ raw: UnsafeRawBufferPointer, report: inout OffsetsTopicLoadReport, _ body: (ByteBuffer, ByteBuffer?) -> Void
     ) {
-        var position = 0
-        while raw.count - position >= RecordBatchHeader.size {
-            guard let header = try? RecordBatchHeader(parsing: raw, at: position) else { return }
-            let available = raw.count - position
-            let delimited = header.batchLength >= RecordBatchHeader.minimumBatchLength && header.totalSize <= available
+        var walk = RecordBatchSequence(raw).makeIterator()
+        while let batch = walk.next() {
+            let (position, header, end) = (batch.position, batch.header, batch.end)
             do {
                 try header.validate(in: raw, at: position)
             } catch {
-                report.skippedBatch(records: delimited ? Int(header.recordCount) : 0, "batch at offset \(header.baseOffset): \(error)")
-                guard delimited else { return }
-                position += header.totalSize
+                report.skippedBatch(records: Int(header.recordCount), "batch at offset \(header.baseOffset): \(error)")
                 continue
             }
-            let end = position + header.totalSize
-            defer { position = end }
             if header.isControl { continue }
             guard header.compressionCodec == 0 else {
                 report.skippedBatch(records: Int(header.recordCount), "compressed batch at offset \(header.baseOffset)")
@@ -92,6 +86,18 @@ extension OffsetsTopic {
                 }
                 body(key, value)
             }
+        }
+        // A whole header whose length does not delimit its batch ends the walk, reported; a shorter tail does
+        // silently.
+        if let stop = walk.stop, let header = stop.header {
+            let error: Error
+            do {
+                try header.validate(in: raw, at: stop.position)
+                error = stop.error
+            } catch let thrown {
+                error = thrown
+            }
+            report.skippedBatch(records: 0, "batch at offset \(header.baseOffset): \(error)")
         }
     }
 

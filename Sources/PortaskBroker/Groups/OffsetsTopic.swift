@@ -59,11 +59,11 @@ final class OffsetsTopic: GroupStore {
         }
         // Encoding throws for a field that does not fit Kafka's layout: such a write fails, it is never clamped.
         let encoded = try records.map { record in
-            RecordBatchBuilder.Record(
+            RecordBatchEncoder.Record(
                 key: Array(try record.key().readableBytesView),
                 value: try record.value().map { Array($0.readableBytesView) })
         }
-        let batch = RecordBatchBuilder(baseOffset: 0, baseTimestamp: clock()).build(encoded)
+        let batch = RecordBatchEncoder(baseOffset: 0, baseTimestamp: clock()).build(encoded)
         let info = try log.append(ByteBuffer(bytes: batch))
         try await log.waitUntilDurable(info.lastOffset + 1)
     }

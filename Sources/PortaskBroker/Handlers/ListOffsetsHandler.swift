@@ -59,12 +59,11 @@ struct ListOffsetsHandler: Sendable {
         return response
     }
 
-    /// The max timestamp of the batch holding `offset`, read from its header (bytes 35..<43).
+    /// The max timestamp of the batch holding `offset`, read from its header.
     private func batchMaxTimestamp(_ log: PartitionLog, offset: Int64) throws -> Int64? {
         guard let slice = try log.read(from: offset, maxBytes: 1, minOneBatch: true) else { return nil }
         return try slice.withUnsafeBytes { bytes -> Int64? in
-            guard bytes.count >= 43 else { return nil }
-            return (35..<43).reduce(Int64(0)) { ($0 << 8) | Int64(bytes[$1]) }
+            RecordBatchSequence.header(in: bytes, at: 0)?.maxTimestamp
         }
     }
 }

@@ -27,17 +27,17 @@ extension ProduceHandler {
         return nil
     }
 
-    /// The compression codecs of the batches in `records` (attributes bits 0–2), reading headers only.
+    /// The compression codecs of the batches in `records` (attributes bits 0–2), reading headers only, up to
+    /// the first batch whose length does not delimit it (the append's validation reports that one).
     static func codecs(in records: ByteBuffer) -> Set<Int> {
         var codecs = Set<Int>()
-        var offset = records.readerIndex
-        let end = records.writerIndex
-        while offset + RecordBatchHeader.size <= end,
-            let length = records.getInteger(at: offset + 8, as: Int32.self),
-            let attributes = records.getInteger(at: offset + 21, as: Int16.self), length > 0
-        {
-            codecs.insert(Int(attributes & 0x07))
-            offset += Int(length) + RecordBatchHeader.logOverhead
+        var walk = RecordBatchSequence(records).makeIterator()
+        while let batch = walk.next() {
+            codecs.insert(batch.header.compressionCodec)
+        }
+        // The batch that stopped the walk still names its codec when its header is whole.
+        if let header = walk.stop?.header, header.batchLength > 0 {
+            codecs.insert(header.compressionCodec)
         }
         return codecs
     }

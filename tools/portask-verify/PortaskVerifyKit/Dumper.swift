@@ -71,21 +71,18 @@ public struct Dumper: Sendable {
             output.write("Dumping \(path)\n")
             output.write("Log starting offset: \(Verifier.baseOffset(ofSegmentFile: path) ?? 0)\n")
         }
-        var position = 0
-        while position < bytes.count {
-            guard bytes.count - position >= RecordBatchHeader.size, !SegmentCheck.allZero(bytes, from: position),
-                  let header = try? RecordBatchHeader(parsing: bytes, at: position),
-                  header.magic == RecordBatchHeader.currentMagic,
-                  header.batchLength >= RecordBatchHeader.minimumBatchLength,
-                  header.totalSize <= bytes.count - position,
-                  header.hasStorableBaseOffset
-            else {
-                let invalid = bytes.count - position
-                if json {
-                    output.write(Self.jsonLine(InvalidTail(file: path, position: position, invalidBytes: invalid)))
-                } else {
-                    output.write("Found \(invalid) invalid bytes at the end of \(path)\n")
-                }
+        func invalidTail(at position: Int) -> String {
+            let invalid = bytes.count - position
+            return json
+                ? Self.jsonLine(InvalidTail(file: path, position: position, invalidBytes: invalid))
+                : "Found \(invalid) invalid bytes at the end of \(path)\n"
+        }
+        // Batches are yielded only when their length delimits them (so never from a zero-filled tail).
+        var walk = RecordBatchSequence(bytes).makeIterator()
+        while let batch = walk.next() {
+            let (position, header) = (batch.position, batch.header)
+            guard header.magic == RecordBatchHeader.currentMagic, header.hasStorableBaseOffset else {
+                output.write(invalidTail(at: position))
                 return
             }
             let isValid = (try? header.validate(in: bytes, at: position)) != nil
@@ -110,8 +107,8 @@ public struct Dumper: Sendable {
                 }
                 if let recordError { output.write("| records do not decode: \(recordError)\n") }
             }
-            position += header.totalSize
         }
+        if let stop = walk.stop { output.write(invalidTail(at: stop.position)) }
     }
 
     private func dumpIndex(_ path: String, to output: inout some TextOutputStream) throws {

@@ -57,28 +57,18 @@ struct SegmentCheck {
         let file = try MappedFile(path: path)
         let bytes = file.bytes
         fileSize = bytes.count
-        var position = 0
         var nextOffset = baseOffset ?? Int64.min
         var truncateAt: Int? = nil
         var lastReported = 0
-        while position < bytes.count {
+        // Batches are yielded when their length delimits them; what stops the walk is reported after the loop.
+        var walk = RecordBatchSequence(bytes).makeIterator()
+        while let batch = walk.next() {
+            let (position, header) = (batch.position, batch.header)
             if position - lastReported >= 1 << 22 {
                 progress?(position - lastReported)
                 lastReported = position
             }
             let remaining = bytes.count - position
-            if Self.allZero(bytes, from: position) {
-                report(.zeroFilledTail, position, nil, "\(remaining) zero bytes after the last batch")
-                truncateAt = truncateAt ?? position
-                break
-            }
-            guard remaining >= RecordBatchHeader.size,
-                  let header = try? RecordBatchHeader(parsing: bytes, at: position)
-            else {
-                report(.tornTail, position, nil, "\(remaining) bytes after the last batch, less than a batch header")
-                truncateAt = truncateAt ?? position
-                break
-            }
             if !header.hasStorableBaseOffset {
                 report(.offsetOverflow, position, header.baseOffset, "base offset \(header.baseOffset) out of range")
                 truncateAt = truncateAt ?? position
@@ -119,10 +109,34 @@ struct SegmentCheck {
             records += Int64(header.recordCount)
             if truncateAt == nil { validNextOffset = header.nextOffset }
             nextOffset = max(nextOffset, header.nextOffset)
-            position += header.totalSize
+        }
+        if let stop = walk.stop {
+            reportStop(stop, in: bytes)
+            truncateAt = truncateAt ?? stop.position
         }
         progress?(bytes.count - lastReported)
         validBytes = truncateAt ?? bytes.count
+    }
+
+    /// Reports the tail that stopped the walk: zeros, a torn header, or a batch its length does not delimit.
+    private mutating func reportStop(_ stop: RecordBatchStop, in bytes: UnsafeRawBufferPointer) {
+        let (position, remaining) = (stop.position, bytes.count - stop.position)
+        guard stop.reason != .zeroFilledTail else {
+            report(.zeroFilledTail, position, nil, "\(remaining) zero bytes after the last batch")
+            return
+        }
+        guard let header = stop.header else {
+            report(.tornTail, position, nil, "\(remaining) bytes after the last batch, less than a batch header")
+            return
+        }
+        if !header.hasStorableBaseOffset {
+            report(.offsetOverflow, position, header.baseOffset, "base offset \(header.baseOffset) out of range")
+            return
+        }
+        var error: Error = stop.error
+        do { try header.validate(in: bytes, at: position) } catch let thrown { error = thrown }
+        let (kind, _) = Self.classify(header, remaining: remaining)
+        report(kind, position, header.baseOffset, Self.describe(error, kind: kind, header: header, remaining: remaining))
     }
 
     private mutating func report(_ kind: Damage.Kind, _ position: Int, _ offset: Int64?, _ message: String) {
