@@ -75,7 +75,7 @@ public final class Broker: Service, Sendable {
     func makeRouter() -> RequestRouter {
         let served: [ApiHandler] = [
             MetadataHandler(cluster: identity, topics: topics).makeHandler(),
-            ProduceHandler(topics: topics, waiters: waiters).makeHandler(),
+            ProduceHandler(topics: topics).makeHandler(),
             FetchHandler(
                 topics: topics, waiters: waiters, sessions: fetchSessions, maximumResponseBytes: config.fetchMaxBytes
             ).makeHandler(),

@@ -153,3 +153,25 @@ struct FetchWaitersCancellationTests {
         #expect(waiters.parkedCount == 0)
     }
 }
+
+/// Every append wakes parked fetches, whoever writes it: the one notification path.
+struct FetchWakeUpTests {
+    @Test func appendThatBypassesProduce_wakesAParkedFetch() async throws {
+        let fixture = try TemporaryTopics()
+        try fixture.manager.create(name: "w", partitions: 1)
+        let handler = FetchHandler(
+            topics: fixture.manager, waiters: FetchWaiters(timers: MultiThreadedEventLoopGroup.singleton),
+            copyRecords: true)
+        let request = FetchRequest(
+            maxWaitMs: 30_000, minBytes: 1, maxBytes: 1 << 20,
+            topics: [.init(topic: "w", partitions: [.init(partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 16)])])
+        let started = ContinuousClock.now
+        async let answer = handler.respond(request, version: 4)
+        try await Task.sleep(for: .milliseconds(200))
+        // Written straight to the log, as the group coordinator writes __consumer_offsets.
+        try fixture.produce("w", 0, count: 1)
+        let response = try await answer
+        #expect(ContinuousClock.now - started < .seconds(20))
+        #expect(response.responses.first?.partitions.first?.highWatermark == 1)
+    }
+}

@@ -26,7 +26,7 @@ struct OldFormatHandlerTests {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let waiters = FetchWaiters(timers: group)
         try topics.create(name: "old", partitions: 1)
-        try await body(ProduceHandler(topics: topics, waiters: waiters), FetchHandler(topics: topics, waiters: waiters), topics)
+        try await body(ProduceHandler(topics: topics), FetchHandler(topics: topics, waiters: waiters), topics)
         try topics.close()
         try await group.shutdownGracefully()
     }

@@ -57,6 +57,11 @@ struct FetchHandler: Sendable {
         let deadline = NIODeadline.now() + .milliseconds(Int64(max(request.maxWaitMs, 0)))
         var (response, results, bytes) = read(request, version: version)
         let watched = watchedPartitions(request, version: version)
+        if bytes < Int(request.minBytes) {
+            for partition in watched {
+                if let log = topics.partition(partition.topic, partition.partition) { waiters.watch(log, as: partition) }
+            }
+        }
         while bytes < Int(request.minBytes), !watched.isEmpty, NIODeadline.now() < deadline, !Task.isCancelled,
             !results.contains(where: { $0.response.errorCode != 0 })
         {

@@ -10,7 +10,6 @@ import NIOCore
 /// per partition (UNKNOWN_TOPIC_OR_PARTITION, CORRUPT_MESSAGE, MESSAGE_TOO_LARGE, INVALID_RECORD, ...).
 struct ProduceHandler: Sendable {
     let topics: TopicManager
-    let waiters: FetchWaiters
 
     func makeHandler() -> ApiHandler {
         ApiHandler(ProduceRequest.self, response: ProduceResponse.self, versions: 0...11) {
@@ -108,7 +107,6 @@ struct ProduceHandler: Sendable {
                         batches = recompressed
                     }
                     let info = try log.append(batches)
-                    waiters.notify(TopicPartition(topicData.name, partitionData.index))
                     partitionResponse.baseOffset = info.firstOffset
                     partitionResponse.logStartOffset = info.logStartOffset
                     if log.config.messageTimestampType == .logAppendTime {

@@ -42,6 +42,14 @@ public final class FetchWaiters: Sendable {
     private let waiters = NIOLockedValueBox<[TopicPartition: [ObjectIdentifier: Waiter]]>([:])
     private let timers: EventLoopGroup
 
+    /// A log this object listens to, held weakly (a deleted partition's log goes away).
+    private struct WatchedLog {
+        weak var log: PartitionLog?
+    }
+
+    /// The logs whose appends notify this object, by identity.
+    private let watchedLogs = NIOLockedValueBox<[ObjectIdentifier: WatchedLog]>([:])
+
     public init(timers: EventLoopGroup) {
         self.timers = timers
     }
@@ -78,6 +86,21 @@ public final class FetchWaiters: Sendable {
                 if all[partition]?.isEmpty == true { all.removeValue(forKey: partition) }
             }
         }
+    }
+
+    /// Makes every append to `log`, whoever writes it (produce, the group coordinator, later transaction markers
+    /// and replica fetchers), wake the fetches parked on `partition`: the one notification path for offset
+    /// advances. Registers an append listener once per log.
+    public func watch(_ log: PartitionLog, as partition: TopicPartition) {
+        let id = ObjectIdentifier(log)
+        let register = watchedLogs.withLockedValue { logs -> Bool in
+            if let existing = logs[id], existing.log === log { return false }
+            if logs.count >= 1024 { logs = logs.filter { $0.value.log != nil } }
+            logs[id] = WatchedLog(log: log)
+            return true
+        }
+        guard register else { return }
+        log.addAppendListener { [weak self] _ in self?.notify(partition) }
     }
 
     /// Wakes every fetch parked on `partition`.
