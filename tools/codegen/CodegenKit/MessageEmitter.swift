@@ -181,7 +181,8 @@ struct MessageEmitter {
             }
         }
         if usesFlexible {
-            var body: [String] = ["var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)"]
+            let binding = models.contains(where: \.isEverTagged) ? "var" : "let"
+            var body: [String] = ["\(binding) tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)"]
             for model in models where model.isEverTagged {
                 guard let tag = model.spec.tag else { continue }
                 let field = "\(structure.name).\(model.label)"

@@ -68,7 +68,7 @@ public struct ConsumerGroupCurrentMemberAssignmentValue: KafkaCoordinatorRecord 
         for element in self.partitionsPendingRevocation {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -116,7 +116,7 @@ extension ConsumerGroupCurrentMemberAssignmentValue {
             for element in self.partitions {
                 writer.writeInteger(element)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

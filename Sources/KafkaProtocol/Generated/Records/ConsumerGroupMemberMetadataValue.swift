@@ -145,7 +145,7 @@ extension ConsumerGroupMemberMetadataValue {
             let flexible = true
             try writer.writeBoundedString(self.name, compact: flexible, field: "ClassicProtocol.name")
             try writer.writeCheckedBytes(self.metadata, compact: flexible, field: "ClassicProtocol.metadata")
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -192,7 +192,7 @@ extension ConsumerGroupMemberMetadataValue {
             for element in self.supportedProtocols {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

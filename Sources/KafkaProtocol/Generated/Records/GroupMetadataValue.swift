@@ -78,7 +78,7 @@ public struct GroupMetadataValue: KafkaCoordinatorRecord {
             try element.encode(to: &writer, version: version)
         }
         if version >= 4 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -171,7 +171,7 @@ extension GroupMetadataValue {
             try writer.writeCheckedBytes(self.subscription, compact: flexible, field: "MemberMetadata.subscription")
             try writer.writeCheckedBytes(self.assignment, compact: flexible, field: "MemberMetadata.assignment")
             if version >= 4 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -73,7 +73,7 @@ public struct OffsetCommitValue: KafkaCoordinatorRecord {
             writer.writeInteger(self.expireTimestamp)
         }
         if version >= 4 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -59,7 +59,7 @@ public struct ShareGroupCurrentMemberAssignmentValue: KafkaCoordinatorRecord {
         for element in self.assignedPartitions {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -107,7 +107,7 @@ extension ShareGroupCurrentMemberAssignmentValue {
             for element in self.partitions {
                 writer.writeInteger(element)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -59,7 +59,7 @@ public struct ShareGroupMemberMetadataValue: KafkaCoordinatorRecord {
         for element in self.subscribedTopicNames {
             try writer.writeBoundedString(element, compact: flexible, field: "ShareGroupMemberMetadataValue.subscribedTopicNames")
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }

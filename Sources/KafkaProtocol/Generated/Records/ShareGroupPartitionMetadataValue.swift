@@ -41,7 +41,7 @@ public struct ShareGroupPartitionMetadataValue: KafkaCoordinatorRecord {
         for element in self.topics {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -89,7 +89,7 @@ extension ShareGroupPartitionMetadataValue {
             for element in self.racks {
                 try writer.writeBoundedString(element, compact: flexible, field: "PartitionMetadata.racks")
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -148,7 +148,7 @@ extension ShareGroupPartitionMetadataValue {
             for element in self.partitionMetadata {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -50,7 +50,7 @@ public struct ShareGroupStatePartitionMetadataValue: KafkaCoordinatorRecord {
         for element in self.deletingTopics {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -104,7 +104,7 @@ extension ShareGroupStatePartitionMetadataValue {
             for element in self.partitions {
                 writer.writeInteger(element)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -148,7 +148,7 @@ extension ShareGroupStatePartitionMetadataValue {
             let flexible = true
             writer.writeUUID(self.topicId)
             try writer.writeBoundedString(self.topicName, compact: flexible, field: "TopicInfo.topicName")
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -41,7 +41,7 @@ public struct ShareGroupTargetAssignmentMemberValue: KafkaCoordinatorRecord {
         for element in self.topicPartitions {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -89,7 +89,7 @@ extension ShareGroupTargetAssignmentMemberValue {
             for element in self.partitions {
                 writer.writeInteger(element)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -65,7 +65,7 @@ public struct ShareSnapshotValue: KafkaCoordinatorRecord {
         for element in self.stateBatches {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -120,7 +120,7 @@ extension ShareSnapshotValue {
             writer.writeInteger(self.lastOffset)
             writer.writeInteger(self.deliveryState)
             writer.writeInteger(self.deliveryCount)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -59,7 +59,7 @@ public struct ShareUpdateValue: KafkaCoordinatorRecord {
         for element in self.stateBatches {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -114,7 +114,7 @@ extension ShareUpdateValue {
             writer.writeInteger(self.lastOffset)
             writer.writeInteger(self.deliveryState)
             writer.writeInteger(self.deliveryCount)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

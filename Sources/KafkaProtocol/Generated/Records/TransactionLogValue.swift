@@ -181,7 +181,7 @@ extension TransactionLogValue {
                 writer.writeInteger(element)
             }
             if version >= 1 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
