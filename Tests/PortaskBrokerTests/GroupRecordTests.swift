@@ -71,3 +71,32 @@ struct GroupRecordTests {
         #expect(try GroupRecord(key: tombstone.key(), value: nil) == tombstone)
     }
 }
+
+struct GroupRecordBoundsTests {
+    static let long = String(repeating: "x", count: Int(Int16.max) + 1)
+
+    @Test func encoding_whenAStringIsTooLong_throwsInsteadOfClamping() {
+        let offset = GroupRecord.offset(group: Self.long, partition: TopicPartition("t", 0), value: nil)
+        #expect(throws: BrokerError.self) { try offset.key() }
+        let metadata = GroupRecord.metadata(group: "g", value: StoredGroup(
+            protocolType: "consumer", generation: 1, protocolName: Self.long, leader: nil))
+        #expect(throws: BrokerError.self) { try metadata.value() }
+        let member = GroupRecord.consumer(.member(group: "g", memberId: "m", .init(
+            instanceId: nil, rackId: nil, clientId: Self.long, clientHost: "/h", subscribedTopicNames: [],
+            subscribedTopicRegex: nil, rebalanceTimeoutMs: 1, serverAssignor: nil)))
+        #expect(throws: BrokerError.self) { try member.value() }
+    }
+
+    @Test func decoding_readsFlexibleOffsetCommitValues() throws {
+        let key = try GroupRecord.offset(group: "g", partition: TopicPartition("t", 2), value: nil).key()
+        let value = ByteBuffer(bytes: [0, 4, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 3, 2, 0x6D, 0, 0, 0, 0, 0, 0, 0, 9, 0])
+        #expect(try GroupRecord(key: key, value: value) == .offset(
+            group: "g", partition: TopicPartition("t", 2),
+            value: CommittedOffset(offset: 7, leaderEpoch: 3, metadata: "m", commitTimestamp: 9)))
+    }
+
+    @Test func decoding_whenAConsumerValueVersionIsUnknown_isAnError() throws {
+        let key = try GroupRecord.consumer(.groupEpoch(group: "g", epoch: nil)).key()
+        #expect(throws: BrokerError.self) { try GroupRecord(key: key, value: ByteBuffer(bytes: [0, 1, 0, 0, 0, 5, 0])) }
+    }
+}

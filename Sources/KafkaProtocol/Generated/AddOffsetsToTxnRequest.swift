@@ -59,7 +59,7 @@ public struct AddOffsetsToTxnRequest: KafkaRequestMessage {
         writer.writeInteger(self.producerEpoch)
         try writer.writeString(self.groupId, compact: flexible, field: "AddOffsetsToTxnRequest.groupId")
         if version >= 3 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

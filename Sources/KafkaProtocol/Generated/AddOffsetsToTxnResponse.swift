@@ -45,7 +45,7 @@ public struct AddOffsetsToTxnResponse: KafkaResponseMessage {
         writer.writeInteger(self.throttleTimeMs)
         writer.writeInteger(self.errorCode)
         if version >= 3 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -106,7 +106,7 @@ public struct AddPartitionsToTxnRequest: KafkaRequestMessage {
             throw KafkaProtocolError(.unencodable, "AddPartitionsToTxnRequest.v3AndBelowTopics cannot be encoded in version " + String(version))
         }
         if version >= 3 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -211,7 +211,7 @@ extension AddPartitionsToTxnRequest {
                 throw KafkaProtocolError(.unencodable, "AddPartitionsToTxnTransaction.topics cannot be encoded in version " + String(version))
             }
             if version >= 3 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -262,7 +262,7 @@ extension AddPartitionsToTxnRequest {
                 writer.writeInteger(element)
             }
             if version >= 3 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -83,7 +83,7 @@ public struct AddPartitionsToTxnResponse: KafkaResponseMessage {
             throw KafkaProtocolError(.unencodable, "AddPartitionsToTxnResponse.resultsByTopicV3AndBelow cannot be encoded in version " + String(version))
         }
         if version >= 3 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -149,7 +149,7 @@ extension AddPartitionsToTxnResponse {
                 throw KafkaProtocolError(.unencodable, "AddPartitionsToTxnResult.topicResults cannot be encoded in version " + String(version))
             }
             if version >= 3 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -200,7 +200,7 @@ extension AddPartitionsToTxnResponse {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 3 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -246,7 +246,7 @@ extension AddPartitionsToTxnResponse {
             writer.writeInteger(self.partitionIndex)
             writer.writeInteger(self.partitionErrorCode)
             if version >= 3 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -78,7 +78,7 @@ public struct AddRaftVoterRequest: KafkaRequestMessage {
         if !(version >= 1) && self.ackWhenCommitted != true {
             throw KafkaProtocolError(.unencodable, "AddRaftVoterRequest.ackWhenCommitted cannot be encoded in version " + String(version))
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -129,7 +129,7 @@ extension AddRaftVoterRequest {
             try writer.writeString(self.name, compact: flexible, field: "Listener.name")
             try writer.writeString(self.host, compact: flexible, field: "Listener.host")
             writer.writeInteger(self.port)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -42,7 +42,7 @@ public struct AllocateProducerIdsRequest: KafkaRequestMessage {
     public func encode(to writer: inout KafkaWriter, version: Int16) throws {
         writer.writeInteger(self.brokerId)
         writer.writeInteger(self.brokerEpoch)
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }

@@ -54,7 +54,7 @@ public struct AllocateProducerIdsResponse: KafkaResponseMessage {
         writer.writeInteger(self.errorCode)
         writer.writeInteger(self.producerIdStart)
         writer.writeInteger(self.producerIdLen)
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }

@@ -50,7 +50,7 @@ public struct AlterClientQuotasRequest: KafkaRequestMessage {
         }
         writer.writeBool(self.validateOnly)
         if version >= 1 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -99,7 +99,7 @@ extension AlterClientQuotasRequest {
             try writer.writeString(self.entityType, compact: flexible, field: "EntityData.entityType")
             try writer.writeString(self.entityName, compact: flexible, field: "EntityData.entityName")
             if version >= 1 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -153,7 +153,7 @@ extension AlterClientQuotasRequest {
             writer.writeFloat64(self.value)
             writer.writeBool(self.remove)
             if version >= 1 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -207,7 +207,7 @@ extension AlterClientQuotasRequest {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 1 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

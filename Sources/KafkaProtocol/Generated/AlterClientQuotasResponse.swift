@@ -50,7 +50,7 @@ public struct AlterClientQuotasResponse: KafkaResponseMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 1 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -99,7 +99,7 @@ extension AlterClientQuotasResponse {
             try writer.writeString(self.entityType, compact: flexible, field: "EntityData.entityType")
             try writer.writeString(self.entityName, compact: flexible, field: "EntityData.entityName")
             if version >= 1 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -156,7 +156,7 @@ extension AlterClientQuotasResponse {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 1 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

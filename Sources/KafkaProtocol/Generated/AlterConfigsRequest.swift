@@ -50,7 +50,7 @@ public struct AlterConfigsRequest: KafkaRequestMessage {
         }
         writer.writeBool(self.validateOnly)
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -99,7 +99,7 @@ extension AlterConfigsRequest {
             try writer.writeString(self.name, compact: flexible, field: "AlterableConfig.name")
             try writer.writeString(self.value, compact: flexible, field: "AlterableConfig.value")
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -156,7 +156,7 @@ extension AlterConfigsRequest {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -69,7 +69,7 @@ public struct AlterPartitionReassignmentsResponse: KafkaResponseMessage {
         for element in self.responses {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -120,7 +120,7 @@ extension AlterPartitionReassignmentsResponse {
             writer.writeInteger(self.partitionIndex)
             writer.writeInteger(self.errorCode)
             try writer.writeString(self.errorMessage, compact: flexible, field: "ReassignablePartitionResponse.errorMessage")
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -167,7 +167,7 @@ extension AlterPartitionReassignmentsResponse {
             for element in self.partitions {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -53,7 +53,7 @@ public struct AlterPartitionRequest: KafkaRequestMessage {
         for element in self.topics {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -110,7 +110,7 @@ extension AlterPartitionRequest {
             if !(version >= 3) && self.brokerEpoch != -1 {
                 throw KafkaProtocolError(.unencodable, "BrokerState.brokerEpoch cannot be encoded in version " + String(version))
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -205,7 +205,7 @@ extension AlterPartitionRequest {
                 throw KafkaProtocolError(.unencodable, "PartitionData.leaderRecoveryState cannot be encoded in version " + String(version))
             }
             writer.writeInteger(self.partitionEpoch)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -266,7 +266,7 @@ extension AlterPartitionRequest {
             for element in self.partitions {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -44,7 +44,7 @@ public struct AlterReplicaLogDirsRequest: KafkaRequestMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -96,7 +96,7 @@ extension AlterReplicaLogDirsRequest {
                 writer.writeInteger(element)
             }
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -147,7 +147,7 @@ extension AlterReplicaLogDirsRequest {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

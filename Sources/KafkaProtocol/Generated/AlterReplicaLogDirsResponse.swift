@@ -50,7 +50,7 @@ public struct AlterReplicaLogDirsResponse: KafkaResponseMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -97,7 +97,7 @@ extension AlterReplicaLogDirsResponse {
             writer.writeInteger(self.partitionIndex)
             writer.writeInteger(self.errorCode)
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -148,7 +148,7 @@ extension AlterReplicaLogDirsResponse {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

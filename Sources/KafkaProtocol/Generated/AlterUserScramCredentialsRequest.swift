@@ -50,7 +50,7 @@ public struct AlterUserScramCredentialsRequest: KafkaRequestMessage {
         for element in self.upsertions {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -95,7 +95,7 @@ extension AlterUserScramCredentialsRequest {
             let flexible = true
             try writer.writeString(self.name, compact: flexible, field: "ScramCredentialDeletion.name")
             writer.writeInteger(self.mechanism)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -157,7 +157,7 @@ extension AlterUserScramCredentialsRequest {
             writer.writeInteger(self.iterations)
             writer.writeBytes(self.salt, compact: flexible)
             writer.writeBytes(self.saltedPassword, compact: flexible)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -47,7 +47,7 @@ public struct AlterUserScramCredentialsResponse: KafkaResponseMessage {
         for element in self.results {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -98,7 +98,7 @@ extension AlterUserScramCredentialsResponse {
             try writer.writeString(self.user, compact: flexible, field: "AlterUserScramCredentialsResult.user")
             writer.writeInteger(self.errorCode)
             try writer.writeString(self.errorMessage, compact: flexible, field: "AlterUserScramCredentialsResult.errorMessage")
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

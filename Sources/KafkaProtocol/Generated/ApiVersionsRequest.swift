@@ -55,7 +55,7 @@ public struct ApiVersionsRequest: KafkaRequestMessage {
             try writer.writeString(self.clientSoftwareVersion, compact: flexible, field: "ApiVersionsRequest.clientSoftwareVersion")
         }
         if version >= 3 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

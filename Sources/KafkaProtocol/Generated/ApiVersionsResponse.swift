@@ -167,7 +167,7 @@ extension ApiVersionsResponse {
             writer.writeInteger(self.minVersion)
             writer.writeInteger(self.maxVersion)
             if version >= 3 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -242,7 +242,7 @@ extension ApiVersionsResponse {
                 throw KafkaProtocolError(.unencodable, "SupportedFeatureKey.maxVersion cannot be encoded in version " + String(version))
             }
             if version >= 3 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -317,7 +317,7 @@ extension ApiVersionsResponse {
                 throw KafkaProtocolError(.unencodable, "FinalizedFeatureKey.minVersionLevel cannot be encoded in version " + String(version))
             }
             if version >= 3 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

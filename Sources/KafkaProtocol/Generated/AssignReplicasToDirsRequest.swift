@@ -53,7 +53,7 @@ public struct AssignReplicasToDirsRequest: KafkaRequestMessage {
         for element in self.directories {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -90,7 +90,7 @@ extension AssignReplicasToDirsRequest {
 
         public func encode(to writer: inout KafkaWriter, version: Int16) throws {
             writer.writeInteger(self.partitionIndex)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -137,7 +137,7 @@ extension AssignReplicasToDirsRequest {
             for element in self.partitions {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -184,7 +184,7 @@ extension AssignReplicasToDirsRequest {
             for element in self.topics {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -53,7 +53,7 @@ public struct AssignReplicasToDirsResponse: KafkaResponseMessage {
         for element in self.directories {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -96,7 +96,7 @@ extension AssignReplicasToDirsResponse {
         public func encode(to writer: inout KafkaWriter, version: Int16) throws {
             writer.writeInteger(self.partitionIndex)
             writer.writeInteger(self.errorCode)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -143,7 +143,7 @@ extension AssignReplicasToDirsResponse {
             for element in self.partitions {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -190,7 +190,7 @@ extension AssignReplicasToDirsResponse {
             for element in self.topics {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

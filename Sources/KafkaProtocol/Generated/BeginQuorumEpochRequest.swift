@@ -73,7 +73,7 @@ public struct BeginQuorumEpochRequest: KafkaRequestMessage {
             }
         }
         if version >= 1 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -136,7 +136,7 @@ extension BeginQuorumEpochRequest {
             writer.writeInteger(self.leaderId)
             writer.writeInteger(self.leaderEpoch)
             if version >= 1 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -187,7 +187,7 @@ extension BeginQuorumEpochRequest {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 1 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -262,7 +262,7 @@ extension BeginQuorumEpochRequest {
                 throw KafkaProtocolError(.unencodable, "LeaderEndpoint.port cannot be encoded in version " + String(version))
             }
             if version >= 1 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -60,7 +60,7 @@ public struct BrokerHeartbeatResponse: KafkaResponseMessage {
         writer.writeBool(self.isCaughtUp)
         writer.writeBool(self.isFenced)
         writer.writeBool(self.shouldShutDown)
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }

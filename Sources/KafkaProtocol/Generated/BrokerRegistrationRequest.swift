@@ -110,7 +110,7 @@ public struct BrokerRegistrationRequest: KafkaRequestMessage {
         if version >= 3 {
             writer.writeInteger(self.previousBrokerEpoch)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -167,7 +167,7 @@ extension BrokerRegistrationRequest {
             try writer.writeString(self.host, compact: flexible, field: "Listener.host")
             writer.writeInteger(self.port)
             writer.writeInteger(self.securityProtocol)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -217,7 +217,7 @@ extension BrokerRegistrationRequest {
             try writer.writeString(self.name, compact: flexible, field: "Feature.name")
             writer.writeInteger(self.minSupportedVersion)
             writer.writeInteger(self.maxSupportedVersion)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

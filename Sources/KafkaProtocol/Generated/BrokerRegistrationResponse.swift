@@ -48,7 +48,7 @@ public struct BrokerRegistrationResponse: KafkaResponseMessage {
         writer.writeInteger(self.throttleTimeMs)
         writer.writeInteger(self.errorCode)
         writer.writeInteger(self.brokerEpoch)
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }

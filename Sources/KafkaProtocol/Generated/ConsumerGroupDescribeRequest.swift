@@ -47,7 +47,7 @@ public struct ConsumerGroupDescribeRequest: KafkaRequestMessage {
             try writer.writeString(element, compact: flexible, field: "ConsumerGroupDescribeRequest.groupIds")
         }
         writer.writeBool(self.includeAuthorizedOperations)
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }

@@ -47,7 +47,7 @@ public struct ConsumerGroupDescribeResponse: KafkaResponseMessage {
         for element in self.groups {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -153,7 +153,7 @@ extension ConsumerGroupDescribeResponse {
             if version >= 1 {
                 writer.writeInteger(self.memberType)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -242,7 +242,7 @@ extension ConsumerGroupDescribeResponse {
                 try element.encode(to: &writer, version: version)
             }
             writer.writeInteger(self.authorizedOperations)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -295,7 +295,7 @@ extension ConsumerGroupDescribeResponse {
             for element in self.partitions {
                 writer.writeInteger(element)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -336,7 +336,7 @@ extension ConsumerGroupDescribeResponse {
             for element in self.topicPartitions {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

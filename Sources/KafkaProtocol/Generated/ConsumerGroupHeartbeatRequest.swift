@@ -113,7 +113,7 @@ public struct ConsumerGroupHeartbeatRequest: KafkaRequestMessage {
         } else {
             writer.writeArrayCount(nil, compact: flexible)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -161,7 +161,7 @@ extension ConsumerGroupHeartbeatRequest {
             for element in self.partitions {
                 writer.writeInteger(element)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -49,7 +49,7 @@ public struct ControlledShutdownRequest: KafkaRequestMessage {
             writer.writeInteger(self.brokerEpoch)
         }
         if version >= 3 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

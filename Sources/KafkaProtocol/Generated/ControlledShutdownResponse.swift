@@ -50,7 +50,7 @@ public struct ControlledShutdownResponse: KafkaResponseMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 3 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -99,7 +99,7 @@ extension ControlledShutdownResponse {
             try writer.writeString(self.topicName, compact: flexible, field: "RemainingPartition.topicName")
             writer.writeInteger(self.partitionIndex)
             if version >= 3 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

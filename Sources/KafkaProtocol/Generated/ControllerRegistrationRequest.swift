@@ -68,7 +68,7 @@ public struct ControllerRegistrationRequest: KafkaRequestMessage {
         for element in self.features {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -125,7 +125,7 @@ extension ControllerRegistrationRequest {
             try writer.writeString(self.host, compact: flexible, field: "Listener.host")
             writer.writeInteger(self.port)
             writer.writeInteger(self.securityProtocol)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -175,7 +175,7 @@ extension ControllerRegistrationRequest {
             try writer.writeString(self.name, compact: flexible, field: "Feature.name")
             writer.writeInteger(self.minSupportedVersion)
             writer.writeInteger(self.maxSupportedVersion)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

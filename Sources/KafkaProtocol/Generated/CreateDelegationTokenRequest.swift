@@ -76,7 +76,7 @@ public struct CreateDelegationTokenRequest: KafkaRequestMessage {
         }
         writer.writeInteger(self.maxLifetimeMs)
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -125,7 +125,7 @@ extension CreateDelegationTokenRequest {
             try writer.writeString(self.principalType, compact: flexible, field: "CreatableRenewers.principalType")
             try writer.writeString(self.principalName, compact: flexible, field: "CreatableRenewers.principalName")
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -115,7 +115,7 @@ public struct CreateDelegationTokenResponse: KafkaResponseMessage {
         writer.writeBytes(self.hmac, compact: flexible)
         writer.writeInteger(self.throttleTimeMs)
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -56,7 +56,7 @@ public struct CreatePartitionsRequest: KafkaRequestMessage {
         writer.writeInteger(self.timeoutMs)
         writer.writeBool(self.validateOnly)
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -102,7 +102,7 @@ extension CreatePartitionsRequest {
                 writer.writeInteger(element)
             }
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -163,7 +163,7 @@ extension CreatePartitionsRequest {
                 writer.writeArrayCount(nil, compact: flexible)
             }
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -50,7 +50,7 @@ public struct CreatePartitionsResponse: KafkaResponseMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -105,7 +105,7 @@ extension CreatePartitionsResponse {
             writer.writeInteger(self.errorCode)
             try writer.writeString(self.errorMessage, compact: flexible, field: "CreatePartitionsTopicResult.errorMessage")
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -63,7 +63,7 @@ public struct CreateTopicsRequest: KafkaRequestMessage {
             throw KafkaProtocolError(.unencodable, "CreateTopicsRequest.validateOnly cannot be encoded in version " + String(version))
         }
         if version >= 5 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -115,7 +115,7 @@ extension CreateTopicsRequest {
                 writer.writeInteger(element)
             }
             if version >= 5 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -163,7 +163,7 @@ extension CreateTopicsRequest {
             try writer.writeString(self.name, compact: flexible, field: "CreatableTopicConfig.name")
             try writer.writeString(self.value, compact: flexible, field: "CreatableTopicConfig.value")
             if version >= 5 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -235,7 +235,7 @@ extension CreateTopicsRequest {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 5 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -54,7 +54,7 @@ public struct CreateTopicsResponse: KafkaResponseMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 5 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -153,7 +153,7 @@ extension CreateTopicsResponse {
                 throw KafkaProtocolError(.unencodable, "CreatableTopicConfigs.isSensitive cannot be encoded in version " + String(version))
             }
             if version >= 5 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

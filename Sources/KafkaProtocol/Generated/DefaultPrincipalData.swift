@@ -49,7 +49,7 @@ public struct DefaultPrincipalData: KafkaMessage {
         try writer.writeString(self.type, compact: flexible, field: "DefaultPrincipalData.type")
         try writer.writeString(self.name, compact: flexible, field: "DefaultPrincipalData.name")
         writer.writeBool(self.tokenAuthenticated)
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }

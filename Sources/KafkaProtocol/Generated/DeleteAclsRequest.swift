@@ -44,7 +44,7 @@ public struct DeleteAclsRequest: KafkaRequestMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -130,7 +130,7 @@ extension DeleteAclsRequest {
             writer.writeInteger(self.operation)
             writer.writeInteger(self.permissionType)
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

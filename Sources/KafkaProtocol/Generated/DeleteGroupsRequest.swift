@@ -44,7 +44,7 @@ public struct DeleteGroupsRequest: KafkaRequestMessage {
             try writer.writeString(element, compact: flexible, field: "DeleteGroupsRequest.groupsNames")
         }
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -50,7 +50,7 @@ public struct DeleteGroupsResponse: KafkaResponseMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -99,7 +99,7 @@ extension DeleteGroupsResponse {
             try writer.writeString(self.groupId, compact: flexible, field: "DeletableGroupResult.groupId")
             writer.writeInteger(self.errorCode)
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -50,7 +50,7 @@ public struct DeleteRecordsRequest: KafkaRequestMessage {
         }
         writer.writeInteger(self.timeoutMs)
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -97,7 +97,7 @@ extension DeleteRecordsRequest {
             writer.writeInteger(self.partitionIndex)
             writer.writeInteger(self.offset)
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -148,7 +148,7 @@ extension DeleteRecordsRequest {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

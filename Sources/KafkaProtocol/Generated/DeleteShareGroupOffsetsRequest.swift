@@ -47,7 +47,7 @@ public struct DeleteShareGroupOffsetsRequest: KafkaRequestMessage {
         for element in self.topics {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -86,7 +86,7 @@ extension DeleteShareGroupOffsetsRequest {
         public func encode(to writer: inout KafkaWriter, version: Int16) throws {
             let flexible = true
             try writer.writeString(self.topicName, compact: flexible, field: "DeleteShareGroupOffsetsRequestTopic.topicName")
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

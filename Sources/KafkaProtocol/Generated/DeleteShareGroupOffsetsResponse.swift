@@ -59,7 +59,7 @@ public struct DeleteShareGroupOffsetsResponse: KafkaResponseMessage {
         for element in self.responses {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -116,7 +116,7 @@ extension DeleteShareGroupOffsetsResponse {
             writer.writeUUID(self.topicId)
             writer.writeInteger(self.errorCode)
             try writer.writeString(self.errorMessage, compact: flexible, field: "DeleteShareGroupOffsetsResponseTopic.errorMessage")
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

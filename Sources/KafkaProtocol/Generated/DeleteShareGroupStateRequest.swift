@@ -47,7 +47,7 @@ public struct DeleteShareGroupStateRequest: KafkaRequestMessage {
         for element in self.topics {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -84,7 +84,7 @@ extension DeleteShareGroupStateRequest {
 
         public func encode(to writer: inout KafkaWriter, version: Int16) throws {
             writer.writeInteger(self.partition)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -131,7 +131,7 @@ extension DeleteShareGroupStateRequest {
             for element in self.partitions {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -70,7 +70,7 @@ public struct DeleteTopicsRequest: KafkaRequestMessage {
         }
         writer.writeInteger(self.timeoutMs)
         if version >= 4 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -133,7 +133,7 @@ extension DeleteTopicsRequest {
                 throw KafkaProtocolError(.unencodable, "DeleteTopicState.topicId cannot be encoded in version " + String(version))
             }
             if version >= 4 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

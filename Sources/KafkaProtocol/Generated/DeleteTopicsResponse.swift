@@ -54,7 +54,7 @@ public struct DeleteTopicsResponse: KafkaResponseMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 4 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -126,7 +126,7 @@ extension DeleteTopicsResponse {
                 try writer.writeString(self.errorMessage, compact: flexible, field: "DeletableTopicResult.errorMessage")
             }
             if version >= 4 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -84,7 +84,7 @@ public struct DescribeAclsRequest: KafkaRequestMessage {
         writer.writeInteger(self.operation)
         writer.writeInteger(self.permissionType)
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -62,7 +62,7 @@ public struct DescribeAclsResponse: KafkaResponseMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -123,7 +123,7 @@ extension DescribeAclsResponse {
             writer.writeInteger(self.operation)
             writer.writeInteger(self.permissionType)
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -193,7 +193,7 @@ extension DescribeAclsResponse {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -50,7 +50,7 @@ public struct DescribeClientQuotasRequest: KafkaRequestMessage {
         }
         writer.writeBool(self.strict)
         if version >= 1 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -105,7 +105,7 @@ extension DescribeClientQuotasRequest {
             writer.writeInteger(self.matchType)
             try writer.writeString(self.match, compact: flexible, field: "ComponentData.match")
             if version >= 1 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

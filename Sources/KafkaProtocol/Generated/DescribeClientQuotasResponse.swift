@@ -66,7 +66,7 @@ public struct DescribeClientQuotasResponse: KafkaResponseMessage {
             writer.writeArrayCount(nil, compact: flexible)
         }
         if version >= 1 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -115,7 +115,7 @@ extension DescribeClientQuotasResponse {
             try writer.writeString(self.entityType, compact: flexible, field: "EntityData.entityType")
             try writer.writeString(self.entityName, compact: flexible, field: "EntityData.entityName")
             if version >= 1 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -163,7 +163,7 @@ extension DescribeClientQuotasResponse {
             try writer.writeString(self.key, compact: flexible, field: "ValueData.key")
             writer.writeFloat64(self.value)
             if version >= 1 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -217,7 +217,7 @@ extension DescribeClientQuotasResponse {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 1 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

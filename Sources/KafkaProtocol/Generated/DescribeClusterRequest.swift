@@ -62,7 +62,7 @@ public struct DescribeClusterRequest: KafkaRequestMessage {
         if !(version >= 2) && self.includeFencedBrokers != false {
             throw KafkaProtocolError(.unencodable, "DescribeClusterRequest.includeFencedBrokers cannot be encoded in version " + String(version))
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }

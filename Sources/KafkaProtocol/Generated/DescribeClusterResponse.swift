@@ -90,7 +90,7 @@ public struct DescribeClusterResponse: KafkaResponseMessage {
             try element.encode(to: &writer, version: version)
         }
         writer.writeInteger(self.clusterAuthorizedOperations)
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -160,7 +160,7 @@ extension DescribeClusterResponse {
             if !(version >= 2) && self.isFenced != false {
                 throw KafkaProtocolError(.unencodable, "DescribeClusterBroker.isFenced cannot be encoded in version " + String(version))
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -70,7 +70,7 @@ public struct DescribeConfigsRequest: KafkaRequestMessage {
             throw KafkaProtocolError(.unencodable, "DescribeConfigsRequest.includeDocumentation cannot be encoded in version " + String(version))
         }
         if version >= 4 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -132,7 +132,7 @@ extension DescribeConfigsRequest {
                 writer.writeArrayCount(nil, compact: flexible)
             }
             if version >= 4 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -50,7 +50,7 @@ public struct DescribeConfigsResponse: KafkaResponseMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 4 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -126,7 +126,7 @@ extension DescribeConfigsResponse {
                 throw KafkaProtocolError(.unencodable, "DescribeConfigsSynonym.source cannot be encoded in version " + String(version))
             }
             if version >= 4 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -242,7 +242,7 @@ extension DescribeConfigsResponse {
                 try writer.writeString(self.documentation, compact: flexible, field: "DescribeConfigsResourceResult.documentation")
             }
             if version >= 4 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -311,7 +311,7 @@ extension DescribeConfigsResponse {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 4 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

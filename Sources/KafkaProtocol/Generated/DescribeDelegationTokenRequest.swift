@@ -48,7 +48,7 @@ public struct DescribeDelegationTokenRequest: KafkaRequestMessage {
             writer.writeArrayCount(nil, compact: flexible)
         }
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -97,7 +97,7 @@ extension DescribeDelegationTokenRequest {
             try writer.writeString(self.principalType, compact: flexible, field: "DescribeDelegationTokenOwner.principalType")
             try writer.writeString(self.principalName, compact: flexible, field: "DescribeDelegationTokenOwner.principalName")
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -56,7 +56,7 @@ public struct DescribeDelegationTokenResponse: KafkaResponseMessage {
         }
         writer.writeInteger(self.throttleTimeMs)
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -105,7 +105,7 @@ extension DescribeDelegationTokenResponse {
             try writer.writeString(self.principalType, compact: flexible, field: "DescribedDelegationTokenRenewer.principalType")
             try writer.writeString(self.principalName, compact: flexible, field: "DescribedDelegationTokenRenewer.principalName")
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -218,7 +218,7 @@ extension DescribeDelegationTokenResponse {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

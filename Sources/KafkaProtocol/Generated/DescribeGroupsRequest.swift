@@ -57,7 +57,7 @@ public struct DescribeGroupsRequest: KafkaRequestMessage {
             throw KafkaProtocolError(.unencodable, "DescribeGroupsRequest.includeAuthorizedOperations cannot be encoded in version " + String(version))
         }
         if version >= 5 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -54,7 +54,7 @@ public struct DescribeGroupsResponse: KafkaResponseMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 5 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -131,7 +131,7 @@ extension DescribeGroupsResponse {
             writer.writeBytes(self.memberMetadata, compact: flexible)
             writer.writeBytes(self.memberAssignment, compact: flexible)
             if version >= 5 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -229,7 +229,7 @@ extension DescribeGroupsResponse {
                 throw KafkaProtocolError(.unencodable, "DescribedGroup.authorizedOperations cannot be encoded in version " + String(version))
             }
             if version >= 5 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

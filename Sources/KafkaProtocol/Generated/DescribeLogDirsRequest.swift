@@ -48,7 +48,7 @@ public struct DescribeLogDirsRequest: KafkaRequestMessage {
             writer.writeArrayCount(nil, compact: flexible)
         }
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -100,7 +100,7 @@ extension DescribeLogDirsRequest {
                 writer.writeInteger(element)
             }
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -41,7 +41,7 @@ public struct DescribeQuorumRequest: KafkaRequestMessage {
         for element in self.topics {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -78,7 +78,7 @@ extension DescribeQuorumRequest {
 
         public func encode(to writer: inout KafkaWriter, version: Int16) throws {
             writer.writeInteger(self.partitionIndex)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -125,7 +125,7 @@ extension DescribeQuorumRequest {
             for element in self.partitions {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

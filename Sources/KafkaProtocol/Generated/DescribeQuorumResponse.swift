@@ -73,7 +73,7 @@ public struct DescribeQuorumResponse: KafkaResponseMessage {
         if !(version >= 2) && self.nodes != [] {
             throw KafkaProtocolError(.unencodable, "DescribeQuorumResponse.nodes cannot be encoded in version " + String(version))
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -164,7 +164,7 @@ extension DescribeQuorumResponse {
             for element in self.observers {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -211,7 +211,7 @@ extension DescribeQuorumResponse {
             for element in self.partitions {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -282,7 +282,7 @@ extension DescribeQuorumResponse {
             if !(version >= 2) && self.port != 0 {
                 throw KafkaProtocolError(.unencodable, "Listener.port cannot be encoded in version " + String(version))
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -343,7 +343,7 @@ extension DescribeQuorumResponse {
             if !(version >= 2) && self.listeners != [] {
                 throw KafkaProtocolError(.unencodable, "Node.listeners cannot be encoded in version " + String(version))
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -418,7 +418,7 @@ extension DescribeQuorumResponse {
             if version >= 1 {
                 writer.writeInteger(self.lastCaughtUpTimestamp)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -41,7 +41,7 @@ public struct DescribeShareGroupOffsetsRequest: KafkaRequestMessage {
         for element in self.groups {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -89,7 +89,7 @@ extension DescribeShareGroupOffsetsRequest {
             for element in self.partitions {
                 writer.writeInteger(element)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -140,7 +140,7 @@ extension DescribeShareGroupOffsetsRequest {
             } else {
                 writer.writeArrayCount(nil, compact: flexible)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

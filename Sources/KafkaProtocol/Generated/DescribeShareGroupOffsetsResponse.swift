@@ -47,7 +47,7 @@ public struct DescribeShareGroupOffsetsResponse: KafkaResponseMessage {
         for element in self.groups {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -120,7 +120,7 @@ extension DescribeShareGroupOffsetsResponse {
             }
             writer.writeInteger(self.errorCode)
             try writer.writeString(self.errorMessage, compact: flexible, field: "DescribeShareGroupOffsetsResponsePartition.errorMessage")
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -173,7 +173,7 @@ extension DescribeShareGroupOffsetsResponse {
             for element in self.partitions {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -232,7 +232,7 @@ extension DescribeShareGroupOffsetsResponse {
             }
             writer.writeInteger(self.errorCode)
             try writer.writeString(self.errorMessage, compact: flexible, field: "DescribeShareGroupOffsetsResponseGroup.errorMessage")
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

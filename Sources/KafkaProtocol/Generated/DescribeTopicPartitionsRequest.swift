@@ -58,7 +58,7 @@ public struct DescribeTopicPartitionsRequest: KafkaRequestMessage {
         } else {
             writer.writeInteger(Int8(-1))
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -97,7 +97,7 @@ extension DescribeTopicPartitionsRequest {
         public func encode(to writer: inout KafkaWriter, version: Int16) throws {
             let flexible = true
             try writer.writeString(self.name, compact: flexible, field: "TopicRequest.name")
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -141,7 +141,7 @@ extension DescribeTopicPartitionsRequest {
             let flexible = true
             try writer.writeString(self.topicName, compact: flexible, field: "Cursor.topicName")
             writer.writeInteger(self.partitionIndex)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

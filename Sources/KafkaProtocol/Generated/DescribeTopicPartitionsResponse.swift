@@ -58,7 +58,7 @@ public struct DescribeTopicPartitionsResponse: KafkaResponseMessage {
         } else {
             writer.writeInteger(Int8(-1))
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -168,7 +168,7 @@ extension DescribeTopicPartitionsResponse {
             for element in self.offlineReplicas {
                 writer.writeInteger(element)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -239,7 +239,7 @@ extension DescribeTopicPartitionsResponse {
                 try element.encode(to: &writer, version: version)
             }
             writer.writeInteger(self.topicAuthorizedOperations)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -283,7 +283,7 @@ extension DescribeTopicPartitionsResponse {
             let flexible = true
             try writer.writeString(self.topicName, compact: flexible, field: "Cursor.topicName")
             writer.writeInteger(self.partitionIndex)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

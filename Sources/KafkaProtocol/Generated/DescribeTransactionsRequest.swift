@@ -41,7 +41,7 @@ public struct DescribeTransactionsRequest: KafkaRequestMessage {
         for element in self.transactionalIds {
             try writer.writeString(element, compact: flexible, field: "DescribeTransactionsRequest.transactionalIds")
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }

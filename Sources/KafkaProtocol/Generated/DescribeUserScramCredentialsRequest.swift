@@ -45,7 +45,7 @@ public struct DescribeUserScramCredentialsRequest: KafkaRequestMessage {
         } else {
             writer.writeArrayCount(nil, compact: flexible)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -84,7 +84,7 @@ extension DescribeUserScramCredentialsRequest {
         public func encode(to writer: inout KafkaWriter, version: Int16) throws {
             let flexible = true
             try writer.writeString(self.name, compact: flexible, field: "UserName.name")
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

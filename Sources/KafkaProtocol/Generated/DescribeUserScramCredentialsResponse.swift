@@ -59,7 +59,7 @@ public struct DescribeUserScramCredentialsResponse: KafkaResponseMessage {
         for element in self.results {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -102,7 +102,7 @@ extension DescribeUserScramCredentialsResponse {
         public func encode(to writer: inout KafkaWriter, version: Int16) throws {
             writer.writeInteger(self.mechanism)
             writer.writeInteger(self.iterations)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -161,7 +161,7 @@ extension DescribeUserScramCredentialsResponse {
             for element in self.credentialInfos {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -67,7 +67,7 @@ public struct ElectLeadersRequest: KafkaRequestMessage {
         }
         writer.writeInteger(self.timeoutMs)
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -119,7 +119,7 @@ extension ElectLeadersRequest {
                 writer.writeInteger(element)
             }
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

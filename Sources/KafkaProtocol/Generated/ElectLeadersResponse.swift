@@ -63,7 +63,7 @@ public struct ElectLeadersResponse: KafkaResponseMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -118,7 +118,7 @@ extension ElectLeadersResponse {
             writer.writeInteger(self.errorCode)
             try writer.writeString(self.errorMessage, compact: flexible, field: "PartitionResult.errorMessage")
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -169,7 +169,7 @@ extension ElectLeadersResponse {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -63,7 +63,7 @@ public struct EndQuorumEpochRequest: KafkaRequestMessage {
             }
         }
         if version >= 1 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -124,7 +124,7 @@ extension EndQuorumEpochRequest {
                 throw KafkaProtocolError(.unencodable, "ReplicaInfo.candidateDirectoryId cannot be encoded in version " + String(version))
             }
             if version >= 1 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -204,7 +204,7 @@ extension EndQuorumEpochRequest {
                 }
             }
             if version >= 1 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -255,7 +255,7 @@ extension EndQuorumEpochRequest {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 1 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -330,7 +330,7 @@ extension EndQuorumEpochRequest {
                 throw KafkaProtocolError(.unencodable, "LeaderEndpoint.port cannot be encoded in version " + String(version))
             }
             if version >= 1 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

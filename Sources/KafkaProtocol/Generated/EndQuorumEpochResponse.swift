@@ -127,7 +127,7 @@ extension EndQuorumEpochResponse {
             writer.writeInteger(self.leaderId)
             writer.writeInteger(self.leaderEpoch)
             if version >= 1 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -178,7 +178,7 @@ extension EndQuorumEpochResponse {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 1 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -253,7 +253,7 @@ extension EndQuorumEpochResponse {
                 throw KafkaProtocolError(.unencodable, "NodeEndpoint.port cannot be encoded in version " + String(version))
             }
             if version >= 1 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

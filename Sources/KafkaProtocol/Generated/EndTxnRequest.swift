@@ -59,7 +59,7 @@ public struct EndTxnRequest: KafkaRequestMessage {
         writer.writeInteger(self.producerEpoch)
         writer.writeBool(self.committed)
         if version >= 3 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

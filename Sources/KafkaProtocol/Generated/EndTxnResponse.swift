@@ -65,7 +65,7 @@ public struct EndTxnResponse: KafkaResponseMessage {
             writer.writeInteger(self.producerEpoch)
         }
         if version >= 3 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

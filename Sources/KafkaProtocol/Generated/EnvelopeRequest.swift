@@ -50,7 +50,7 @@ public struct EnvelopeRequest: KafkaRequestMessage {
         writer.writeBytes(self.requestData, compact: flexible)
         writer.writeBytes(self.requestPrincipal, compact: flexible)
         writer.writeBytes(self.clientHostAddress, compact: flexible)
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }

@@ -44,7 +44,7 @@ public struct EnvelopeResponse: KafkaResponseMessage {
         let flexible = true
         writer.writeBytes(self.responseData, compact: flexible)
         writer.writeInteger(self.errorCode)
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }

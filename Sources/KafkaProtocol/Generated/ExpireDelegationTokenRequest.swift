@@ -47,7 +47,7 @@ public struct ExpireDelegationTokenRequest: KafkaRequestMessage {
         writer.writeBytes(self.hmac, compact: flexible)
         writer.writeInteger(self.expiryTimePeriodMs)
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -51,7 +51,7 @@ public struct ExpireDelegationTokenResponse: KafkaResponseMessage {
         writer.writeInteger(self.expiryTimestampMs)
         writer.writeInteger(self.throttleTimeMs)
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -223,7 +223,7 @@ extension FetchRequest {
                 throw KafkaProtocolError(.unencodable, "ReplicaState.replicaEpoch cannot be encoded in version " + String(version))
             }
             if version >= 12 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -397,7 +397,7 @@ extension FetchRequest {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 12 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -469,7 +469,7 @@ extension FetchRequest {
                 throw KafkaProtocolError(.unencodable, "ForgottenTopic.partitions cannot be encoded in version " + String(version))
             }
             if version >= 12 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

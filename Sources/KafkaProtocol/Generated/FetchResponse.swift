@@ -156,7 +156,7 @@ extension FetchResponse {
                 throw KafkaProtocolError(.unencodable, "EpochEndOffset.endOffset cannot be encoded in version " + String(version))
             }
             if version >= 12 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -216,7 +216,7 @@ extension FetchResponse {
                 throw KafkaProtocolError(.unencodable, "LeaderIdAndEpoch.leaderEpoch cannot be encoded in version " + String(version))
             }
             if version >= 12 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -262,7 +262,7 @@ extension FetchResponse {
             writer.writeInteger(self.endOffset)
             writer.writeInteger(self.epoch)
             if version >= 12 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -322,7 +322,7 @@ extension FetchResponse {
                 throw KafkaProtocolError(.unencodable, "AbortedTransaction.firstOffset cannot be encoded in version " + String(version))
             }
             if version >= 12 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -542,7 +542,7 @@ extension FetchResponse {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 12 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -630,7 +630,7 @@ extension FetchResponse {
                 throw KafkaProtocolError(.unencodable, "NodeEndpoint.rack cannot be encoded in version " + String(version))
             }
             if version >= 12 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

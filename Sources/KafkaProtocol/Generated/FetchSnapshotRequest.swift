@@ -108,7 +108,7 @@ extension FetchSnapshotRequest {
         public func encode(to writer: inout KafkaWriter, version: Int16) throws {
             writer.writeInteger(self.endOffset)
             writer.writeInteger(self.epoch)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -221,7 +221,7 @@ extension FetchSnapshotRequest {
             for element in self.partitions {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

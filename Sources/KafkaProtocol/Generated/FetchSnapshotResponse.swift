@@ -114,7 +114,7 @@ extension FetchSnapshotResponse {
         public func encode(to writer: inout KafkaWriter, version: Int16) throws {
             writer.writeInteger(self.endOffset)
             writer.writeInteger(self.epoch)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -156,7 +156,7 @@ extension FetchSnapshotResponse {
         public func encode(to writer: inout KafkaWriter, version: Int16) throws {
             writer.writeInteger(self.leaderId)
             writer.writeInteger(self.leaderEpoch)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -283,7 +283,7 @@ extension FetchSnapshotResponse {
             for element in self.partitions {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -354,7 +354,7 @@ extension FetchSnapshotResponse {
             if !(version >= 1) && self.port != 0 {
                 throw KafkaProtocolError(.unencodable, "NodeEndpoint.port cannot be encoded in version " + String(version))
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

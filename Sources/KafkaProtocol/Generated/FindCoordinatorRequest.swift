@@ -77,7 +77,7 @@ public struct FindCoordinatorRequest: KafkaRequestMessage {
             throw KafkaProtocolError(.unencodable, "FindCoordinatorRequest.coordinatorKeys cannot be encoded in version " + String(version))
         }
         if version >= 3 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -123,7 +123,7 @@ public struct FindCoordinatorResponse: KafkaResponseMessage {
             throw KafkaProtocolError(.unencodable, "FindCoordinatorResponse.coordinators cannot be encoded in version " + String(version))
         }
         if version >= 3 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -235,7 +235,7 @@ extension FindCoordinatorResponse {
                 try writer.writeString(self.errorMessage, compact: flexible, field: "Coordinator.errorMessage")
             }
             if version >= 3 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

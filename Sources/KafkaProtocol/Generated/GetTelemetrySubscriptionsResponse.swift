@@ -92,7 +92,7 @@ public struct GetTelemetrySubscriptionsResponse: KafkaResponseMessage {
         for element in self.requestedMetrics {
             try writer.writeString(element, compact: flexible, field: "GetTelemetrySubscriptionsResponse.requestedMetrics")
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }

@@ -66,7 +66,7 @@ public struct HeartbeatRequest: KafkaRequestMessage {
             throw KafkaProtocolError(.unencodable, "HeartbeatRequest.groupInstanceId cannot be encoded in version " + String(version))
         }
         if version >= 4 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

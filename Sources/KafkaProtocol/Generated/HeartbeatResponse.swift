@@ -49,7 +49,7 @@ public struct HeartbeatResponse: KafkaResponseMessage {
         }
         writer.writeInteger(self.errorCode)
         if version >= 4 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -50,7 +50,7 @@ public struct IncrementalAlterConfigsRequest: KafkaRequestMessage {
         }
         writer.writeBool(self.validateOnly)
         if version >= 1 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -105,7 +105,7 @@ extension IncrementalAlterConfigsRequest {
             writer.writeInteger(self.configOperation)
             try writer.writeString(self.value, compact: flexible, field: "AlterableConfig.value")
             if version >= 1 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -162,7 +162,7 @@ extension IncrementalAlterConfigsRequest {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 1 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

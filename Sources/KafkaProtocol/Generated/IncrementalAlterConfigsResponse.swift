@@ -50,7 +50,7 @@ public struct IncrementalAlterConfigsResponse: KafkaResponseMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 1 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -111,7 +111,7 @@ extension IncrementalAlterConfigsResponse {
             writer.writeInteger(self.resourceType)
             try writer.writeString(self.resourceName, compact: flexible, field: "AlterConfigsResourceResponse.resourceName")
             if version >= 1 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

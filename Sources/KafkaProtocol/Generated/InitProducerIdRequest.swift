@@ -99,7 +99,7 @@ public struct InitProducerIdRequest: KafkaRequestMessage {
             throw KafkaProtocolError(.unencodable, "InitProducerIdRequest.keepPreparedTxn cannot be encoded in version " + String(version))
         }
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -83,7 +83,7 @@ public struct InitProducerIdResponse: KafkaResponseMessage {
             throw KafkaProtocolError(.unencodable, "InitProducerIdResponse.ongoingTxnProducerEpoch cannot be encoded in version " + String(version))
         }
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

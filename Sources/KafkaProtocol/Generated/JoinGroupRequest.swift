@@ -101,7 +101,7 @@ public struct JoinGroupRequest: KafkaRequestMessage {
             try writer.writeString(self.reason, compact: flexible, field: "JoinGroupRequest.reason")
         }
         if version >= 6 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -150,7 +150,7 @@ extension JoinGroupRequest {
             try writer.writeString(self.name, compact: flexible, field: "JoinGroupRequestProtocol.name")
             writer.writeBytes(self.metadata, compact: flexible)
             if version >= 6 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -110,7 +110,7 @@ public struct JoinGroupResponse: KafkaResponseMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 6 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -169,7 +169,7 @@ extension JoinGroupResponse {
             }
             writer.writeBytes(self.metadata, compact: flexible)
             if version >= 6 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

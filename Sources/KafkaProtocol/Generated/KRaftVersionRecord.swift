@@ -41,7 +41,7 @@ public struct KRaftVersionRecord: KafkaMessage {
     public func encode(to writer: inout KafkaWriter, version: Int16) throws {
         writer.writeInteger(self.version)
         writer.writeInteger(self.kRaftVersion)
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }

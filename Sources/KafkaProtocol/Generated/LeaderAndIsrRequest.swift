@@ -124,7 +124,7 @@ public struct LeaderAndIsrRequest: KafkaRequestMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 4 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -200,7 +200,7 @@ extension LeaderAndIsrRequest {
                 throw KafkaProtocolError(.unencodable, "LeaderAndIsrTopicState.partitionStates cannot be encoded in version " + String(version))
             }
             if version >= 4 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -254,7 +254,7 @@ extension LeaderAndIsrRequest {
             try writer.writeString(self.hostName, compact: flexible, field: "LeaderAndIsrLiveLeader.hostName")
             writer.writeInteger(self.port)
             if version >= 4 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -397,7 +397,7 @@ extension LeaderAndIsrRequest {
                 throw KafkaProtocolError(.unencodable, "LeaderAndIsrPartitionState.leaderRecoveryState cannot be encoded in version " + String(version))
             }
             if version >= 4 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

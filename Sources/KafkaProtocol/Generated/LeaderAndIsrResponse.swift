@@ -73,7 +73,7 @@ public struct LeaderAndIsrResponse: KafkaResponseMessage {
             throw KafkaProtocolError(.unencodable, "LeaderAndIsrResponse.topics cannot be encoded in version " + String(version))
         }
         if version >= 4 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -139,7 +139,7 @@ extension LeaderAndIsrResponse {
                 throw KafkaProtocolError(.unencodable, "LeaderAndIsrTopicError.partitionErrors cannot be encoded in version " + String(version))
             }
             if version >= 4 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -197,7 +197,7 @@ extension LeaderAndIsrResponse {
             writer.writeInteger(self.partitionIndex)
             writer.writeInteger(self.errorCode)
             if version >= 4 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -61,7 +61,7 @@ public struct LeaderChangeMessage: KafkaMessage {
         for element in self.grantingVoters {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -111,7 +111,7 @@ extension LeaderChangeMessage {
             if !(version >= 1) && self.voterDirectoryId != .zero {
                 throw KafkaProtocolError(.unencodable, "Voter.voterDirectoryId cannot be encoded in version " + String(version))
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -70,7 +70,7 @@ public struct LeaveGroupRequest: KafkaRequestMessage {
             throw KafkaProtocolError(.unencodable, "LeaveGroupRequest.members cannot be encoded in version " + String(version))
         }
         if version >= 4 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -143,7 +143,7 @@ extension LeaveGroupRequest {
                 try writer.writeString(self.reason, compact: flexible, field: "MemberIdentity.reason")
             }
             if version >= 4 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

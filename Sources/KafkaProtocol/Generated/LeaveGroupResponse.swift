@@ -67,7 +67,7 @@ public struct LeaveGroupResponse: KafkaResponseMessage {
             throw KafkaProtocolError(.unencodable, "LeaveGroupResponse.members cannot be encoded in version " + String(version))
         }
         if version >= 4 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -143,7 +143,7 @@ extension LeaveGroupResponse {
                 throw KafkaProtocolError(.unencodable, "MemberResponse.errorCode cannot be encoded in version " + String(version))
             }
             if version >= 4 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -48,7 +48,7 @@ public struct ListConfigResourcesRequest: KafkaRequestMessage {
         if !(version >= 1) && self.resourceTypes != [] {
             throw KafkaProtocolError(.unencodable, "ListConfigResourcesRequest.resourceTypes cannot be encoded in version " + String(version))
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }

@@ -53,7 +53,7 @@ public struct ListConfigResourcesResponse: KafkaResponseMessage {
         for element in self.configResources {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -105,7 +105,7 @@ extension ListConfigResourcesResponse {
             if !(version >= 1) && self.resourceType != 16 {
                 throw KafkaProtocolError(.unencodable, "ConfigResource.resourceType cannot be encoded in version " + String(version))
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -67,7 +67,7 @@ public struct ListGroupsRequest: KafkaRequestMessage {
             throw KafkaProtocolError(.unencodable, "ListGroupsRequest.typesFilter cannot be encoded in version " + String(version))
         }
         if version >= 3 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

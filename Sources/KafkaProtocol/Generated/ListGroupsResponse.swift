@@ -60,7 +60,7 @@ public struct ListGroupsResponse: KafkaResponseMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 3 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -129,7 +129,7 @@ extension ListGroupsResponse {
                 try writer.writeString(self.groupType, compact: flexible, field: "ListedGroup.groupType")
             }
             if version >= 3 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -73,7 +73,7 @@ public struct ListOffsetsRequest: KafkaRequestMessage {
             writer.writeInteger(self.timeoutMs)
         }
         if version >= 6 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -143,7 +143,7 @@ extension ListOffsetsRequest {
                 throw KafkaProtocolError(.unencodable, "ListOffsetsPartition.maxNumOffsets cannot be encoded in version " + String(version))
             }
             if version >= 6 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -194,7 +194,7 @@ extension ListOffsetsRequest {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 6 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

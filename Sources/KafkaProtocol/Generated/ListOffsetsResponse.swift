@@ -54,7 +54,7 @@ public struct ListOffsetsResponse: KafkaResponseMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 6 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -158,7 +158,7 @@ extension ListOffsetsResponse {
                 throw KafkaProtocolError(.unencodable, "ListOffsetsPartitionResponse.leaderEpoch cannot be encoded in version " + String(version))
             }
             if version >= 6 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -209,7 +209,7 @@ extension ListOffsetsResponse {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 6 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -51,7 +51,7 @@ public struct ListPartitionReassignmentsRequest: KafkaRequestMessage {
         } else {
             writer.writeArrayCount(nil, compact: flexible)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -99,7 +99,7 @@ extension ListPartitionReassignmentsRequest {
             for element in self.partitionIndexes {
                 writer.writeInteger(element)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -76,7 +76,7 @@ public struct ListTransactionsRequest: KafkaRequestMessage {
         if !(version >= 2) && self.transactionalIdPattern != nil {
             throw KafkaProtocolError(.unencodable, "ListTransactionsRequest.transactionalIdPattern cannot be encoded in version " + String(version))
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }

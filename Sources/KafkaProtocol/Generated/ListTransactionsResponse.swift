@@ -62,7 +62,7 @@ public struct ListTransactionsResponse: KafkaResponseMessage {
         for element in self.transactionStates {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -113,7 +113,7 @@ extension ListTransactionsResponse {
             try writer.writeString(self.transactionalId, compact: flexible, field: "TransactionState.transactionalId")
             writer.writeInteger(self.producerId)
             try writer.writeString(self.transactionState, compact: flexible, field: "TransactionState.transactionState")
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -90,7 +90,7 @@ public struct MetadataRequest: KafkaRequestMessage {
             throw KafkaProtocolError(.unencodable, "MetadataRequest.includeTopicAuthorizedOperations cannot be encoded in version " + String(version))
         }
         if version >= 9 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -146,7 +146,7 @@ extension MetadataRequest {
             }
             try writer.writeString(self.name, compact: flexible, field: "MetadataRequestTopic.name")
             if version >= 9 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -106,7 +106,7 @@ public struct MetadataResponse: KafkaResponseMessage {
             writer.writeInteger(self.errorCode)
         }
         if version >= 9 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -171,7 +171,7 @@ extension MetadataResponse {
                 try writer.writeString(self.rack, compact: flexible, field: "MetadataResponseBroker.rack")
             }
             if version >= 9 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -266,7 +266,7 @@ extension MetadataResponse {
                 }
             }
             if version >= 9 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -359,7 +359,7 @@ extension MetadataResponse {
                 throw KafkaProtocolError(.unencodable, "MetadataResponseTopic.topicAuthorizedOperations cannot be encoded in version " + String(version))
             }
             if version >= 9 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -93,7 +93,7 @@ public struct OffsetCommitRequest: KafkaRequestMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 8 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -171,7 +171,7 @@ extension OffsetCommitRequest {
             }
             try writer.writeString(self.committedMetadata, compact: flexible, field: "OffsetCommitRequestPartition.committedMetadata")
             if version >= 8 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -236,7 +236,7 @@ extension OffsetCommitRequest {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 8 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -54,7 +54,7 @@ public struct OffsetCommitResponse: KafkaResponseMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 8 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -101,7 +101,7 @@ extension OffsetCommitResponse {
             writer.writeInteger(self.partitionIndex)
             writer.writeInteger(self.errorCode)
             if version >= 8 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -166,7 +166,7 @@ extension OffsetCommitResponse {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 8 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

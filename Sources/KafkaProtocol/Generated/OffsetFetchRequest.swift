@@ -100,7 +100,7 @@ public struct OffsetFetchRequest: KafkaRequestMessage {
             throw KafkaProtocolError(.unencodable, "OffsetFetchRequest.requireStable cannot be encoded in version " + String(version))
         }
         if version >= 6 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -166,7 +166,7 @@ extension OffsetFetchRequest {
                 throw KafkaProtocolError(.unencodable, "OffsetFetchRequestTopic.partitionIndexes cannot be encoded in version " + String(version))
             }
             if version >= 6 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -238,7 +238,7 @@ extension OffsetFetchRequest {
                 throw KafkaProtocolError(.unencodable, "OffsetFetchRequestTopics.partitionIndexes cannot be encoded in version " + String(version))
             }
             if version >= 6 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -327,7 +327,7 @@ extension OffsetFetchRequest {
                 throw KafkaProtocolError(.unencodable, "OffsetFetchRequestGroup.topics cannot be encoded in version " + String(version))
             }
             if version >= 6 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -87,7 +87,7 @@ public struct OffsetFetchResponse: KafkaResponseMessage {
             throw KafkaProtocolError(.unencodable, "OffsetFetchResponse.groups cannot be encoded in version " + String(version))
         }
         if version >= 6 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -186,7 +186,7 @@ extension OffsetFetchResponse {
                 throw KafkaProtocolError(.unencodable, "OffsetFetchResponsePartition.errorCode cannot be encoded in version " + String(version))
             }
             if version >= 6 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -251,7 +251,7 @@ extension OffsetFetchResponse {
                 throw KafkaProtocolError(.unencodable, "OffsetFetchResponseTopic.partitions cannot be encoded in version " + String(version))
             }
             if version >= 6 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -349,7 +349,7 @@ extension OffsetFetchResponse {
                 throw KafkaProtocolError(.unencodable, "OffsetFetchResponsePartitions.errorCode cannot be encoded in version " + String(version))
             }
             if version >= 6 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -421,7 +421,7 @@ extension OffsetFetchResponse {
                 throw KafkaProtocolError(.unencodable, "OffsetFetchResponseTopics.partitions cannot be encoded in version " + String(version))
             }
             if version >= 6 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -499,7 +499,7 @@ extension OffsetFetchResponse {
                 throw KafkaProtocolError(.unencodable, "OffsetFetchResponseGroup.errorCode cannot be encoded in version " + String(version))
             }
             if version >= 6 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -54,7 +54,7 @@ public struct OffsetForLeaderEpochRequest: KafkaRequestMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 4 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -111,7 +111,7 @@ extension OffsetForLeaderEpochRequest {
             }
             writer.writeInteger(self.leaderEpoch)
             if version >= 4 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -162,7 +162,7 @@ extension OffsetForLeaderEpochRequest {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 4 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

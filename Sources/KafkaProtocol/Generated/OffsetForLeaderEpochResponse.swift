@@ -54,7 +54,7 @@ public struct OffsetForLeaderEpochResponse: KafkaResponseMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 4 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -117,7 +117,7 @@ extension OffsetForLeaderEpochResponse {
             }
             writer.writeInteger(self.endOffset)
             if version >= 4 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -168,7 +168,7 @@ extension OffsetForLeaderEpochResponse {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 4 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -69,7 +69,7 @@ public struct ProduceRequest: KafkaRequestMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 9 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -118,7 +118,7 @@ extension ProduceRequest {
             writer.writeInteger(self.index)
             writer.writeRecords(self.records, compact: flexible)
             if version >= 9 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -183,7 +183,7 @@ extension ProduceRequest {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 9 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

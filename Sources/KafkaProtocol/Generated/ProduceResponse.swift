@@ -135,7 +135,7 @@ extension ProduceResponse {
                 throw KafkaProtocolError(.unencodable, "BatchIndexAndErrorMessage.batchIndexErrorMessage cannot be encoded in version " + String(version))
             }
             if version >= 9 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -195,7 +195,7 @@ extension ProduceResponse {
                 throw KafkaProtocolError(.unencodable, "LeaderIdAndEpoch.leaderEpoch cannot be encoded in version " + String(version))
             }
             if version >= 9 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -372,7 +372,7 @@ extension ProduceResponse {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 9 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -460,7 +460,7 @@ extension ProduceResponse {
                 throw KafkaProtocolError(.unencodable, "NodeEndpoint.rack cannot be encoded in version " + String(version))
             }
             if version >= 9 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -62,7 +62,7 @@ public struct PushTelemetryRequest: KafkaRequestMessage {
         writer.writeBool(self.terminating)
         writer.writeInteger(self.compressionType)
         writer.writeBytes(self.metrics, compact: flexible)
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }

@@ -42,7 +42,7 @@ public struct PushTelemetryResponse: KafkaResponseMessage {
     public func encode(to writer: inout KafkaWriter, version: Int16) throws {
         writer.writeInteger(self.throttleTimeMs)
         writer.writeInteger(self.errorCode)
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }

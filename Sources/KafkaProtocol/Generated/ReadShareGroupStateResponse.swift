@@ -41,7 +41,7 @@ public struct ReadShareGroupStateResponse: KafkaResponseMessage {
         for element in self.results {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -96,7 +96,7 @@ extension ReadShareGroupStateResponse {
             writer.writeInteger(self.lastOffset)
             writer.writeInteger(self.deliveryState)
             writer.writeInteger(self.deliveryCount)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -167,7 +167,7 @@ extension ReadShareGroupStateResponse {
             for element in self.stateBatches {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -214,7 +214,7 @@ extension ReadShareGroupStateResponse {
             for element in self.partitions {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -50,7 +50,7 @@ public struct RemoveRaftVoterRequest: KafkaRequestMessage {
         try writer.writeString(self.clusterId, compact: flexible, field: "RemoveRaftVoterRequest.clusterId")
         writer.writeInteger(self.voterId)
         writer.writeUUID(self.voterDirectoryId)
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }

@@ -47,7 +47,7 @@ public struct RenewDelegationTokenRequest: KafkaRequestMessage {
         writer.writeBytes(self.hmac, compact: flexible)
         writer.writeInteger(self.renewPeriodMs)
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

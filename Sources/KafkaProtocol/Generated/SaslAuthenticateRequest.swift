@@ -41,7 +41,7 @@ public struct SaslAuthenticateRequest: KafkaRequestMessage {
         let flexible = version >= 2
         writer.writeBytes(self.authBytes, compact: flexible)
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

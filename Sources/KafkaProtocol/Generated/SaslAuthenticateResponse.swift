@@ -63,7 +63,7 @@ public struct SaslAuthenticateResponse: KafkaResponseMessage {
             writer.writeInteger(self.sessionLifetimeMs)
         }
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

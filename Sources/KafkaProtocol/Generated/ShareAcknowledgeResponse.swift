@@ -78,7 +78,7 @@ public struct ShareAcknowledgeResponse: KafkaResponseMessage {
         for element in self.nodeEndpoints {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -121,7 +121,7 @@ extension ShareAcknowledgeResponse {
         public func encode(to writer: inout KafkaWriter, version: Int16) throws {
             writer.writeInteger(self.leaderId)
             writer.writeInteger(self.leaderEpoch)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -177,7 +177,7 @@ extension ShareAcknowledgeResponse {
             writer.writeInteger(self.errorCode)
             try writer.writeString(self.errorMessage, compact: flexible, field: "PartitionData.errorMessage")
             try self.currentLeader.encode(to: &writer, version: version)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -224,7 +224,7 @@ extension ShareAcknowledgeResponse {
             for element in self.partitions {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -280,7 +280,7 @@ extension ShareAcknowledgeResponse {
             try writer.writeString(self.host, compact: flexible, field: "NodeEndpoint.host")
             writer.writeInteger(self.port)
             try writer.writeString(self.rack, compact: flexible, field: "NodeEndpoint.rack")
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -74,7 +74,7 @@ public struct ShareFetchResponse: KafkaResponseMessage {
         for element in self.nodeEndpoints {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -117,7 +117,7 @@ extension ShareFetchResponse {
         public func encode(to writer: inout KafkaWriter, version: Int16) throws {
             writer.writeInteger(self.leaderId)
             writer.writeInteger(self.leaderEpoch)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -165,7 +165,7 @@ extension ShareFetchResponse {
             writer.writeInteger(self.firstOffset)
             writer.writeInteger(self.lastOffset)
             writer.writeInteger(self.deliveryCount)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -248,7 +248,7 @@ extension ShareFetchResponse {
             for element in self.acquiredRecords {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -295,7 +295,7 @@ extension ShareFetchResponse {
             for element in self.partitions {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -351,7 +351,7 @@ extension ShareFetchResponse {
             try writer.writeString(self.host, compact: flexible, field: "NodeEndpoint.host")
             writer.writeInteger(self.port)
             try writer.writeString(self.rack, compact: flexible, field: "NodeEndpoint.rack")
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -47,7 +47,7 @@ public struct ShareGroupDescribeRequest: KafkaRequestMessage {
             try writer.writeString(element, compact: flexible, field: "ShareGroupDescribeRequest.groupIds")
         }
         writer.writeBool(self.includeAuthorizedOperations)
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }

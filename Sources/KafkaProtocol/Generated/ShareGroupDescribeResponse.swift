@@ -47,7 +47,7 @@ public struct ShareGroupDescribeResponse: KafkaResponseMessage {
         for element in self.groups {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -125,7 +125,7 @@ extension ShareGroupDescribeResponse {
                 try writer.writeString(element, compact: flexible, field: "Member.subscribedTopicNames")
             }
             try self.assignment.encode(to: &writer, version: version)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -214,7 +214,7 @@ extension ShareGroupDescribeResponse {
                 try element.encode(to: &writer, version: version)
             }
             writer.writeInteger(self.authorizedOperations)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -267,7 +267,7 @@ extension ShareGroupDescribeResponse {
             for element in self.partitions {
                 writer.writeInteger(element)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -308,7 +308,7 @@ extension ShareGroupDescribeResponse {
             for element in self.topicPartitions {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

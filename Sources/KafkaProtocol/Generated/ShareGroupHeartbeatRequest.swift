@@ -69,7 +69,7 @@ public struct ShareGroupHeartbeatRequest: KafkaRequestMessage {
         } else {
             writer.writeArrayCount(nil, compact: flexible)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }

@@ -35,7 +35,7 @@ public struct SnapshotFooterRecord: KafkaMessage {
 
     public func encode(to writer: inout KafkaWriter, version: Int16) throws {
         writer.writeInteger(self.version)
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }

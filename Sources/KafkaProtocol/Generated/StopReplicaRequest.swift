@@ -131,7 +131,7 @@ public struct StopReplicaRequest: KafkaRequestMessage {
             throw KafkaProtocolError(.unencodable, "StopReplicaRequest.topicStates cannot be encoded in version " + String(version))
         }
         if version >= 2 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -194,7 +194,7 @@ extension StopReplicaRequest {
                 throw KafkaProtocolError(.unencodable, "StopReplicaPartitionV0.partitionIndex cannot be encoded in version " + String(version))
             }
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -259,7 +259,7 @@ extension StopReplicaRequest {
                 throw KafkaProtocolError(.unencodable, "StopReplicaTopicV1.partitionIndexes cannot be encoded in version " + String(version))
             }
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -332,7 +332,7 @@ extension StopReplicaRequest {
                 throw KafkaProtocolError(.unencodable, "StopReplicaPartitionState.deletePartition cannot be encoded in version " + String(version))
             }
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -397,7 +397,7 @@ extension StopReplicaRequest {
                 throw KafkaProtocolError(.unencodable, "StopReplicaTopicState.partitionStates cannot be encoded in version " + String(version))
             }
             if version >= 2 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

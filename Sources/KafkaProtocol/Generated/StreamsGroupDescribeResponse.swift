@@ -47,7 +47,7 @@ public struct StreamsGroupDescribeResponse: KafkaResponseMessage {
         for element in self.groups {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -122,7 +122,7 @@ extension StreamsGroupDescribeResponse {
             for element in self.repartitionSourceTopics {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -173,7 +173,7 @@ extension StreamsGroupDescribeResponse {
             } else {
                 writer.writeArrayCount(nil, compact: flexible)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -309,7 +309,7 @@ extension StreamsGroupDescribeResponse {
             try self.assignment.encode(to: &writer, version: version)
             try self.targetAssignment.encode(to: &writer, version: version)
             writer.writeBool(self.isClassic)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -403,7 +403,7 @@ extension StreamsGroupDescribeResponse {
                 try element.encode(to: &writer, version: version)
             }
             writer.writeInteger(self.authorizedOperations)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -447,7 +447,7 @@ extension StreamsGroupDescribeResponse {
             let flexible = true
             try writer.writeString(self.host, compact: flexible, field: "Endpoint.host")
             writer.writeInteger(self.port)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -497,7 +497,7 @@ extension StreamsGroupDescribeResponse {
             try writer.writeString(self.subtopologyId, compact: flexible, field: "TaskOffset.subtopologyId")
             writer.writeInteger(self.partition)
             writer.writeInteger(self.offset)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -556,7 +556,7 @@ extension StreamsGroupDescribeResponse {
             for element in self.warmupTasks {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -603,7 +603,7 @@ extension StreamsGroupDescribeResponse {
             for element in self.partitions {
                 writer.writeInteger(element)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -647,7 +647,7 @@ extension StreamsGroupDescribeResponse {
             let flexible = true
             try writer.writeString(self.key, compact: flexible, field: "KeyValue.key")
             try writer.writeString(self.value, compact: flexible, field: "KeyValue.value")
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -706,7 +706,7 @@ extension StreamsGroupDescribeResponse {
             for element in self.topicConfigs {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -186,7 +186,7 @@ public struct StreamsGroupHeartbeatRequest: KafkaRequestMessage {
             writer.writeArrayCount(nil, compact: flexible)
         }
         writer.writeBool(self.shutdownApplication)
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -246,7 +246,7 @@ extension StreamsGroupHeartbeatRequest {
             for element in self.repartitionSourceTopics {
                 writer.writeInteger(element)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -338,7 +338,7 @@ extension StreamsGroupHeartbeatRequest {
             for element in self.copartitionGroups {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -385,7 +385,7 @@ extension StreamsGroupHeartbeatRequest {
             for element in self.subtopologies {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -429,7 +429,7 @@ extension StreamsGroupHeartbeatRequest {
             let flexible = true
             try writer.writeString(self.key, compact: flexible, field: "KeyValue.key")
             try writer.writeString(self.value, compact: flexible, field: "KeyValue.value")
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -488,7 +488,7 @@ extension StreamsGroupHeartbeatRequest {
             for element in self.topicConfigs {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -532,7 +532,7 @@ extension StreamsGroupHeartbeatRequest {
             let flexible = true
             try writer.writeString(self.host, compact: flexible, field: "Endpoint.host")
             writer.writeInteger(self.port)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -582,7 +582,7 @@ extension StreamsGroupHeartbeatRequest {
             try writer.writeString(self.subtopologyId, compact: flexible, field: "TaskOffset.subtopologyId")
             writer.writeInteger(self.partition)
             writer.writeInteger(self.offset)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -629,7 +629,7 @@ extension StreamsGroupHeartbeatRequest {
             for element in self.partitions {
                 writer.writeInteger(element)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

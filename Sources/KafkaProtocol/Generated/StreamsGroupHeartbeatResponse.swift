@@ -151,7 +151,7 @@ public struct StreamsGroupHeartbeatResponse: KafkaResponseMessage {
         } else {
             writer.writeArrayCount(nil, compact: flexible)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -196,7 +196,7 @@ extension StreamsGroupHeartbeatResponse {
             let flexible = true
             writer.writeInteger(self.statusCode)
             try writer.writeString(self.statusDetail, compact: flexible, field: "Status.statusDetail")
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -252,7 +252,7 @@ extension StreamsGroupHeartbeatResponse {
             for element in self.standbyPartitions {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -299,7 +299,7 @@ extension StreamsGroupHeartbeatResponse {
             for element in self.partitions {
                 writer.writeInteger(element)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -346,7 +346,7 @@ extension StreamsGroupHeartbeatResponse {
             for element in self.partitions {
                 writer.writeInteger(element)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -390,7 +390,7 @@ extension StreamsGroupHeartbeatResponse {
             let flexible = true
             try writer.writeString(self.host, compact: flexible, field: "Endpoint.host")
             writer.writeInteger(self.port)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

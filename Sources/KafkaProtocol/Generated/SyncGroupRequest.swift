@@ -95,7 +95,7 @@ public struct SyncGroupRequest: KafkaRequestMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 4 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -144,7 +144,7 @@ extension SyncGroupRequest {
             try writer.writeString(self.memberId, compact: flexible, field: "SyncGroupRequestAssignment.memberId")
             writer.writeBytes(self.assignment, compact: flexible)
             if version >= 4 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

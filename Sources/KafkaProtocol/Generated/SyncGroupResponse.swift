@@ -77,7 +77,7 @@ public struct SyncGroupResponse: KafkaResponseMessage {
         }
         writer.writeBytes(self.assignment, compact: flexible)
         if version >= 4 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -107,7 +107,7 @@ public struct TxnOffsetCommitRequest: KafkaRequestMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 3 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -172,7 +172,7 @@ extension TxnOffsetCommitRequest {
             }
             try writer.writeString(self.committedMetadata, compact: flexible, field: "TxnOffsetCommitRequestPartition.committedMetadata")
             if version >= 3 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -223,7 +223,7 @@ extension TxnOffsetCommitRequest {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 3 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -50,7 +50,7 @@ public struct TxnOffsetCommitResponse: KafkaResponseMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 3 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -97,7 +97,7 @@ extension TxnOffsetCommitResponse {
             writer.writeInteger(self.partitionIndex)
             writer.writeInteger(self.errorCode)
             if version >= 3 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -148,7 +148,7 @@ extension TxnOffsetCommitResponse {
                 try element.encode(to: &writer, version: version)
             }
             if version >= 3 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -36,7 +36,7 @@ public struct UnregisterBrokerRequest: KafkaRequestMessage {
 
     public func encode(to writer: inout KafkaWriter, version: Int16) throws {
         writer.writeInteger(self.brokerId)
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }

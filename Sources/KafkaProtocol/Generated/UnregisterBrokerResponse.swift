@@ -50,7 +50,7 @@ public struct UnregisterBrokerResponse: KafkaResponseMessage {
         writer.writeInteger(self.throttleTimeMs)
         writer.writeInteger(self.errorCode)
         try writer.writeString(self.errorMessage, compact: flexible, field: "UnregisterBrokerResponse.errorMessage")
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }

@@ -60,7 +60,7 @@ public struct UpdateFeaturesRequest: KafkaRequestMessage {
         if !(version >= 1) && self.validateOnly != false {
             throw KafkaProtocolError(.unencodable, "UpdateFeaturesRequest.validateOnly cannot be encoded in version " + String(version))
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -131,7 +131,7 @@ extension UpdateFeaturesRequest {
             if !(version >= 1) && self.upgradeType != 1 {
                 throw KafkaProtocolError(.unencodable, "FeatureUpdateKey.upgradeType cannot be encoded in version " + String(version))
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

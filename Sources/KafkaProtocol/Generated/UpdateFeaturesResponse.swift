@@ -63,7 +63,7 @@ public struct UpdateFeaturesResponse: KafkaResponseMessage {
                 try element.encode(to: &writer, version: version)
             }
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -114,7 +114,7 @@ extension UpdateFeaturesResponse {
             try writer.writeString(self.feature, compact: flexible, field: "UpdatableFeatureResult.feature")
             writer.writeInteger(self.errorCode)
             try writer.writeString(self.errorMessage, compact: flexible, field: "UpdatableFeatureResult.errorMessage")
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -202,7 +202,7 @@ extension UpdateMetadataRequest {
                 throw KafkaProtocolError(.unencodable, "UpdateMetadataTopicState.partitionStates cannot be encoded in version " + String(version))
             }
             if version >= 6 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -287,7 +287,7 @@ extension UpdateMetadataRequest {
                 throw KafkaProtocolError(.unencodable, "UpdateMetadataEndpoint.securityProtocol cannot be encoded in version " + String(version))
             }
             if version >= 6 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -372,7 +372,7 @@ extension UpdateMetadataRequest {
                 try writer.writeString(self.rack, compact: flexible, field: "UpdateMetadataBroker.rack")
             }
             if version >= 6 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -479,7 +479,7 @@ extension UpdateMetadataRequest {
                 }
             }
             if version >= 6 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

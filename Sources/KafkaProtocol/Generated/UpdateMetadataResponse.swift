@@ -39,7 +39,7 @@ public struct UpdateMetadataResponse: KafkaResponseMessage {
     public func encode(to writer: inout KafkaWriter, version: Int16) throws {
         writer.writeInteger(self.errorCode)
         if version >= 6 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

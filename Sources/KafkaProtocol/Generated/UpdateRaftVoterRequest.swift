@@ -71,7 +71,7 @@ public struct UpdateRaftVoterRequest: KafkaRequestMessage {
             try element.encode(to: &writer, version: version)
         }
         try self.kRaftVersionFeature.encode(to: &writer, version: version)
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -122,7 +122,7 @@ extension UpdateRaftVoterRequest {
             try writer.writeString(self.name, compact: flexible, field: "Listener.name")
             try writer.writeString(self.host, compact: flexible, field: "Listener.host")
             writer.writeInteger(self.port)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -164,7 +164,7 @@ extension UpdateRaftVoterRequest {
         public func encode(to writer: inout KafkaWriter, version: Int16) throws {
             writer.writeInteger(self.minSupportedVersion)
             writer.writeInteger(self.maxSupportedVersion)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

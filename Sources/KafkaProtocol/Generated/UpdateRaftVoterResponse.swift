@@ -111,7 +111,7 @@ extension UpdateRaftVoterResponse {
             writer.writeInteger(self.leaderEpoch)
             try writer.writeString(self.host, compact: flexible, field: "CurrentLeader.host")
             writer.writeInteger(self.port)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

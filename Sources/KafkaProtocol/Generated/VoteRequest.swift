@@ -57,7 +57,7 @@ public struct VoteRequest: KafkaRequestMessage {
         for element in self.topics {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -151,7 +151,7 @@ extension VoteRequest {
             if !(version >= 2) && self.preVote != false {
                 throw KafkaProtocolError(.unencodable, "PartitionData.preVote cannot be encoded in version " + String(version))
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -198,7 +198,7 @@ extension VoteRequest {
             for element in self.partitions {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

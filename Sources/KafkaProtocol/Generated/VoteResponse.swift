@@ -126,7 +126,7 @@ extension VoteResponse {
             writer.writeInteger(self.leaderId)
             writer.writeInteger(self.leaderEpoch)
             writer.writeBool(self.voteGranted)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -173,7 +173,7 @@ extension VoteResponse {
             for element in self.partitions {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -244,7 +244,7 @@ extension VoteResponse {
             if !(version >= 1) && self.port != 0 {
                 throw KafkaProtocolError(.unencodable, "NodeEndpoint.port cannot be encoded in version " + String(version))
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

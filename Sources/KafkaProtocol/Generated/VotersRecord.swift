@@ -46,7 +46,7 @@ public struct VotersRecord: KafkaMessage {
         for element in self.voters {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -97,7 +97,7 @@ extension VotersRecord {
             try writer.writeString(self.name, compact: flexible, field: "Endpoint.name")
             try writer.writeString(self.host, compact: flexible, field: "Endpoint.host")
             writer.writeInteger(self.port)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -139,7 +139,7 @@ extension VotersRecord {
         public func encode(to writer: inout KafkaWriter, version: Int16) throws {
             writer.writeInteger(self.minSupportedVersion)
             writer.writeInteger(self.maxSupportedVersion)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -198,7 +198,7 @@ extension VotersRecord {
                 try element.encode(to: &writer, version: version)
             }
             try self.kRaftVersionFeature.encode(to: &writer, version: version)
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -41,7 +41,7 @@ public struct WriteShareGroupStateResponse: KafkaResponseMessage {
         for element in self.results {
             try element.encode(to: &writer, version: version)
         }
-        var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+        let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
         try tagged.write(to: &writer)
     }
 }
@@ -92,7 +92,7 @@ extension WriteShareGroupStateResponse {
             writer.writeInteger(self.partition)
             writer.writeInteger(self.errorCode)
             try writer.writeString(self.errorMessage, compact: flexible, field: "PartitionResult.errorMessage")
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -139,7 +139,7 @@ extension WriteShareGroupStateResponse {
             for element in self.partitions {
                 try element.encode(to: &writer, version: version)
             }
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }

@@ -44,7 +44,7 @@ public struct WriteTxnMarkersRequest: KafkaRequestMessage {
             try element.encode(to: &writer, version: version)
         }
         if version >= 1 {
-            var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+            let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
             try tagged.write(to: &writer)
         }
     }
@@ -96,7 +96,7 @@ extension WriteTxnMarkersRequest {
                 writer.writeInteger(element)
             }
             if version >= 1 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }
@@ -175,7 +175,7 @@ extension WriteTxnMarkersRequest {
                 writer.writeInteger(self.transactionVersion)
             }
             if version >= 1 {
-                var tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
+                let tagged = TaggedFieldsWriter(unknown: self.unknownTaggedFields)
                 try tagged.write(to: &writer)
             }
         }

@@ -5,28 +5,36 @@ import NIOCore
 /// Every reader throws ``KafkaProtocolError`` when the buffer holds too few bytes or a length is negative,
 /// absurd or larger than what remains, so malformed input can never crash or trigger an unbounded allocation.
 /// All integers are big-endian; varints follow Kafka's (protobuf-style) unsigned and zigzag encodings.
+/// `field` names the value in the error. Each reader advances the reader index past what it read; after a throw
+/// the index is unspecified. These are the readers the generated message and record codecs use, the counterpart
+/// of ``KafkaWriter``.
+///
+/// Thread-safety: like any `ByteBuffer` mutation, a read needs exclusive access to the buffer variable.
 extension ByteBuffer {
+    /// Reads a big-endian fixed-width integer (int8 ... int64, uint16, uint32).
     @inlinable
-    mutating func readKafkaInteger<T: FixedWidthInteger>(_ type: T.Type = T.self, field: StaticString) throws -> T {
+    public mutating func readKafkaInteger<T: FixedWidthInteger>(_ type: T.Type = T.self, field: StaticString) throws -> T {
         guard let value = readInteger(endianness: .big, as: T.self) else {
             throw KafkaProtocolError.truncated(field)
         }
         return value
     }
 
+    /// Reads a boolean byte: zero is `false`, anything else `true`.
     @inlinable
-    mutating func readKafkaBool(field: StaticString) throws -> Bool {
+    public mutating func readKafkaBool(field: StaticString) throws -> Bool {
         try readKafkaInteger(UInt8.self, field: field) != 0
     }
 
+    /// Reads a big-endian IEEE 754 double.
     @inlinable
-    mutating func readKafkaFloat64(field: StaticString) throws -> Double {
+    public mutating func readKafkaFloat64(field: StaticString) throws -> Double {
         Double(bitPattern: try readKafkaInteger(UInt64.self, field: field))
     }
 
     /// Reads an unsigned varint of at most 5 bytes (32 bits).
     @inlinable
-    mutating func readUnsignedVarint(field: StaticString) throws -> UInt32 {
+    public mutating func readUnsignedVarint(field: StaticString) throws -> UInt32 {
         var result: UInt32 = 0
         var shift: UInt32 = 0
         while true {
@@ -40,7 +48,7 @@ extension ByteBuffer {
 
     /// Reads an unsigned varint of at most 10 bytes (64 bits).
     @inlinable
-    mutating func readUnsignedVarlong(field: StaticString) throws -> UInt64 {
+    public mutating func readUnsignedVarlong(field: StaticString) throws -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -54,14 +62,14 @@ extension ByteBuffer {
 
     /// Reads a zigzag-encoded signed 32-bit varint.
     @inlinable
-    mutating func readVarint(field: StaticString) throws -> Int32 {
+    public mutating func readVarint(field: StaticString) throws -> Int32 {
         let raw = try readUnsignedVarint(field: field)
         return Int32(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
     }
 
     /// Reads a zigzag-encoded signed 64-bit varint.
     @inlinable
-    mutating func readVarlong(field: StaticString) throws -> Int64 {
+    public mutating func readVarlong(field: StaticString) throws -> Int64 {
         let raw = try readUnsignedVarlong(field: field)
         return Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
     }
@@ -70,7 +78,7 @@ extension ByteBuffer {
     /// varint holding length + 1 (`compact`). Returns `nil` for a null marker. A length (or element count) larger
     /// than the remaining bytes is rejected before anything is allocated.
     @inlinable
-    mutating func readKafkaLength(compact: Bool, wide: Bool, field: StaticString) throws -> Int? {
+    public mutating func readKafkaLength(compact: Bool, wide: Bool, field: StaticString) throws -> Int? {
         let length: Int
         if compact {
             let raw = try readUnsignedVarint(field: field)
@@ -99,7 +107,7 @@ extension ByteBuffer {
 
     /// Reads a string (int16 length, or compact) that may be null.
     @inlinable
-    mutating func readKafkaNullableString(compact: Bool, field: StaticString) throws -> String? {
+    public mutating func readKafkaNullableString(compact: Bool, field: StaticString) throws -> String? {
         guard let length = try readKafkaLength(compact: compact, wide: false, field: field) else { return nil }
         guard let string = readString(length: length) else { throw KafkaProtocolError.truncated(field) }
         return string
@@ -107,7 +115,7 @@ extension ByteBuffer {
 
     /// Reads a string that must not be null.
     @inlinable
-    mutating func readKafkaString(compact: Bool, field: StaticString) throws -> String {
+    public mutating func readKafkaString(compact: Bool, field: StaticString) throws -> String {
         guard let string = try readKafkaNullableString(compact: compact, field: field) else {
             throw KafkaProtocolError.invalid(field, "null where a non-nullable string was expected")
         }
@@ -116,7 +124,7 @@ extension ByteBuffer {
 
     /// Reads bytes (int32 length, or compact) that may be null, as a slice of this buffer (no copy).
     @inlinable
-    mutating func readKafkaNullableBytes(compact: Bool, field: StaticString) throws -> ByteBuffer? {
+    public mutating func readKafkaNullableBytes(compact: Bool, field: StaticString) throws -> ByteBuffer? {
         guard let length = try readKafkaLength(compact: compact, wide: true, field: field) else { return nil }
         guard let slice = readSlice(length: length) else { throw KafkaProtocolError.truncated(field) }
         return slice
@@ -124,7 +132,7 @@ extension ByteBuffer {
 
     /// Reads bytes that must not be null, as a slice of this buffer (no copy).
     @inlinable
-    mutating func readKafkaBytes(compact: Bool, field: StaticString) throws -> ByteBuffer {
+    public mutating func readKafkaBytes(compact: Bool, field: StaticString) throws -> ByteBuffer {
         guard let bytes = try readKafkaNullableBytes(compact: compact, field: field) else {
             throw KafkaProtocolError.invalid(field, "null where non-nullable bytes were expected")
         }
@@ -133,12 +141,13 @@ extension ByteBuffer {
 
     /// Reads a `records` field: opaque bytes, kept as a slice of the frame.
     @inlinable
-    mutating func readKafkaRecords(compact: Bool, field: StaticString) throws -> RecordSet? {
+    public mutating func readKafkaRecords(compact: Bool, field: StaticString) throws -> RecordSet? {
         try readKafkaNullableBytes(compact: compact, field: field).map(RecordSet.init(bytes:))
     }
 
+    /// Reads a UUID: 16 bytes, most significant half first.
     @inlinable
-    mutating func readKafkaUUID(field: StaticString) throws -> KafkaUUID {
+    public mutating func readKafkaUUID(field: StaticString) throws -> KafkaUUID {
         let high = try readKafkaInteger(UInt64.self, field: field)
         let low = try readKafkaInteger(UInt64.self, field: field)
         return KafkaUUID(high: high, low: low)
@@ -146,13 +155,13 @@ extension ByteBuffer {
 
     /// Reads an array count; `nil` is a null array. Counts larger than the remaining bytes are rejected.
     @inlinable
-    mutating func readKafkaArrayCount(compact: Bool, field: StaticString) throws -> Int? {
+    public mutating func readKafkaArrayCount(compact: Bool, field: StaticString) throws -> Int? {
         try readKafkaLength(compact: compact, wide: true, field: field)
     }
 
     /// Reads an array whose elements are decoded by `element`.
     @inlinable
-    mutating func readKafkaNullableArray<Element>(
+    public mutating func readKafkaNullableArray<Element>(
         compact: Bool, field: StaticString, _ element: (inout ByteBuffer) throws -> Element
     ) throws -> [Element]? {
         guard let count = try readKafkaArrayCount(compact: compact, field: field) else { return nil }
@@ -163,8 +172,9 @@ extension ByteBuffer {
         return result
     }
 
+    /// Reads an array that must not be null, its elements decoded by `element`.
     @inlinable
-    mutating func readKafkaArray<Element>(
+    public mutating func readKafkaArray<Element>(
         compact: Bool, field: StaticString, _ element: (inout ByteBuffer) throws -> Element
     ) throws -> [Element] {
         guard let array = try readKafkaNullableArray(compact: compact, field: field, element) else {

@@ -113,6 +113,39 @@ public struct KafkaWriter: Sendable {
         buffer.writeString(value)
     }
 
+    /// Writes a string as Kafka's record schemas store it: like ``writeString(_:compact:field:)``, but a string
+    /// longer than 32767 bytes throws for compact strings too, as Kafka's generated record writers refuse it.
+    @inlinable
+    public mutating func writeBoundedString(_ value: String?, compact: Bool, field: StaticString) throws {
+        if let count = value?.utf8.count, count > Int(Int16.max) {
+            throw KafkaProtocolError(.unencodable, "\(field): string of \(count) bytes exceeds 32767")
+        }
+        try writeString(value, compact: compact, field: field)
+    }
+
+    /// Writes bytes like ``writeBytes(_:compact:)``, but throws instead of truncating a length that does not fit
+    /// an int32.
+    @inlinable
+    public mutating func writeCheckedBytes(_ value: ByteBuffer?, compact: Bool, field: StaticString) throws {
+        try Self.checkLength(value?.readableBytes, field: field)
+        writeBytes(value, compact: compact)
+    }
+
+    /// Writes an array count like ``writeArrayCount(_:compact:)``, but throws instead of truncating a count that
+    /// does not fit an int32.
+    @inlinable
+    public mutating func writeCheckedArrayCount(_ count: Int?, compact: Bool, field: StaticString) throws {
+        try Self.checkLength(count, field: field)
+        writeArrayCount(count, compact: compact)
+    }
+
+    @inlinable
+    static func checkLength(_ length: Int?, field: StaticString) throws {
+        if let length, length >= Int(Int32.max) {
+            throw KafkaProtocolError(.unencodable, "\(field): length \(length) does not fit an int32")
+        }
+    }
+
     @inlinable
     public mutating func writeBytes(_ value: ByteBuffer?, compact: Bool) {
         guard let value else {

@@ -1,9 +1,10 @@
 import KafkaProtocol
 import NIOCore
 
-/// The `__consumer_offsets` records of a `consumer`-protocol group, in Kafka's layouts: keys are an int16 key
+/// The `__consumer_offsets` records of a `consumer`-protocol group: a thin mapping between the coordinator's model
+/// and the generated `ConsumerGroup*Key`/`Value` record types, which hold Kafka's layouts: keys are an int16 key
 /// version and non-flexible fields; values an int16 version 0 and a flexible body (compact strings and arrays,
-/// unsigned-varint lengths plus one, an empty tagged-field section after the value and after each struct):
+/// unsigned-varint lengths plus one, a tagged-field section after the value and after each struct):
 ///
 /// ```
 /// 3 group epoch          key: group                 value: int32 epoch
@@ -93,187 +94,96 @@ enum ConsumerGroupRecord: Sendable, Equatable {
 
     /// The key bytes. Throws when a string does not fit Kafka's int16 string length.
     func key() throws(BrokerError) -> ByteBuffer {
-        var buffer = ByteBuffer()
         switch self {
         case .groupEpoch(let group, _):
-            buffer.writeInteger(Int16(3))
-            try buffer.writeKafkaString(group, field: "group")
+            return try GroupRecord.stored(ConsumerGroupMetadataKey(groupId: group), version: 3)
         case .member(let group, let id, _):
-            buffer.writeInteger(Int16(5))
-            try buffer.writeKafkaString(group, field: "group")
-            try buffer.writeKafkaString(id, field: "memberId")
+            return try GroupRecord.stored(ConsumerGroupMemberMetadataKey(groupId: group, memberId: id), version: 5)
         case .targetEpoch(let group, _):
-            buffer.writeInteger(Int16(6))
-            try buffer.writeKafkaString(group, field: "group")
+            return try GroupRecord.stored(ConsumerGroupTargetAssignmentMetadataKey(groupId: group), version: 6)
         case .target(let group, let id, _):
-            buffer.writeInteger(Int16(7))
-            try buffer.writeKafkaString(group, field: "group")
-            try buffer.writeKafkaString(id, field: "memberId")
+            return try GroupRecord.stored(ConsumerGroupTargetAssignmentMemberKey(groupId: group, memberId: id), version: 7)
         case .current(let group, let id, _):
-            buffer.writeInteger(Int16(8))
-            try buffer.writeKafkaString(group, field: "group")
-            try buffer.writeKafkaString(id, field: "memberId")
+            return try GroupRecord.stored(ConsumerGroupCurrentMemberAssignmentKey(groupId: group, memberId: id), version: 8)
         }
-        return buffer
     }
 
-    /// The value bytes, nil for a tombstone. Throws when a string or array does not fit Kafka's layout.
+    /// The value bytes (version 0), nil for a tombstone. Throws when a string or array does not fit Kafka's layout.
     func value() throws(BrokerError) -> ByteBuffer? {
-        var writer = KafkaWriter()
-        writer.writeInteger(Int16(0))
         switch self {
-        case .groupEpoch(_, let epoch?), .targetEpoch(_, let epoch?):
-            writer.writeInteger(epoch)
+        case .groupEpoch(_, let epoch?):
+            return try GroupRecord.stored(ConsumerGroupMetadataValue(epoch: epoch), version: 0)
+        case .targetEpoch(_, let epoch?):
+            return try GroupRecord.stored(ConsumerGroupTargetAssignmentMetadataValue(assignmentEpoch: epoch), version: 0)
         case .member(_, _, let value?):
-            try writer.writeCompact(value.instanceId, field: "instanceId")
-            try writer.writeCompact(value.rackId, field: "rackId")
-            try writer.writeCompact(value.clientId, field: "clientId")
-            try writer.writeCompact(value.clientHost, field: "clientHost")
-            try writer.writeCompactCount(value.subscribedTopicNames.count, field: "subscribedTopicNames")
-            for name in value.subscribedTopicNames { try writer.writeCompact(name, field: "subscribedTopicNames") }
-            try writer.writeCompact(value.subscribedTopicRegex, field: "subscribedTopicRegex")
-            writer.writeInteger(value.rebalanceTimeoutMs)
-            try writer.writeCompact(value.serverAssignor, field: "serverAssignor")
+            let stored = ConsumerGroupMemberMetadataValue(
+                instanceId: value.instanceId, rackId: value.rackId, clientId: value.clientId,
+                clientHost: value.clientHost, subscribedTopicNames: value.subscribedTopicNames,
+                subscribedTopicRegex: value.subscribedTopicRegex, rebalanceTimeoutMs: value.rebalanceTimeoutMs,
+                serverAssignor: value.serverAssignor)
+            return try GroupRecord.stored(stored, version: 0)
         case .target(_, _, let value?):
-            try writer.writeTopicIds(value)
+            let stored = ConsumerGroupTargetAssignmentMemberValue(topicPartitions: value.map {
+                .init(topicId: $0.topicId, partitions: $0.partitions)
+            })
+            return try GroupRecord.stored(stored, version: 0)
         case .current(_, _, let value?):
-            writer.writeInteger(value.memberEpoch)
-            writer.writeInteger(value.previousMemberEpoch)
-            writer.writeInteger(value.state)
-            try writer.writeTopicIds(value.assigned)
-            try writer.writeTopicIds(value.pendingRevocation)
+            let stored = ConsumerGroupCurrentMemberAssignmentValue(
+                memberEpoch: value.memberEpoch, previousMemberEpoch: value.previousMemberEpoch, state: value.state,
+                assignedPartitions: value.assigned.map { .init(topicId: $0.topicId, partitions: $0.partitions) },
+                partitionsPendingRevocation: value.pendingRevocation.map {
+                    .init(topicId: $0.topicId, partitions: $0.partitions)
+                })
+            return try GroupRecord.stored(stored, version: 0)
         default:
             return nil
         }
-        writer.writeUnsignedVarint(0)  // tagged fields
-        return writer.buffer
     }
 
-    /// Decodes a consumer group record; nil for other key versions.
-    init?(keyVersion: Int16, key: inout ByteBuffer, value: ByteBuffer?) throws {
-        let group = try key.readGroupString()
-        var reader = value
-        if var body = reader {
-            let version = try body.readGroupInteger(Int16.self)
-            guard version == 0 else { throw GroupRecord.malformed("consumer group value version \(version)") }
-            reader = body
-        }
+    /// Decodes a consumer group record whose key version was read from `key`; nil for other key versions.
+    init?(keyVersion: Int16, key: inout ByteBuffer, value: ByteBuffer?) throws(BrokerError) {
         switch keyVersion {
         case 3:
-            self = .groupEpoch(group: group, epoch: try reader.map { var body = $0; return try body.readGroupInteger(Int32.self) })
-        case 6:
-            self = .targetEpoch(group: group, epoch: try reader.map { var body = $0; return try body.readGroupInteger(Int32.self) })
+            let stored = try GroupRecord.parsedKey(ConsumerGroupMetadataKey.self, &key, version: keyVersion)
+            self = .groupEpoch(group: stored.groupId, epoch: try value.map { (bytes) throws(BrokerError) in
+                try GroupRecord.parsed(ConsumerGroupMetadataValue.self, bytes).epoch
+            })
         case 5:
-            let id = try key.readGroupString()
-            self = .member(group: group, memberId: id, try reader.map { bytes in
-                var body = bytes
+            let stored = try GroupRecord.parsedKey(ConsumerGroupMemberMetadataKey.self, &key, version: keyVersion)
+            self = .member(group: stored.groupId, memberId: stored.memberId, try value.map { (bytes) throws(BrokerError) in
+                let member = try GroupRecord.parsed(ConsumerGroupMemberMetadataValue.self, bytes)
                 return MemberMetadata(
-                    instanceId: try body.readCompactString(), rackId: try body.readCompactString(),
-                    clientId: try body.readCompactString() ?? "", clientHost: try body.readCompactString() ?? "",
-                    subscribedTopicNames: try body.readCompactArray { try $0.readCompactString() ?? "" },
-                    subscribedTopicRegex: try body.readCompactString(),
-                    rebalanceTimeoutMs: try body.readGroupInteger(Int32.self),
-                    serverAssignor: try body.readCompactString())
+                    instanceId: member.instanceId, rackId: member.rackId, clientId: member.clientId,
+                    clientHost: member.clientHost, subscribedTopicNames: member.subscribedTopicNames,
+                    subscribedTopicRegex: member.subscribedTopicRegex, rebalanceTimeoutMs: member.rebalanceTimeoutMs,
+                    serverAssignor: member.serverAssignor)
+            })
+        case 6:
+            let stored = try GroupRecord.parsedKey(ConsumerGroupTargetAssignmentMetadataKey.self, &key, version: keyVersion)
+            self = .targetEpoch(group: stored.groupId, epoch: try value.map { (bytes) throws(BrokerError) in
+                try GroupRecord.parsed(ConsumerGroupTargetAssignmentMetadataValue.self, bytes).assignmentEpoch
             })
         case 7:
-            let id = try key.readGroupString()
-            self = .target(group: group, memberId: id, try reader.map { bytes in
-                var body = bytes
-                return try body.readTopicIds()
+            let stored = try GroupRecord.parsedKey(ConsumerGroupTargetAssignmentMemberKey.self, &key, version: keyVersion)
+            self = .target(group: stored.groupId, memberId: stored.memberId, try value.map { (bytes) throws(BrokerError) in
+                try GroupRecord.parsed(ConsumerGroupTargetAssignmentMemberValue.self, bytes).topicPartitions.map {
+                    TopicIds(topicId: $0.topicId, partitions: $0.partitions)
+                }
             })
         case 8:
-            let id = try key.readGroupString()
-            self = .current(group: group, memberId: id, try reader.map { bytes in
-                var body = bytes
+            let stored = try GroupRecord.parsedKey(ConsumerGroupCurrentMemberAssignmentKey.self, &key, version: keyVersion)
+            self = .current(group: stored.groupId, memberId: stored.memberId, try value.map { (bytes) throws(BrokerError) in
+                let current = try GroupRecord.parsed(ConsumerGroupCurrentMemberAssignmentValue.self, bytes)
                 return CurrentAssignment(
-                    memberEpoch: try body.readGroupInteger(Int32.self),
-                    previousMemberEpoch: try body.readGroupInteger(Int32.self),
-                    state: try body.readGroupInteger(Int8.self), assigned: try body.readTopicIds(),
-                    pendingRevocation: try body.readTopicIds())
+                    memberEpoch: current.memberEpoch, previousMemberEpoch: current.previousMemberEpoch,
+                    state: current.state,
+                    assigned: current.assignedPartitions.map { TopicIds(topicId: $0.topicId, partitions: $0.partitions) },
+                    pendingRevocation: current.partitionsPendingRevocation.map {
+                        TopicIds(topicId: $0.topicId, partitions: $0.partitions)
+                    })
             })
         default:
             return nil
-        }
-    }
-}
-
-extension KafkaWriter {
-    /// A compact string (length + 1 as an unsigned varint, 0 for nil); throws past Kafka's int16 string limit.
-    mutating func writeCompact(_ value: String?, field: String) throws(BrokerError) {
-        guard let value else {
-            writeUnsignedVarint(0)
-            return
-        }
-        guard GroupRecord.fits(value) else {
-            throw GroupRecord.unstorable(field, "\(value.utf8.count) bytes exceed \(GroupRecord.maxStringBytes)")
-        }
-        writeUnsignedVarint(UInt32(value.utf8.count + 1))
-        buffer.writeString(value)
-    }
-
-    /// A compact array's count (count + 1 as an unsigned varint); throws past Kafka's int32 array limit.
-    mutating func writeCompactCount(_ count: Int, field: String) throws(BrokerError) {
-        guard count < Int(Int32.max) else { throw GroupRecord.unstorable(field, "\(count) elements") }
-        writeUnsignedVarint(UInt32(count + 1))
-    }
-
-    mutating func writeTopicIds(_ topics: [ConsumerGroupRecord.TopicIds]) throws(BrokerError) {
-        try writeCompactCount(topics.count, field: "topics")
-        for topic in topics {
-            writeUUID(topic.topicId)
-            try writeCompactCount(topic.partitions.count, field: "partitions")
-            for partition in topic.partitions { writeInteger(partition) }
-            writeUnsignedVarint(0)  // tagged fields of the struct
-        }
-    }
-}
-
-extension ByteBuffer {
-    mutating func readGroupUnsignedVarint() throws -> UInt32 {
-        var result: UInt32 = 0
-        var shift: UInt32 = 0
-        while shift < 35 {
-            guard let byte = readInteger(as: UInt8.self) else { throw GroupRecord.malformed("truncated varint") }
-            result |= UInt32(byte & 0x7F) << shift
-            if byte & 0x80 == 0 { return result }
-            shift += 7
-        }
-        throw GroupRecord.malformed("varint too long")
-    }
-
-    mutating func readCompactString() throws -> String? {
-        let length = try readGroupUnsignedVarint()
-        if length == 0 { return nil }
-        guard let value = readString(length: Int(length - 1)) else { throw GroupRecord.malformed("truncated string") }
-        return value
-    }
-
-    mutating func readCompactArray<T>(_ element: (inout ByteBuffer) throws -> T) throws -> [T] {
-        let count = try readGroupUnsignedVarint()
-        guard count > 0 else { return [] }
-        guard Int(count - 1) <= readableBytes else { throw GroupRecord.malformed("array count \(count)") }
-        return try (0..<Int(count - 1)).map { _ in try element(&self) }
-    }
-
-    /// Skips a tagged-field section.
-    mutating func skipTaggedFields() throws {
-        let count = try readGroupUnsignedVarint()
-        for _ in 0..<count {
-            _ = try readGroupUnsignedVarint()
-            let size = try readGroupUnsignedVarint()
-            guard readSlice(length: Int(size)) != nil else { throw GroupRecord.malformed("truncated tagged field") }
-        }
-    }
-
-    mutating func readTopicIds() throws -> [ConsumerGroupRecord.TopicIds] {
-        try readCompactArray { buffer in
-            let high = try buffer.readGroupInteger(UInt64.self)
-            let low = try buffer.readGroupInteger(UInt64.self)
-            let topic = ConsumerGroupRecord.TopicIds(
-                topicId: KafkaUUID(high: high, low: low),
-                partitions: try buffer.readCompactArray { try $0.readGroupInteger(Int32.self) })
-            try buffer.skipTaggedFields()
-            return topic
         }
     }
 }

@@ -2,8 +2,10 @@ import KafkaProtocol
 import LogEngine
 import NIOCore
 
-/// One record of `__consumer_offsets`, in Kafka's key/value layouts (all integers big-endian, strings as
-/// int16 length + UTF-8, nullable strings with length -1, bytes as int32 length + data):
+/// One record of `__consumer_offsets`: a thin mapping between the coordinator's model and the generated record
+/// types (``OffsetCommitKey``/``OffsetCommitValue``, ``GroupMetadataKey``/``GroupMetadataValue``,
+/// ``ConsumerGroupRecord`` for the `consumer`-protocol ones), which hold Kafka's layouts (all integers big-endian,
+/// strings as int16 length + UTF-8, nullable strings with length -1, bytes as int32 length + data):
 ///
 /// ```
 /// offset commit   key   (version 1): int16 1, string group, string topic, int32 partition
@@ -17,7 +19,7 @@ import NIOCore
 ///                                    int32 sessionTimeout, bytes subscription, bytes assignment
 /// ```
 /// A null value is a tombstone (the offset or group was deleted). Decoding also reads offset commit values
-/// v0–v3 and group metadata values v0–v3 as Kafka wrote them. Encoding never clamps: a string longer than
+/// and group metadata values v0–v4 (v4 is flexible) as Kafka wrote them. Encoding never clamps: a string longer than
 /// `maxStringBytes` (Kafka's int16 string limit) or a count that does not fit its field makes `key()` or
 /// `value()` throw, so such a record is never written (callers refuse it earlier with Kafka's error).
 /// A value type; thread-safe.
@@ -52,22 +54,24 @@ enum GroupRecord: Sendable, Equatable {
         }
     }
 
+    /// Key version of offset commit records (Kafka writes 1; 0 is read too).
+    static let offsetCommitKeyVersion: Int16 = 1
+    /// Key version of classic group metadata records.
+    static let groupMetadataKeyVersion: Int16 = 2
+    /// Value version Kafka writes for offset commits and group metadata (the last non-flexible one).
+    static let classicValueVersion: Int16 = 3
+
     /// The record's key bytes. Throws when a field does not fit Kafka's layout.
     func key() throws(BrokerError) -> ByteBuffer {
-        var buffer = ByteBuffer()
         switch self {
         case .offset(let group, let partition, _):
-            buffer.writeInteger(Int16(1))
-            try buffer.writeKafkaString(group, field: "group")
-            try buffer.writeKafkaString(partition.topic, field: "topic")
-            buffer.writeInteger(partition.partition)
+            let key = OffsetCommitKey(group: group, topic: partition.topic, partition: partition.partition)
+            return try Self.stored(key, version: Self.offsetCommitKeyVersion)
         case .metadata(let group, _):
-            buffer.writeInteger(Int16(2))
-            try buffer.writeKafkaString(group, field: "group")
+            return try Self.stored(GroupMetadataKey(group: group), version: Self.groupMetadataKeyVersion)
         case .consumer(let record):
             return try record.key()
         }
-        return buffer
     }
 
     /// The record's value bytes, nil for a tombstone. Throws when a field does not fit Kafka's layout.
@@ -75,44 +79,55 @@ enum GroupRecord: Sendable, Equatable {
         switch self {
         case .offset(_, _, let value):
             guard let value else { return nil }
-            var buffer = ByteBuffer()
-            buffer.writeInteger(Int16(3))
-            buffer.writeInteger(value.offset)
-            buffer.writeInteger(value.leaderEpoch)
-            try buffer.writeKafkaString(value.metadata, field: "metadata")
-            buffer.writeInteger(value.commitTimestamp)
-            return buffer
+            let stored = OffsetCommitValue(
+                offset: value.offset, leaderEpoch: value.leaderEpoch, metadata: value.metadata,
+                commitTimestamp: value.commitTimestamp)
+            return try Self.stored(stored, version: Self.classicValueVersion)
         case .metadata(_, let value):
             guard let value else { return nil }
-            var buffer = ByteBuffer()
-            buffer.writeInteger(Int16(3))
-            try buffer.writeKafkaString(value.protocolType, field: "protocolType")
-            buffer.writeInteger(value.generation)
-            try buffer.writeKafkaString(value.protocolName, field: "protocol")
-            try buffer.writeKafkaString(value.leader, field: "leader")
-            buffer.writeInteger(value.stateTimestamp)
-            buffer.writeInteger(try Self.int32(value.members.count, field: "members"))
-            for member in value.members {
-                try buffer.writeKafkaString(member.memberId, field: "memberId")
-                try buffer.writeKafkaString(member.groupInstanceId, field: "groupInstanceId")
-                try buffer.writeKafkaString(member.clientId, field: "clientId")
-                try buffer.writeKafkaString(member.clientHost, field: "clientHost")
-                buffer.writeInteger(member.rebalanceTimeoutMs)
-                buffer.writeInteger(member.sessionTimeoutMs)
-                buffer.writeInteger(try Self.int32(member.subscription.readableBytes, field: "subscription"))
-                buffer.writeImmutableBuffer(member.subscription)
-                buffer.writeInteger(try Self.int32(member.assignment.readableBytes, field: "assignment"))
-                buffer.writeImmutableBuffer(member.assignment)
-            }
-            return buffer
+            let stored = GroupMetadataValue(
+                protocolType: value.protocolType, generation: value.generation, protocol: value.protocolName,
+                leader: value.leader, currentStateTimestamp: value.stateTimestamp,
+                members: value.members.map { member in
+                    GroupMetadataValue.MemberMetadata(
+                        memberId: member.memberId, groupInstanceId: member.groupInstanceId,
+                        clientId: member.clientId, clientHost: member.clientHost,
+                        rebalanceTimeout: member.rebalanceTimeoutMs, sessionTimeout: member.sessionTimeoutMs,
+                        subscription: member.subscription, assignment: member.assignment)
+                })
+            return try Self.stored(stored, version: Self.classicValueVersion)
         case .consumer(let record):
             return try record.value()
         }
     }
 
-    static func int32(_ value: Int, field: String) throws(BrokerError) -> Int32 {
-        guard let narrow = Int32(exactly: value) else { throw unstorable(field, "\(value) does not fit an int32") }
-        return narrow
+    /// `record` as stored (int16 version, body); an encoding failure becomes the broker's "cannot store" error.
+    static func stored(_ record: some KafkaCoordinatorRecord, version: Int16) throws(BrokerError) -> ByteBuffer {
+        do {
+            return try record.encodedRecord(version: version)
+        } catch {
+            throw unstorable("\(type(of: record))", "\(error)")
+        }
+    }
+
+    /// Decodes stored bytes of `type`; a decoding failure becomes the broker's "malformed record" error.
+    static func parsed<Record: KafkaCoordinatorRecord>(_ type: Record.Type, _ bytes: ByteBuffer) throws(BrokerError) -> Record {
+        do {
+            return try Record.decodeRecord(bytes).record
+        } catch {
+            throw malformed("\(Record.self): \(error)")
+        }
+    }
+
+    /// Decodes a key body of `type` in `version`, the version prefix already read from `key`.
+    static func parsedKey<Record: KafkaCoordinatorRecord>(
+        _ type: Record.Type, _ key: inout ByteBuffer, version: Int16
+    ) throws(BrokerError) -> Record {
+        do {
+            return try Record.decode(from: &key, version: version)
+        } catch {
+            throw malformed("\(Record.self): \(error)")
+        }
     }
 
     /// The answer to a request whose records could not be written, as Kafka's coordinator maps append errors:
@@ -131,109 +146,55 @@ enum GroupRecord: Sendable, Equatable {
 
     /// Decodes a record of `__consumer_offsets`; nil for key versions this broker does not know (Kafka's newer
     /// record types), which are skipped.
-    init?(key: ByteBuffer, value: ByteBuffer?) throws {
+    init?(key: ByteBuffer, value: ByteBuffer?) throws(BrokerError) {
         var key = key
-        let keyVersion = try key.readGroupInteger(Int16.self)
+        let keyVersion: Int16
+        do {
+            keyVersion = try OffsetCommitKey.readRecordVersion(from: &key)
+        } catch {
+            throw Self.malformed("record key: \(error)")
+        }
         switch keyVersion {
         case 0, 1:
-            let group = try key.readGroupString()
-            let topic = try key.readGroupString()
-            let partition = try key.readGroupInteger(Int32.self)
+            let stored = try Self.parsedKey(OffsetCommitKey.self, &key, version: keyVersion)
             self = .offset(
-                group: group, partition: TopicPartition(topic, partition),
-                value: try value.map { try Self.decodeOffset($0) })
-        case 2:
-            let group = try key.readGroupString()
-            self = .metadata(group: group, value: try value.map { try Self.decodeGroup($0) })
+                group: stored.group, partition: TopicPartition(stored.topic, stored.partition),
+                value: try value.map { (bytes) throws(BrokerError) in try Self.committedOffset(bytes) })
+        case Self.groupMetadataKeyVersion:
+            let stored = try Self.parsedKey(GroupMetadataKey.self, &key, version: keyVersion)
+            self = .metadata(
+                group: stored.group, value: try value.map { (bytes) throws(BrokerError) in try Self.storedGroup(bytes) })
         default:
             guard let record = try ConsumerGroupRecord(keyVersion: keyVersion, key: &key, value: value) else { return nil }
             self = .consumer(record)
         }
     }
 
-    private static func decodeOffset(_ bytes: ByteBuffer) throws -> CommittedOffset {
-        var value = bytes
-        let version = try value.readGroupInteger(Int16.self)
-        guard (0...4).contains(version) else { throw Self.malformed("offset commit value version \(version)") }
-        guard version < 4 else { throw Self.malformed("flexible offset commit values are not read") }
-        let offset = try value.readGroupInteger(Int64.self)
-        let epoch = version >= 3 ? try value.readGroupInteger(Int32.self) : -1
-        let metadata = try value.readGroupString()
-        let timestamp = try value.readGroupInteger(Int64.self)
-        let expire = version == 1 ? try value.readGroupInteger(Int64.self) : -1
+    private static func committedOffset(_ bytes: ByteBuffer) throws(BrokerError) -> CommittedOffset {
+        let stored = try parsed(OffsetCommitValue.self, bytes)
         return CommittedOffset(
-            offset: offset, leaderEpoch: epoch, metadata: metadata, commitTimestamp: timestamp,
-            expireTimestamp: expire >= 0 ? expire : nil)
+            offset: stored.offset, leaderEpoch: stored.leaderEpoch, metadata: stored.metadata,
+            commitTimestamp: stored.commitTimestamp,
+            expireTimestamp: stored.expireTimestamp >= 0 ? stored.expireTimestamp : nil)
     }
 
-    private static func decodeGroup(_ bytes: ByteBuffer) throws -> StoredGroup {
-        var value = bytes
-        let version = try value.readGroupInteger(Int16.self)
-        guard (0...3).contains(version) else { throw Self.malformed("group metadata value version \(version)") }
+    private static func storedGroup(_ bytes: ByteBuffer) throws(BrokerError) -> StoredGroup {
+        let stored = try parsed(GroupMetadataValue.self, bytes)
         var group = StoredGroup(
-            protocolType: try value.readGroupString(), generation: try value.readGroupInteger(Int32.self),
-            protocolName: try value.readGroupNullableString(), leader: try value.readGroupNullableString())
-        if version >= 2 { group.stateTimestamp = try value.readGroupInteger(Int64.self) }
-        let count = try value.readGroupInteger(Int32.self)
-        guard count >= 0, Int(count) <= value.readableBytes else { throw Self.malformed("member count \(count)") }
-        for _ in 0..<count {
-            let memberId = try value.readGroupString()
-            let instance = version >= 3 ? try value.readGroupNullableString() : nil
-            let clientId = try value.readGroupString()
-            let host = try value.readGroupString()
-            let rebalance = version >= 1 ? try value.readGroupInteger(Int32.self) : -1
-            let session = try value.readGroupInteger(Int32.self)
-            let subscription = try value.readGroupBytes()
-            let assignment = try value.readGroupBytes()
-            group.members.append(.init(
-                memberId: memberId, groupInstanceId: instance, clientId: clientId, clientHost: host,
-                rebalanceTimeoutMs: rebalance >= 0 ? rebalance : session, sessionTimeoutMs: session,
-                subscription: subscription, assignment: assignment))
+            protocolType: stored.protocolType, generation: stored.generation, protocolName: stored.`protocol`,
+            leader: stored.leader, stateTimestamp: stored.currentStateTimestamp)
+        group.members = stored.members.map { member in
+            StoredGroup.Member(
+                memberId: member.memberId, groupInstanceId: member.groupInstanceId, clientId: member.clientId,
+                clientHost: member.clientHost,
+                rebalanceTimeoutMs: member.rebalanceTimeout >= 0 ? member.rebalanceTimeout : member.sessionTimeout,
+                sessionTimeoutMs: member.sessionTimeout, subscription: member.subscription,
+                assignment: member.assignment)
         }
         return group
     }
 
     static func malformed(_ what: String) -> BrokerError {
         BrokerError(.io, "malformed __consumer_offsets record", context: what)
-    }
-}
-
-extension ByteBuffer {
-    /// An int16-length string (-1 for nil); throws rather than clamp when it is longer than Kafka allows.
-    mutating func writeKafkaString(_ value: String?, field: String) throws(BrokerError) {
-        guard let value else {
-            writeInteger(Int16(-1))
-            return
-        }
-        guard let length = Int16(exactly: value.utf8.count) else {
-            throw GroupRecord.unstorable(field, "\(value.utf8.count) bytes exceed \(GroupRecord.maxStringBytes)")
-        }
-        writeInteger(length)
-        writeString(value)
-    }
-
-    mutating func readGroupInteger<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
-        guard let value = readInteger(as: T.self) else { throw GroupRecord.malformed("truncated integer") }
-        return value
-    }
-
-    mutating func readGroupNullableString() throws -> String? {
-        let length = try readGroupInteger(Int16.self)
-        if length < 0 { return nil }
-        guard let value = readString(length: Int(length)) else { throw GroupRecord.malformed("truncated string") }
-        return value
-    }
-
-    mutating func readGroupString() throws -> String {
-        guard let value = try readGroupNullableString() else { throw GroupRecord.malformed("null string") }
-        return value
-    }
-
-    mutating func readGroupBytes() throws -> ByteBuffer {
-        let length = try readGroupInteger(Int32.self)
-        guard length >= 0, let value = readSlice(length: Int(length)) else {
-            throw GroupRecord.malformed("truncated bytes")
-        }
-        return value
     }
 }

@@ -38,10 +38,11 @@ enum CodeExpressions {
         }
     }
 
-    /// Statements writing `value` of `type` to `writer` (a `KafkaWriter` variable).
+    /// Statements writing `value` of `type` to `writer` (a `KafkaWriter` variable). `checked` (record schemas)
+    /// uses the writers that throw for any string past 32767 bytes and any length past an int32.
     static func write(
         _ type: FieldType, value: String, optional: Bool, nullable: String, compact: String, writer: String,
-        field: String, indent: String
+        field: String, indent: String, checked: Bool = false
     ) -> [String] {
         let label = SwiftNames.stringLiteral(field)
         var lines: [String] = []
@@ -57,23 +58,33 @@ enum CodeExpressions {
         case .float64: lines.append("\(writer).writeFloat64(\(value))")
         case .uuid: lines.append("\(writer).writeUUID(\(value))")
         case .records: lines.append("\(writer).writeRecords(\(value), compact: \(compact))")
-        case .string: lines.append("try \(writer).writeString(\(value), compact: \(compact), field: \(label))")
-        case .bytes: lines.append("\(writer).writeBytes(\(value), compact: \(compact))")
+        case .string:
+            let method = checked ? "writeBoundedString" : "writeString"
+            lines.append("try \(writer).\(method)(\(value), compact: \(compact), field: \(label))")
+        case .bytes:
+            lines.append(checked
+                ? "try \(writer).writeCheckedBytes(\(value), compact: \(compact), field: \(label))"
+                : "\(writer).writeBytes(\(value), compact: \(compact))")
         case .array(let element):
             let elementLines = write(
                 element, value: "element", optional: false, nullable: "false", compact: compact, writer: writer,
-                field: field, indent: "")
+                field: field, indent: "", checked: checked)
+            func count(_ expression: String) -> String {
+                checked
+                    ? "try \(writer).writeCheckedArrayCount(\(expression), compact: \(compact), field: \(label))"
+                    : "\(writer).writeArrayCount(\(expression), compact: \(compact))"
+            }
             if optional {
                 lines.append("if let array = \(value) {")
-                lines.append("    \(writer).writeArrayCount(array.count, compact: \(compact))")
+                lines.append("    " + count("array.count"))
                 lines.append("    for element in array {")
                 lines += elementLines.map { "        " + $0 }
                 lines.append("    }")
                 lines.append("} else {")
-                lines.append("    \(writer).writeArrayCount(nil, compact: \(compact))")
+                lines.append("    " + count("nil"))
                 lines.append("}")
             } else {
-                lines.append("\(writer).writeArrayCount(\(value).count, compact: \(compact))")
+                lines.append(count("\(value).count"))
                 lines.append("for element in \(value) {")
                 lines += elementLines.map { "    " + $0 }
                 lines.append("}")

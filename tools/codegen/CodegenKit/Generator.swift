@@ -1,21 +1,32 @@
 import Foundation
 
-/// Generates the KafkaProtocol sources (and the matching test samples) from a directory of Kafka message schemas.
+/// Generates the KafkaProtocol sources (and the matching test samples) from a directory of Kafka message schemas
+/// and, optionally, a directory of the coordinators' internal-topic record schemas.
 ///
 /// Deterministic: the same schemas always give byte-identical output.
 public struct Generator {
     public let messages: [MessageSpec]
+    /// The internal-topic record schemas (keys and values), empty without a record directory.
+    public let records: [MessageSpec]
     public let errorTable: String?
 
     /// Loads every `*.json` schema in `schemaDirectory`; header schemas are left to the hand-written headers.
-    /// `errorCodes` is the optional path of the error-code table.
-    public init(schemaDirectory: URL, errorCodes: URL?) throws {
-        let names = try FileManager.default.contentsOfDirectory(atPath: schemaDirectory.path)
+    /// `errorCodes` is the optional path of the error-code table; `recordDirectory` the optional directory of
+    /// record schemas (`type: data`, one file per key or value).
+    public init(schemaDirectory: URL, errorCodes: URL?, recordDirectory: URL? = nil) throws {
+        messages = try Self.load(schemaDirectory).filter { $0.kind != "header" }
+        records = try recordDirectory.map(Self.load) ?? []
+        if let bad = records.first(where: { $0.kind != "data" }) {
+            throw CodegenError("\(bad.name): a record schema must have type data, not \(bad.kind)")
+        }
+        errorTable = try errorCodes.map { try String(contentsOf: $0, encoding: .utf8) }
+    }
+
+    private static func load(_ directory: URL) throws -> [MessageSpec] {
+        try FileManager.default.contentsOfDirectory(atPath: directory.path)
             .filter { $0.hasSuffix(".json") }
             .sorted()
-        messages = try names.map { try SchemaLoader.load(schemaDirectory.appendingPathComponent($0)) }
-            .filter { $0.kind != "header" }
-        errorTable = try errorCodes.map { try String(contentsOf: $0, encoding: .utf8) }
+            .map { try SchemaLoader.load(directory.appendingPathComponent($0)) }
     }
 
     /// The generated sources: file name → contents, for `Sources/KafkaProtocol/Generated/`.
@@ -41,6 +52,26 @@ public struct Generator {
             files["\(message.name)+Sample.swift"] = try SampleEmitter(message: message).emit()
         }
         files["AllMessageSamples.swift"] = SampleEmitter.emitRegistry(messages)
+        return files
+    }
+
+    /// The generated record sources: file name → contents, for `Sources/KafkaProtocol/Generated/Records/`.
+    public func recordSources() throws -> [String: String] {
+        var files: [String: String] = [:]
+        for record in records {
+            files["\(record.name).swift"] = try MessageEmitter(message: record, record: true).emit()
+        }
+        return files
+    }
+
+    /// Record sample builders: file name → contents, for `Tests/KafkaProtocolTests/Generated/Records/`.
+    public func recordTestSamples() throws -> [String: String] {
+        guard !records.isEmpty else { return [:] }
+        var files: [String: String] = [:]
+        for record in records {
+            files["\(record.name)+Sample.swift"] = try SampleEmitter(message: record, record: true).emit()
+        }
+        files["AllRecordSamples.swift"] = SampleEmitter.emitRecordRegistry(records)
         return files
     }
 

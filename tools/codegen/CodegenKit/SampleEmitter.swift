@@ -4,9 +4,12 @@ import Foundation
 /// the version carries set to a non-default value derived from a seed (nullable ones sometimes null).
 struct SampleEmitter {
     let message: MessageSpec
+    /// Whether the schema is an internal-topic record (see ``MessageEmitter/record``).
+    var record = false
 
     func emit() throws -> String {
-        var out = MessageEmitter.banner + "import KafkaProtocol\nimport NIOCore\n"
+        let banner = record ? MessageEmitter.recordBanner : MessageEmitter.banner
+        var out = banner + "import KafkaProtocol\nimport NIOCore\n"
         out += "\n" + emitBuilder(message.root, typeName: message.name)
         for structure in message.structs {
             out += "\n" + emitBuilder(structure, typeName: "\(message.name).\(structure.name)")
@@ -63,13 +66,22 @@ struct SampleEmitter {
     }
 
     static func emitRegistry(_ messages: [MessageSpec]) -> String {
+        emitRegistry(messages, name: "allMessageSamples", noun: "message", banner: MessageEmitter.banner)
+    }
+
+    /// The registry of the internal-topic records' sample builders.
+    static func emitRecordRegistry(_ records: [MessageSpec]) -> String {
+        emitRegistry(records, name: "allRecordSamples", noun: "internal-topic record", banner: MessageEmitter.recordBanner)
+    }
+
+    private static func emitRegistry(_ messages: [MessageSpec], name: String, noun: String, banner: String) -> String {
         var lines: [String] = []
-        lines.append("/// Every generated message with its sample builder, for the round-trip tests.")
-        lines.append("let allMessageSamples: [MessageSampleCase] = [")
+        lines.append("/// Every generated \(noun) with its sample builder, for the round-trip tests.")
+        lines.append("let \(name): [MessageSampleCase] = [")
         for message in messages {
             lines.append("    MessageSampleCase(\(message.name).self) { \(message.name).sample(version: $0, seed: $1) },")
         }
         lines.append("]")
-        return MessageEmitter.banner + "import KafkaProtocol\n\n" + lines.joined(separator: "\n") + "\n"
+        return banner + "import KafkaProtocol\n\n" + lines.joined(separator: "\n") + "\n"
     }
 }

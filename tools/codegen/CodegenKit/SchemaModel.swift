@@ -104,7 +104,10 @@ enum SchemaLoader {
             let name = try string(json, "name", file)
             let typeText = try string(json, "type", file)
             let type = FieldType(parsing: typeText)
-            let versions = try VersionRange(parsing: try string(json, "versions", file))
+            let taggedVersions = try VersionRange(parsing: json["taggedVersions"] as? String ?? "none")
+            // As in Kafka's generator, a tagged field without `versions` is present in its tagged versions.
+            let versions = try (json["versions"] as? String).map(VersionRange.init(parsing:))
+                ?? (taggedVersions.isEmpty ? VersionRange(parsing: try string(json, "versions", file)) : taggedVersions)
             if let nested = json["fields"] as? [[String: Any]] {
                 let structName = typeText.hasPrefix("[]") ? String(typeText.dropFirst(2)) : typeText
                 let nestedFields = try parseFields(nested, structs: &structs, file: file)
@@ -118,7 +121,7 @@ enum SchemaLoader {
                 type: type,
                 versions: versions,
                 nullableVersions: try VersionRange(parsing: json["nullableVersions"] as? String ?? "none"),
-                taggedVersions: try VersionRange(parsing: json["taggedVersions"] as? String ?? "none"),
+                taggedVersions: taggedVersions,
                 tag: (json["tag"] as? NSNumber)?.intValue,
                 defaultText: defaultText,
                 ignorable: json["ignorable"] as? Bool ?? false,
