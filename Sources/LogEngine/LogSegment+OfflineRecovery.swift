@@ -20,9 +20,9 @@ extension LogSegment {
         let segment = try open(directory: directory, baseOffset: baseOffset, config: config, nowMs: 0)
         let result = try segment.recover(truncate: true)
         try segment.flush()
-        try segment.becomeInactive()
+        try segment.trimIndexes(segment.storedWriterState)
         segment.dropMapping()
         return OfflineRecovery(
-            validBytes: result.validBytes, truncatedBytes: result.invalidBytes, nextOffset: segment.nextOffset)
+            validBytes: result.validBytes, truncatedBytes: result.invalidBytes, nextOffset: segment.storedWriterState.nextOffset)
     }
 }

@@ -10,61 +10,69 @@ extension LogSegment {
 
     /// Scans every batch from the start (structure, monotonic offsets, CRC-32C), rebuilding both indexes;
     /// with `truncate`, cuts the file after the last valid batch. Used by recovery and by index rebuilds.
-    /// Caller holds the partition's write lock (or owns the segment exclusively).
+    /// The caller owns the segment exclusively (the loader at open, an offline tool): the segment's stored
+    /// writer state is replaced by the scan's.
     @discardableResult
     func recover(truncate: Bool) throws -> ScanResult {
-        let result = try scan()
-        if truncate && result.invalidBytes > 0 {
-            try self.truncate(to: result.validBytes)
+        try stored.withLock { stored in
+            let (result, writer) = try scan(createdMs: stored.writer.createdMs)
+            if truncate && result.invalidBytes > 0 {
+                try self.truncate(to: result.validBytes)
+            }
+            stored.writer = writer
+            stored.hasInvalidTail = !truncate && result.invalidBytes > 0
+            stored.loaded = true
+            return result
         }
-        hasInvalidTail = !truncate && result.invalidBytes > 0
-        stateLock.withLock { stateLoaded = true }
-        return result
     }
 
-    /// Scans batches from the start while they are valid, rebuilding the indexes and the writer state.
-    private func scan() throws -> ScanResult {
+    /// Scans batches from the start while they are valid, rebuilding the indexes; returns the writer state of
+    /// the valid batches.
+    private func scan(createdMs: Int64) throws -> (ScanResult, WriterState) {
         let (mapping, bytes) = try view()
         return try withExtendedLifetime(mapping) {
             try offsetIndex.file.openForAppend(maxBytes: config.segmentIndexBytes, keepingEntries: 0)
             try timeIndex.file.openForAppend(maxBytes: config.segmentIndexBytes, keepingEntries: 0)
-            bytesSinceLastIndexEntry = 0
-            maxTimestampSoFar = -1
-            offsetOfMaxTimestampSoFar = baseOffset
-            nextOffset = baseOffset
+            var state = WriterState(baseOffset: baseOffset, createdMs: createdMs)
             var position = 0
             for batch in RecordBatchSequence(bytes, check: .checksum) {
                 let header = batch.header
-                guard header.baseOffset >= nextOffset, header.hasStorableBaseOffset,
+                guard header.baseOffset >= state.nextOffset, header.hasStorableBaseOffset,
                       header.lastOffset - baseOffset <= Int64(Int32.max)
                 else { break }
                 noteBatch(position: batch.position, size: header.totalSize,
-                          lastOffset: header.lastOffset, maxTimestamp: header.maxTimestamp)
+                          lastOffset: header.lastOffset, maxTimestamp: header.maxTimestamp, state: &state)
                 position = batch.end
             }
-            return ScanResult(validBytes: position, invalidBytes: bytes.count - position, scannedBytes: bytes.count)
+            let result = ScanResult(
+                validBytes: position, invalidBytes: bytes.count - position, scannedBytes: bytes.count)
+            return (result, state)
         }
     }
 
     /// For a segment opened without a scan: validates the indexes, then derives the next offset and the max
     /// timestamp from the last index entries plus a header scan of the tail. Rebuilds the indexes from the log
-    /// when they are missing or fail validation. Idempotent and thread-safe.
+    /// when they are missing or fail validation. Idempotent and thread-safe (concurrent callers wait for the
+    /// first one's load).
     func ensureLoaded() throws {
-        try stateLock.withLock {
-            if stateLoaded { return }
-            if (try? loadFromIndexes()) == nil {
-                try rebuildIndexes()
+        try stored.withLock { stored in
+            if stored.loaded { return }
+            if let loaded = try? loadFromIndexes(createdMs: stored.writer.createdMs) {
+                stored.writer = loaded
+            } else {
+                (stored.writer, stored.hasInvalidTail) = try rebuildIndexes(createdMs: stored.writer.createdMs)
             }
-            stateLoaded = true
+            stored.loaded = true
         }
     }
 
-    private func loadFromIndexes() throws {
+    private func loadFromIndexes(createdMs: Int64) throws -> WriterState {
         let size = self.size
         guard size == 0 || (FileSystem.exists(offsetIndex.file.path) && FileSystem.exists(timeIndex.file.path)) else {
             throw LogEngineError(.corruptIndex, "index missing", context: logPath)
         }
-        if !FileSystem.exists(offsetIndex.file.path) { return }
+        var state = WriterState(baseOffset: baseOffset, createdMs: createdMs)
+        if !FileSystem.exists(offsetIndex.file.path) { return state }
         try offsetIndex.validate(logSize: size)
         let (mapping, bytes) = try view()
         try withExtendedLifetime(mapping) {
@@ -101,18 +109,21 @@ extension LogSegment {
             // A start past the end (an index entry beyond the log) leaves nothing to scan, as before.
             if let stop = batches.stop, stop.reason != .outOfRange { throw stop.error }
             try timeIndex.validate(lastOffset: next - 1)
-            nextOffset = next
-            maxTimestampSoFar = maxTimestamp
-            offsetOfMaxTimestampSoFar = offsetOfMax
-            bytesSinceLastIndexEntry = sinceEntry
+            state.nextOffset = next
+            state.maxTimestampSoFar = maxTimestamp
+            state.offsetOfMaxTimestampSoFar = offsetOfMax
+            state.bytesSinceLastIndexEntry = sinceEntry
         }
+        return state
     }
 
     /// Rebuilds both indexes from the log without truncating it, then trims them.
-    private func rebuildIndexes() throws {
+    /// Returns the writer state and whether bytes follow the last valid batch.
+    private func rebuildIndexes(createdMs: Int64) throws -> (WriterState, Bool) {
         offsetIndex.file.unload()
         timeIndex.file.unload()
-        hasInvalidTail = try scan().invalidBytes > 0
-        try becomeInactive()
+        let (result, state) = try scan(createdMs: createdMs)
+        try trimIndexes(state)
+        return (state, result.invalidBytes > 0)
     }
 }

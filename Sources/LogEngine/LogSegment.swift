@@ -14,7 +14,8 @@ import Darwin
 /// shared read-only memory mapping that reserves address space ahead of the file's end.
 ///
 /// Thread-safety: one writer at a time (the owning `PartitionLog` serialises appends, rolls, recovery and
-/// deletion); readers on any thread see the bytes below `size`, which is published after the data is written.
+/// deletion, and owns the active segment's `WriterState`); readers on any thread see the bytes below `size`,
+/// which is published after the data is written. See `CONCURRENCY.md`.
 /// The file descriptor and mappings live as long as the segment object, so a reader holding a segment (or a
 /// `FileSlice` of it) stays safe after the segment is deleted from the log.
 public final class LogSegment: @unchecked Sendable {
@@ -30,22 +31,39 @@ public final class LogSegment: @unchecked Sendable {
     private var mapping: FileMapping?
     private var _logPath: String
 
-    // Writer state, guarded by the owning partition's write lock.
-    var bytesSinceLastIndexEntry = 0
-    /// Largest batch max timestamp in the segment (-1 when none), and the last offset of that batch.
-    var maxTimestampSoFar: Int64 = -1
-    var offsetOfMaxTimestampSoFar: Int64
-    /// The offset after the last batch (== baseOffset when empty).
-    var nextOffset: Int64
-    /// Clock reading when the segment was created or opened, for `segment.ms` when batches carry no timestamp.
-    var createdMs: Int64
-    /// Max timestamp of the first batch (Kafka's rolling base timestamp for `segment.ms`), read lazily.
-    private var firstBatchTimestamp: Int64?
-    /// Guards the lazy load of the writer state and index validation for segments opened without a scan.
-    let stateLock = Lock()
-    var stateLoaded = false
-    /// Set when an index rebuild found bytes after the last valid batch (to be truncated by recovery).
-    var hasInvalidTail = false
+    /// The segment's bookkeeping as derived from its files (lazy load, recovery) or handed back by its writer when
+    /// it stopped being active (`becomeInactive(final:)`); and whether that load happened. Owned by `stored`'s lock.
+    /// While the segment is active, the authoritative copy of its `WriterState` is the owning `PartitionLog`'s
+    /// (under the log's writer lock), not this one.
+    let stored: LockedState<StoredState>
+
+    struct StoredState {
+        var writer: WriterState
+        var loaded = false
+        /// Set when an index rebuild found bytes after the last valid batch (to be truncated by recovery).
+        var hasInvalidTail = false
+    }
+
+    /// What the writer of a segment tracks between appends. A value: its one owner is whoever appends (the
+    /// partition log's writer state for the active segment, the loader during recovery).
+    struct WriterState: Sendable {
+        var bytesSinceLastIndexEntry = 0
+        /// Largest batch max timestamp in the segment (-1 when none), and the last offset of that batch.
+        var maxTimestampSoFar: Int64 = -1
+        var offsetOfMaxTimestampSoFar: Int64
+        /// The offset after the last batch (== baseOffset when empty).
+        var nextOffset: Int64
+        /// Clock reading when the segment was created or opened, for `segment.ms` when batches carry no timestamp.
+        var createdMs: Int64
+        /// Max timestamp of the first batch (Kafka's rolling base timestamp for `segment.ms`), read lazily.
+        var firstBatchTimestamp: Int64? = nil
+
+        init(baseOffset: Int64, createdMs: Int64) {
+            self.offsetOfMaxTimestampSoFar = baseOffset
+            self.nextOffset = baseOffset
+            self.createdMs = createdMs
+        }
+    }
 
     /// `00000000000000000042` for 42.
     public static func fileName(_ baseOffset: Int64, suffix: String) -> String {
@@ -64,9 +82,7 @@ public final class LogSegment: @unchecked Sendable {
         self.timeIndex = TimeIndex(
             path: directory + "/" + Self.fileName(baseOffset, suffix: ".timeindex"), baseOffset: baseOffset)
         self.publishedSize = ManagedAtomic(size)
-        self.offsetOfMaxTimestampSoFar = baseOffset
-        self.nextOffset = baseOffset
-        self.createdMs = nowMs
+        self.stored = LockedState(StoredState(writer: WriterState(baseOffset: baseOffset, createdMs: nowMs)))
     }
 
     deinit {
@@ -81,7 +97,7 @@ public final class LogSegment: @unchecked Sendable {
         try FileSystem.truncate(fd, to: 0, path: path)
         try segment.offsetIndex.file.openForAppend(maxBytes: config.segmentIndexBytes, keepingEntries: 0)
         try segment.timeIndex.file.openForAppend(maxBytes: config.segmentIndexBytes, keepingEntries: 0)
-        segment.stateLoaded = true
+        segment.stored.withLock { $0.loaded = true }
         return segment
     }
 
@@ -100,6 +116,13 @@ public final class LogSegment: @unchecked Sendable {
     }
 
     public var logPath: String { lock.withLock { _logPath } }
+
+    /// The writer state as last stored (after loading, recovery or `becomeInactive(final:)`): current for an
+    /// inactive segment, the starting point for the writer of the active one. Call `ensureLoaded` first.
+    var storedWriterState: WriterState { stored.withLock { $0.writer } }
+
+    /// Whether an index rebuild found bytes after the last valid batch.
+    var hasInvalidTail: Bool { stored.withLock { $0.hasInvalidTail } }
 
     /// Bytes of complete batches in the segment.
     public var size: Int { publishedSize.load(ordering: .acquiring) }
@@ -142,8 +165,9 @@ public final class LogSegment: @unchecked Sendable {
     }
 
     /// Writes `bytes` (whole batches, offsets already assigned) at the end with one write call, then adds index
-    /// entries every `index.interval.bytes` and publishes the new size. On failure the file is cut back.
-    func append(_ bytes: UnsafeRawBufferPointer, batches: [AppendedBatch]) throws {
+    /// entries every `index.interval.bytes`, updates `state` and publishes the new size. On failure the file is cut
+    /// back and `state` is unchanged. The caller is the segment's one writer and owns `state`.
+    func append(_ bytes: UnsafeRawBufferPointer, batches: [AppendedBatch], state: inout WriterState) throws {
         let position = size
         do {
             try FileSystem.pwriteAll(fd, bytes, at: position, path: logPath)
@@ -153,46 +177,55 @@ public final class LogSegment: @unchecked Sendable {
         }
         for batch in batches {
             noteBatch(position: position + batch.relativePosition, size: batch.size,
-                      lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp)
+                      lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp, state: &state)
         }
         publishedSize.store(position + bytes.count, ordering: .releasing)
     }
 
     /// Index bookkeeping for one batch at `position`, as Kafka's LogSegment.append does.
-    func noteBatch(position: Int, size: Int, lastOffset: Int64, maxTimestamp: Int64) {
-        if maxTimestamp > maxTimestampSoFar {
-            maxTimestampSoFar = maxTimestamp
-            offsetOfMaxTimestampSoFar = lastOffset
+    func noteBatch(position: Int, size: Int, lastOffset: Int64, maxTimestamp: Int64, state: inout WriterState) {
+        if maxTimestamp > state.maxTimestampSoFar {
+            state.maxTimestampSoFar = maxTimestamp
+            state.offsetOfMaxTimestampSoFar = lastOffset
         }
-        if bytesSinceLastIndexEntry > config.indexIntervalBytes {
+        if state.bytesSinceLastIndexEntry > config.indexIntervalBytes {
             offsetIndex.append(offset: lastOffset, position: position)
-            timeIndex.maybeAppend(timestamp: maxTimestampSoFar, offset: offsetOfMaxTimestampSoFar)
-            bytesSinceLastIndexEntry = 0
+            timeIndex.maybeAppend(timestamp: state.maxTimestampSoFar, offset: state.offsetOfMaxTimestampSoFar)
+            state.bytesSinceLastIndexEntry = 0
         }
-        bytesSinceLastIndexEntry += size
-        nextOffset = lastOffset + 1
+        state.bytesSinceLastIndexEntry += size
+        state.nextOffset = lastOffset + 1
     }
 
     /// How long the segment has been open for `segment.ms`, as Kafka measures it: the incoming batches' max
     /// timestamp minus the first batch's max timestamp, or the clock time since creation when there is none.
-    func timeWaitedForRoll(nowMs: Int64, incomingMaxTimestamp: Int64) -> Int64 {
-        if firstBatchTimestamp == nil, let (mapping, bytes) = try? view(), bytes.count >= RecordBatchHeader.size {
-            firstBatchTimestamp = withExtendedLifetime(mapping) {
+    func timeWaitedForRoll(nowMs: Int64, incomingMaxTimestamp: Int64, state: inout WriterState) -> Int64 {
+        if state.firstBatchTimestamp == nil, let (mapping, bytes) = try? view(), bytes.count >= RecordBatchHeader.size {
+            state.firstBatchTimestamp = withExtendedLifetime(mapping) {
                 RecordBatchSequence.header(in: bytes, at: 0)?.maxTimestamp
             }
         }
         // Timestamps come from producers: saturate rather than trap on extreme values.
-        if let first = firstBatchTimestamp, first >= 0 { return incomingMaxTimestamp.saturatingSubtract(first) }
-        return nowMs.saturatingSubtract(createdMs)
+        if let first = state.firstBatchTimestamp, first >= 0 {
+            return incomingMaxTimestamp.saturatingSubtract(first)
+        }
+        return nowMs.saturatingSubtract(state.createdMs)
     }
 
     /// Whether one more index entry might not fit.
     var indexIsFull: Bool { offsetIndex.file.isFull || timeIndex.file.isFull }
 
-    /// Called when the segment stops being the active one (roll, close): final time index entry, indexes trimmed.
-    func becomeInactive() throws {
-        if maxTimestampSoFar >= 0 {
-            timeIndex.maybeAppend(timestamp: maxTimestampSoFar, offset: offsetOfMaxTimestampSoFar)
+    /// Called when the segment stops being the active one (roll, close) with its writer's `final` state, which
+    /// the segment keeps from then on: final time index entry, indexes trimmed.
+    func becomeInactive(final: WriterState) throws {
+        stored.withLock { $0.writer = final }
+        try trimIndexes(final)
+    }
+
+    /// The final time index entry for `state`, then both indexes trimmed to their entries.
+    func trimIndexes(_ state: WriterState) throws {
+        if state.maxTimestampSoFar >= 0 {
+            timeIndex.maybeAppend(timestamp: state.maxTimestampSoFar, offset: state.offsetOfMaxTimestampSoFar)
         }
         try offsetIndex.file.trim()
         try timeIndex.file.trim()
@@ -233,8 +266,10 @@ public final class LogSegment: @unchecked Sendable {
     }
 
     /// The newest timestamp in the segment, or the file's modification time when batches carry none.
+    /// For an inactive segment (its stored writer state is final).
     var largestTimestamp: Int64 {
-        if maxTimestampSoFar >= 0 { return maxTimestampSoFar }
+        let maxTimestamp = storedWriterState.maxTimestampSoFar
+        if maxTimestamp >= 0 { return maxTimestamp }
         return FileSystem.fileInfo(logPath)?.modifiedMs ?? 0
     }
 }

@@ -75,8 +75,8 @@ extension PartitionLog {
         }
         let flushNeeded: Bool
         let info: AppendInfo
-        (info, flushNeeded) = try writeLock.withLock {
-            guard !closed else { throw LogEngineError(.closed, "log is closed", context: directory) }
+        (info, flushNeeded) = try writer.withLock { state in
+            guard !state.closed else { throw LogEngineError(.closed, "log is closed", context: directory) }
             let now = clock.nowMs()
             let appendTime = config.messageTimestampType == .logAppendTime ? now : -1
             let firstOffset = logEndOffset
@@ -90,8 +90,8 @@ extension PartitionLog {
                     let header = batch.header
                     // Control batches (broker-written markers) carry no sequence: not producer data.
                     if header.producerId >= 0 && !header.isControl {
-                        if let duplicate = producerState.duplicate(of: header) { return duplicate }
-                        try producerState.stage(
+                        if let duplicate = state.producerState.duplicate(of: header) { return duplicate }
+                        try state.producerState.stage(
                             header, firstOffset: next, timestamp: appendTime >= 0 ? appendTime : header.maxTimestamp,
                             validate: true, into: &producers, context: directory)
                     }
@@ -120,8 +120,9 @@ extension PartitionLog {
                 }
                 let incomingMaxTimestamp = batches.reduce(Int64(-1)) { max($0, $1.maxTimestamp) }
                 let segment = try activeSegment(
-                    forAppending: bytes.count, lastOffset: next - 1, maxTimestamp: incomingMaxTimestamp, nowMs: now)
-                try segment.append(readable, batches: batches)
+                    &state, forAppending: bytes.count, lastOffset: next - 1, maxTimestamp: incomingMaxTimestamp,
+                    nowMs: now)
+                try segment.append(readable, batches: batches, state: &state.active)
                 publishEnd(next)
                 return nil
             }
@@ -132,58 +133,60 @@ extension PartitionLog {
                 return (info, false)
             }
             if !producers.updates.isEmpty {
-                producerState.apply(producers)
-                producerStateChanged = true
+                state.producerState.apply(producers)
+                state.producerStateChanged = true
             }
-            unflushedMessages += Int64(recordCount)
-            if firstUnflushedMs == nil { firstUnflushedMs = now }
+            state.unflushedMessages += Int64(recordCount)
+            if state.firstUnflushedMs == nil { state.firstUnflushedMs = now }
             let info = AppendInfo(
                 firstOffset: firstOffset, lastOffset: logEndOffset - 1, logAppendTime: appendTime,
                 logStartOffset: logStartOffset, recordCount: recordCount, batchCount: batches.count)
-            return (info, unflushedMessages >= config.flushMessages)
+            return (info, state.unflushedMessages >= config.flushMessages)
         }
+        // Outside the writer lock: the flush fsyncs, and listeners may take other locks.
         if flushNeeded { try flush() }
         notifyAppendListeners(highWatermark)
         return info
     }
 
-    /// The segment to append `incomingBytes` to, rolling first when needed. Caller holds writeLock.
+    /// The segment to append `incomingBytes` to, rolling first when needed. Caller holds the writer lock.
     private func activeSegment(
-        forAppending incomingBytes: Int, lastOffset: Int64, maxTimestamp: Int64, nowMs: Int64
+        _ state: inout WriterState, forAppending incomingBytes: Int, lastOffset: Int64, maxTimestamp: Int64,
+        nowMs: Int64
     ) throws -> LogSegment {
-        let current = segments
-        guard let active = current.last else {
+        guard let active = state.segments.last else {
             throw LogEngineError(.io, "log has no segment", context: directory)
         }
         let size = active.size
         guard size > 0 else { return active }
         let full = size > config.segmentBytes - incomingBytes
-        let old = active.timeWaitedForRoll(nowMs: nowMs, incomingMaxTimestamp: maxTimestamp) > config.segmentMs
+        let waited = active.timeWaitedForRoll(nowMs: nowMs, incomingMaxTimestamp: maxTimestamp, state: &state.active)
+        let old = waited > config.segmentMs
         let offsetOverflow = lastOffset - active.baseOffset > Int64(Int32.max)
         guard full || old || offsetOverflow || active.indexIsFull else { return active }
-        return try roll(current)
+        return try roll(&state)
     }
 
-    /// Starts a new active segment at the log end offset. Caller holds writeLock.
+    /// Starts a new active segment at the log end offset. Caller holds the writer lock.
     @discardableResult
-    func roll(_ current: [LogSegment]) throws -> LogSegment {
+    func roll(_ state: inout WriterState) throws -> LogSegment {
         // As Kafka does: the producer state as of the new segment's base offset, so opening the log after a
         // crash replays at most the active segment.
-        try takeProducerSnapshot()
-        let fresh = try LogSegment.create(
-            directory: directory, baseOffset: logEndOffset, config: config, nowMs: clock.nowMs())
-        try current.last?.becomeInactive()
-        publish(current + [fresh])
-        directoryNeedsSync = true
+        try takeProducerSnapshot(&state)
+        let nowMs = clock.nowMs()
+        let fresh = try LogSegment.create(directory: directory, baseOffset: logEndOffset, config: config, nowMs: nowMs)
+        try state.segments.last?.becomeInactive(final: state.active)
+        state.active = fresh.storedWriterState
+        replaceSegments(state.segments + [fresh], in: &state)
+        state.directoryNeedsSync = true
         return fresh
     }
 
     /// Rolls the active segment now if it holds data (for tests and administrative use).
     public func roll() throws {
-        try writeLock.withLock {
-            guard !closed else { throw LogEngineError(.closed, "log is closed", context: directory) }
-            let current = segments
-            if let active = current.last, active.size > 0 { try roll(current) }
+        try writer.withLock { state in
+            guard !state.closed else { throw LogEngineError(.closed, "log is closed", context: directory) }
+            if let active = state.segments.last, active.size > 0 { try roll(&state) }
         }
     }
 }

@@ -4,7 +4,7 @@ extension PartitionLog {
     /// Thread-safety: callable from any thread; returns a consistent snapshot. Appends, rolls and retention
     /// read it under the append lock, so one append sees one configuration from start to end.
     public var config: LogConfig {
-        configLock.withLock { configStorage }
+        configState.withLock { $0 }
     }
 
     /// Replaces the log's configuration while it is open (AlterConfigs on the topic). The change applies from
@@ -18,8 +18,8 @@ extension PartitionLog {
         if let problem = Self.problem(with: newConfig) {
             throw LogEngineError(.invalidArgument, problem, context: directory)
         }
-        writeLock.withLock {
-            configLock.withLock { configStorage = newConfig }
+        writer.withLock { _ in
+            configState.withLock { $0 = newConfig }
         }
     }
 

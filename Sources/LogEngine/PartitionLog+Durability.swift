@@ -6,42 +6,42 @@ extension PartitionLog {
     /// point to the log end offset seen at the start. Runs the fsync without holding the append lock, so appends
     /// continue meanwhile.
     public func flush() throws {
-        let (target, pending, syncDirectory, messages, snapshots) = writeLock.withLock {
+        let (target, pending, syncDirectory, messages, snapshots) = writer.withLock { state in
             let point = recoveryPoint
             // Segments that may hold data at or after the recovery point: the active one, and every segment
             // whose successor starts after the recovery point.
-            let current = segments
+            let current = state.segments
             let pending = current.indices.filter { index in
                 index == current.count - 1 || current[index + 1].baseOffset > point
             }.map { current[$0] }
-            let syncDirectory = directoryNeedsSync
-            directoryNeedsSync = false
-            let snapshots = unsyncedSnapshots
-            unsyncedSnapshots = []
-            return (logEndOffset, pending, syncDirectory, unflushedMessages, snapshots)
+            let syncDirectory = state.directoryNeedsSync
+            state.directoryNeedsSync = false
+            let snapshots = state.unsyncedSnapshots
+            state.unsyncedSnapshots = []
+            return (logEndOffset, pending, syncDirectory, state.unflushedMessages, snapshots)
         }
         do {
             for segment in pending { try segment.flush() }
             for snapshot in snapshots { try FileSystem.sync(path: snapshot) }
             if syncDirectory { try FileSystem.syncDirectory(directory) }
         } catch {
-            writeLock.withLock {
-                if syncDirectory { directoryNeedsSync = true }
-                unsyncedSnapshots = snapshots + unsyncedSnapshots
+            writer.withLock { state in
+                if syncDirectory { state.directoryNeedsSync = true }
+                state.unsyncedSnapshots = snapshots + state.unsyncedSnapshots
             }
             throw error
         }
-        writeLock.withLock {
+        writer.withLock { state in
             publishRecoveryPoint(target)
-            unflushedMessages = max(0, unflushedMessages - messages)
-            firstUnflushedMs = unflushedMessages == 0 ? nil : clock.nowMs()
+            state.unflushedMessages = max(0, state.unflushedMessages - messages)
+            state.firstUnflushedMs = state.unflushedMessages == 0 ? nil : clock.nowMs()
         }
     }
 
     /// Flushes when `flush.ms` has passed since the oldest unflushed append (call periodically).
     public func flushIfDue() throws {
-        let due: Bool = writeLock.withLock {
-            guard let first = firstUnflushedMs else { return false }
+        let due: Bool = writer.withLock { state in
+            guard let first = state.firstUnflushedMs else { return false }
             return clock.nowMs() - first >= config.flushMs
         }
         if due { try flush() }
@@ -61,10 +61,10 @@ extension PartitionLog {
     public func waitUntilDurable(_ offset: Int64) async throws {
         if recoveryPoint >= offset { return }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-            let start: Bool = syncLock.withLock {
-                syncWaiters.append((offset, continuation))
-                if syncInFlight { return false }
-                syncInFlight = true
+            let start: Bool = groupCommit.withLock { round in
+                round.waiters.append((offset, continuation))
+                if round.inFlight { return false }
+                round.inFlight = true
                 return true
             }
             if start { syncQueue.async { self.runGroupCommit() } }
@@ -77,18 +77,18 @@ extension PartitionLog {
             var failure: Error? = nil
             do { try flush() } catch { failure = error }
             let point = recoveryPoint
-            let (ready, more): ([CheckedContinuation<Void, Error>], Bool) = syncLock.withLock {
+            let (ready, more): ([CheckedContinuation<Void, Error>], Bool) = groupCommit.withLock { round in
                 var ready: [CheckedContinuation<Void, Error>] = []
                 var remaining: [(offset: Int64, continuation: CheckedContinuation<Void, Error>)] = []
-                for waiter in syncWaiters {
+                for waiter in round.waiters {
                     if failure != nil || waiter.offset <= point {
                         ready.append(waiter.continuation)
                     } else {
                         remaining.append(waiter)
                     }
                 }
-                syncWaiters = remaining
-                if remaining.isEmpty { syncInFlight = false }
+                round.waiters = remaining
+                if remaining.isEmpty { round.inFlight = false }
                 return (ready, !remaining.isEmpty)
             }
             for continuation in ready {

@@ -7,25 +7,26 @@ extension PartitionLog {
     /// listener added meanwhile.
     @discardableResult
     public func addAppendListener(_ listener: @escaping @Sendable (Int64) -> Void) -> Int {
-        listenersLock.withLock {
-            nextListenerID += 1
-            listeners[nextListenerID] = listener
-            listenerCount.store(listeners.count, ordering: .releasing)
-            return nextListenerID
+        listeners.withLock { registered in
+            registered.nextID += 1
+            registered.byID[registered.nextID] = listener
+            listenerCount.store(registered.byID.count, ordering: .releasing)
+            return registered.nextID
         }
     }
 
     /// Unregisters the listener with `id` (no effect when it is not registered).
     public func removeAppendListener(_ id: Int) {
-        listenersLock.withLock {
-            listeners[id] = nil
-            listenerCount.store(listeners.count, ordering: .releasing)
+        listeners.withLock { registered in
+            registered.byID[id] = nil
+            listenerCount.store(registered.byID.count, ordering: .releasing)
         }
     }
 
+    /// Calls every listener with `highWatermark`. Callers must not hold the writer lock.
     func notifyAppendListeners(_ highWatermark: Int64) {
         guard listenerCount.load(ordering: .acquiring) > 0 else { return }
-        let current = listenersLock.withLock { Array(listeners.values) }
+        let current = listeners.withLock { Array($0.byID.values) }
         for listener in current { listener(highWatermark) }
     }
 }

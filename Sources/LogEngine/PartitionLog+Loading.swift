@@ -48,7 +48,7 @@ extension PartitionLog {
             if !needsScan && (isLast || nextBase > recoveryPoint) {
                 // The segment holding the recovery point: scan only if data lies beyond it.
                 try segment.ensureLoaded()
-                needsScan = segment.nextOffset > recoveryPoint || segment.hasInvalidTail
+                needsScan = segment.storedWriterState.nextOffset > recoveryPoint || segment.hasInvalidTail
             }
             if needsScan {
                 let result = try segment.recover(truncate: true)
@@ -58,7 +58,7 @@ extension PartitionLog {
                 try segment.flush()
                 if result.invalidBytes > 0 { truncatedAt = index }
                 if !isLast {
-                    try segment.becomeInactive()
+                    try segment.trimIndexes(segment.storedWriterState)
                     segment.dropMapping()
                 }
             }

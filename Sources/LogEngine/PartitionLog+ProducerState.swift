@@ -13,15 +13,16 @@ extension PartitionLog {
     /// The idempotent producers of the partition, by producer id (DescribeProducers).
     /// Thread-safety: callable from any thread; takes the write lock briefly.
     public var activeProducers: [ProducerStateEntry] {
-        writeLock.withLock { producerState.producers.values.sorted { $0.producerId < $1.producerId } }
+        writer.withLock { $0.producerState.producers.values.sorted { $0.producerId < $1.producerId } }
     }
 
     /// Forgets producers idle for `producer.id.expiration.ms`. Returns how many were removed.
     @discardableResult
     public func removeExpiredProducers() -> Int {
-        writeLock.withLock {
-            let removed = producerState.removeExpired(nowMs: clock.nowMs(), expirationMs: config.producerIdExpirationMs)
-            if removed > 0 { producerStateChanged = true }
+        writer.withLock { state in
+            let removed = state.producerState.removeExpired(
+                nowMs: clock.nowMs(), expirationMs: config.producerIdExpirationMs)
+            if removed > 0 { state.producerStateChanged = true }
             return removed
         }
     }
@@ -30,9 +31,9 @@ extension PartitionLog {
     /// the log end is fsynced (so the snapshot never describes batches a crash could lose); the snapshot itself
     /// is fsynced by the next `flush`. Periodic (`LogManager.runMaintenance`).
     public func snapshotProducerStateIfFlushed() throws {
-        try writeLock.withLock {
-            guard !closed, producerStateChanged, recoveryPoint >= logEndOffset else { return }
-            try takeProducerSnapshot()
+        try writer.withLock { state in
+            guard !state.closed, state.producerStateChanged, recoveryPoint >= logEndOffset else { return }
+            try takeProducerSnapshot(&state)
         }
     }
 
@@ -40,19 +41,19 @@ extension PartitionLog {
     /// describes the current state at this offset, then deletes all but the two newest snapshot files.
     /// Without `durable` no fsync runs under the lock: the file is fsynced by the next `flush`, and until then
     /// a power loss can only lose or tear it (a torn file fails its CRC and an older snapshot or a replay of the
-    /// log takes its place). Caller holds writeLock.
-    func takeProducerSnapshot(durable: Bool = false) throws {
+    /// log takes its place). Caller holds the writer lock.
+    func takeProducerSnapshot(_ state: inout WriterState, durable: Bool = false) throws {
         let offset = logEndOffset
-        if producerSnapshotOffset == offset && !producerStateChanged { return }
+        if state.producerSnapshotOffset == offset && !state.producerStateChanged { return }
         let path = ProducerStateSnapshot.path(directory: directory, offset: offset)
         try FileSystem.writeAtomically(
-            bytes: ProducerStateSnapshot.encode(producerState), to: path, directory: directory, durable: durable)
+            bytes: ProducerStateSnapshot.encode(state.producerState), to: path, directory: directory, durable: durable)
         if !durable {
-            unsyncedSnapshots.append(path)
-            directoryNeedsSync = true
+            state.unsyncedSnapshots.append(path)
+            state.directoryNeedsSync = true
         }
-        producerSnapshotOffset = offset
-        producerStateChanged = false
+        state.producerSnapshotOffset = offset
+        state.producerStateChanged = false
         for old in try ProducerStateSnapshot.offsets(in: directory).dropLast(2) {
             try FileSystem.unlink(ProducerStateSnapshot.path(directory: directory, offset: old))
         }

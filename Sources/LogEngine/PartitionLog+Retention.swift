@@ -5,8 +5,8 @@ extension PartitionLog {
     /// keep reading it. Returns the number of segments deleted.
     @discardableResult
     public func deleteOldSegments() throws -> Int {
-        try writeLock.withLock {
-            let current = segments
+        try writer.withLock { state in
+            let current = state.segments
             guard current.count > 1 else { return 0 }
             let candidates = current.dropLast()
             let now = clock.nowMs()
@@ -35,7 +35,7 @@ extension PartitionLog {
                 count = max(count, oversize)
             }
             guard count > 0 else { return 0 }
-            try removeSegments(prefix: count, of: current)
+            try removeSegments(prefix: count, from: &state)
             return count
         }
     }
@@ -44,30 +44,31 @@ extension PartitionLog {
     /// Throws `offsetOutOfRange` when `offset` is above the high watermark. Returns the new log start offset.
     @discardableResult
     public func deleteRecords(before offset: Int64) throws -> Int64 {
-        try writeLock.withLock {
+        try writer.withLock { state in
             guard offset <= highWatermark else {
                 throw LogEngineError(
                     .offsetOutOfRange, "offset \(offset) above the high watermark \(highWatermark)",
                     context: directory)
             }
             if offset > logStartOffset { publishStart(offset) }
-            let current = segments
+            let current = state.segments
             var count = 0
             while count < current.count - 1, current[count + 1].baseOffset <= logStartOffset { count += 1 }
-            if count > 0 { try removeSegments(prefix: count, of: current) }
+            if count > 0 { try removeSegments(prefix: count, from: &state) }
             return logStartOffset
         }
     }
 
     /// Unpublishes the first `count` segments, advances the log start offset, then deletes their files.
-    /// Caller holds writeLock.
-    private func removeSegments(prefix count: Int, of current: [LogSegment]) throws {
+    /// Caller holds the writer lock.
+    private func removeSegments(prefix count: Int, from state: inout WriterState) throws {
+        let current = state.segments
         let removed = current.prefix(count)
         let remaining = Array(current.dropFirst(count))
         // Start offset first: a reader that sees the shorter segment list then sees the new start too.
         if let first = remaining.first, first.baseOffset > logStartOffset { publishStart(first.baseOffset) }
-        publish(remaining)
+        replaceSegments(remaining, in: &state)
         for segment in removed { try segment.delete() }
-        directoryNeedsSync = true
+        state.directoryNeedsSync = true
     }
 }

@@ -7,11 +7,12 @@ import Dispatch
 /// fsynced by the next `flush`; the idempotent producers' state is checked and updated under the append lock
 /// (see `ProducerStateManager`).
 ///
-/// Thread-safety: all methods may be called from any thread. Appends, rolls, flush bookkeeping and retention
-/// are serialised by a per-partition lock (never held during fsync). Readers take no lock on the data path
-/// beyond copying the current segment list (an immutable array, replaced on roll and deletion); log start
-/// offset, log end offset, high watermark and recovery point are published through atomics. Segments removed
-/// by retention stay readable by whoever still holds them.
+/// Thread-safety: all methods may be called from any thread. Each piece of state has one owner (see
+/// `CONCURRENCY.md`): everything the writer mutates (segment list, active segment's writer state, producer
+/// state, flush bookkeeping) lives in one `WriterState` under one writer lock, never held during fsync. Readers
+/// take no lock on the data path beyond copying the published segment list (an immutable array, replaced on
+/// roll and deletion); log start offset, log end offset, high watermark, last stable offset and recovery point
+/// are published through atomics. Segments removed by retention stay readable by whoever still holds them.
 public final class PartitionLog: @unchecked Sendable {
     /// What opening the log had to do.
     public struct RecoveryStats: Sendable, Equatable {
@@ -28,44 +29,31 @@ public final class PartitionLog: @unchecked Sendable {
     }
 
     public let directory: String
-    /// The configuration, read through `config`, replaced by `updateConfig(_:)`; guarded by configLock.
-    var configStorage: LogConfig
-    let configLock = Lock()
     let clock: LogClock
     public let recoveryStats: RecoveryStats
 
-    let writeLock = Lock()
-    private let segmentsLock = Lock()
-    private var _segments: [LogSegment]
+    /// The writer's state: appends, rolls, retention, flush bookkeeping and close run inside `writer.withLock`.
+    let writer: LockedState<WriterState>
+    /// The configuration, read through `config`, replaced by `updateConfig(_:)` (under the writer lock too).
+    let configState: LockedState<LogConfig>
+    /// The segment list as published to readers: a copy of `WriterState.segments`, replaced by the writer.
+    private let publishedSegments: LockedState<[LogSegment]>
 
+    // Published values: written by the writer (under the writer lock), read by anyone without a lock.
     private let logStart: ManagedAtomic<Int64>
     private let logEnd: ManagedAtomic<Int64>
     private let highWater: ManagedAtomic<Int64>
+    private let lastStable: ManagedAtomic<Int64>
     private let recovered: ManagedAtomic<Int64>
 
-    // Writer state, guarded by writeLock.
-    var closed = false
-    var unflushedMessages: Int64 = 0
-    var firstUnflushedMs: Int64? = nil
-    var directoryNeedsSync = false
-    /// The idempotent producers (see `PartitionLog+ProducerState.swift`).
-    var producerState: ProducerStateManager
-    /// Offset of the newest producer snapshot file, and whether the state changed since it was written.
-    var producerSnapshotOffset: Int64?
-    var producerStateChanged = false
-    /// Snapshot files written under the lock without fsync; `flush` fsyncs them outside it.
-    var unsyncedSnapshots: [String] = []
-
-    // Group commit state, guarded by syncLock.
-    let syncLock = Lock()
-    var syncWaiters: [(offset: Int64, continuation: CheckedContinuation<Void, Error>)] = []
-    var syncInFlight = false
+    /// Group commit (`waitUntilDurable`): waiters and whether a round runs, under their own lock; rounds run on
+    /// `syncQueue`. Never taken together with the writer lock.
+    let groupCommit = LockedState(GroupCommit())
     let syncQueue: DispatchQueue
 
-    // Append listeners (long-poll wake-ups), guarded by listenersLock; the count lets appends skip the lock.
-    let listenersLock = Lock()
-    var listeners: [Int: @Sendable (Int64) -> Void] = [:]
-    var nextListenerID = 0
+    /// Append listeners (long-poll wake-ups), under their own lock; `listenerCount` publishes their number so
+    /// appends skip the lock when there are none. Never taken together with the writer lock.
+    let listeners = LockedState(Listeners())
     let listenerCount = ManagedAtomic<Int>(0)
 
     /// Opens (creating when absent) the log in `directory`. Segments after `recoveryPoint` are scanned and cut
@@ -82,7 +70,7 @@ public final class PartitionLog: @unchecked Sendable {
               config.segmentIndexBytes >= OffsetIndex.entrySize * 4, config.indexIntervalBytes >= 0
         else { throw LogEngineError(.invalidArgument, "invalid log configuration", context: directory) }
         self.directory = directory
-        self.configStorage = config
+        self.configState = LockedState(config)
         self.clock = clock
         self.syncQueue = DispatchQueue(label: "portask.logengine.flush", target: .global())
         try FileSystem.makeDirectory(directory)
@@ -93,43 +81,55 @@ public final class PartitionLog: @unchecked Sendable {
         guard let active = segments.last else {
             throw LogEngineError(.io, "no segment after loading", context: directory)
         }
-        let end = active.nextOffset
+        let activeState = active.storedWriterState
+        let end = activeState.nextOffset
         let producers = try Self.loadProducerState(
             directory: directory, segments: segments, logEndOffset: end, nowMs: clock.nowMs(), config: config)
-        self.producerState = producers.state
-        self.producerSnapshotOffset = producers.snapshotOffset
-        self.producerStateChanged = producers.changed
         stats.warnings += producers.warnings
-        self._segments = segments
+        self.writer = LockedState(WriterState(
+            segments: segments, active: activeState, producerState: producers.state,
+            producerSnapshotOffset: producers.snapshotOffset, producerStateChanged: producers.changed))
+        self.publishedSegments = LockedState(segments)
         self.recoveryStats = stats
         self.logEnd = ManagedAtomic(end)
         self.highWater = ManagedAtomic(end)
+        self.lastStable = ManagedAtomic(end)
         self.logStart = ManagedAtomic(min(max(logStartOffset, segments[0].baseOffset), end))
         // Scanned data is fsynced by loadSegments, so everything present is now recovered.
         self.recovered = ManagedAtomic(end)
     }
 
-    /// The current segments, oldest first; the last one is the active segment.
-    public var segments: [LogSegment] { segmentsLock.withLock { _segments } }
+    /// The current segments, oldest first; the last one is the active segment. An immutable snapshot.
+    public var segments: [LogSegment] { publishedSegments.withLock { $0 } }
 
-    func publish(_ segments: [LogSegment]) {
-        segmentsLock.withLock { _segments = segments }
+    /// Makes `segments` the writer's list and publishes it to readers. Caller holds the writer lock (`state`).
+    func replaceSegments(_ segments: [LogSegment], in state: inout WriterState) {
+        state.segments = segments
+        publishedSegments.withLock { $0 = segments }
     }
 
     /// The first offset still readable.
     public var logStartOffset: Int64 { logStart.load(ordering: .acquiring) }
     /// The offset the next appended record gets.
     public var logEndOffset: Int64 { logEnd.load(ordering: .acquiring) }
-    /// Offsets below it are visible to consumers (equal to the log end offset on a single replica).
+    /// Offsets below it are visible to consumers (equal to the log end offset on a single replica). Never above
+    /// the log end offset. Reads are bounded by it.
     public var highWatermark: Int64 { highWater.load(ordering: .acquiring) }
+    /// Offsets below it hold no open transaction (what read_committed consumers may see). Never above the high
+    /// watermark; equal to it while the broker serves no transactions.
+    public var lastStableOffset: Int64 { lastStable.load(ordering: .acquiring) }
     /// Offsets below it are fsynced.
     public var recoveryPoint: Int64 { recovered.load(ordering: .acquiring) }
     /// Total bytes in all segments.
     public var sizeInBytes: Int { segments.reduce(0) { $0 + $1.size } }
 
+    /// Publishes a new log end offset after an append; on a single replica without transactions the high
+    /// watermark and the last stable offset follow it. Stored in that order, so a reader that loads them in the
+    /// opposite order never sees LSO > HW or HW > LEO. Caller holds the writer lock.
     func publishEnd(_ offset: Int64) {
         logEnd.store(offset, ordering: .releasing)
         highWater.store(offset, ordering: .releasing)
+        lastStable.store(offset, ordering: .releasing)
     }
 
     func publishStart(_ offset: Int64) {
@@ -147,24 +147,34 @@ public final class PartitionLog: @unchecked Sendable {
     }
 
     /// Sets the high watermark (replication); clamped to the log end offset.
+    /// The last stable offset follows it (no transactions).
     public func updateHighWatermark(_ offset: Int64) {
-        writeLock.withLock { highWater.store(min(offset, logEndOffset), ordering: .releasing) }
+        writer.withLock { _ in
+            let watermark = min(offset, logEndOffset)
+            if watermark < lastStableOffset {
+                lastStable.store(watermark, ordering: .releasing)
+                highWater.store(watermark, ordering: .releasing)
+            } else {
+                highWater.store(watermark, ordering: .releasing)
+                lastStable.store(watermark, ordering: .releasing)
+            }
+        }
     }
 
     /// Flushes, snapshots the producer state at the log end, trims the active segment's indexes and refuses
     /// further appends. Slices handed out stay valid.
     public func close() throws {
-        let wasOpen = writeLock.withLock {
-            defer { closed = true }
-            return !closed
+        let wasOpen = writer.withLock { state in
+            defer { state.closed = true }
+            return !state.closed
         }
         guard wasOpen else { return }
         try flush()
-        try writeLock.withLock {
+        try writer.withLock { state in
             // A failed snapshot costs a replay of the log at the next open, not the close.
             var snapshotFailure: Error? = nil
-            do { try takeProducerSnapshot(durable: true) } catch { snapshotFailure = error }
-            try segments.last?.becomeInactive()
+            do { try takeProducerSnapshot(&state, durable: true) } catch { snapshotFailure = error }
+            try state.segments.last?.becomeInactive(final: state.active)
             if let snapshotFailure { throw snapshotFailure }
         }
     }

@@ -2,12 +2,16 @@ import Testing
 @testable import LogEngine
 
 struct LogSegmentTests {
-    private func appendBatch(_ segment: LogSegment, _ bytes: [UInt8], at base: Int64) throws {
+    /// Appends as the segment's one writer, whose state `state` is.
+    private func appendBatch(
+        _ segment: LogSegment, _ bytes: [UInt8], at base: Int64, state: inout LogSegment.WriterState
+    ) throws {
         let stored = Batches.stored(bytes, baseOffset: base)
         let header = try Batches.headers(stored)[0]
         try stored.withUnsafeBytes {
             try segment.append($0, batches: [.init(relativePosition: 0, size: stored.count,
-                                                   lastOffset: header.lastOffset, maxTimestamp: header.maxTimestamp)])
+                                                   lastOffset: header.lastOffset, maxTimestamp: header.maxTimestamp)],
+                               state: &state)
         }
     }
 
@@ -19,16 +23,17 @@ struct LogSegmentTests {
     @Test func read_returnsBatchContainingOffset() throws {
         let directory = TemporaryDirectory()
         let segment = try LogSegment.create(directory: directory.path, baseOffset: 10, config: smallConfig(), nowMs: 0)
+        var state = segment.storedWriterState
         var base: Int64 = 10
         var all: [UInt8] = []
         for seed in 0..<20 {
             let bytes = Batches.bytes(count: 3, seed: seed, valueSize: 40)
-            try appendBatch(segment, bytes, at: base)
+            try appendBatch(segment, bytes, at: base, state: &state)
             all += Batches.stored(bytes, baseOffset: base)
             base += 3
         }
         #expect(segment.size == all.count)
-        #expect(segment.nextOffset == 70)
+        #expect(state.nextOffset == 70)
         #expect(segment.offsetIndex.file.count > 0)
         let slice = try #require(try segment.read(from: 14, maxBytes: 1, upperBound: .max))
         #expect(slice.firstOffset == 13)
@@ -46,8 +51,9 @@ struct LogSegmentTests {
     @Test func read_whenFirstBatchLargerThanMaxBytes_returnsItWhole() throws {
         let directory = TemporaryDirectory()
         let segment = try LogSegment.create(directory: directory.path, baseOffset: 0, config: smallConfig(), nowMs: 0)
+        var state = segment.storedWriterState
         let bytes = Batches.bytes(count: 2, valueSize: 1000)
-        try appendBatch(segment, bytes, at: 0)
+        try appendBatch(segment, bytes, at: 0, state: &state)
         let slice = try #require(try segment.read(from: 0, maxBytes: 10, upperBound: .max))
         #expect(slice.length == bytes.count)
         #expect(try segment.read(from: 0, maxBytes: 10, upperBound: .max, minOneBatch: false) == nil)
@@ -56,9 +62,10 @@ struct LogSegmentTests {
     @Test func recover_whenTailTorn_truncatesToLastValidBatch() throws {
         let directory = TemporaryDirectory()
         let segment = try LogSegment.create(directory: directory.path, baseOffset: 0, config: smallConfig(), nowMs: 0)
+        var state = segment.storedWriterState
         let bytes = Batches.bytes()
-        try appendBatch(segment, bytes, at: 0)
-        try appendBatch(segment, bytes, at: 3)
+        try appendBatch(segment, bytes, at: 0, state: &state)
+        try appendBatch(segment, bytes, at: 3, state: &state)
         let partial = Array(Batches.stored(bytes, baseOffset: 6).prefix(30))
         try partial.withUnsafeBytes { try FileSystem.pwriteAll(segment.fd, $0, at: segment.size, path: "") }
         let reopened = try LogSegment.open(directory: directory.path, baseOffset: 0, config: smallConfig(), nowMs: 0)
@@ -66,7 +73,7 @@ struct LogSegmentTests {
         #expect(result.validBytes == bytes.count * 2)
         #expect(result.invalidBytes == 30)
         #expect(reopened.size == bytes.count * 2)
-        #expect(reopened.nextOffset == 6)
+        #expect(reopened.storedWriterState.nextOffset == 6)
     }
 }
 

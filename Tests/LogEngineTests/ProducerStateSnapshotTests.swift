@@ -76,7 +76,7 @@ struct ProducerStateSnapshotTests {
         let reopened = try PartitionLog(
             directory: directory.path, config: log.config, clock: ManualClock(Self.now).logClock, recoveryPoint: end)
         #expect(reopened.activeProducers == before)
-        #expect(!reopened.producerStateChanged)
+        #expect(!reopened.writer.withLock { $0.producerStateChanged })
         for index in 1..<6 {
             #expect(try reopened.append(ProducerBatches.buffer(epoch: 1, sequence: Int32(index * 2))).isDuplicate)
         }
@@ -128,18 +128,18 @@ struct ProducerStateSnapshotTests {
         let reopened = try PartitionLog(
             directory: directory.path, config: log.config, clock: ManualClock(Self.now).logClock)
         #expect(reopened.activeProducers == before)
-        #expect(reopened.producerStateChanged)
+        #expect(reopened.writer.withLock { $0.producerStateChanged })
     }
 
     @Test func rollSnapshot_isFsyncedByTheNextFlushNotUnderTheLock() throws {
         let directory = TemporaryDirectory()
         let log = try Self.populated(directory)
         try log.roll()
-        #expect(log.unsyncedSnapshots.count == 1)
+        #expect(log.writer.withLock { $0.unsyncedSnapshots }.count == 1)
         try log.flush()
-        #expect(log.unsyncedSnapshots.isEmpty)
+        #expect(log.writer.withLock { $0.unsyncedSnapshots }.isEmpty)
         try log.close()
-        #expect(log.unsyncedSnapshots.isEmpty)
+        #expect(log.writer.withLock { $0.unsyncedSnapshots }.isEmpty)
     }
 
     @Test func corruptSnapshot_isDeletedAndTheLogReplayed() throws {
