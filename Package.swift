@@ -43,7 +43,8 @@ let package = Package(
                 "CSnappy",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Atomics", package: "swift-atomics"),
-            ]
+            ],
+            exclude: ["CONCURRENCY.md"]
         ),
         .target(
             name: "PortaskBroker",

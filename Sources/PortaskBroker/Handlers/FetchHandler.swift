@@ -153,7 +153,7 @@ struct FetchHandler: Sendable {
                 }
                 let highWatermark = log.highWatermark
                 partition.highWatermark = highWatermark
-                partition.lastStableOffset = highWatermark
+                partition.lastStableOffset = log.lastStableOffset
                 partition.logStartOffset = log.logStartOffset
                 var slice: FileSlice?
                 do {
