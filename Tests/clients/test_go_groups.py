@@ -1,13 +1,12 @@
 """Consumer groups with Debian's Go clients: Sarama 1.22.1 ConsumerGroup (MarkMessage) and kafka-go 0.2.1
 Reader with a GroupID. Committed offsets equal the next offsets after Close, and a second run resumes there."""
-import json
 import subprocess
 
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from test_go_clients import build_go_programs
+from test_go_clients import build_go_programs, check_go_exit, parse_go_output
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +27,8 @@ def produce(broker, topic, partitions, count, start=0):
 def consume_in_group(binary, broker, topic, group, count):
     result = subprocess.run([str(binary), "-brokers", broker.bootstrap, "-topic", topic, "-group", group,
                              "-count", str(count)], capture_output=True, text=True, timeout=90)
-    assert result.returncode == 0, result.stderr
-    return [json.loads(line) for line in result.stdout.splitlines()]
+    check_go_exit(result)
+    return parse_go_output(result)
 
 
 def committed(broker, topic, group, partitions):
