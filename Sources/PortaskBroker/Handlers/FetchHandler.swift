@@ -55,8 +55,11 @@ struct FetchHandler: Sendable {
             break
         }
         let deadline = NIODeadline.now() + .milliseconds(Int64(max(request.maxWaitMs, 0)))
-        var (response, results, bytes) = read(request, version: version)
         let watched = watchedPartitions(request, version: version)
+        // The high watermarks are taken before each read: an append that lands after them, during the read or
+        // before the waiter is registered, makes `stillWaiting` false, so it is never slept through.
+        var ends = highWatermarks(of: watched)
+        var (response, results, bytes) = read(request, version: version)
         if bytes < Int(request.minBytes) {
             for partition in watched {
                 if let log = topics.partition(partition.topic, partition.partition) { waiters.watch(log, as: partition) }
@@ -65,12 +68,11 @@ struct FetchHandler: Sendable {
         while bytes < Int(request.minBytes), !watched.isEmpty, NIODeadline.now() < deadline, !Task.isCancelled,
             !results.contains(where: { $0.response.errorCode != 0 })
         {
-            let ends = watched.map { topics.partition($0.topic, $0.partition)?.highWatermark ?? -1 }
+            let seen = ends
             await waiters.wait(for: watched, timeout: deadline - NIODeadline.now()) {
-                zip(watched, ends).allSatisfy { partition, end in
-                    (topics.partition(partition.topic, partition.partition)?.highWatermark ?? -1) == end
-                }
+                highWatermarks(of: watched) == seen
             }
+            ends = highWatermarks(of: watched)
             (response, results, bytes) = read(request, version: version)
         }
         if case .incremental(_, let partitions) = session {
@@ -117,6 +119,10 @@ struct FetchHandler: Sendable {
         let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
         let region = FileRegion(fileHandle: handle, readerIndex: slice.position, endIndex: slice.position + slice.length)
         return RecordSet(parts: [.fileRegion(region)])
+    }
+
+    private func highWatermarks(of partitions: [TopicPartition]) -> [Int64] {
+        partitions.map { topics.partition($0.topic, $0.partition)?.highWatermark ?? -1 }
     }
 
     private func watchedPartitions(_ request: FetchRequest, version: Int16) -> [TopicPartition] {
