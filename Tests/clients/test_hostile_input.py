@@ -140,8 +140,12 @@ def test_client_writes_to_internal_topics_are_refused(broker):
 
 def test_max_connections_per_ip_closes_connections_past_the_limit(broker_factory):
     broker = broker_factory(max_connections_per_ip=4)
+    time.sleep(1.0)  # the fixture's readiness probe connection must be closed and released first
     held = [socket.create_connection(("127.0.0.1", broker.port), timeout=5) for _ in range(4)]
     time.sleep(0.3)
+    for index, sock in enumerate(held):  # all four are served
+        sock.sendall(frame(18, 0, 50 + index, b""))
+        assert struct.unpack(">i", read_response(sock)[:4])[0] == 50 + index
     extra = socket.create_connection(("127.0.0.1", broker.port), timeout=5)
     extra.settimeout(5)
     assert extra.recv(1) == b""
