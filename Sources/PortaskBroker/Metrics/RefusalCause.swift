@@ -9,12 +9,4 @@ public enum RefusalCause: String, Sendable, CaseIterable {
     case acceptFailed = "accept_failed"
     /// A request decoded to more elements than the per-request allocation budget allows.
     case requestBudget = "request_budget"
-    /// Record batches decompressed past the per-request budget.
-    case decompressionBudget = "decompression_budget"
-    /// A topic or partition creation refused by the partition or descriptor budget.
-    case partitionBudget = "partition_budget"
-    /// A fetch session refused by the session size or total bound.
-    case fetchSession = "fetch_session"
-    /// A group or member refused by `group.max.size` or the group count bound.
-    case groupBudget = "group_budget"
 }
