@@ -16,7 +16,12 @@ public final class Broker: Service, Sendable {
     public let topics: TopicManager
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
-    private let server: KafkaServer
+    /// One server per listener, in the order of `listeners`.
+    private let servers: [KafkaServer]
+    /// The SCRAM credentials of SASL users (`<data dir>/scram-credentials`).
+    public let scramCredentials: ScramCredentialStore
+    /// The ACL authorizer when `authorizer.class.name` enables it.
+    public let authorizer: StandardAuthorizer?
     private let identity: ClusterIdentity
     private let waiters: FetchWaiters
     private let fetchSessions = FetchSessionCache()
@@ -40,18 +45,31 @@ public final class Broker: Service, Sendable {
         waiters = FetchWaiters(timers: group)
         metrics = BrokerMetrics()
         groups = GroupCoordinator(topics: topics, loops: group, logger: logger)
-        let listener = config.listeners[0]
-        server = KafkaServer(
-            configuration: .init(
-                host: listener.host, port: listener.port, maximumRequestSize: config.socketRequestMaxBytes,
-                maximumInFlightPerConnection: config.queuedMaxRequests,
-                maximumInFlightBytesPerConnection: config.queuedMaxRequestBytes,
-                maximumConnections: config.maxConnections, maximumConnectionsPerIp: config.maxConnectionsPerIp),
-            group: group, logger: logger, metrics: metrics)
+        scramCredentials = try ScramCredentialStore(dataDirectory: config.dataDirectory)
+        authorizer = config.authorizerEnabled
+            ? try StandardAuthorizer(
+                dataDirectory: config.dataDirectory, superUsers: config.superUsers,
+                allowEveryoneIfNoAclFound: config.allowEveryoneIfNoAclFound)
+            : nil
+        var servers: [KafkaServer] = []
+        for (listener, security) in zip(config.listeners, config.listenerSecurity) {
+            let runtime = try ListenerRuntime(security: security, scramCredentials: scramCredentials)
+            servers.append(KafkaServer(
+                configuration: .init(
+                    host: listener.host, port: listener.port, maximumRequestSize: config.socketRequestMaxBytes,
+                    maximumInFlightPerConnection: config.queuedMaxRequests,
+                    maximumInFlightBytesPerConnection: config.queuedMaxRequestBytes,
+                    maximumConnections: config.maxConnections, maximumConnectionsPerIp: config.maxConnectionsPerIp),
+                group: group, logger: logger, metrics: metrics, listener: runtime, shared: servers.first))
+        }
+        self.servers = servers
         let advertised = config.advertisedListeners[0]
         identity = ClusterIdentity(
             nodeId: config.nodeId, clusterId: "portask-cluster", advertisedHost: advertised.host,
-            advertisedPort: Int32(advertised.port))
+            advertisedPort: Int32(advertised.port), defaultListener: advertised.name)
+        for endpoint in config.advertisedListeners.dropFirst() {
+            identity.setEndpoint(endpoint.name, host: endpoint.host, port: Int32(endpoint.port))
+        }
         (boundAddresses, ready) = AsyncStream.makeStream(of: SocketAddress.self)
         maintenance = LogMaintenance(
             logs: topics.logs, retentionCheckIntervalMs: config.logRetentionCheckIntervalMs, logger: logger)
@@ -98,6 +116,8 @@ public final class Broker: Service, Sendable {
             + GroupAdminHandlers(coordinator: groups).makeHandlers()
             + ConsumerGroupHandlers(coordinator: groups, topics: topics).makeHandlers()
             + PlaintextSaslHandlers().makeHandlers()
+            + ScramCredentialHandlers(store: scramCredentials).makeHandlers()
+            + AclHandlers(authorizer: authorizer).makeHandlers()
         let supported = RequestRouter(served + [ApiVersionsHandler.make(supported: { [] })]).supportedVersions
         return RequestRouter(served + [ApiVersionsHandler.make(supported: { supported })])
     }
@@ -107,17 +127,25 @@ public final class Broker: Service, Sendable {
             logger.warning("The configuration '\(unknown)' was supplied but isn't a known config.")
         }
         await groups.start()
-        let address = try await server.start(router: makeRouter())
-        if config.advertisedListeners[0].port == 0, let port = address.port {
-            identity.advertisedPort = Int32(port)
+        let router = makeRouter()
+        var addresses: [SocketAddress] = []
+        for (server, advertised) in zip(servers, config.advertisedListeners) {
+            let address = try await server.start(router: router)
+            if advertised.port == 0, let port = address.port {
+                identity.setEndpoint(advertised.name, host: advertised.host, port: Int32(port))
+            }
+            addresses.append(address)
         }
-        ready.yield(address)
+        for address in addresses { ready.yield(address) }
         ready.finish()
-        logger.info("portaskd started", metadata: ["address": "\(address)", "log.dirs": "\(config.dataDirectory)"])
+        logger.info(
+            "portaskd started",
+            metadata: ["address": "\(addresses.map { "\($0)" }.joined(separator: ","))", "log.dirs": "\(config.dataDirectory)"])
+        let servers = self.servers
         await withGracefulShutdownHandler {
-            await server.waitUntilClosed()
+            for server in servers { await server.waitUntilClosed() }
         } onGracefulShutdown: {
-            Task { await self.server.stop() }
+            Task { for server in servers { await server.stop() } }
         }
         await groups.stop()
         try await group.shutdownGracefully()

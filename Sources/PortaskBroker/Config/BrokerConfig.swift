@@ -10,6 +10,13 @@ public struct BrokerConfig: Sendable {
     public var nodeId: Int32
     public var listeners: [Listener]
     public var advertisedListeners: [Listener]
+    /// The security of each listener, in the order of `listeners`.
+    public var listenerSecurity: [ListenerSecurity]
+    /// Whether `authorizer.class.name` enables the ACL authorizer.
+    public var authorizerEnabled: Bool
+    /// `super.users` as principals (`User:name`).
+    public var superUsers: [String]
+    public var allowEveryoneIfNoAclFound: Bool
     public var dataDirectory: String
     public var numPartitions: Int
     public var autoCreateTopics: Bool
@@ -57,13 +64,37 @@ public struct BrokerConfig: Sendable {
         nodeId = Int32(properties["node.id"] ?? properties["broker.id"] ?? "0") ?? 0
         listeners = try (value("listeners") ?? "").split(separator: ",").map { try Listener(parsing: String($0)) }
         guard !listeners.isEmpty else { throw BrokerError(.configuration, "listeners is empty") }
-        if let advertised = properties["advertised.listeners"] {
-            advertisedListeners = try advertised.split(separator: ",").map { try Listener(parsing: String($0)) }
-        } else {
-            advertisedListeners = listeners.map {
-                Listener(name: $0.name, host: $0.host == "0.0.0.0" || $0.host == "::" ? "127.0.0.1" : $0.host, port: $0.port)
-            }
+        guard Set(listeners.map(\.name)).count == listeners.count else {
+            throw BrokerError(.configuration, "Each listener must have a different name, listeners: \(value("listeners") ?? "")")
         }
+        let protocols = try SecurityProtocol.parseMap(value("listener.security.protocol.map") ?? "")
+        listenerSecurity = try listeners.map { listener in
+            guard let securityProtocol = protocols[listener.name.uppercased()] else {
+                throw BrokerError(.configuration, "No security protocol defined for listener \(listener.name)")
+            }
+            return try ListenerSecurity(
+                listenerName: listener.name, securityProtocol: securityProtocol, properties: properties)
+        }
+        let configured = try (properties["advertised.listeners"] ?? "").split(separator: ",")
+            .map { try Listener(parsing: String($0)) }
+        for advertised in configured where !listeners.contains(where: { $0.name == advertised.name }) {
+            throw BrokerError(
+                .configuration, "advertised.listeners listener names must be equal to or a subset of the ones defined in listeners: \(advertised.name)")
+        }
+        advertisedListeners = listeners.map { listener in
+            configured.first { $0.name == listener.name }
+                ?? Listener(
+                    name: listener.name,
+                    host: listener.host == "0.0.0.0" || listener.host == "::" ? "127.0.0.1" : listener.host,
+                    port: listener.port)
+        }
+        let authorizer = value("authorizer.class.name") ?? ""
+        guard authorizer.isEmpty || authorizer == StandardAuthorizer.className || authorizer == StandardAuthorizer.legacyClassName else {
+            throw BrokerError(.configuration, "authorizer.class.name \(authorizer) is not served; use \(StandardAuthorizer.className)")
+        }
+        authorizerEnabled = !authorizer.isEmpty
+        superUsers = (value("super.users") ?? "").split(separator: ";").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+        allowEveryoneIfNoAclFound = value("allow.everyone.if.no.acl.found")?.lowercased() == "true"
         let directories = (properties["log.dirs"] ?? value("log.dir") ?? "").split(separator: ",").map { $0.trimmingWhitespace() }
         guard let first = directories.first, !first.isEmpty else { throw BrokerError(.configuration, "log.dirs is empty") }
         dataDirectory = first
@@ -116,7 +147,19 @@ public struct BrokerConfig: Sendable {
 
     /// Given properties that portaskd does not know (Kafka warns about these and goes on).
     public var unknownProperties: [String] {
-        properties.keys.filter { BrokerConfigDefinition.byName[$0] == nil }.sorted()
+        properties.keys.filter { !Self.isKnown($0) }.sorted()
+    }
+
+    /// Whether `name` is a property portaskd knows, directly or as a listener override
+    /// (`listener.name.<listener>.<property>`, `listener.name.<listener>.<mechanism>.sasl.jaas.config`).
+    static func isKnown(_ name: String) -> Bool {
+        if BrokerConfigDefinition.byName[name] != nil { return true }
+        guard name.hasPrefix("listener.name.") else { return false }
+        let rest = name.dropFirst("listener.name.".count)
+        guard let dot = rest.firstIndex(of: ".") else { return false }
+        let property = String(rest[rest.index(after: dot)...])
+        if BrokerConfigDefinition.byName[property] != nil { return true }
+        return property.hasSuffix(".sasl.jaas.config")
     }
 
     /// Merges the sources in Kafka's order of precedence: file, then environment (`PORTASK_LOG_DIRS` →

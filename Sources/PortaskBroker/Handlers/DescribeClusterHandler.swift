@@ -15,11 +15,12 @@ struct DescribeClusterHandler: Sendable {
 
     func makeHandler() -> ApiHandler {
         ApiHandler(DescribeClusterRequest.self, response: DescribeClusterResponse.self, versions: 0...1) { request, context in
-            self.respond(request, version: context.apiVersion)
+            self.respond(request, version: context.apiVersion, listener: context.listenerName)
         }
     }
 
-    func respond(_ request: DescribeClusterRequest, version: Int16) -> DescribeClusterResponse {
+    func respond(_ request: DescribeClusterRequest, version: Int16, listener: String = "PLAINTEXT") -> DescribeClusterResponse {
+        let endpoint = cluster.endpoint(for: listener)
         if request.endpointType != Self.brokerEndpoint {
             let known = request.endpointType == Self.controllerEndpoint
             let code: KafkaErrorCode = version == 0 ? .invalidRequest : known ? .mismatchedEndpointType : .unsupportedEndpointType
@@ -31,7 +32,7 @@ struct DescribeClusterHandler: Sendable {
         return DescribeClusterResponse(
             throttleTimeMs: 0, errorCode: 0, errorMessage: nil, endpointType: Self.brokerEndpoint,
             clusterId: cluster.clusterId, controllerId: cluster.nodeId,
-            brokers: [.init(brokerId: cluster.nodeId, host: cluster.advertisedHost, port: cluster.advertisedPort, rack: nil)],
+            brokers: [.init(brokerId: cluster.nodeId, host: endpoint.host, port: endpoint.port, rack: nil)],
             clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? Self.clusterOperations : Int32.min)
     }
 }

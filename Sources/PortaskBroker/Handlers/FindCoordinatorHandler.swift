@@ -13,27 +13,27 @@ struct FindCoordinatorHandler: Sendable {
 
     func makeHandler() -> ApiHandler {
         ApiHandler(FindCoordinatorRequest.self, response: FindCoordinatorResponse.self, versions: 0...6) { request, context in
-            self.respond(request, version: context.apiVersion)
+            self.respond(request, version: context.apiVersion, listener: context.listenerName)
         }
     }
 
-    func respond(_ request: FindCoordinatorRequest, version: Int16) -> FindCoordinatorResponse {
+    func respond(_ request: FindCoordinatorRequest, version: Int16, listener: String = "PLAINTEXT") -> FindCoordinatorResponse {
         if version >= 4 {
             return FindCoordinatorResponse(coordinators: request.coordinatorKeys.map { key in
-                let (error, node) = lookup(keyType: request.keyType)
+                let (error, node) = lookup(keyType: request.keyType, listener: listener)
                 return .init(
                     key: key, nodeId: node?.0 ?? -1, host: node?.1 ?? "", port: node?.2 ?? -1,
                     errorCode: error.rawValue, errorMessage: error == .noError ? nil : error.description)
             })
         }
-        let (error, node) = lookup(keyType: version >= 1 ? request.keyType : Self.groupKeyType)
+        let (error, node) = lookup(keyType: version >= 1 ? request.keyType : Self.groupKeyType, listener: listener)
         var response = FindCoordinatorResponse(
             errorCode: error.rawValue, nodeId: node?.0 ?? -1, host: node?.1 ?? "", port: node?.2 ?? -1)
         response.errorMessage = version >= 1 ? (error == .noError ? "NONE" : error.description) : ""
         return response
     }
 
-    private func lookup(keyType: Int8) -> (KafkaErrorCode, (Int32, String, Int32)?) {
+    private func lookup(keyType: Int8, listener: String) -> (KafkaErrorCode, (Int32, String, Int32)?) {
         switch keyType {
         case Self.groupKeyType:
             do {
@@ -41,7 +41,8 @@ struct FindCoordinatorHandler: Sendable {
             } catch {
                 return (.coordinatorNotAvailable, nil)
             }
-            return (.noError, (cluster.nodeId, cluster.advertisedHost, cluster.advertisedPort))
+            let endpoint = cluster.endpoint(for: listener)
+            return (.noError, (cluster.nodeId, endpoint.host, endpoint.port))
         case Self.transactionKeyType:
             return (.coordinatorNotAvailable, nil)
         default:

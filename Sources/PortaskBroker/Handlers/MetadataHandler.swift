@@ -11,13 +11,14 @@ struct MetadataHandler: Sendable {
     func makeHandler() -> ApiHandler {
         ApiHandler(MetadataRequest.self, response: MetadataResponse.self, versions: 0...12) { request, context in
             // Auto-creation makes files and syncs directories: off the event loop.
-            try await BlockingWork.run { try self.respond(request, version: context.apiVersion) }
+            try await BlockingWork.run { try self.respond(request, version: context.apiVersion, listener: context.listenerName) }
         }
     }
 
-    func respond(_ request: MetadataRequest, version: Int16) throws -> MetadataResponse {
+    func respond(_ request: MetadataRequest, version: Int16, listener: String = "PLAINTEXT") throws -> MetadataResponse {
+        let endpoint = cluster.endpoint(for: listener)
         var response = MetadataResponse(
-            brokers: [.init(nodeId: cluster.nodeId, host: cluster.advertisedHost, port: cluster.advertisedPort)],
+            brokers: [.init(nodeId: cluster.nodeId, host: endpoint.host, port: endpoint.port)],
             clusterId: cluster.clusterId,
             controllerId: cluster.nodeId,
             clusterAuthorizedOperations: Self.authorizedOperationsNotRequested)

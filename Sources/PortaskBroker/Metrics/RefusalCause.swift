@@ -9,4 +9,6 @@ public enum RefusalCause: String, Sendable, CaseIterable {
     case acceptFailed = "accept_failed"
     /// A request decoded to more elements than the per-request allocation budget allows.
     case requestBudget = "request_budget"
+    /// A SASL authentication failed, or a request arrived before authentication completed.
+    case authenticationFailed = "authentication_failed"
 }

@@ -1,6 +1,9 @@
 import KafkaProtocol
 import Logging
 import NIOCore
+import NIOSSL
+import NIOTLS
+import X509
 
 /// Serves one client connection: decodes request frames, runs their handlers, and writes the responses in
 /// request order (pipelining), whatever order the handlers finish in.
@@ -15,6 +18,10 @@ import NIOCore
 ///
 /// A frame that cannot be decoded, an unknown API or an unserved version closes the connection with a log line
 /// (an ApiVersions request of an unknown version is answered in v0 layout, as Kafka does).
+/// On a TLS listener the connection's principal is the client certificate's subject mapped by
+/// `ssl.principal.mapping.rules` (`User:ANONYMOUS` without a certificate) and file regions are copied into
+/// buffers, since TLS cannot send them. On a SASL listener a ``SaslServerSession`` admits only ApiVersions and
+/// the SASL exchange until the client has authenticated; its principal is then the authenticated user.
 /// Event-loop confined: every method runs on the channel's event loop.
 final class KafkaConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
@@ -44,11 +51,24 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     /// Completes when the ordered phase of the latest request has finished.
     private var orderedTail: EventLoopFuture<Void>?
     private var taskExecutor: EventLoopTaskExecutor?
+    /// The listener's security; `nil` on the default plaintext listener.
+    private let listener: ListenerRuntime?
+    private let listenerName: String
+    private var principal = KafkaPrincipal.anonymous
+    /// The SASL exchange until it completes (SASL listeners only).
+    private var sasl: SaslServerSession?
+    /// The response after which the connection closes (a failed authentication).
+    private var closeAfterSequence: UInt64?
 
     init(
         router: RequestRouter, logger: Logger, connectionId: UInt64, maximumInFlight: Int, maximumInFlightBytes: Int,
-        metrics: BrokerMetrics?
+        metrics: BrokerMetrics?, listener: ListenerRuntime? = nil
     ) {
+        self.listener = listener
+        listenerName = listener?.name ?? "PLAINTEXT"
+        if let listener, listener.security.securityProtocol.usesSASL {
+            sasl = SaslServerSession(security: listener.security, scramCredentials: listener.scramCredentials)
+        }
         self.maximumInFlightBytes = maximumInFlightBytes
         self.router = router
         self.metrics = metrics
@@ -63,8 +83,31 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         context.fireChannelActive()
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event, let listener, listener.security.securityProtocol == .ssl {
+            do {
+                principal = try Self.certificatePrincipal(context: context, listener: listener)
+            } catch {
+                close(context: context, reason: "\(error)")
+                return
+            }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// The principal of a TLS client: its certificate's subject (RFC 2253) mapped by the listener's rules.
+    private static func certificatePrincipal(context: ChannelHandlerContext, listener: ListenerRuntime) throws -> KafkaPrincipal {
+        let handler = try context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)
+        guard let certificate = handler.peerCertificate else { return .anonymous }
+        let subject = try Certificate(derEncoded: try certificate.toDERBytes()).subject.description
+        guard let name = listener.principalMapper.name(for: subject) else {
+            throw BrokerError(.invalidRequest, "No rules apply to \(subject) (ssl.principal.mapping.rules)")
+        }
+        return KafkaPrincipal(name: name)
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !closing else { return }
+        guard !closing, closeAfterSequence == nil else { return }
         let frame = unwrapInboundIn(data)
         metrics?.bytesIn.increment(by: frame.readableBytes + 4)
         guard waitingFrames.isEmpty, canStart(context: context) else {
@@ -103,6 +146,11 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     }
 
     private func process(_ frame: ByteBuffer, context: ChannelHandlerContext) {
+        guard closeAfterSequence == nil else { return }
+        if let sasl, !sasl.isAuthenticated {
+            authenticate(frame, session: sasl, context: context)
+            return
+        }
         let request: KafkaRequest
         do {
             request = try KafkaRequest.decode(frame: frame)
@@ -115,6 +163,34 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             return
         }
         let version = request.header.apiVersion
+        route(request, bytes: frame.readableBytes, context: context)
+    }
+
+    /// Runs the SASL exchange on a frame received before authentication completed.
+    private func authenticate(_ frame: ByteBuffer, session: SaslServerSession, context: ChannelHandlerContext) {
+        switch session.receive(frame) {
+        case .route(let request):
+            route(request, bytes: frame.readableBytes, context: context)
+        case .respond(let parts, let thenClose):
+            let sequence = begin()
+            if thenClose {
+                closeAfterSequence = sequence
+                metrics?.recordRefusal(.authenticationFailed)
+                logger.info(
+                    "authentication failed",
+                    metadata: ["connection": "\(connectionId)", "client": "\(clientAddress)",
+                               "listener": "\(listenerName)", "reason": "\(session.failure ?? "")"])
+            }
+            if let authenticated = session.principal { principal = authenticated }
+            complete(context: context, sequence: sequence, parts: parts)
+        case .close(let reason):
+            metrics?.recordRefusal(.authenticationFailed)
+            close(context: context, reason: reason)
+        }
+    }
+
+    private func route(_ request: KafkaRequest, bytes: Int, context: ChannelHandlerContext) {
+        let version = request.header.apiVersion
         guard let handler = router.handler(for: request.apiKey), handler.versions.contains(version) else {
             if request.apiKey == .apiVersions {
                 answerUnsupportedApiVersions(context: context, correlationId: request.header.correlationId)
@@ -125,8 +201,9 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         }
         let requestContext = RequestContext(
             apiKey: request.apiKey, apiVersion: version, correlationId: request.header.correlationId,
-            clientId: request.header.clientId, connectionId: connectionId, clientAddress: clientAddress)
-        let sequence = begin(bytes: frame.readableBytes)
+            clientId: request.header.clientId, connectionId: connectionId, clientAddress: clientAddress,
+            listenerName: listenerName, principal: principal)
+        let sequence = begin(bytes: bytes)
         let started = NIODeadline.now()
         let promise = context.eventLoop.makePromise(of: [IOData]?.self)
         let previous = orderedTail
@@ -208,6 +285,15 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             Self.closeRegions(parts)
             return
         }
+        var parts = parts
+        if listener?.tls != nil, let regions = parts {
+            do {
+                parts = try FileRegionCopy.materialize(regions, allocator: context.channel.allocator)
+            } catch {
+                close(context: context, reason: "reading fetched data failed: \(error)")
+                return
+            }
+        }
         finished[sequence] = .some(parts)
         var wrote = false
         while let next = finished.removeValue(forKey: nextToWrite) {
@@ -244,6 +330,10 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     private func responseWritten(context: ChannelHandlerContext, sequence: UInt64) {
         inFlightBytes -= requestBytes.removeValue(forKey: sequence) ?? 0
         inFlight -= 1
+        if sequence == closeAfterSequence {
+            close(context: context, reason: "authentication failed")
+            return
+        }
         resume(context: context)
     }
 

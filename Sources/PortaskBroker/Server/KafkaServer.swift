@@ -4,8 +4,10 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 
-/// The Kafka-protocol TCP listener: accepts connections and serves each with a ``KafkaConnectionHandler``.
+/// One Kafka-protocol TCP listener: accepts connections and serves each with a ``KafkaConnectionHandler``,
+/// behind TLS on SSL and SASL_SSL listeners.
 ///
 /// Runs on the given event loop group (one loop per core). `start` binds and returns the bound address;
 /// `stop` closes the listener and every connection. Thread-safe.
@@ -49,12 +51,23 @@ public final class KafkaServer: Sendable {
     private let limiter: ConnectionLimiter
     private let refusals: RefusalLog
     private let requestMemory: RequestMemoryPool
+    private let listener: ListenerRuntime?
 
-    public init(configuration: Configuration, group: EventLoopGroup, logger: Logger, metrics: BrokerMetrics? = nil) {
+    public convenience init(configuration: Configuration, group: EventLoopGroup, logger: Logger, metrics: BrokerMetrics? = nil) {
+        self.init(configuration: configuration, group: group, logger: logger, metrics: metrics, listener: nil, shared: nil)
+    }
+
+    /// A listener with its security (`nil`: plaintext) sharing the connection limits and request memory of
+    /// `shared` (the broker's first listener), so that `max.connections` counts every listener.
+    init(
+        configuration: Configuration, group: EventLoopGroup, logger: Logger, metrics: BrokerMetrics?,
+        listener: ListenerRuntime?, shared: KafkaServer?
+    ) {
         self.metrics = metrics
-        refusals = RefusalLog(logger: logger, metrics: metrics)
-        requestMemory = RequestMemoryPool(capacity: configuration.maximumInFlightBytesPerConnection)
-        limiter = ConnectionLimiter(
+        self.listener = listener
+        refusals = shared?.refusals ?? RefusalLog(logger: logger, metrics: metrics)
+        requestMemory = shared?.requestMemory ?? RequestMemoryPool(capacity: configuration.maximumInFlightBytesPerConnection)
+        limiter = shared?.limiter ?? ConnectionLimiter(
             maximumConnections: configuration.maximumConnections,
             maximumConnectionsPerIp: configuration.maximumConnectionsPerIp, refusals: refusals)
         self.configuration = configuration
@@ -71,6 +84,7 @@ public final class KafkaServer: Sendable {
         let limiter = self.limiter
         let refusals = self.refusals
         let requestMemory = self.requestMemory
+        let listener = self.listener
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -85,13 +99,17 @@ public final class KafkaServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let id = connections.loadThenWrappingIncrement(ordering: .relaxed)
                     try channel.pipeline.syncOperations.addHandler(ConnectionLimiter.Handler(limiter: limiter))
+                    if let tls = listener?.tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    }
                     try channel.pipeline.syncOperations.addHandler(
                         KafkaFrameAssembler(maximumFrameSize: configuration.maximumRequestSize, budget: requestMemory))
                     try channel.pipeline.syncOperations.addHandler(
                         KafkaConnectionHandler(
                             router: router, logger: logger, connectionId: id,
                             maximumInFlight: configuration.maximumInFlightPerConnection,
-                            maximumInFlightBytes: configuration.maximumInFlightBytesPerConnection, metrics: metrics))
+                            maximumInFlightBytes: configuration.maximumInFlightBytesPerConnection, metrics: metrics,
+                            listener: listener))
                 }
             }
         let bound = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
@@ -99,7 +117,7 @@ public final class KafkaServer: Sendable {
         guard let address = bound.localAddress else {
             throw BrokerError(.io, "listener has no local address")
         }
-        logger.info("listening", metadata: ["address": "\(address)"])
+        logger.info("listening", metadata: ["address": "\(address)", "listener": "\(listener?.name ?? "PLAINTEXT")"])
         return address
     }
 

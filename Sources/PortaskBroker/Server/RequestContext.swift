@@ -11,16 +11,28 @@ public struct RequestContext: Sendable {
     public var connectionId: UInt64
     /// The client's address as `host:port`, or "" when unknown.
     public var clientAddress: String
+    /// The name of the listener the request arrived on.
+    public var listenerName: String
+    /// Who sent the request: the authenticated user, or `User:ANONYMOUS`.
+    public var principal: KafkaPrincipal
 
     public init(
         apiKey: ApiKey, apiVersion: Int16, correlationId: Int32, clientId: String?, connectionId: UInt64 = 0,
-        clientAddress: String = ""
+        clientAddress: String = "", listenerName: String = "PLAINTEXT", principal: KafkaPrincipal = .anonymous
     ) {
+        self.listenerName = listenerName
+        self.principal = principal
         self.apiKey = apiKey
         self.apiVersion = apiVersion
         self.correlationId = correlationId
         self.clientId = clientId
         self.connectionId = connectionId
         self.clientAddress = clientAddress
+    }
+
+    /// The client's IP address (the host ACLs are matched against), or "" when unknown.
+    public var clientHost: String {
+        guard let colon = clientAddress.lastIndex(of: ":") else { return clientAddress }
+        return String(clientAddress[..<colon])
     }
 }

@@ -1,0 +1,64 @@
+/// The security settings of one listener, resolved from Kafka-named properties with per-listener overrides
+/// (`listener.name.<name>.<property>` over `<property>`, the name lower-cased as Kafka writes it).
+/// A value; thread-safe.
+public struct ListenerSecurity: Sendable {
+    /// How `ssl.client.auth` asks for client certificates.
+    public enum ClientAuth: String, Sendable {
+        case none, requested, required
+    }
+
+    public var listenerName: String
+    public var securityProtocol: SecurityProtocol
+    /// The listener's effective `ssl.*` properties (with overrides applied), by unprefixed name.
+    public var ssl: [String: String]
+    public var clientAuth: ClientAuth
+    /// `sasl.enabled.mechanisms` of the listener, upper-cased.
+    public var saslMechanisms: [String]
+    /// Users and passwords for SASL/PLAIN from the listener's `plain.sasl.jaas.config`.
+    public var plainUsers: [String: String]
+
+    /// The mechanisms portaskd serves.
+    public static let supportedMechanisms: Set<String> = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+    public init(listenerName: String, securityProtocol: SecurityProtocol, properties: [String: String]) throws {
+        self.listenerName = listenerName
+        self.securityProtocol = securityProtocol
+        let prefix = "listener.name.\(listenerName.lowercased())."
+        func value(_ name: String) -> String? {
+            (properties[prefix + name] ?? properties[name] ?? BrokerConfigDefinition.byName[name]?.defaultValue)?
+                .trimmingWhitespace()
+        }
+        var ssl: [String: String] = [:]
+        for name in BrokerConfigDefinition.all.map(\.name) where name.hasPrefix("ssl.") {
+            if let found = value(name) { ssl[name] = found }
+        }
+        self.ssl = ssl
+        let auth = (ssl["ssl.client.auth"] ?? "none").lowercased()
+        guard let clientAuth = ClientAuth(rawValue: auth) else {
+            throw BrokerError(.configuration, "Invalid value \(auth) for configuration ssl.client.auth: String must be one of: required, requested, none")
+        }
+        self.clientAuth = clientAuth
+        saslMechanisms = (value("sasl.enabled.mechanisms") ?? "").split(separator: ",")
+            .map { $0.trimmingWhitespace().uppercased() }.filter { !$0.isEmpty }
+        plainUsers = [:]
+        guard securityProtocol.usesSASL else { return }
+        if saslMechanisms.isEmpty {
+            throw BrokerError(.configuration, "sasl.enabled.mechanisms must not be empty on SASL listener \(listenerName)")
+        }
+        for mechanism in saslMechanisms where !Self.supportedMechanisms.contains(mechanism) {
+            throw BrokerError(
+                .configuration,
+                "SASL mechanism \(mechanism) of listener \(listenerName) is not supported (supported: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)")
+        }
+        if saslMechanisms.contains("PLAIN") {
+            let name = prefix + "plain.sasl.jaas.config"
+            guard let jaas = properties[name] else {
+                throw BrokerError(.configuration, "Could not find a '\(listenerName)' entry in the JAAS configuration: set \(name)")
+            }
+            let entry = try JaasConfig(parsing: jaas)
+            for (option, password) in entry.options where option.hasPrefix("user_") {
+                plainUsers[String(option.dropFirst("user_".count))] = password
+            }
+        }
+    }
+}
