@@ -91,15 +91,17 @@ public final class Broker: Service, Sendable {
 
     /// The router with every served API; ApiVersions advertises exactly these.
     func makeRouter() -> RequestRouter {
+        let access = AccessControl(authorizer: authorizer)
         let served: [ApiHandler] = [
-            MetadataHandler(cluster: identity, topics: topics).makeHandler(),
-            ProduceHandler(topics: topics).makeHandler(),
+            MetadataHandler(cluster: identity, topics: topics, access: access).makeHandler(),
+            ProduceHandler(topics: topics, access: access).makeHandler(),
             FetchHandler(
-                topics: topics, waiters: waiters, sessions: fetchSessions, maximumResponseBytes: config.fetchMaxBytes
+                topics: topics, waiters: waiters, sessions: fetchSessions, maximumResponseBytes: config.fetchMaxBytes,
+                access: access
             ).makeHandler(),
-            ListOffsetsHandler(topics: topics).makeHandler(),
-            CreateTopicsHandler(topics: topics).makeHandler(),
-            DeleteTopicsHandler(topics: topics).makeHandler(),
+            ListOffsetsHandler(topics: topics, access: access).makeHandler(),
+            CreateTopicsHandler(topics: topics, access: access).makeHandler(),
+            DeleteTopicsHandler(topics: topics, access: access).makeHandler(),
             CreatePartitionsHandler(topics: topics).makeHandler(),
             DeleteRecordsHandler(topics: topics).makeHandler(),
             DescribeConfigsHandler(topics: topics).makeHandler(),
@@ -108,15 +110,15 @@ public final class Broker: Service, Sendable {
             DescribeClusterHandler(cluster: identity).makeHandler(),
             DescribeLogDirsHandler(topics: topics).makeHandler(),
             OffsetForLeaderEpochHandler(topics: topics).makeHandler(),
-            InitProducerIdHandler(producerIds: producerIds).makeHandler(),
+            InitProducerIdHandler(producerIds: producerIds, access: access).makeHandler(),
             DescribeProducersHandler(topics: topics).makeHandler(),
-            FindCoordinatorHandler(cluster: identity, coordinator: groups).makeHandler(),
-        ] + GroupMembershipHandlers(coordinator: groups).makeHandlers()
-            + GroupOffsetHandlers(coordinator: groups, topics: topics).makeHandlers()
+            FindCoordinatorHandler(cluster: identity, coordinator: groups, access: access).makeHandler(),
+        ] + GroupMembershipHandlers(coordinator: groups, access: access).makeHandlers()
+            + GroupOffsetHandlers(coordinator: groups, topics: topics, access: access).makeHandlers()
             + GroupAdminHandlers(coordinator: groups).makeHandlers()
             + ConsumerGroupHandlers(coordinator: groups, topics: topics).makeHandlers()
             + PlaintextSaslHandlers().makeHandlers()
-            + ScramCredentialHandlers(store: scramCredentials).makeHandlers()
+            + ScramCredentialHandlers(store: scramCredentials, access: access).makeHandlers()
             + AclHandlers(authorizer: authorizer).makeHandlers()
         let supported = RequestRouter(served + [ApiVersionsHandler.make(supported: { [] })]).supportedVersions
         return RequestRouter(served + [ApiVersionsHandler.make(supported: { supported })])

@@ -22,8 +22,8 @@ def make_certificates(directory: pathlib.Path) -> dict:
              "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Portask Test CA", cwd=d)
     (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
     for name, subject, extension in (("broker", "/CN=localhost/O=Portask", ["-extfile", "san.ext"]),
-                                     ("alice", "/CN=alice/OU=Clients/O=Portask", []),
-                                     ("bob", "/CN=bob/OU=Clients/O=Portask", [])):
+                                     ("alice", "/O=Portask/OU=Clients/CN=alice", []),
+                                     ("bob", "/O=Portask/OU=Clients/CN=bob", [])):
         _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                  "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", subject, cwd=d)
         _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",

@@ -7,12 +7,28 @@ import LogEngine
 /// serves replication factor 1 (or -1 for `default.replication.factor`); a manual assignment must place every
 /// partition on this broker alone. validateOnly (v1+) checks without creating. v5+ answers carry the partition
 /// count, replication factor and the topic's configs with their sources; v7+ the topic id. Thread-safe.
+/// With an authorizer a topic needs CREATE on the cluster or on the topic, else TOPIC_AUTHORIZATION_FAILED.
 struct CreateTopicsHandler: Sendable {
     let topics: TopicManager
+    var access = AccessControl()
 
     func makeHandler() -> ApiHandler {
-        ApiHandler(CreateTopicsRequest.self, response: CreateTopicsResponse.self, versions: 0...7) { request, _ in
-            try await BlockingWork.run { self.respond(request) }
+        ApiHandler(CreateTopicsRequest.self, response: CreateTopicsResponse.self, versions: 0...7) { request, context in
+            guard self.access.isEnabled, !self.access.allowsCluster(context, .create) else {
+                return try await BlockingWork.run { self.respond(request) }
+            }
+            var permitted = request
+            permitted.topics = request.topics.filter { self.access.allows(context, .create, .topic, $0.name) }
+            let creatable = permitted
+            var response = try await BlockingWork.run { self.respond(creatable) }
+            var refused = Set<String>()
+            for topic in request.topics where !self.access.allows(context, .create, .topic, topic.name) {
+                guard refused.insert(topic.name).inserted else { continue }
+                response.topics.append(.init(
+                    name: topic.name, errorCode: KafkaErrorCode.topicAuthorizationFailed.rawValue,
+                    errorMessage: "Authorization failed."))
+            }
+            return response
         }
     }
 

@@ -4,10 +4,34 @@ import KafkaProtocol
 /// logs. Unknown names get UNKNOWN_TOPIC_OR_PARTITION, unknown ids UNKNOWN_TOPIC_ID. Thread-safe.
 struct DeleteTopicsHandler: Sendable {
     let topics: TopicManager
+    var access = AccessControl()
 
     func makeHandler() -> ApiHandler {
         ApiHandler(DeleteTopicsRequest.self, response: DeleteTopicsResponse.self, versions: 0...6) { request, context in
-            try await BlockingWork.run { self.respond(request, version: context.apiVersion) }
+            guard self.access.isEnabled else {
+                return try await BlockingWork.run { self.respond(request, version: context.apiVersion) }
+            }
+            // With an authorizer a topic needs DELETE, else TOPIC_AUTHORIZATION_FAILED.
+            func permitted(_ name: String?, _ id: KafkaUUID) -> Bool {
+                guard let name = name ?? self.topics.topic(id: id)?.name else { return true }
+                return self.access.allows(context, .delete, .topic, name)
+            }
+            var allowed = request
+            allowed.topics = request.topics.filter { permitted($0.name, $0.topicId) }
+            allowed.topicNames = request.topicNames.filter { permitted($0, .zero) }
+            let deletable = allowed
+            var response = try await BlockingWork.run { self.respond(deletable, version: context.apiVersion) }
+            let refused: [DeleteTopicsRequest.DeleteTopicState] = context.apiVersion >= 6
+                ? request.topics.filter { !permitted($0.name, $0.topicId) }
+                : request.topicNames.filter { !permitted($0, .zero) }.map { .init(name: $0) }
+            var seen = Set<String>()
+            for state in refused where seen.insert(state.name ?? "\(state.topicId)").inserted {
+                var result = DeleteTopicsResponse.DeletableTopicResult(
+                    name: state.name, errorCode: KafkaErrorCode.topicAuthorizationFailed.rawValue, errorMessage: nil)
+                if context.apiVersion >= 6 { result.topicId = state.topicId }
+                response.responses.append(result)
+            }
+            return response
         }
     }
 

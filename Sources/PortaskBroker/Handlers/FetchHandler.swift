@@ -20,6 +20,8 @@ struct FetchHandler: Sendable {
     /// Kafka's `fetch.max.bytes`: the most record bytes one response carries, whatever the request asks, so a
     /// response always fits its 32-bit size (the first batch is still returned whole, as Kafka does).
     var maximumResponseBytes = 57_671_680
+    /// With an authorizer, each topic needs READ, else its partitions answer TOPIC_AUTHORIZATION_FAILED.
+    var access = AccessControl()
 
     static let readCommitted: Int8 = 1
 
@@ -28,7 +30,7 @@ struct FetchHandler: Sendable {
             (request: FetchRequest, context: RequestContext) in
             // Nothing to order: the read and any long poll run in the completion, so a parked fetch does not
             // hold up the connection's later requests, and it sees every append ordered before it.
-            return { try await self.respond(request, version: context.apiVersion) }
+            return { try await self.respond(request, version: context.apiVersion, context: context) }
         }
     }
 
@@ -43,7 +45,7 @@ struct FetchHandler: Sendable {
         var log: PartitionLog?
     }
 
-    func respond(_ incoming: FetchRequest, version: Int16) async throws -> FetchResponse {
+    func respond(_ incoming: FetchRequest, version: Int16, context: RequestContext? = nil) async throws -> FetchResponse {
         var request = incoming
         let session = sessionContext(incoming, version: version)
         switch session {
@@ -59,7 +61,7 @@ struct FetchHandler: Sendable {
         // The high watermarks are taken before each read: an append that lands after them, during the read or
         // before the waiter is registered, makes `stillWaiting` false, so it is never slept through.
         var ends = highWatermarks(of: watched)
-        var (response, results, bytes) = read(request, version: version)
+        var (response, results, bytes) = read(request, version: version, context: context)
         if bytes < Int(request.minBytes) {
             for partition in watched {
                 if let log = topics.partition(partition.topic, partition.partition) { waiters.watch(log, as: partition) }
@@ -73,7 +75,7 @@ struct FetchHandler: Sendable {
                 highWatermarks(of: watched) == seen
             }
             ends = highWatermarks(of: watched)
-            (response, results, bytes) = read(request, version: version)
+            (response, results, bytes) = read(request, version: version, context: context)
         }
         if case .incremental(_, let partitions) = session {
             let sent = Dictionary(partitions.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
@@ -137,7 +139,9 @@ struct FetchHandler: Sendable {
     }
 
     /// One pass over the requested partitions: slices within the limits, and the bytes they add up to.
-    private func read(_ request: FetchRequest, version: Int16) -> (FetchResponse, [PartitionResult], Int) {
+    private func read(
+        _ request: FetchRequest, version: Int16, context: RequestContext?
+    ) -> (FetchResponse, [PartitionResult], Int) {
         var response = FetchResponse(throttleTimeMs: 0, errorCode: 0, sessionId: 0)
         var results: [PartitionResult] = []
         var remaining = min(version >= 3 ? Int(request.maxBytes) : Int(Int32.max), maximumResponseBytes)
@@ -147,10 +151,16 @@ struct FetchHandler: Sendable {
             let topic = resolve(fetchTopic, version: version)
             response.responses.append(.init(topic: fetchTopic.topic, topicId: fetchTopic.topicId))
             let topicIndex = response.responses.count - 1
+            let readable = context.map { access.allows($0, .read, .topic, topic?.name ?? fetchTopic.topic) } ?? true
             for fetchPartition in fetchTopic.partitions {
                 var partition = FetchResponse.PartitionData(
                     partitionIndex: fetchPartition.partition, highWatermark: -1, lastStableOffset: -1,
                     logStartOffset: -1, abortedTransactions: committed ? [] : nil)
+                guard readable else {
+                    partition.errorCode = KafkaErrorCode.topicAuthorizationFailed.rawValue
+                    results.append(PartitionResult(topic: topicIndex, response: partition, slice: nil))
+                    continue
+                }
                 guard let topic, let log = topics.partition(topic.name, fetchPartition.partition) else {
                     let missing: KafkaErrorCode = (version >= 13 && topic == nil) ? .unknownTopicId : .unknownTopicOrPartition
                     partition.errorCode = missing.rawValue

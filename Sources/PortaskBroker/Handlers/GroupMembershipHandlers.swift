@@ -3,23 +3,36 @@ import NIOCore
 
 /// JoinGroup (key 11, v0–9), SyncGroup (key 14, v0–5), Heartbeat (key 12, v0–4) and LeaveGroup (key 13, v0–5)
 /// of the classic group protocol, served by the `GroupCoordinator`. Thread-safe: stateless apart from the
-/// coordinator.
+/// coordinator. With an authorizer each needs READ on the group, else GROUP_AUTHORIZATION_FAILED.
 struct GroupMembershipHandlers: Sendable {
     let coordinator: GroupCoordinator
+    var access = AccessControl()
 
     func makeHandlers() -> [ApiHandler] {
         [
             ApiHandler(JoinGroupRequest.self, response: JoinGroupResponse.self, versions: 0...9) { request, context in
-                await self.join(request, context: context)
+                guard self.access.allows(context, .read, .group, request.groupId) else {
+                    return JoinGroupResponse(errorCode: KafkaErrorCode.groupAuthorizationFailed.rawValue, memberId: request.memberId)
+                }
+                return await self.join(request, context: context)
             },
             ApiHandler(SyncGroupRequest.self, response: SyncGroupResponse.self, versions: 0...5) { request, context in
-                await self.sync(request, version: context.apiVersion)
+                guard self.access.allows(context, .read, .group, request.groupId) else {
+                    return SyncGroupResponse(errorCode: KafkaErrorCode.groupAuthorizationFailed.rawValue)
+                }
+                return await self.sync(request, version: context.apiVersion)
             },
-            ApiHandler(HeartbeatRequest.self, response: HeartbeatResponse.self, versions: 0...4) { request, _ in
-                await self.heartbeat(request)
+            ApiHandler(HeartbeatRequest.self, response: HeartbeatResponse.self, versions: 0...4) { request, context in
+                guard self.access.allows(context, .read, .group, request.groupId) else {
+                    return HeartbeatResponse(errorCode: KafkaErrorCode.groupAuthorizationFailed.rawValue)
+                }
+                return await self.heartbeat(request)
             },
             ApiHandler(LeaveGroupRequest.self, response: LeaveGroupResponse.self, versions: 0...5) { request, context in
-                await self.leave(request, version: context.apiVersion)
+                guard self.access.allows(context, .read, .group, request.groupId) else {
+                    return LeaveGroupResponse(errorCode: KafkaErrorCode.groupAuthorizationFailed.rawValue)
+                }
+                return await self.leave(request, version: context.apiVersion)
             },
         ]
     }

@@ -2,18 +2,22 @@ import KafkaProtocol
 import LogEngine
 
 /// OffsetCommit (key 8, v0–9), OffsetFetch (key 9, v0–9, batched groups from v8) and OffsetDelete (key 47, v0)
-/// over the `GroupCoordinator`; commits are answered once durable in `__consumer_offsets`. Thread-safe.
+/// over the `GroupCoordinator`; commits are answered once durable in `__consumer_offsets`. With an authorizer,
+/// a commit needs READ on the group (else GROUP_AUTHORIZATION_FAILED everywhere) and on each topic (else
+/// TOPIC_AUTHORIZATION_FAILED); a fetch needs DESCRIBE on the group, and offsets of topics without DESCRIBE
+/// are left out. Thread-safe.
 struct GroupOffsetHandlers: Sendable {
     let coordinator: GroupCoordinator
     let topics: TopicManager
+    var access = AccessControl()
 
     func makeHandlers() -> [ApiHandler] {
         [
             ApiHandler(OffsetCommitRequest.self, response: OffsetCommitResponse.self, versions: 0...9) { request, context in
-                await self.commit(request, version: context.apiVersion)
+                await self.commit(request, version: context.apiVersion, context: context)
             },
             ApiHandler(OffsetFetchRequest.self, response: OffsetFetchResponse.self, versions: 0...9) { request, context in
-                await self.fetch(request, version: context.apiVersion)
+                await self.fetch(request, version: context.apiVersion, context: context)
             },
             ApiHandler(OffsetDeleteRequest.self, response: OffsetDeleteResponse.self, versions: 0...0) { request, _ in
                 await self.delete(request)
@@ -21,14 +25,20 @@ struct GroupOffsetHandlers: Sendable {
         ]
     }
 
-    func commit(_ request: OffsetCommitRequest, version: Int16) async -> OffsetCommitResponse {
+    func commit(_ request: OffsetCommitRequest, version: Int16, context: RequestContext? = nil) async -> OffsetCommitResponse {
         let now = coordinator.timers.nowMs()
         var errors: [TopicPartition: KafkaErrorCode] = [:]
         var accepted: [TopicPartition: CommittedOffset] = [:]
+        let groupAllowed = context.map { access.allows($0, .read, .group, request.groupId) } ?? true
         for topic in request.topics {
             let known = topics.topic(named: topic.name)
+            let topicAllowed = context.map { access.allows($0, .read, .topic, topic.name) } ?? true
             for partition in topic.partitions {
                 let key = TopicPartition(topic.name, partition.partitionIndex)
+                guard groupAllowed, topicAllowed else {
+                    errors[key] = groupAllowed ? .topicAuthorizationFailed : .groupAuthorizationFailed
+                    continue
+                }
                 let metadata = partition.committedMetadata ?? ""
                 if let known, partition.partitionIndex >= 0, Int(partition.partitionIndex) < known.partitionCount {
                     // The offset commit value holds the metadata as an int16-length string: never more than that.
@@ -54,7 +64,7 @@ struct GroupOffsetHandlers: Sendable {
                 }
             }
         }
-        let groupError = await commitToGroup(request, version: version, accepted)
+        let groupError = groupAllowed ? await commitToGroup(request, version: version, accepted) : .groupAuthorizationFailed
         for key in accepted.keys { errors[key] = groupError }
         return OffsetCommitResponse(topics: request.topics.map { topic in
             .init(name: topic.name, partitions: topic.partitions.map { partition in
@@ -97,7 +107,15 @@ struct GroupOffsetHandlers: Sendable {
             generationId: generation, offsets: offsets)
     }
 
-    func fetch(_ request: OffsetFetchRequest, version: Int16) async -> OffsetFetchResponse {
+    func fetch(_ request: OffsetFetchRequest, version: Int16, context: RequestContext? = nil) async -> OffsetFetchResponse {
+        func committed(groupId: String, _ wanted: [TopicPartition]?) async
+            -> (KafkaErrorCode, [(TopicPartition, CommittedOffset?)])
+        {
+            guard let context, access.isEnabled else { return await self.committed(groupId: groupId, wanted) }
+            guard access.allows(context, .describe, .group, groupId) else { return (.groupAuthorizationFailed, []) }
+            let (error, found) = await self.committed(groupId: groupId, wanted)
+            return (error, found.filter { access.allows(context, .describe, .topic, $0.0.topic) })
+        }
         if version >= 8 {
             var groups: [OffsetFetchResponse.OffsetFetchResponseGroup] = []
             // "All offsets" of a group is looked up once per request, however often the group is named.

@@ -19,10 +19,23 @@ import KafkaProtocol
 /// Thread-safe: the id manager serialises allocation.
 struct InitProducerIdHandler: Sendable {
     let producerIds: ProducerIdManager
+    /// With an authorizer an idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic
+    /// (else CLUSTER_AUTHORIZATION_FAILED); a transactional one WRITE on its transactional id.
+    var access = AccessControl()
 
     func makeHandler() -> ApiHandler {
-        ApiHandler(InitProducerIdRequest.self, response: InitProducerIdResponse.self, versions: 0...5) { request, _ in
-            self.respond(request)
+        ApiHandler(InitProducerIdRequest.self, response: InitProducerIdResponse.self, versions: 0...5) { request, context in
+            if let transactionalId = request.transactionalId, !transactionalId.isEmpty,
+                !self.access.allows(context, .write, .transactionalId, transactionalId)
+            {
+                return self.failure(.transactionalIdAuthorizationFailed)
+            }
+            if request.transactionalId == nil, self.access.isEnabled, !self.access.allowsCluster(context, .idempotentWrite),
+                !self.access.allowsAny(context, .write, .topic)
+            {
+                return self.failure(.clusterAuthorizationFailed)
+            }
+            return self.respond(request)
         }
     }
 

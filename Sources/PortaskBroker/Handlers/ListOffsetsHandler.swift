@@ -7,13 +7,25 @@ import LogEngine
 /// is not served yet. For a timestamp query the answer's timestamp is the found batch's max timestamp.
 struct ListOffsetsHandler: Sendable {
     let topics: TopicManager
+    var access = AccessControl()
 
     static let latest: Int64 = -1
     static let earliest: Int64 = -2
 
     func makeHandler() -> ApiHandler {
         ApiHandler(ListOffsetsRequest.self, response: ListOffsetsResponse.self, versions: 0...6) { request, context in
-            self.respond(request, version: context.apiVersion)
+            var response = self.respond(request, version: context.apiVersion)
+            // With an authorizer each topic needs DESCRIBE, else TOPIC_AUTHORIZATION_FAILED.
+            for index in response.topics.indices
+            where !self.access.allows(context, .describe, .topic, response.topics[index].name) {
+                for partition in response.topics[index].partitions.indices {
+                    response.topics[index].partitions[partition] = .init(
+                        partitionIndex: response.topics[index].partitions[partition].partitionIndex,
+                        errorCode: KafkaErrorCode.topicAuthorizationFailed.rawValue, timestamp: -1, offset: -1,
+                        leaderEpoch: -1)
+                }
+            }
+            return response
         }
     }
 

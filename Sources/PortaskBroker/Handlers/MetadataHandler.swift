@@ -5,17 +5,34 @@ import KafkaProtocol
 struct MetadataHandler: Sendable {
     let cluster: ClusterIdentity
     let topics: TopicManager
+    var access = AccessControl()
 
     static let authorizedOperationsNotRequested = Int32.min
 
     func makeHandler() -> ApiHandler {
         ApiHandler(MetadataRequest.self, response: MetadataResponse.self, versions: 0...12) { request, context in
             // Auto-creation makes files and syncs directories: off the event loop.
-            try await BlockingWork.run { try self.respond(request, version: context.apiVersion, listener: context.listenerName) }
+            try await BlockingWork.run { try self.respond(request, version: context.apiVersion, listener: context.listenerName, context: context) }
         }
     }
 
-    func respond(_ request: MetadataRequest, version: Int16, listener: String = "PLAINTEXT") throws -> MetadataResponse {
+    /// With an authorizer, topics without DESCRIBE are left out of an all-topics answer and answer
+    /// TOPIC_AUTHORIZATION_FAILED when named, as does a missing topic that may not be created (CREATE on the
+    /// cluster or the topic), as Kafka does.
+    func respond(
+        _ request: MetadataRequest, version: Int16, listener: String = "PLAINTEXT", context: RequestContext? = nil
+    ) throws -> MetadataResponse {
+        func visible(_ name: String) -> Bool {
+            context.map { access.allows($0, .describe, .topic, name) } ?? true
+        }
+        func creatable(_ name: String) -> Bool {
+            guard let context else { return true }
+            return access.allowsCluster(context, .create) || access.allows(context, .create, .topic, name)
+        }
+        func refused(_ name: String?) -> MetadataResponse.MetadataResponseTopic {
+            .init(errorCode: KafkaErrorCode.topicAuthorizationFailed.rawValue, name: name,
+                  topicAuthorizedOperations: Self.authorizedOperationsNotRequested)
+        }
         let endpoint = cluster.endpoint(for: listener)
         var response = MetadataResponse(
             brokers: [.init(nodeId: cluster.nodeId, host: endpoint.host, port: endpoint.port)],
@@ -26,14 +43,18 @@ struct MetadataHandler: Sendable {
         let requested: [MetadataRequest.MetadataRequestTopic]? =
             (version == 0 && request.topics?.isEmpty == true) ? nil : request.topics
         guard let requested else {
-            response.topics = topics.allTopics().map { describe($0) }
+            response.topics = topics.allTopics().filter { visible($0.name) }.map { describe($0) }
             return response
         }
         let allowCreate = version < 4 || request.allowAutoTopicCreation
         for entry in requested {
             if let name = entry.name, !name.isEmpty {
-                if let topic = topics.topic(named: name) {
+                if !visible(name) {
+                    response.topics.append(refused(name))
+                } else if let topic = topics.topic(named: name) {
                     response.topics.append(describe(topic))
+                } else if allowCreate, topics.config.autoCreateTopics, !creatable(name) {
+                    response.topics.append(refused(name))
                 } else if allowCreate, let topic = try? topics.autoCreate(name: name) {
                     response.topics.append(describe(topic))
                 } else {
@@ -42,7 +63,7 @@ struct MetadataHandler: Sendable {
                     response.topics.append(.init(errorCode: code.rawValue, name: name, topicAuthorizedOperations: Self.authorizedOperationsNotRequested))
                 }
             } else if let topic = topics.topic(id: entry.topicId) {
-                response.topics.append(describe(topic))
+                response.topics.append(visible(topic.name) ? describe(topic) : refused(nil))
             } else {
                 response.topics.append(.init(
                     errorCode: KafkaErrorCode.unknownTopicId.rawValue, name: nil, topicId: entry.topicId,

@@ -8,8 +8,11 @@ import NIOCore
 /// Versions 3+ carry record batches v2, validated and stored byte for byte by LogEngine; versions 0–2 carry
 /// message format v0/v1, up-converted to a batch v2 first (`ProduceHandler+MessageFormat`). Errors are
 /// per partition (UNKNOWN_TOPIC_OR_PARTITION, CORRUPT_MESSAGE, MESSAGE_TOO_LARGE, INVALID_RECORD, ...).
+/// With an authorizer, a transactional request needs WRITE on its transactional id (else every partition
+/// answers TRANSACTIONAL_ID_AUTHORIZATION_FAILED) and each topic WRITE (else TOPIC_AUTHORIZATION_FAILED).
 struct ProduceHandler: Sendable {
     let topics: TopicManager
+    var access = AccessControl()
 
     func makeHandler() -> ApiHandler {
         ApiHandler(ProduceRequest.self, response: ProduceResponse.self, versions: 0...11) {
@@ -59,6 +62,11 @@ struct ProduceHandler: Sendable {
         guard [0, 1, -1].contains(request.acks) else {
             return Appended(response: errorResponse(request, code: .invalidRequiredAcks), durableWaits: [])
         }
+        if let transactionalId = request.transactionalId,
+            !access.allows(context, .write, .transactionalId, transactionalId)
+        {
+            return Appended(response: errorResponse(request, code: .transactionalIdAuthorizationFailed), durableWaits: [])
+        }
         var response = ProduceResponse()
         var durableWaits: [(topic: Int, partition: Int, log: PartitionLog, offset: Int64)] = []
         for (topicIndex, topicData) in request.topicData.enumerated() {
@@ -67,9 +75,15 @@ struct ProduceHandler: Sendable {
             let topic = topics.topic(named: topicData.name)
             let config = topics.topicConfig(named: topicData.name) ?? topics.config.topicConfig()
             let storedCodec = config.compressionType.codec
+            let writable = access.allows(context, .write, .topic, topicData.name)
             for partitionData in topicData.partitionData {
                 var partitionResponse = ProduceResponse.PartitionProduceResponse(
                     index: partitionData.index, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1)
+                guard writable else {
+                    partitionResponse.errorCode = KafkaErrorCode.topicAuthorizationFailed.rawValue
+                    topicResponse.partitionResponses.append(partitionResponse)
+                    continue
+                }
                 // Kafka refuses client appends to its internal topics: only the coordinators write them.
                 if topic?.isInternal == true {
                     partitionResponse.errorCode = KafkaErrorCode.invalidTopicException.rawValue

@@ -4,22 +4,34 @@ import KafkaProtocol
 /// ``ScramCredentialStore``, with Kafka's validation: a user named twice gets DUPLICATE_RESOURCE, an empty name
 /// or an iteration count outside 4096…16384 UNACCEPTABLE_CREDENTIAL, an unknown mechanism
 /// UNSUPPORTED_SASL_MECHANISM, an unknown user or a deletion of a missing credential RESOURCE_NOT_FOUND.
-/// Alterations are written durably before the response. Thread-safe.
+/// Alterations are written durably before the response. With an authorizer, describing needs DESCRIBE and
+/// altering ALTER on the cluster, else CLUSTER_AUTHORIZATION_FAILED. Thread-safe.
 struct ScramCredentialHandlers: Sendable {
     let store: ScramCredentialStore
+    var access = AccessControl()
 
     func makeHandlers() -> [ApiHandler] {
         [
             ApiHandler(
                 DescribeUserScramCredentialsRequest.self, response: DescribeUserScramCredentialsResponse.self,
                 versions: 0...0
-            ) { request, _ in
-                self.describe(request)
+            ) { request, context in
+                guard self.access.allowsCluster(context, .describe) else {
+                    return DescribeUserScramCredentialsResponse(
+                        errorCode: KafkaErrorCode.clusterAuthorizationFailed.rawValue, errorMessage: nil, results: [])
+                }
+                return self.describe(request)
             },
             ApiHandler(
                 AlterUserScramCredentialsRequest.self, response: AlterUserScramCredentialsResponse.self, versions: 0...0
-            ) { request, _ in
-                try await BlockingWork.run { self.alter(request) }
+            ) { request, context in
+                guard self.access.allowsCluster(context, .alter) else {
+                    let users = Array(Set(request.deletions.map(\.name) + request.upsertions.map(\.name))).sorted()
+                    return AlterUserScramCredentialsResponse(results: users.map {
+                        .init(user: $0, errorCode: KafkaErrorCode.clusterAuthorizationFailed.rawValue, errorMessage: nil)
+                    })
+                }
+                return try await BlockingWork.run { self.alter(request) }
             },
         ]
     }
