@@ -40,9 +40,7 @@ def acl_broker():
     broker.start()
     yield broker
     broker.stop()
-    import os
-    if not os.environ.get("KEEP"):
-        shutil.rmtree(directory, ignore_errors=True)
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 def as_user(broker, user):
