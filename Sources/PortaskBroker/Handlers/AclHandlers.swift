@@ -14,11 +14,13 @@ struct AclHandlers: Sendable {
             ApiHandler(DescribeAclsRequest.self, response: DescribeAclsResponse.self, versions: 0...3) { request, context in
                 self.describe(request, context: context)
             },
-            ApiHandler(CreateAclsRequest.self, response: CreateAclsResponse.self, versions: 0...3) { request, context in
-                try await BlockingWork.run { self.create(request, context: context) }
+            ApiHandler(CreateAclsRequest.self, response: CreateAclsResponse.self, versions: 0...3, blocking: .always) {
+                request, context in
+                self.create(request, context: context)
             },
-            ApiHandler(DeleteAclsRequest.self, response: DeleteAclsResponse.self, versions: 0...3) { request, context in
-                try await BlockingWork.run { self.delete(request, context: context) }
+            ApiHandler(DeleteAclsRequest.self, response: DeleteAclsResponse.self, versions: 0...3, blocking: .always) {
+                request, context in
+                self.delete(request, context: context)
             },
         ]
     }

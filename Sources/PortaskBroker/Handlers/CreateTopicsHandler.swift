@@ -13,14 +13,13 @@ struct CreateTopicsHandler: Sendable {
     var access = AccessControl()
 
     func makeHandler() -> ApiHandler {
-        ApiHandler(CreateTopicsRequest.self, response: CreateTopicsResponse.self, versions: 0...7) { request, context in
+        ApiHandler(CreateTopicsRequest.self, response: CreateTopicsResponse.self, versions: 0...7, blocking: .always) { request, context in
             guard self.access.isEnabled, !self.access.allowsCluster(context, .create) else {
-                return try await BlockingWork.run { self.respond(request) }
+                return self.respond(request)
             }
             var permitted = request
             permitted.topics = request.topics.filter { self.access.allows(context, .create, .topic, $0.name) }
-            let creatable = permitted
-            var response = try await BlockingWork.run { self.respond(creatable) }
+            var response = self.respond(permitted)
             var refused = Set<String>()
             for topic in request.topics where !self.access.allows(context, .create, .topic, topic.name) {
                 guard refused.insert(topic.name).inserted else { continue }

@@ -7,10 +7,8 @@ struct DeleteTopicsHandler: Sendable {
     var access = AccessControl()
 
     func makeHandler() -> ApiHandler {
-        ApiHandler(DeleteTopicsRequest.self, response: DeleteTopicsResponse.self, versions: 0...6) { request, context in
-            guard self.access.isEnabled else {
-                return try await BlockingWork.run { self.respond(request, version: context.apiVersion) }
-            }
+        ApiHandler(DeleteTopicsRequest.self, response: DeleteTopicsResponse.self, versions: 0...6, blocking: .always) { request, context in
+            guard self.access.isEnabled else { return self.respond(request, version: context.apiVersion) }
             // With an authorizer a topic needs DELETE, else TOPIC_AUTHORIZATION_FAILED.
             func permitted(_ name: String?, _ id: KafkaUUID) -> Bool {
                 guard let name = name ?? self.topics.topic(id: id)?.name else { return true }
@@ -19,8 +17,7 @@ struct DeleteTopicsHandler: Sendable {
             var allowed = request
             allowed.topics = request.topics.filter { permitted($0.name, $0.topicId) }
             allowed.topicNames = request.topicNames.filter { permitted($0, .zero) }
-            let deletable = allowed
-            var response = try await BlockingWork.run { self.respond(deletable, version: context.apiVersion) }
+            var response = self.respond(allowed, version: context.apiVersion)
             let refused: [DeleteTopicsRequest.DeleteTopicState] = context.apiVersion >= 6
                 ? request.topics.filter { !permitted($0.name, $0.topicId) }
                 : request.topicNames.filter { !permitted($0, .zero) }.map { .init(name: $0) }

@@ -23,7 +23,8 @@ struct ScramCredentialHandlers: Sendable {
                 return self.describe(request)
             },
             ApiHandler(
-                AlterUserScramCredentialsRequest.self, response: AlterUserScramCredentialsResponse.self, versions: 0...0
+                AlterUserScramCredentialsRequest.self, response: AlterUserScramCredentialsResponse.self, versions: 0...0,
+                blocking: .always
             ) { request, context in
                 guard self.access.allowsCluster(context, .alter) else {
                     let users = Array(Set(request.deletions.map(\.name) + request.upsertions.map(\.name))).sorted()
@@ -31,7 +32,7 @@ struct ScramCredentialHandlers: Sendable {
                         .init(user: $0, errorCode: KafkaErrorCode.clusterAuthorizationFailed.rawValue, errorMessage: nil)
                     })
                 }
-                return try await BlockingWork.run { self.alter(request) }
+                return self.alter(request)
             },
         ]
     }

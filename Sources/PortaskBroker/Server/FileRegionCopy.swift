@@ -19,7 +19,6 @@ enum FileRegionCopy {
                 result.append(part)
                 continue
             }
-            defer { try? region.fileHandle.close() }
             guard failure == nil else { continue }
             do {
                 result.append(.byteBuffer(try read(region, allocator: allocator)))
