@@ -16,7 +16,7 @@ struct BlockingDeclarationTests {
         let router = broker.makeRouter()
         let fileTouching: [ApiKey] = [
             .metadata, .createTopics, .deleteTopics, .createPartitions, .deleteRecords, .alterConfigs,
-            .incrementalAlterConfigs,
+            .incrementalAlterConfigs, .createAcls, .deleteAcls, .alterUserScramCredentials,
         ]
         for apiKey in fileTouching {
             #expect(router.handler(for: apiKey)?.blocking == .always, "\(apiKey.name) must run off the event loop")
