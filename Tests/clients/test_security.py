@@ -190,3 +190,55 @@ def test_unknown_mechanism_early_requests_and_protocol_mixups_are_refused(secure
     assert errors
     # The broker keeps serving.
     round_trip(secured.address("SSL"), ssl_config(certificates), "after-refusals", count=3)
+
+
+def test_sasl_handshake_v0_is_followed_by_unframed_tokens(secured):
+    with socket.create_connection(("127.0.0.1", secured.ports["SASL_PLAINTEXT"]), timeout=5) as sock:
+        mechanism = b"PLAIN"
+        sock.sendall(frame(17, 0, 1, struct.pack(">h", len(mechanism)) + mechanism))
+        correlation, error = struct.unpack(">ih", read_response(sock)[:6])
+        assert (correlation, error) == (1, 0)
+        token = b"\0alice\0alice-secret"
+        sock.sendall(struct.pack(">i", len(token)) + token)
+        assert read_response(sock) == b""  # PLAIN answers an empty token
+        # Authenticated: ordinary requests are served (Metadata v1, all topics).
+        sock.sendall(frame(3, 1, 2, struct.pack(">i", -1)))
+        assert struct.unpack(">i", read_response(sock)[:4])[0] == 2
+
+
+def test_kafka_python_and_aiokafka_authenticate_with_scram_over_ssl(secured, certificates):
+    import asyncio
+    import ssl
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+    from kafka import KafkaProducer
+    admin = AdminClient({"bootstrap.servers": secured.bootstrap})
+    admin.alter_user_scram_credentials([UserScramCredentialUpsertion(
+        "frank", ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096), b"frank-pw")])["frank"].result(timeout=10)
+    context = ssl.create_default_context(cafile=str(certificates["ca"]))
+    producer = KafkaProducer(bootstrap_servers=secured.address("SASL_SSL"), security_protocol="SASL_SSL",
+                             ssl_context=context, sasl_mechanism="SCRAM-SHA-512", sasl_plain_username="frank",
+                             sasl_plain_password="frank-pw")
+    producer.send("python-scram", b"from kafka-python", partition=0).get(timeout=10)
+    producer.close()
+
+    async def aiokafka_round_trip():
+        options = dict(bootstrap_servers=secured.address("SASL_SSL"), security_protocol="SASL_SSL",
+                       ssl_context=context, sasl_mechanism="PLAIN", sasl_plain_username="alice",
+                       sasl_plain_password="alice-secret")
+        producer = AIOKafkaProducer(**options)
+        await producer.start()
+        await producer.send_and_wait("python-scram", b"from aiokafka", partition=0)
+        await producer.stop()
+        consumer = AIOKafkaConsumer(**options, auto_offset_reset="earliest")
+        await consumer.start()
+        consumer.assign([__import__("aiokafka").TopicPartition("python-scram", 0)])
+        values = []
+        try:
+            while len(values) < 2:
+                batch = await asyncio.wait_for(consumer.getmany(timeout_ms=500), 10)
+                values += [m.value for messages in batch.values() for m in messages]
+        finally:
+            await consumer.stop()
+        return values
+
+    assert asyncio.run(aiokafka_round_trip()) == [b"from kafka-python", b"from aiokafka"]
