@@ -242,3 +242,18 @@ def test_kafka_python_and_aiokafka_authenticate_with_scram_over_ssl(secured, cer
         return values
 
     assert asyncio.run(aiokafka_round_trip()) == [b"from kafka-python", b"from aiokafka"]
+
+
+def test_debian_kcat_produces_and_consumes_over_sasl_ssl_with_plain(secured, certificates):
+    import subprocess
+    options = ["-b", secured.address("SASL_SSL"), "-X", "security.protocol=SASL_SSL",
+               "-X", f"ssl.ca.location={certificates['ca']}", "-X", "sasl.mechanisms=PLAIN",
+               "-X", "sasl.username=alice"]
+    subprocess.run(["kcat", *options, "-X", "sasl.password=alice-secret", "-P", "-t", "kcat-sasl", "-p", "0"],
+                   input="one\ntwo\n", text=True, check=True, timeout=30)
+    out = subprocess.run(["kcat", *options, "-X", "sasl.password=alice-secret", "-C", "-t", "kcat-sasl", "-e", "-q"],
+                         capture_output=True, text=True, check=True, timeout=30).stdout
+    assert out.split() == ["one", "two"]
+    refused = subprocess.run(["kcat", *options, "-X", "sasl.password=wrong", "-L", "-m", "5"],
+                             capture_output=True, text=True, timeout=30)
+    assert refused.returncode != 0 and "Invalid username or password" in refused.stderr
