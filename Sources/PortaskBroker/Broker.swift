@@ -88,6 +88,9 @@ public final class Broker: Service, Sendable {
             AlterConfigsHandler(alterer: ConfigAlterer(topics: topics)).makeHandler(),
             IncrementalAlterConfigsHandler(alterer: ConfigAlterer(topics: topics)).makeHandler(),
             DescribeClusterHandler(cluster: identity).makeHandler(),
+            DescribeTopicPartitionsHandler(
+                cluster: identity, topics: topics, maximumPartitions: config.maxRequestPartitionSizeLimit
+            ).makeHandler(),
             DescribeLogDirsHandler(topics: topics).makeHandler(),
             OffsetForLeaderEpochHandler(topics: topics).makeHandler(),
             InitProducerIdHandler(producerIds: producerIds).makeHandler(),

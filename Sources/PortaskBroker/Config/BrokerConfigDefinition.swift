@@ -56,6 +56,8 @@ public struct BrokerConfigDefinition: Sendable {
         .init("max.connections.per.ip", .int, "2147483647", "Connections accepted at once from one IP address."),
         .init("max.partitions", .int, "0",
               "The most partitions the broker holds; 0: a quarter of the open-file limit (RLIMIT_NOFILE), at least 1000."),
+        .init("max.request.partition.size.limit", .int, "2000",
+              "The most partitions one DescribeTopicPartitions response describes (the request may ask for fewer)."),
         .init("message.max.bytes", .int, "1048588", "The largest record batch accepted (topic: max.message.bytes)."),
         .init("log.segment.bytes", .int, "1073741824", "Segment size that triggers a roll (topic: segment.bytes)."),
         .init("log.roll.ms", .long, nil, "Segment age that triggers a roll (topic: segment.ms); default: log.roll.hours."),
