@@ -1,8 +1,12 @@
 """The Kafka 4.2 versions of the APIs, as librdkafka 2.16 (confluent-kafka) negotiates them: list offsets by
 special timestamps and by time inside compressed batches, produce and consume, committed offsets, describe topics
 and the cluster."""
+import socket
+import struct
+
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, Producer, TopicCollection, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
+from kafka_wire import read_response
 
 TIMEOUT = 10
 BASE = 1_700_000_000_000
@@ -95,3 +99,97 @@ def test_produce_consume_commit_and_describe_with_the_newest_versions(broker):
     offsets = admin.list_consumer_group_offsets(
         [ConsumerGroupTopicPartitions("pc42-g")])["pc42-g"].result(timeout=TIMEOUT)
     assert sorted((entry.partition, entry.offset) for entry in offsets.topic_partitions) == [(0, 7), (1, 9)]
+
+
+def uvarint(value):
+    out = b""
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out += bytes([byte | (0x80 if value else 0)])
+        if not value:
+            return out
+
+
+class Reader:
+    def __init__(self, data):
+        self.data, self.at = data, 0
+
+    def take(self, count):
+        chunk = self.data[self.at:self.at + count]
+        self.at += count
+        return chunk
+
+    def int(self, fmt):
+        return struct.unpack(fmt, self.take(struct.calcsize(fmt)))[0]
+
+    def uvarint(self):
+        value, shift = 0, 0
+        while True:
+            byte = self.take(1)[0]
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return value
+
+    def string(self):
+        length = self.uvarint() - 1
+        return None if length < 0 else self.take(length).decode()
+
+    def int32s(self):
+        count = self.uvarint() - 1
+        return None if count < 0 else [self.int(">i") for _ in range(count)]
+
+    def tags(self):
+        for _ in range(self.uvarint()):
+            self.uvarint()
+            self.take(self.uvarint())
+
+
+def describe_topic_partitions(port, topics, limit, cursor=None):
+    """A raw DescribeTopicPartitions v0 exchange: ([(topic, [partitions])], next cursor)."""
+    body = uvarint(len(topics) + 1)
+    for name in topics:
+        body += uvarint(len(name) + 1) + name.encode() + b"\x00"
+    body += struct.pack(">i", limit)
+    if cursor is None:
+        body += struct.pack(">b", -1)
+    else:
+        body += struct.pack(">b", 1) + uvarint(len(cursor[0]) + 1) + cursor[0].encode() + struct.pack(">i", cursor[1]) + b"\x00"
+    body += b"\x00"
+    header = struct.pack(">hhih", 75, 0, 7, 3) + b"raw" + b"\x00"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(struct.pack(">i", len(header) + len(body)) + header + body)
+        answer = Reader(read_response(sock))
+    assert answer.int(">i") == 7
+    answer.tags()
+    answer.int(">i")  # throttle time
+    described = []
+    for _ in range(answer.uvarint() - 1):
+        error, name = answer.int(">h"), answer.string()
+        answer.take(17)  # topic id, is internal
+        partitions = []
+        for _ in range(answer.uvarint() - 1):
+            answer.int(">h")
+            partitions.append(answer.int(">i"))
+            answer.take(8)  # leader, leader epoch
+            answer.int32s(), answer.int32s(), answer.int32s(), answer.int32s(), answer.int32s()
+            answer.tags()
+        answer.int(">i")
+        answer.tags()
+        described.append((name, error, partitions))
+    next_cursor = None
+    if answer.int(">b") == 1:
+        next_cursor = (answer.string(), answer.int(">i"))
+        answer.tags()
+    return described, next_cursor
+
+
+def test_describe_topic_partitions_pages_with_its_cursor(broker):
+    admin = admin_for(broker)
+    create(admin, "dtp-a", partitions=3)
+    create(admin, "dtp-b", partitions=2)
+    described, cursor = describe_topic_partitions(broker.port, ["dtp-b", "dtp-a", "dtp-none"], 4)
+    assert described == [("dtp-a", 0, [0, 1, 2]), ("dtp-b", 0, [0])] and cursor == ("dtp-b", 1)
+    described, cursor = describe_topic_partitions(broker.port, ["dtp-b", "dtp-a", "dtp-none"], 4, cursor)
+    assert described == [("dtp-b", 0, [1]), ("dtp-none", 3, [])] and cursor is None
