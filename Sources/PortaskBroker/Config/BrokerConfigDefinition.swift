@@ -58,6 +58,8 @@ public struct BrokerConfigDefinition: Sendable {
               "The most partitions the broker holds; 0: a quarter of the open-file limit (RLIMIT_NOFILE), at least 1000."),
         .init("max.request.partition.size.limit", .int, "2000",
               "The most partitions one DescribeTopicPartitions response describes (the request may ask for fewer)."),
+        .init("quota.window.num", .int, "11", "Windows over which client quota rates are measured (at least 2)."),
+        .init("quota.window.size.seconds", .int, "1", "Length of one client quota window in seconds."),
         .init("message.max.bytes", .int, "1048588", "The largest record batch accepted (topic: max.message.bytes)."),
         .init("log.segment.bytes", .int, "1073741824", "Segment size that triggers a roll (topic: segment.bytes)."),
         .init("log.roll.ms", .long, nil, "Segment age that triggers a roll (topic: segment.ms); default: log.roll.hours."),

@@ -20,6 +20,8 @@ struct FetchHandler: Sendable {
     /// Kafka's `fetch.max.bytes`: the most record bytes one response carries, whatever the request asks, so a
     /// response always fits its 32-bit size (the first batch is still returned whole, as Kafka does).
     var maximumResponseBytes = 57_671_680
+    /// The client quotas (`consumer_byte_rate`), when the broker enforces them.
+    var quotas: ClientQuotaEnforcer? = nil
 
     static let readCommitted: Int8 = 1
 
@@ -28,7 +30,10 @@ struct FetchHandler: Sendable {
             (request: FetchRequest, context: RequestContext) in
             // Nothing to order: the read and any long poll run in the completion, so a parked fetch does not
             // hold up the connection's later requests, and it sees every append ordered before it.
-            return { try await self.respond(request, version: context.apiVersion) }
+            guard let quotas = self.quotas, quotas.isActive(.fetch) else {
+                return { try await self.respond(request, version: context.apiVersion) }
+            }
+            return { try await self.respondWithinQuota(request, context: context, quotas: quotas) }
         }
     }
 

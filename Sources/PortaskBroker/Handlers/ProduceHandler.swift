@@ -12,6 +12,8 @@ import NIOCore
 /// topics by id (KIP-516), an unknown id getting UNKNOWN_TOPIC_ID.
 struct ProduceHandler: Sendable {
     let topics: TopicManager
+    /// The client quotas (`producer_byte_rate`), when the broker enforces them.
+    var quotas: ClientQuotaEnforcer? = nil
 
     func makeHandler() -> ApiHandler {
         ApiHandler(ProduceRequest.self, response: ProduceResponse.self, versions: 0...13) {
@@ -23,7 +25,12 @@ struct ProduceHandler: Sendable {
             let appended = self.needsConversion(request, version: context.apiVersion)
                 ? try await BlockingWork.run { self.append(request, context: context) }
                 : self.append(request, context: context)
-            return { await self.complete(appended, acks: request.acks) }
+            let throttleMs = self.throttle(request, context: context)
+            return {
+                var response = await self.complete(appended, acks: request.acks)
+                if context.apiVersion >= 1 { response?.throttleTimeMs = throttleMs }
+                return response
+            }
         }
     }
 
@@ -32,6 +39,21 @@ struct ProduceHandler: Sendable {
         var response: ProduceResponse
         var durableWaits: [(topic: Int, partition: Int, log: PartitionLog, offset: Int64)]
     }
+
+    /// Records the request's record bytes against the client's `producer_byte_rate` and mutes the connection
+    /// for the throttle time, which is returned (0 without a quota).
+    func throttle(_ request: ProduceRequest, context: RequestContext) -> Int32 {
+        guard let quotas, quotas.isActive(.produce) else { return 0 }
+        let bytes = request.topicData.reduce(0) { total, topic in
+            topic.partitionData.reduce(total) { $0 + ($1.records?.byteCount ?? 0) }
+        }
+        let throttleMs = quotas.record(.produce, clientId: context.clientId ?? "", bytes: bytes, nowMs: Self.nowMs())
+        context.throttle?.mute(forMilliseconds: throttleMs)
+        return throttleMs
+    }
+
+    /// A monotonic clock in milliseconds, for quota rates.
+    static func nowMs() -> Int64 { Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000) }
 
     /// The first version that names topics by id.
     static let firstTopicIdVersion: Int16 = 13

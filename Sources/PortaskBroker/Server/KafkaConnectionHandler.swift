@@ -13,6 +13,9 @@ import NIOCore
 /// fill. When the connection closes, the tasks of its requests are cancelled (parked fetches wake and end) and
 /// every file region not yet written is closed.
 ///
+/// A client throttled by a quota has its connection muted for the throttle time once the response is written:
+/// no further request is read or started until then (KIP-219).
+///
 /// A frame that cannot be decoded, an unknown API or an unserved version closes the connection with a log line
 /// (an ApiVersions request of an unknown version is answered in v0 layout, as Kafka does).
 /// Event-loop confined: every method runs on the channel's event loop.
@@ -44,6 +47,10 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     /// Completes when the ordered phase of the latest request has finished.
     private var orderedTail: EventLoopFuture<Void>?
     private var taskExecutor: EventLoopTaskExecutor?
+    /// The quota throttle handlers set; taken after each response.
+    private let throttle = ConnectionThrottle()
+    /// Until when the connection is muted by a quota throttle.
+    private var mutedUntil: NIODeadline?
 
     init(
         router: RequestRouter, logger: Logger, connectionId: UInt64, maximumInFlight: Int, maximumInFlightBytes: Int,
@@ -78,6 +85,24 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     /// Whether another request may start now.
     private func canStart(context: ChannelHandlerContext) -> Bool {
         inFlight < maximumInFlight && inFlightBytes < maximumInFlightBytes && context.channel.isWritable
+            && mutedUntil == nil
+    }
+
+    /// Mutes the connection when a handler throttled its client: reading stops until the throttle time is over.
+    private func muteIfThrottled(context: ChannelHandlerContext) {
+        let milliseconds = throttle.take()
+        guard milliseconds > 0, !closing else { return }
+        let until = NIODeadline.now() + .milliseconds(Int64(milliseconds))
+        if let current = mutedUntil, current >= until { return }
+        mutedUntil = until
+        pauseReading(context: context)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(deadline: until) {
+            let (handler, context) = bound.value
+            guard let muted = handler.mutedUntil, muted <= NIODeadline.now() else { return }
+            handler.mutedUntil = nil
+            handler.resume(context: context)
+        }
     }
 
     private func pauseReading(context: ChannelHandlerContext) {
@@ -125,7 +150,8 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         }
         let requestContext = RequestContext(
             apiKey: request.apiKey, apiVersion: version, correlationId: request.header.correlationId,
-            clientId: request.header.clientId, connectionId: connectionId, clientAddress: clientAddress)
+            clientId: request.header.clientId, connectionId: connectionId, clientAddress: clientAddress,
+            throttle: throttle)
         let sequence = begin(bytes: frame.readableBytes)
         let started = NIODeadline.now()
         let promise = context.eventLoop.makePromise(of: [IOData]?.self)
@@ -238,6 +264,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             }
         }
         if wrote { context.flush() }
+        muteIfThrottled(context: context)
     }
 
     /// A response has left the broker (or the connection failed): its request stops counting against the limits.
