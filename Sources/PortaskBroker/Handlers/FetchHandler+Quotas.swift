@@ -8,6 +8,7 @@ extension FetchHandler {
     func respondWithinQuota(
         _ incoming: FetchRequest, context: RequestContext, quotas: ClientQuotaEnforcer
     ) async throws -> FetchResponse {
+        await context.throttle?.waitUntilUnmuted()
         let clientId = context.clientId ?? ""
         var request = incoming
         if let window = quotas.maximumInWindow(.fetch, clientId: clientId) {

@@ -19,6 +19,7 @@ struct ProduceHandler: Sendable {
         ApiHandler(ProduceRequest.self, response: ProduceResponse.self, versions: 0...13) {
             (incoming: ProduceRequest, context: RequestContext) in
             let request = self.resolvingTopicIds(incoming, version: context.apiVersion)
+            if let quotas = self.quotas, quotas.isActive(.produce) { await context.throttle?.waitUntilUnmuted() }
             // Appends happen in the connection's request order; the fsync wait of acks=all overlaps later requests.
             // Requests that need format conversion or recompression (work in proportion to decompressed bytes)
             // run on the thread pool instead of the event loop.
