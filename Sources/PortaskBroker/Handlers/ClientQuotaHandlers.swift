@@ -11,10 +11,11 @@ struct ClientQuotaHandlers: Sendable {
                 request, _ in
                 store.describe(request)
             },
-            ApiHandler(AlterClientQuotasRequest.self, response: AlterClientQuotasResponse.self, versions: 0...1) {
-                request, _ in
-                // The quota file is written and fsynced: off the event loop.
-                try await BlockingWork.run { try store.alter(request) }
+            // The quota file is written and fsynced: off the event loop.
+            ApiHandler(
+                AlterClientQuotasRequest.self, response: AlterClientQuotasResponse.self, versions: 0...1, blocking: .always
+            ) { request, _ in
+                try store.alter(request)
             },
         ]
     }

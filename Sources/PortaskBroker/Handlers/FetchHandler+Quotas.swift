@@ -8,7 +8,6 @@ extension FetchHandler {
     func respondWithinQuota(
         _ incoming: FetchRequest, context: RequestContext, quotas: ClientQuotaEnforcer
     ) async throws -> FetchResponse {
-        await context.throttle?.waitUntilUnmuted()
         let clientId = context.clientId ?? ""
         var request = incoming
         if let window = quotas.maximumInWindow(.fetch, clientId: clientId) {
@@ -24,11 +23,7 @@ extension FetchHandler {
         let throttleMs = quotas.record(.fetch, clientId: clientId, bytes: bytes, nowMs: now)
         guard throttleMs > 0 else { return response }
         quotas.unrecord(.fetch, clientId: clientId, bytes: bytes, nowMs: now)
-        for topic in response.responses {
-            for partition in topic.partitions {
-                for case .fileRegion(let region) in partition.records?.parts ?? [] { try? region.fileHandle.close() }
-            }
-        }
+        // The dropped records' file regions are released with their owners.
         context.throttle?.mute(forMilliseconds: throttleMs)
         response = FetchResponse(throttleTimeMs: context.apiVersion >= 1 ? throttleMs : 0, errorCode: 0, sessionId: response.sessionId)
         return response

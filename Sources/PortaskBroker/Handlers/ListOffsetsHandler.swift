@@ -31,10 +31,18 @@ struct ListOffsetsHandler: Sendable {
     static let readCommitted: Int8 = 1
 
     func makeHandler() -> ApiHandler {
-        ApiHandler(ListOffsetsRequest.self, response: ListOffsetsResponse.self, versions: 0...11) { request, context in
-            // Timestamp lookups may read and decompress batches: off the event loop.
-            try await BlockingWork.run { self.respond(request, version: context.apiVersion) }
+        // Timestamp and max-timestamp lookups read and may decompress batches: off the event loop.
+        ApiHandler(
+            ListOffsetsRequest.self, response: ListOffsetsResponse.self, versions: 0...11,
+            blocking: .when { request, _ in Self.readsRecords(request) }
+        ) { request, context in
+            self.respond(request, version: context.apiVersion)
         }
+    }
+
+    /// Whether answering `request` reads records (a timestamp or max-timestamp query).
+    static func readsRecords(_ request: ListOffsetsRequest) -> Bool {
+        request.topics.contains { $0.partitions.contains { $0.timestamp >= 0 || $0.timestamp == maxTimestamp } }
     }
 
     func respond(_ request: ListOffsetsRequest, version: Int16) -> ListOffsetsResponse {

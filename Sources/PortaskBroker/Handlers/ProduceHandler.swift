@@ -9,35 +9,36 @@ import NIOCore
 /// message format v0/v1, up-converted to a batch v2 first (`ProduceHandler+MessageFormat`). Errors are
 /// per partition (UNKNOWN_TOPIC_OR_PARTITION, CORRUPT_MESSAGE, MESSAGE_TOO_LARGE, INVALID_RECORD, ...).
 /// Versions 0–13: v12 is v11 (KIP-890's implicit transaction membership, moot without transactions); v13 names
-/// topics by id (KIP-516), an unknown id getting UNKNOWN_TOPIC_ID.
+/// topics by id (KIP-516), an unknown id getting UNKNOWN_TOPIC_ID. Under a `producer_byte_rate` quota the
+/// response carries the throttle time and the connection is muted for it.
 struct ProduceHandler: Sendable {
     let topics: TopicManager
     /// The client quotas (`producer_byte_rate`), when the broker enforces them.
     var quotas: ClientQuotaEnforcer? = nil
 
     func makeHandler() -> ApiHandler {
-        ApiHandler(ProduceRequest.self, response: ProduceResponse.self, versions: 0...13) {
-            (incoming: ProduceRequest, context: RequestContext) in
-            let request = self.resolvingTopicIds(incoming, version: context.apiVersion)
-            if let quotas = self.quotas, quotas.isActive(.produce) { await context.throttle?.waitUntilUnmuted() }
-            // Appends happen in the connection's request order; the fsync wait of acks=all overlaps later requests.
-            // Requests that need format conversion or recompression (work in proportion to decompressed bytes)
-            // run on the thread pool instead of the event loop.
-            let appended = self.needsConversion(request, version: context.apiVersion)
-                ? try await BlockingWork.run { self.append(request, context: context) }
-                : self.append(request, context: context)
-            let throttleMs = self.throttle(request, context: context)
-            return {
-                var response = await self.complete(appended, acks: request.acks)
-                if context.apiVersion >= 1 { response?.throttleTimeMs = throttleMs }
-                return response
-            }
-        }
+        // Appends happen in the connection's request order; the fsync wait of acks=all overlaps later requests.
+        // Requests that need format conversion or recompression (work in proportion to decompressed bytes) run
+        // on the thread pool instead of the event loop.
+        ApiHandler(
+            ProduceRequest.self, response: ProduceResponse.self, versions: 0...13,
+            blocking: .when { request, version in
+                self.needsConversion(self.resolvingTopicIds(request, version: version), version: version)
+            },
+            prepare: { incoming, context in
+                let request = self.resolvingTopicIds(incoming, version: context.apiVersion)
+                var appended = self.append(request, context: context)
+                let throttleMs = self.throttle(request, context: context)
+                if context.apiVersion >= 1 { appended.response.throttleTimeMs = throttleMs }
+                return appended
+            },
+            complete: { appended in await self.complete(appended, acks: appended.acks) })
     }
 
     /// The answer to a produce request with its appends done, and the fsyncs it still waits for.
     struct Appended: Sendable {
         var response: ProduceResponse
+        var acks: Int16 = 1
         var durableWaits: [(topic: Int, partition: Int, log: PartitionLog, offset: Int64)]
     }
 
@@ -94,13 +95,24 @@ struct ProduceHandler: Sendable {
         return acks == 0 ? nil : response
     }
 
+    /// The decompression budget of one produce request, shared by every partition and by up-conversion,
+    /// recompression and validation alike: `DecompressionBudget.forAppend` of the largest `max.message.bytes`
+    /// among the request's topics (so many small bombs in one request add up to one bound).
+    func decompressionBudget(for request: ProduceRequest) -> DecompressionBudget {
+        let largest = request.topicData.reduce(topics.config.topicConfig().maxMessageBytes) { largest, topic in
+            max(largest, topics.topicConfig(named: topic.name)?.maxMessageBytes ?? 0)
+        }
+        return .forAppend(maxMessageBytes: largest)
+    }
+
     /// Validates and appends every partition's batches, in request order.
     func append(_ request: ProduceRequest, context: RequestContext) -> Appended {
         guard [0, 1, -1].contains(request.acks) else {
-            return Appended(response: errorResponse(request, code: .invalidRequiredAcks), durableWaits: [])
+            return Appended(response: errorResponse(request, code: .invalidRequiredAcks), acks: request.acks, durableWaits: [])
         }
         var response = ProduceResponse()
         var durableWaits: [(topic: Int, partition: Int, log: PartitionLog, offset: Int64)] = []
+        var budget = decompressionBudget(for: request)
         for (topicIndex, topicData) in request.topicData.enumerated() {
             var topicResponse = ProduceResponse.TopicProduceResponse(name: topicData.name, topicId: topicData.topicId)
             let unknownId = context.apiVersion >= Self.firstTopicIdVersion && topicData.name.isEmpty
@@ -132,9 +144,7 @@ struct ProduceHandler: Sendable {
                     continue
                 }
                 do {
-                    let decompressionLimit = DecompressionBudget.forAppend(maxMessageBytes: log.config.maxMessageBytes).limit
-                    var batches = try Self.recordBatches(
-                        records, version: context.apiVersion, maxDecompressedBytes: decompressionLimit)
+                    var batches = try Self.recordBatches(records, version: context.apiVersion, budget: &budget)
                     if let (code, message) = policyViolation(
                         batches, config: config, acks: request.acks, version: context.apiVersion)
                     {
@@ -142,18 +152,19 @@ struct ProduceHandler: Sendable {
                     }
                     if let codec = storedCodec,
                         let recompressed = try BatchRecompressor.recompress(
-                            batches, to: codec, maxBatchBytes: log.config.maxMessageBytes,
-                            maxDecompressedBytes: decompressionLimit)
+                            batches, to: codec, maxBatchBytes: log.config.maxMessageBytes, budget: &budget)
                     {
                         batches = recompressed
                     }
-                    let info = try log.append(batches)
+                    let info = try log.append(batches, budget: &budget)
                     partitionResponse.baseOffset = info.firstOffset
                     partitionResponse.logStartOffset = info.logStartOffset
                     if log.config.messageTimestampType == .logAppendTime {
                         partitionResponse.logAppendTimeMs = info.logAppendTime
                     }
-                    if request.acks == -1 {
+                    // acks=all waits for the fsync, and so does an append that reached `flush.messages` (Kafka
+                    // answers it after its flush; here the fsync runs on the log's sync queue).
+                    if request.acks == -1 || info.flushScheduled {
                         durableWaits.append((topicIndex, topicResponse.partitionResponses.count, log, info.lastOffset + 1))
                     }
                 } catch let violation as PolicyViolation {
@@ -167,7 +178,7 @@ struct ProduceHandler: Sendable {
             }
             response.responses.append(topicResponse)
         }
-        return Appended(response: response, durableWaits: durableWaits)
+        return Appended(response: response, acks: request.acks, durableWaits: durableWaits)
     }
 
     private func errorResponse(_ request: ProduceRequest, code: KafkaErrorCode) -> ProduceResponse {

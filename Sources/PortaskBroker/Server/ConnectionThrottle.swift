@@ -33,6 +33,7 @@ public final class ConnectionThrottle: Sendable {
     /// Waits until the connection's mute is over (at once when it is not muted).
     public func waitUntilUnmuted() async {
         let until = mutedUntil.load(ordering: .acquiring)
+        guard until != 0 else { return }
         let now = NIODeadline.now().uptimeNanoseconds
         guard until > now else { return }
         try? await Task.sleep(nanoseconds: until - now)
