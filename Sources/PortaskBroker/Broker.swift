@@ -31,6 +31,8 @@ public final class Broker: Service, Sendable {
     private let producerIds: ProducerIdManager
     /// Consumer groups and their committed offsets (`__consumer_offsets`).
     public let groups: GroupCoordinator
+    private let quotaEnforcer: ClientQuotaEnforcer
+    private let quotaStore: ClientQuotaStore
     private let ready: AsyncStream<SocketAddress>.Continuation
     /// Yields the bound address once the listener is up (useful with port 0).
     public let boundAddresses: AsyncStream<SocketAddress>
@@ -44,6 +46,10 @@ public final class Broker: Service, Sendable {
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         waiters = FetchWaiters(timers: group)
         metrics = BrokerMetrics()
+        let enforcer = ClientQuotaEnforcer(
+            samples: config.quotaWindowNum, windowSeconds: config.quotaWindowSizeSeconds, metrics: metrics)
+        quotaEnforcer = enforcer
+        quotaStore = try ClientQuotaStore(dataDirectory: config.dataDirectory) { enforcer.update($0) }
         groups = GroupCoordinator(topics: topics, loops: group, logger: logger)
         scramCredentials = try ScramCredentialStore(dataDirectory: config.dataDirectory)
         authorizer = config.authorizerEnabled
@@ -94,10 +100,10 @@ public final class Broker: Service, Sendable {
         let access = AccessControl(authorizer: authorizer)
         let served: [ApiHandler] = [
             MetadataHandler(cluster: identity, topics: topics, access: access).makeHandler(),
-            ProduceHandler(topics: topics, access: access).makeHandler(),
+            ProduceHandler(topics: topics, quotas: quotaEnforcer, access: access).makeHandler(),
             FetchHandler(
                 topics: topics, waiters: waiters, sessions: fetchSessions, maximumResponseBytes: config.fetchMaxBytes,
-                access: access
+                quotas: quotaEnforcer, access: access
             ).makeHandler(),
             ListOffsetsHandler(topics: topics, access: access).makeHandler(),
             CreateTopicsHandler(topics: topics, access: access).makeHandler(),
@@ -108,6 +114,9 @@ public final class Broker: Service, Sendable {
             AlterConfigsHandler(alterer: ConfigAlterer(topics: topics)).makeHandler(),
             IncrementalAlterConfigsHandler(alterer: ConfigAlterer(topics: topics)).makeHandler(),
             DescribeClusterHandler(cluster: identity).makeHandler(),
+            DescribeTopicPartitionsHandler(
+                cluster: identity, topics: topics, maximumPartitions: config.maxRequestPartitionSizeLimit
+            ).makeHandler(),
             DescribeLogDirsHandler(topics: topics).makeHandler(),
             OffsetForLeaderEpochHandler(topics: topics).makeHandler(),
             InitProducerIdHandler(producerIds: producerIds, access: access).makeHandler(),
@@ -120,6 +129,7 @@ public final class Broker: Service, Sendable {
             + PlaintextSaslHandlers().makeHandlers()
             + ScramCredentialHandlers(store: scramCredentials, access: access).makeHandlers()
             + AclHandlers(authorizer: authorizer).makeHandlers()
+            + ClientQuotaHandlers(store: quotaStore).makeHandlers()
         let supported = RequestRouter(served + [ApiVersionsHandler.make(supported: { [] })]).supportedVersions
         return RequestRouter(served + [ApiVersionsHandler.make(supported: { supported })])
     }

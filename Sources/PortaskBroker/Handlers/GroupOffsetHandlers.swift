@@ -1,11 +1,12 @@
 import KafkaProtocol
 import LogEngine
 
-/// OffsetCommit (key 8, v0–9), OffsetFetch (key 9, v0–9, batched groups from v8) and OffsetDelete (key 47, v0)
-/// over the `GroupCoordinator`; commits are answered once durable in `__consumer_offsets`. With an authorizer,
-/// a commit needs READ on the group (else GROUP_AUTHORIZATION_FAILED everywhere) and on each topic (else
-/// TOPIC_AUTHORIZATION_FAILED); a fetch needs DESCRIBE on the group, and offsets of topics without DESCRIBE
-/// are left out. Thread-safe.
+/// OffsetCommit (key 8, v0–10), OffsetFetch (key 9, v0–10, batched groups from v8) and OffsetDelete (key 47, v0)
+/// over the `GroupCoordinator`; commits are answered once durable in `__consumer_offsets`. From v10 both name
+/// topics by id (KIP-848): an unknown id gets UNKNOWN_TOPIC_ID, and OffsetFetch's "all offsets" leaves out topics
+/// that no longer exist. With an authorizer, a commit needs READ on the group (else GROUP_AUTHORIZATION_FAILED
+/// everywhere) and on each topic (else TOPIC_AUTHORIZATION_FAILED); a fetch needs DESCRIBE on the group, and
+/// offsets of topics without DESCRIBE are left out. Thread-safe.
 struct GroupOffsetHandlers: Sendable {
     let coordinator: GroupCoordinator
     let topics: TopicManager
@@ -13,10 +14,10 @@ struct GroupOffsetHandlers: Sendable {
 
     func makeHandlers() -> [ApiHandler] {
         [
-            ApiHandler(OffsetCommitRequest.self, response: OffsetCommitResponse.self, versions: 0...9) { request, context in
+            ApiHandler(OffsetCommitRequest.self, response: OffsetCommitResponse.self, versions: 0...10) { request, context in
                 await self.commit(request, version: context.apiVersion, context: context)
             },
-            ApiHandler(OffsetFetchRequest.self, response: OffsetFetchResponse.self, versions: 0...9) { request, context in
+            ApiHandler(OffsetFetchRequest.self, response: OffsetFetchResponse.self, versions: 0...10) { request, context in
                 await self.fetch(request, version: context.apiVersion, context: context)
             },
             ApiHandler(OffsetDeleteRequest.self, response: OffsetDeleteResponse.self, versions: 0...0) { request, _ in
@@ -25,8 +26,17 @@ struct GroupOffsetHandlers: Sendable {
         ]
     }
 
-    func commit(_ request: OffsetCommitRequest, version: Int16, context: RequestContext? = nil) async -> OffsetCommitResponse {
+    /// The first OffsetCommit and OffsetFetch version naming topics by id.
+    static let firstTopicIdVersion: Int16 = 10
+
+    func commit(_ incoming: OffsetCommitRequest, version: Int16, context: RequestContext? = nil) async -> OffsetCommitResponse {
         let now = coordinator.timers.nowMs()
+        var request = incoming
+        if version >= Self.firstTopicIdVersion {
+            for index in request.topics.indices {
+                request.topics[index].name = topics.topic(id: request.topics[index].topicId)?.name ?? ""
+            }
+        }
         var errors: [TopicPartition: KafkaErrorCode] = [:]
         var accepted: [TopicPartition: CommittedOffset] = [:]
         let groupAllowed = context.map { access.allows($0, .read, .group, request.groupId) } ?? true
@@ -35,6 +45,10 @@ struct GroupOffsetHandlers: Sendable {
             let topicAllowed = context.map { access.allows($0, .read, .topic, topic.name) } ?? true
             for partition in topic.partitions {
                 let key = TopicPartition(topic.name, partition.partitionIndex)
+                if version >= Self.firstTopicIdVersion && topic.name.isEmpty {
+                    errors[key] = .unknownTopicId
+                    continue
+                }
                 guard groupAllowed, topicAllowed else {
                     errors[key] = groupAllowed ? .topicAuthorizationFailed : .groupAuthorizationFailed
                     continue
@@ -67,7 +81,7 @@ struct GroupOffsetHandlers: Sendable {
         let groupError = groupAllowed ? await commitToGroup(request, version: version, accepted) : .groupAuthorizationFailed
         for key in accepted.keys { errors[key] = groupError }
         return OffsetCommitResponse(topics: request.topics.map { topic in
-            .init(name: topic.name, partitions: topic.partitions.map { partition in
+            .init(name: topic.name, topicId: topic.topicId, partitions: topic.partitions.map { partition in
                 .init(
                     partitionIndex: partition.partitionIndex,
                     errorCode: (errors[TopicPartition(topic.name, partition.partitionIndex)] ?? .noError).rawValue)
@@ -120,9 +134,19 @@ struct GroupOffsetHandlers: Sendable {
             var groups: [OffsetFetchResponse.OffsetFetchResponseGroup] = []
             // "All offsets" of a group is looked up once per request, however often the group is named.
             var allOffsets: [String: (KafkaErrorCode, [(TopicPartition, CommittedOffset?)])] = [:]
+            let byId = version >= Self.firstTopicIdVersion
             for entry in request.groups {
-                let wanted = entry.topics.map { topics in
-                    topics.flatMap { topic in topic.partitionIndexes.map { TopicPartition(topic.name, $0) } }
+                // v10 names topics by id: known ids become names, unknown ones are answered UNKNOWN_TOPIC_ID.
+                var unknownIds: [OffsetFetchRequest.OffsetFetchRequestTopics] = []
+                let wanted = entry.topics.map { requested in
+                    requested.flatMap { topic -> [TopicPartition] in
+                        let name = byId ? topics.topic(id: topic.topicId)?.name : topic.name
+                        guard let name else {
+                            unknownIds.append(topic)
+                            return []
+                        }
+                        return topic.partitionIndexes.map { TopicPartition(name, $0) }
+                    }
                 }
                 var (error, found): (KafkaErrorCode, [(TopicPartition, CommittedOffset?)])
                 if wanted == nil, let cached = allOffsets[entry.groupId] {
@@ -138,14 +162,25 @@ struct GroupOffsetHandlers: Sendable {
                 {
                     (error, found) = (memberError, [])
                 }
-                groups.append(.init(groupId: entry.groupId, topics: Self.byTopic(found).map { name, partitions in
-                    .init(name: name, partitions: partitions.map { partition, offset in
+                var answered: [OffsetFetchResponse.OffsetFetchResponseTopics] = Self.byTopic(found).compactMap { name, partitions in
+                    let topicId = byId ? topics.topic(named: name)?.id : nil
+                    if byId && topicId == nil { return nil }
+                    return .init(name: name, topicId: topicId ?? .zero, partitions: partitions.map { partition, offset in
                         .init(
                             partitionIndex: partition, committedOffset: offset?.offset ?? -1,
                             committedLeaderEpoch: offset?.leaderEpoch ?? -1, metadata: offset?.metadata ?? "",
                             errorCode: 0)
                     })
-                }, errorCode: error.rawValue))
+                }
+                if error == .noError {
+                    answered += unknownIds.map { topic in
+                        .init(topicId: topic.topicId, partitions: topic.partitionIndexes.map {
+                            .init(partitionIndex: $0, committedOffset: -1, committedLeaderEpoch: -1, metadata: "",
+                                  errorCode: KafkaErrorCode.unknownTopicId.rawValue)
+                        })
+                    }
+                }
+                groups.append(.init(groupId: entry.groupId, topics: answered, errorCode: error.rawValue))
             }
             return OffsetFetchResponse(groups: groups)
         }

@@ -19,6 +19,9 @@ import X509
 /// the write of its last part has completed or failed, or drops it unwritten when the connection closes; the
 /// owners release the descriptors when let go, so the handler itself never closes one.
 ///
+/// A client throttled by a quota has its connection muted for the throttle time once the response is written:
+/// no further request is read or started until then (KIP-219).
+///
 /// A frame that cannot be decoded, an unknown API or an unserved version closes the connection with a log line
 /// (an ApiVersions request of an unknown version is answered in v0 layout, as Kafka does).
 /// On a TLS listener the connection's principal is the client certificate's subject mapped by
@@ -62,6 +65,10 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     private var sasl: SaslServerSession?
     /// The response after which the connection closes (a failed authentication).
     private var closeAfterSequence: UInt64?
+    /// The quota throttle handlers set; taken after each response.
+    private let throttle = ConnectionThrottle()
+    /// Until when the connection is muted by a quota throttle.
+    private var mutedUntil: NIODeadline?
 
     init(
         router: RequestRouter, logger: Logger, connectionId: UInt64, maximumInFlight: Int, maximumInFlightBytes: Int,
@@ -124,6 +131,24 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     /// Whether another request may start now.
     private func canStart(context: ChannelHandlerContext) -> Bool {
         inFlight < maximumInFlight && inFlightBytes < maximumInFlightBytes && context.channel.isWritable
+            && mutedUntil == nil
+    }
+
+    /// Mutes the connection when a handler throttled its client: reading stops until the throttle time is over.
+    private func muteIfThrottled(context: ChannelHandlerContext) {
+        let milliseconds = throttle.take()
+        guard milliseconds > 0, !closing else { return }
+        let until = NIODeadline.now() + .milliseconds(Int64(milliseconds))
+        if let current = mutedUntil, current >= until { return }
+        mutedUntil = until
+        pauseReading(context: context)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(deadline: until) {
+            let (handler, context) = bound.value
+            guard let muted = handler.mutedUntil, muted <= NIODeadline.now() else { return }
+            handler.mutedUntil = nil
+            handler.resume(context: context)
+        }
     }
 
     private func pauseReading(context: ChannelHandlerContext) {
@@ -205,7 +230,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         let requestContext = RequestContext(
             apiKey: request.apiKey, apiVersion: version, correlationId: request.header.correlationId,
             clientId: request.header.clientId, connectionId: connectionId, clientAddress: clientAddress,
-            listenerName: listenerName, principal: principal)
+            throttle: throttle, listenerName: listenerName, principal: principal)
         let sequence = begin(bytes: bytes)
         let started = NIODeadline.now()
         let promise = context.eventLoop.makePromise(of: EncodedResponse?.self)
@@ -252,6 +277,9 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         after previous: EventLoopFuture<Void>?, ordered: EventLoopPromise<Void>
     ) async throws -> EncodedResponse? {
         _ = try? await previous?.get()
+        // A request read before its connection was muted by a quota throttle waits the mute out, as Kafka reads
+        // a throttled connection's next request only afterwards.
+        await context.throttle?.waitUntilUnmuted()
         let completion: ApiHandler.Completion
         do {
             completion = try await handler.respond(request, context)
@@ -324,6 +352,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             }
         }
         if wrote { context.flush() }
+        muteIfThrottled(context: context)
     }
 
     /// A response has left the broker (or the connection failed): its request stops counting against the limits.

@@ -15,11 +15,15 @@ public struct RequestContext: Sendable {
     public var listenerName: String
     /// Who sent the request: the authenticated user, or `User:ANONYMOUS`.
     public var principal: KafkaPrincipal
+    /// Where a handler asks for the connection to be muted by a quota throttle (nil outside a connection).
+    public var throttle: ConnectionThrottle?
 
     public init(
         apiKey: ApiKey, apiVersion: Int16, correlationId: Int32, clientId: String?, connectionId: UInt64 = 0,
-        clientAddress: String = "", listenerName: String = "PLAINTEXT", principal: KafkaPrincipal = .anonymous
+        clientAddress: String = "", throttle: ConnectionThrottle? = nil, listenerName: String = "PLAINTEXT",
+        principal: KafkaPrincipal = .anonymous
     ) {
+        self.throttle = throttle
         self.listenerName = listenerName
         self.principal = principal
         self.apiKey = apiKey
