@@ -1,3 +1,4 @@
+import Foundation
 import KafkaProtocol
 import Logging
 import NIOConcurrencyHelpers
@@ -26,6 +27,9 @@ public final class Broker: Service, Sendable {
     private let producerIds: ProducerIdManager
     /// Consumer groups and their committed offsets (`__consumer_offsets`).
     public let groups: GroupCoordinator
+    /// Transactions (`__transaction_state`).
+    let transactions: TransactionCoordinator
+    private let transactionCleanupIntervalMs: Int64
     private let ready: AsyncStream<SocketAddress>.Continuation
     /// Yields the bound address once the listener is up (useful with port 0).
     public let boundAddresses: AsyncStream<SocketAddress>
@@ -40,6 +44,16 @@ public final class Broker: Service, Sendable {
         waiters = FetchWaiters(timers: group)
         metrics = BrokerMetrics()
         groups = GroupCoordinator(topics: topics, loops: group, logger: logger)
+        let settings = config.properties
+        func setting(_ name: String) -> Int64? {
+            (settings[name] ?? BrokerConfigDefinition.byName[name]?.defaultValue).flatMap { Int64($0.trimmingWhitespace()) }
+        }
+        transactions = TransactionCoordinator(
+            topics: topics, producerIds: producerIds, groups: groups,
+            partitions: Int(Int32(clamping: max(1, setting("transaction.state.log.num.partitions") ?? 50))),
+            maxTimeoutMs: Int32(clamping: max(1, setting("transaction.max.timeout.ms") ?? 900_000)), logger: logger,
+            clock: { Int64(Date().timeIntervalSince1970 * 1000) })
+        transactionCleanupIntervalMs = max(10, setting("transaction.abort.timed.out.transaction.cleanup.interval.ms") ?? 10_000)
         let listener = config.listeners[0]
         server = KafkaServer(
             configuration: .init(
@@ -75,7 +89,7 @@ public final class Broker: Service, Sendable {
     func makeRouter() -> RequestRouter {
         let served: [ApiHandler] = [
             MetadataHandler(cluster: identity, topics: topics).makeHandler(),
-            ProduceHandler(topics: topics).makeHandler(),
+            ProduceHandler(topics: topics, transactions: transactions).makeHandler(),
             FetchHandler(
                 topics: topics, waiters: waiters, sessions: fetchSessions, maximumResponseBytes: config.fetchMaxBytes
             ).makeHandler(),
@@ -90,10 +104,10 @@ public final class Broker: Service, Sendable {
             DescribeClusterHandler(cluster: identity).makeHandler(),
             DescribeLogDirsHandler(topics: topics).makeHandler(),
             OffsetForLeaderEpochHandler(topics: topics).makeHandler(),
-            InitProducerIdHandler(producerIds: producerIds).makeHandler(),
+            InitProducerIdHandler(producerIds: producerIds, transactions: transactions).makeHandler(),
             DescribeProducersHandler(topics: topics).makeHandler(),
-            FindCoordinatorHandler(cluster: identity, coordinator: groups).makeHandler(),
-        ] + GroupMembershipHandlers(coordinator: groups).makeHandlers()
+            FindCoordinatorHandler(cluster: identity, coordinator: groups, transactions: transactions).makeHandler(),
+        ] + TransactionHandlers(coordinator: transactions, groups: groups, topics: topics).makeHandlers() + GroupMembershipHandlers(coordinator: groups).makeHandlers()
             + GroupOffsetHandlers(coordinator: groups, topics: topics).makeHandlers()
             + GroupAdminHandlers(coordinator: groups).makeHandlers()
             + ConsumerGroupHandlers(coordinator: groups, topics: topics).makeHandlers()
@@ -107,6 +121,12 @@ public final class Broker: Service, Sendable {
             logger.warning("The configuration '\(unknown)' was supplied but isn't a known config.")
         }
         await groups.start()
+        await transactions.start()
+        let cleanup = group.next().scheduleRepeatedAsyncTask(
+            initialDelay: .milliseconds(transactionCleanupIntervalMs), delay: .milliseconds(transactionCleanupIntervalMs)
+        ) { [transactions, group] _ in
+            group.next().makeFutureWithTask { await transactions.abortTimedOutTransactions() }
+        }
         let address = try await server.start(router: makeRouter())
         if config.advertisedListeners[0].port == 0, let port = address.port {
             identity.advertisedPort = Int32(port)
@@ -119,6 +139,7 @@ public final class Broker: Service, Sendable {
         } onGracefulShutdown: {
             Task { await self.server.stop() }
         }
+        cleanup.cancel()
         await groups.stop()
         try await group.shutdownGracefully()
         do {

@@ -1,12 +1,12 @@
 import KafkaProtocol
 
-/// FindCoordinator (key 10), versions 0–6, batched keys from v4. This broker coordinates every group; the
-/// first group lookup creates `__consumer_offsets`. Transaction coordinators (key type 1) are not served
-/// until transactions land: those keys get COORDINATOR_NOT_AVAILABLE, which clients retry. Other key types
-/// get INVALID_REQUEST.
+/// FindCoordinator (key 10), versions 0–6, batched keys from v4. This broker coordinates every group and every
+/// transactional id; the first lookup of each kind creates `__consumer_offsets` or `__transaction_state`.
+/// Other key types get INVALID_REQUEST.
 struct FindCoordinatorHandler: Sendable {
     let cluster: ClusterIdentity
     let coordinator: GroupCoordinator
+    var transactions: TransactionCoordinator?
 
     static let groupKeyType: Int8 = 0
     static let transactionKeyType: Int8 = 1
@@ -43,7 +43,13 @@ struct FindCoordinatorHandler: Sendable {
             }
             return (.noError, (cluster.nodeId, cluster.advertisedHost, cluster.advertisedPort))
         case Self.transactionKeyType:
-            return (.coordinatorNotAvailable, nil)
+            guard let transactions else { return (.coordinatorNotAvailable, nil) }
+            do {
+                try transactions.ensureStateTopic()
+            } catch {
+                return (.coordinatorNotAvailable, nil)
+            }
+            return (.noError, (cluster.nodeId, cluster.advertisedHost, cluster.advertisedPort))
         default:
             return (.invalidRequest, nil)
         }

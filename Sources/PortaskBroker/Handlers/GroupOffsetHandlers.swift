@@ -120,9 +120,17 @@ struct GroupOffsetHandlers: Sendable {
                 {
                     (error, found) = (memberError, [])
                 }
+                let groupId = entry.groupId
                 groups.append(.init(groupId: entry.groupId, topics: Self.byTopic(found).map { name, partitions in
                     .init(name: name, partitions: partitions.map { partition, offset in
-                        .init(
+                        if request.requireStable, coordinator.hasPendingTransactionalOffset(
+                            groupId: groupId, partition: TopicPartition(name, partition))
+                        {
+                            return .init(
+                                partitionIndex: partition, committedOffset: -1, committedLeaderEpoch: -1, metadata: "",
+                                errorCode: KafkaErrorCode.unstableOffsetCommit.rawValue)
+                        }
+                        return .init(
                             partitionIndex: partition, committedOffset: offset?.offset ?? -1,
                             committedLeaderEpoch: offset?.leaderEpoch ?? -1, metadata: offset?.metadata ?? "",
                             errorCode: 0)
@@ -138,7 +146,14 @@ struct GroupOffsetHandlers: Sendable {
         let (error, found) = await committed(groupId: request.groupId, wanted)
         var response = OffsetFetchResponse(topics: Self.byTopic(found).map { name, partitions in
             .init(name: name, partitions: partitions.map { partition, offset in
-                .init(
+                if version >= 7, request.requireStable, coordinator.hasPendingTransactionalOffset(
+                    groupId: request.groupId, partition: TopicPartition(name, partition))
+                {
+                    return .init(
+                        partitionIndex: partition, committedOffset: -1, committedLeaderEpoch: -1, metadata: "",
+                        errorCode: KafkaErrorCode.unstableOffsetCommit.rawValue)
+                }
+                return .init(
                     partitionIndex: partition, committedOffset: offset?.offset ?? -1,
                     committedLeaderEpoch: version >= 5 ? offset?.leaderEpoch ?? -1 : -1,
                     metadata: offset?.metadata ?? "", errorCode: version < 2 ? error.rawValue : 0)

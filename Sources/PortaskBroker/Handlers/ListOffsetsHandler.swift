@@ -1,7 +1,8 @@
 import KafkaProtocol
 import LogEngine
 
-/// ListOffsets (key 2): earliest (-2), latest (-1) and by-timestamp offsets of partitions.
+/// ListOffsets (key 2): earliest (-2), latest (-1) and by-timestamp offsets of partitions; under read_committed
+/// (v2+) bounded by the last stable offset, as Kafka does.
 ///
 /// Versions 0–6: version 7 adds the max-timestamp query (-3), which needs a per-log max-timestamp lookup that
 /// is not served yet. For a timestamp query the answer's timestamp is the found batch's max timestamp.
@@ -20,13 +21,15 @@ struct ListOffsetsHandler: Sendable {
     func respond(_ request: ListOffsetsRequest, version: Int16) -> ListOffsetsResponse {
         ListOffsetsResponse(throttleTimeMs: 0, topics: request.topics.map { topic in
             .init(name: topic.name, partitions: topic.partitions.map { partition in
-                answer(topic: topic.name, partition: partition, version: version)
+                answer(
+                    topic: topic.name, partition: partition, version: version,
+                    readCommitted: version >= 2 && request.isolationLevel == 1)
             })
         })
     }
 
     private func answer(
-        topic: String, partition: ListOffsetsRequest.ListOffsetsPartition, version: Int16
+        topic: String, partition: ListOffsetsRequest.ListOffsetsPartition, version: Int16, readCommitted: Bool
     ) -> ListOffsetsResponse.ListOffsetsPartitionResponse {
         var response = ListOffsetsResponse.ListOffsetsPartitionResponse(
             partitionIndex: partition.partitionIndex, timestamp: -1, offset: -1, leaderEpoch: -1)
@@ -38,11 +41,14 @@ struct ListOffsetsHandler: Sendable {
         do {
             switch partition.timestamp {
             case Self.latest:
-                response.offset = log.highWatermark
+                // read_committed: the last stable offset (nothing of an open transaction is listed).
+                response.offset = readCommitted ? log.lastStableOffset : log.highWatermark
             case Self.earliest:
                 response.offset = log.logStartOffset
             case let timestamp where timestamp >= 0:
-                if let offset = try log.offset(forTimestamp: timestamp) {
+                if let offset = try log.offset(forTimestamp: timestamp),
+                   !readCommitted || offset < log.lastStableOffset
+                {
                     response.offset = offset
                     response.timestamp = try batchMaxTimestamp(log, offset: offset) ?? timestamp
                 }

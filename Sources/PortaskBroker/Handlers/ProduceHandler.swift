@@ -10,6 +10,7 @@ import NIOCore
 /// per partition (UNKNOWN_TOPIC_OR_PARTITION, CORRUPT_MESSAGE, MESSAGE_TOO_LARGE, INVALID_RECORD, ...).
 struct ProduceHandler: Sendable {
     let topics: TopicManager
+    var transactions: TransactionCoordinator? = nil
 
     func makeHandler() -> ApiHandler {
         ApiHandler(ProduceRequest.self, response: ProduceResponse.self, versions: 0...11) {
@@ -106,6 +107,9 @@ struct ProduceHandler: Sendable {
                     {
                         batches = recompressed
                     }
+                    if let refusal = transactionRefusal(batches, topic: topicData.name, partition: partitionData.index) {
+                        throw PolicyViolation(code: refusal, message: "transactional batch outside an ongoing transaction")
+                    }
                     let info = try log.append(batches)
                     partitionResponse.baseOffset = info.firstOffset
                     partitionResponse.logStartOffset = info.logStartOffset
@@ -127,6 +131,23 @@ struct ProduceHandler: Sendable {
             response.responses.append(topicResponse)
         }
         return Appended(response: response, durableWaits: durableWaits)
+    }
+
+    /// Kafka's verification of transactional batches (KIP-890 part 1): the producer's epoch must have added
+    /// this partition to its ongoing transaction. nil when no batch is transactional or all are allowed.
+    func transactionRefusal(_ batches: ByteBuffer, topic: String, partition: Int32) -> KafkaErrorCode? {
+        batches.withUnsafeReadableBytes { bytes in
+            for batch in RecordBatchSequence(bytes) where batch.header.isTransactional {
+                guard let transactions else { return .invalidTxnState }
+                if let error = transactions.verify(
+                    producerId: batch.header.producerId, epoch: batch.header.producerEpoch,
+                    partition: TopicPartition(topic, partition))
+                {
+                    return error
+                }
+            }
+            return nil
+        }
     }
 
     private func errorResponse(_ request: ProduceRequest, code: KafkaErrorCode) -> ProduceResponse {
