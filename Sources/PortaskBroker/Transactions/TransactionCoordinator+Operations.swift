@@ -125,7 +125,7 @@ extension TransactionCoordinator {
             guard error == .noError else { return error }
         }
         transactions[id]?.pending = true
-        verified.withLockedValue { _ = $0.removeValue(forKey: metadata.producerId) }
+        verified.withLockedValue { $0[metadata.producerId] = (metadata.producerEpoch, []) }
         let failed = await writeMarkers(metadata, commit: commit)
         transactions[id]?.pending = false
         if !failed.isEmpty {

@@ -70,11 +70,11 @@ actor TransactionCoordinator {
         }
         for (id, metadata) in transactions {
             switch metadata.state {
-            case .ongoing:
+            case .ongoing, .empty, .completeCommit, .completeAbort:
                 publishVerified(metadata)
             case .prepareCommit, .prepareAbort:
                 _ = await completeTransaction(id, commit: metadata.state == .prepareCommit, prepared: metadata)
-            default:
+            case .dead, .prepareEpochFence:
                 break
             }
         }
@@ -84,12 +84,9 @@ actor TransactionCoordinator {
     }
 
     func publishVerified(_ metadata: TransactionMetadata) {
+        // Kept after the transaction ends (without partitions), so an older epoch is told it is fenced.
         verified.withLockedValue { table in
-            if metadata.state == .ongoing {
-                table[metadata.producerId] = (metadata.producerEpoch, metadata.partitions)
-            } else {
-                table.removeValue(forKey: metadata.producerId)
-            }
+            table[metadata.producerId] = (metadata.producerEpoch, metadata.state == .ongoing ? metadata.partitions : [])
         }
     }
 
