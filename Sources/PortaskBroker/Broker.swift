@@ -51,7 +51,8 @@ public final class Broker: Service, Sendable {
         transactions = TransactionCoordinator(
             topics: topics, producerIds: producerIds, groups: groups,
             partitions: Int(Int32(clamping: max(1, setting("transaction.state.log.num.partitions") ?? 50))),
-            maxTimeoutMs: Int32(clamping: max(1, setting("transaction.max.timeout.ms") ?? 900_000)), logger: logger,
+            maxTimeoutMs: Int32(clamping: max(1, setting("transaction.max.timeout.ms") ?? 900_000)),
+            expirationMs: max(1, setting("transactional.id.expiration.ms") ?? 604_800_000), logger: logger,
             clock: { Int64(Date().timeIntervalSince1970 * 1000) })
         transactionCleanupIntervalMs = max(10, setting("transaction.abort.timed.out.transaction.cleanup.interval.ms") ?? 10_000)
         let listener = config.listeners[0]
@@ -107,7 +108,8 @@ public final class Broker: Service, Sendable {
             InitProducerIdHandler(producerIds: producerIds, transactions: transactions).makeHandler(),
             DescribeProducersHandler(topics: topics).makeHandler(),
             FindCoordinatorHandler(cluster: identity, coordinator: groups, transactions: transactions).makeHandler(),
-        ] + TransactionHandlers(coordinator: transactions, groups: groups, topics: topics).makeHandlers() + GroupMembershipHandlers(coordinator: groups).makeHandlers()
+        ] + TransactionHandlers(coordinator: transactions, groups: groups, topics: topics).makeHandlers()
+            + TransactionAdminHandlers(coordinator: transactions).makeHandlers() + GroupMembershipHandlers(coordinator: groups).makeHandlers()
             + GroupOffsetHandlers(coordinator: groups, topics: topics).makeHandlers()
             + GroupAdminHandlers(coordinator: groups).makeHandlers()
             + ConsumerGroupHandlers(coordinator: groups, topics: topics).makeHandlers()
@@ -125,7 +127,10 @@ public final class Broker: Service, Sendable {
         let cleanup = group.next().scheduleRepeatedAsyncTask(
             initialDelay: .milliseconds(transactionCleanupIntervalMs), delay: .milliseconds(transactionCleanupIntervalMs)
         ) { [transactions, group] _ in
-            group.next().makeFutureWithTask { await transactions.abortTimedOutTransactions() }
+            group.next().makeFutureWithTask {
+                await transactions.abortTimedOutTransactions()
+                await transactions.expireTransactionalIds()
+            }
         }
         let address = try await server.start(router: makeRouter())
         if config.advertisedListeners[0].port == 0, let port = address.port {

@@ -160,3 +160,92 @@ def test_broker_killed_with_open_transaction_aborts_it_after_restart(broker_fact
     other.commit_transaction(30)
     assert read_all(broker.bootstrap, "crash", 1, "read_committed", 2, timeout=25)[0] == [b"kept", b"after"]
     assert read_all(broker.bootstrap, "crash", 1, "read_uncommitted", 3)[0] == [b"kept", b"lost", b"after"]
+
+
+def _compact_string(text):
+    data = text.encode()
+    return bytes([len(data) + 1]) + data
+
+
+def _flexible_call(port, api_key, version, body):
+    import socket
+    from kafka_wire import frame, read_response
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(frame(api_key, version, 7, b"\x00" + body))
+        answer = read_response(sock)
+    assert answer[:4] == (7).to_bytes(4, "big")
+    return answer[5:]  # correlation id, empty header tags
+
+
+def _read_compact_string(data, position):
+    length = data[position] - 1
+    return data[position + 1:position + 1 + length].decode(), position + 1 + length
+
+
+def test_describe_and_list_transactions(broker_factory):
+    import struct
+    broker = broker_factory(**TXN_BROKER)
+    create_topic(broker.bootstrap, "admin-txn", 1)
+    producer = transactional_producer(broker.bootstrap, "admin-app")
+    producer.begin_transaction()
+    producer.produce("admin-txn", value=b"x", partition=0)
+    producer.flush(10)
+    body = bytes([3]) + _compact_string("admin-app") + _compact_string("nobody") + b"\x00"
+    answer = _flexible_call(broker.port, 65, 0, body)
+    assert answer[4] == 3  # two states
+    error, = struct.unpack(">h", answer[5:7])
+    name, position = _read_compact_string(answer, 7)
+    state, position = _read_compact_string(answer, position)
+    assert (error, name, state) == (0, "admin-app", "Ongoing")
+    timeout, start, producer_id, epoch = struct.unpack(">iqqh", answer[position:position + 22])
+    assert timeout == 60000 and start > 0 and producer_id >= 0 and epoch == 0
+    # The unknown id: TRANSACTIONAL_ID_NOT_FOUND.
+    assert b"nobody" in answer and struct.pack(">h", 105) in answer
+    # ListTransactions v1: state filter Ongoing plus an unknown state name, no producer or duration filter.
+    body = bytes([3]) + _compact_string("Ongoing") + _compact_string("Bogus") + bytes([1]) + struct.pack(">q", -1) + b"\x00"
+    answer = _flexible_call(broker.port, 66, 1, body)
+    error, = struct.unpack(">h", answer[4:6])
+    assert error == 0 and answer[6] == 2
+    unknown, position = _read_compact_string(answer, 7)
+    assert unknown == "Bogus" and answer[position] == 2
+    listed, position = _read_compact_string(answer, position + 1)
+    assert listed == "admin-app"
+    producer.commit_transaction(30)
+    answer = _flexible_call(broker.port, 66, 1, bytes([2]) + _compact_string("Ongoing") + bytes([1])
+                            + struct.pack(">q", -1) + b"\x00")
+    assert answer[7] == 1  # none ongoing any more
+
+
+def test_kafka_python_and_aiokafka_transactional_producers(broker_factory):
+    import asyncio
+
+    from aiokafka import AIOKafkaProducer
+    from kafka import KafkaProducer
+    broker = broker_factory(**TXN_BROKER)
+    create_topic(broker.bootstrap, "py-txn", 1)
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap, transactional_id="kafka-python-app")
+    producer.init_transactions()
+    producer.begin_transaction()
+    producer.send("py-txn", b"kp-aborted", partition=0)
+    producer.flush()
+    producer.abort_transaction()
+    producer.begin_transaction()
+    producer.send("py-txn", b"kp-committed", partition=0)
+    producer.commit_transaction()
+    producer.close()
+
+    async def aio():
+        aio_producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, transactional_id="aiokafka-app")
+        await aio_producer.start()
+        try:
+            async with aio_producer.transaction():
+                await aio_producer.send_and_wait("py-txn", b"aio-committed", partition=0)
+            await aio_producer.begin_transaction()
+            await aio_producer.send_and_wait("py-txn", b"aio-aborted", partition=0)
+            await aio_producer.abort_transaction()
+        finally:
+            await aio_producer.stop()
+
+    asyncio.run(aio())
+    assert read_all(broker.bootstrap, "py-txn", 1, "read_committed", 2)[0] == [b"kp-committed", b"aio-committed"]
+    assert len(read_all(broker.bootstrap, "py-txn", 1, "read_uncommitted", 4)[0]) == 4

@@ -97,6 +97,8 @@ public struct BrokerConfigDefinition: Sendable {
         .init("transaction.state.log.num.partitions", .int, "50", "Partitions of __transaction_state (fixed once created)."),
         .init("transaction.max.timeout.ms", .int, "900000",
               "The longest transaction timeout a producer may ask for (InitProducerId); longer gets INVALID_TRANSACTION_TIMEOUT."),
+        .init("transactional.id.expiration.ms", .int, "604800000",
+              "A transactional id without an open transaction, idle this long, is forgotten (checked with the timeout check)."),
         .init("transaction.abort.timed.out.transaction.cleanup.interval.ms", .int, "10000",
               "How often transactions open past their timeout are aborted (fencing their producer)."),
         .init("offsets.retention.check.interval.ms", .long, "600000", "How often expired group offsets are removed."),

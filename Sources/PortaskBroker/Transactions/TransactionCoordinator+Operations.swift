@@ -172,6 +172,27 @@ extension TransactionCoordinator {
         return failed
     }
 
+    /// Removes transactional ids idle (no transaction open) for `transactional.id.expiration.ms`: a tombstone
+    /// in `__transaction_state`, then the id is forgotten (a later InitProducerId starts afresh).
+    func expireTransactionalIds() async {
+        let now = clock()
+        let idle = transactions.values.filter {
+            [.empty, .completeCommit, .completeAbort].contains($0.state) && !$0.pending
+                && now.saturatingSubtract($0.lastUpdateTimestamp) >= expirationMs
+        }
+        for metadata in idle {
+            let id = metadata.transactionalId
+            transactions[id]?.pending = true
+            do {
+                try await stateTopic.write(id: id, value: nil, now: now)
+                transactions.removeValue(forKey: id)
+                verified.withLockedValue { _ = $0.removeValue(forKey: metadata.producerId) }
+            } catch {
+                transactions[id]?.pending = false
+            }
+        }
+    }
+
     /// Aborts (with an epoch bump, fencing the producer) every ongoing transaction older than its timeout.
     func abortTimedOutTransactions() async {
         let now = clock()

@@ -22,6 +22,8 @@ actor TransactionCoordinator {
     let groups: GroupCoordinator
     let stateTopic: TransactionStateTopic
     let maxTimeoutMs: Int32
+    /// `transactional.id.expiration.ms`.
+    let expirationMs: Int64
     let logger: Logger
     let clock: @Sendable () -> Int64
     var transactions: [String: TransactionMetadata] = [:]
@@ -32,8 +34,9 @@ actor TransactionCoordinator {
 
     init(
         topics: TopicManager, producerIds: ProducerIdManager, groups: GroupCoordinator, partitions: Int,
-        maxTimeoutMs: Int32, logger: Logger, clock: @escaping @Sendable () -> Int64
+        maxTimeoutMs: Int32, expirationMs: Int64 = 604_800_000, logger: Logger, clock: @escaping @Sendable () -> Int64
     ) {
+        self.expirationMs = expirationMs
         self.topics = topics
         self.producerIds = producerIds
         self.groups = groups

@@ -52,15 +52,20 @@ final class TransactionStateTopic: Sendable {
 
     /// Writes `metadata` and returns once it is durable.
     func write(_ metadata: TransactionMetadata, now: Int64) async throws {
+        try await write(id: metadata.transactionalId, value: Self.value(metadata), now: now)
+    }
+
+    /// Writes the record of `id` (a tombstone when `value` is nil) and returns once it is durable.
+    func write(id: String, value: TransactionLogValue?, now: Int64) async throws {
         try ensureCreated()
-        let index = partition(for: metadata.transactionalId)
+        let index = partition(for: id)
         guard let log = topics.partition(Self.name, index) else {
             throw BrokerError(.io, "no log for \(Self.name)-\(index)")
         }
-        let key = try TransactionLogKey(transactionalId: metadata.transactionalId).encodedRecord(version: 0)
-        let value = try Self.value(metadata).encodedRecord(version: 0)
+        let key = try TransactionLogKey(transactionalId: id).encodedRecord(version: 0)
+        let stored = try value?.encodedRecord(version: 0)
         let batch = try RecordBatchEncoder(baseOffset: 0, baseTimestamp: now).encode([
-            .init(key: Array(key.readableBytesView), value: Array(value.readableBytesView)),
+            .init(key: Array(key.readableBytesView), value: stored.map { Array($0.readableBytesView) }),
         ])
         let info = try log.append(ByteBuffer(bytes: batch), origin: .broker)
         try await log.waitUntilDurable(info.lastOffset + 1)
