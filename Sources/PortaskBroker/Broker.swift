@@ -109,7 +109,8 @@ public final class Broker: Service, Sendable {
             DescribeProducersHandler(topics: topics).makeHandler(),
             FindCoordinatorHandler(cluster: identity, coordinator: groups, transactions: transactions).makeHandler(),
         ] + TransactionHandlers(coordinator: transactions, groups: groups, topics: topics).makeHandlers()
-            + TransactionAdminHandlers(coordinator: transactions).makeHandlers() + GroupMembershipHandlers(coordinator: groups).makeHandlers()
+            + TransactionAdminHandlers(coordinator: transactions).makeHandlers()
+            + [WriteTxnMarkersHandler(topics: topics, groups: groups).makeHandler()] + GroupMembershipHandlers(coordinator: groups).makeHandlers()
             + GroupOffsetHandlers(coordinator: groups, topics: topics).makeHandlers()
             + GroupAdminHandlers(coordinator: groups).makeHandlers()
             + ConsumerGroupHandlers(coordinator: groups, topics: topics).makeHandlers()

@@ -249,3 +249,27 @@ def test_kafka_python_and_aiokafka_transactional_producers(broker_factory):
     asyncio.run(aio())
     assert read_all(broker.bootstrap, "py-txn", 1, "read_committed", 2)[0] == [b"kp-committed", b"aio-committed"]
     assert len(read_all(broker.bootstrap, "py-txn", 1, "read_uncommitted", 4)[0]) == 4
+
+
+def test_write_txn_markers_aborts_a_hanging_transaction(broker_factory):
+    import struct
+    broker = broker_factory(**TXN_BROKER)
+    create_topic(broker.bootstrap, "hanging", 1)
+    producer = transactional_producer(broker.bootstrap, "hanging-app")
+    producer.begin_transaction()
+    producer.produce("hanging", value=b"hung", partition=0)
+    producer.flush(10)
+    answer = _flexible_call(broker.port, 65, 0, bytes([2]) + _compact_string("hanging-app") + b"\x00")
+    _, position = _read_compact_string(answer, 7)
+    _, position = _read_compact_string(answer, position)
+    _, _, producer_id, epoch = struct.unpack(">iqqh", answer[position:position + 22])
+    marker = (struct.pack(">qh?", producer_id, epoch, False) + bytes([2]) + _compact_string("hanging")
+              + bytes([2]) + struct.pack(">i", 0) + b"\x00" + struct.pack(">i", 0) + b"\x00")
+    answer = _flexible_call(broker.port, 27, 1, bytes([2]) + marker + b"\x00")
+    assert struct.unpack(">q", answer[1:9])[0] == producer_id
+    assert answer.endswith(struct.pack(">ih", 0, 0) + b"\x00\x00\x00\x00")
+    plain = transactional_producer(broker.bootstrap, "hanging-other")
+    plain.begin_transaction()
+    plain.produce("hanging", value=b"later", partition=0)
+    plain.commit_transaction(30)
+    assert read_all(broker.bootstrap, "hanging", 1, "read_committed", 1)[0] == [b"later"]
