@@ -3,10 +3,10 @@
 /// Both origins have their records checked against their batch headers (see `RecordValidator`).
 /// Thread-safety: a value type.
 public enum AppendOrigin: Sendable, Equatable {
-    /// A producer's batches (Produce requests): control batches are refused (INVALID_RECORD, as Kafka does), and
-    /// so are transactional batches while the broker serves no transactions.
+    /// A producer's batches (Produce requests): control batches are refused (INVALID_RECORD, as Kafka does);
+    /// producer epochs and sequences are checked.
     case client
     /// Batches the broker writes itself (coordinators' internal topics, transaction markers): control and
-    /// transactional batches are allowed.
+    /// transactional batches are allowed, sequences are not checked.
     case broker
 }

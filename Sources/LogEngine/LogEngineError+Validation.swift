@@ -7,8 +7,7 @@ extension LogEngineError {
         LogEngineError(.invalidRecord, message, context: context)
     }
 
-    /// A transactional batch while the broker serves no transactions: Kafka would answer INVALID_TXN_STATE (48)
-    /// for a producer without an ongoing transaction.
+    /// A transactional batch of a producer without an ongoing transaction: Kafka's INVALID_TXN_STATE (48).
     public static func transactionalBatchRefused(_ message: String, context: String = "") -> LogEngineError {
         LogEngineError(.invalidTransactionState, message, context: context)
     }

@@ -314,6 +314,7 @@ public final class LogSegment: @unchecked Sendable {
         try FileSystem.unlink(renamedLog)
         try FileSystem.unlink(offsetPath)
         try FileSystem.unlink(timePath)
+        try FileSystem.unlink(TransactionIndex.path(directory: directory, baseOffset: baseOffset))
     }
 
     /// The newest timestamp in the segment, or the file's modification time when batches carry none.

@@ -47,7 +47,7 @@ extension PartitionLog {
     ///   - decompressionBudget: the bytes decompressing the request's compressed batches may take in total;
     ///     nil for `DecompressionBudget.forAppend(maxMessageBytes:)` of the log's `max.message.bytes`.
     /// - Throws: `corruptBatch` (CRC, structure, undecodable compression), `invalidArgument` (records that
-    ///   disagree with their header, client control or transactional batches: `LogEngineError.invalidRecord`),
+    ///   disagree with their header, client control batches: `LogEngineError.invalidRecord`),
     ///   `recordTooLarge` (`max.message.bytes`, decompression budget), producer state errors.
     ///
     /// Thread-safety: callable from any thread; appends to one partition are serialised.
@@ -96,17 +96,28 @@ extension PartitionLog {
             var batches: [LogSegment.AppendedBatch] = []
             var recordCount = 0
             var producers = ProducerStateManager.Append()
+            var end = firstOffset
             let duplicate = try buffer.withUnsafeMutableReadableBytes { bytes -> ProducerStateEntry.Batch? in
                 let readable = UnsafeRawBufferPointer(bytes)
                 var next = firstOffset
                 for batch in RecordBatchSequence(readable) {
                     let header = batch.header
-                    // Control batches (broker-written markers) carry no sequence: not producer data.
-                    if header.producerId >= 0 && !header.isControl {
+                    let timestamp = appendTime >= 0 ? appendTime : header.maxTimestamp
+                    if header.isControl {
+                        // Transaction markers (only the broker writes control batches) end the producer's
+                        // transaction; they carry no sequence.
+                        if header.producerId >= 0, let marker = ControlRecord.parse(header, in: readable, at: batch.position) {
+                            _ = try state.producerState.stageMarker(
+                                producerId: header.producerId, epoch: header.producerEpoch, commit: marker.isCommit,
+                                coordinatorEpoch: marker.coordinatorEpoch, offset: next, timestamp: timestamp,
+                                validate: true, into: &producers, context: directory)
+                        }
+                    } else if header.producerId >= 0 {
                         if let duplicate = state.producerState.duplicate(of: header) { return duplicate }
+                        // The broker's own transactional writes (offsets of a transaction) carry no sequence.
                         try state.producerState.stage(
-                            header, firstOffset: next, timestamp: appendTime >= 0 ? appendTime : header.maxTimestamp,
-                            validate: true, into: &producers, context: directory)
+                            header, firstOffset: next, timestamp: timestamp,
+                            validate: origin == .client, into: &producers, context: directory)
                     }
                     let (after, overflow) = next.addingReportingOverflow(Int64(header.lastOffsetDelta) + 1)
                     // One segment holds 2^31 offsets past its base: a request spanning more cannot be stored.
@@ -136,7 +147,7 @@ extension PartitionLog {
                     &state, forAppending: bytes.count, lastOffset: next - 1, maxTimestamp: incomingMaxTimestamp,
                     nowMs: now)
                 try segment.append(readable, batches: batches, state: &state.active)
-                publishEnd(next)
+                end = next
                 return nil
             }
             if let duplicate {
@@ -149,6 +160,8 @@ extension PartitionLog {
                 state.producerState.apply(producers)
                 state.producerStateChanged = true
             }
+            try recordCompletedTransactions(producers.completed, end: end, state: &state)
+            publishEnd(end, firstUnstableOffset: state.producerState.firstUnstableOffset)
             state.unflushedMessages += Int64(recordCount)
             if state.firstUnflushedMs == nil { state.firstUnflushedMs = now }
             var info = AppendInfo(

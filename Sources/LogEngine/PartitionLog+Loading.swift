@@ -23,7 +23,9 @@ extension PartitionLog {
         baseOffsets.sort()
         // Index files without a log file are orphans.
         let known = Set(baseOffsets)
-        for name in try FileSystem.list(directory) where name.hasSuffix(".index") || name.hasSuffix(".timeindex") {
+        for name in try FileSystem.list(directory) where name.hasSuffix(".index") || name.hasSuffix(".timeindex")
+            || name.hasSuffix(".txnindex")
+        {
             if let base = Int64(name.prefix(20)), name.count >= 26, !known.contains(base) {
                 try FileSystem.unlink(directory + "/" + name)
             }

@@ -8,9 +8,11 @@ extension PartitionLog {
         var changed: Bool
         /// What was found wrong and set aside (unreadable snapshots), for the broker's log.
         var warnings: [String] = []
+        /// The aborted transactions of every segment's `.txnindex`, those of replayed segments rebuilt.
+        var aborted: [AbortedTransaction] = []
     }
 
-    /// The idempotent producers of the partition, by producer id (DescribeProducers).
+    /// The idempotent and transactional producers of the partition, by producer id (DescribeProducers).
     /// Thread-safety: callable from any thread; takes the write lock briefly.
     public var activeProducers: [ProducerStateEntry] {
         writer.withLock { $0.producerState.producers.values.sorted { $0.producerId < $1.producerId } }
@@ -91,6 +93,7 @@ extension PartitionLog {
         }
         var replay = ProducerStateManager.Append()
         var replayed = 0
+        var aborted: [AbortedTransaction] = []
         for (index, segment) in segments.enumerated() {
             let nextBase = index + 1 < segments.count ? segments[index + 1].baseOffset : Int64.max
             guard nextBase > start else { continue }
@@ -105,18 +108,37 @@ extension PartitionLog {
                 for batch in RecordBatchSequence(bytes, from: position, check: .structure) {
                     let header = batch.header
                     guard header.hasStorableBaseOffset else { break }
-                    if header.baseOffset >= start && header.producerId >= 0 && !header.isControl {
+                    guard header.baseOffset >= start && header.producerId >= 0 else { continue }
+                    if header.isControl {
+                        guard let marker = ControlRecord.parse(header, in: bytes, at: batch.position) else { continue }
+                        let completed = try state.stageMarker(
+                            producerId: header.producerId, epoch: header.producerEpoch, commit: marker.isCommit,
+                            coordinatorEpoch: marker.coordinatorEpoch, offset: header.baseOffset,
+                            timestamp: header.maxTimestamp, validate: false, into: &replay)
+                        // Applied at once, so the entry's last stable offset sees the transactions still open.
+                        state.apply(replay)
+                        replay = ProducerStateManager.Append()
+                        if completed.isAborted {
+                            aborted.append(AbortedTransaction(
+                                producerId: completed.producerId, firstOffset: completed.firstOffset,
+                                lastOffset: completed.lastOffset,
+                                lastStableOffset: state.firstUnstableOffset ?? (completed.lastOffset + 1)))
+                        }
+                    } else {
                         try state.stage(
                             header, firstOffset: header.baseOffset, timestamp: header.maxTimestamp, validate: false,
                             into: &replay)
-                        replayed += 1
                     }
+                    replayed += 1
                 }
             }
         }
         state.apply(replay)
         let expired = state.removeExpired(nowMs: nowMs, expirationMs: config.producerIdExpirationMs)
+        let index = try loadTransactionIndexes(
+            directory: directory, segments: segments, replayStart: max(start, 0), rebuilt: aborted)
         return LoadedProducerState(
-            state: state, snapshotOffset: snapshotOffset, changed: replayed > 0 || expired > 0, warnings: warnings)
+            state: state, snapshotOffset: snapshotOffset, changed: replayed > 0 || expired > 0, warnings: warnings,
+            aborted: index)
     }
 }

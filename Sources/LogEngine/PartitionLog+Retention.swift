@@ -51,6 +51,7 @@ extension PartitionLog {
                     context: directory)
             }
             if offset > logStartOffset { publishStart(offset) }
+            trimAbortedTransactions(below: logStartOffset)
             let current = state.segments
             var count = 0
             while count < current.count - 1, current[count + 1].baseOffset <= logStartOffset { count += 1 }
@@ -67,6 +68,7 @@ extension PartitionLog {
         let remaining = Array(current.dropFirst(count))
         // Start offset first: a reader that sees the shorter segment list then sees the new start too.
         if let first = remaining.first, first.baseOffset > logStartOffset { publishStart(first.baseOffset) }
+        trimAbortedTransactions(below: logStartOffset)
         replaceSegments(remaining, in: &state)
         for segment in removed { try segment.delete() }
         state.directoryNeedsSync = true

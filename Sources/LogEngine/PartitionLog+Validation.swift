@@ -1,7 +1,8 @@
 extension PartitionLog {
     /// Kafka's `LogValidator` checks of one batch of an append, `batch` of `bytes`: the header
     /// (`RecordBatchHeader.validateClientBatch`: magic, sizes, CRC-32C, record count, `max.message.bytes`), what
-    /// `origin` may write (no control or transactional batches from clients), then the records against the
+    /// `origin` may write (no control batches from clients; whether a transactional batch belongs to an ongoing
+    /// transaction is the broker's check), then the records against the
     /// header (`RecordValidator`, decompressing within `budget`). Under CreateTime, a header max timestamp that is
     /// not the largest record timestamp is set to it and the CRC recomputed, as Kafka does.
     static func validateBatch(
@@ -15,11 +16,6 @@ extension PartitionLog {
             if header.isControl {
                 throw LogEngineError.invalidRecord(
                     "clients may not write control batches", context: "position \(position)")
-            }
-            if header.isTransactional {
-                throw LogEngineError.transactionalBatchRefused(
-                    "transactional batch of producer \(header.producerId) refused: the broker serves no transactions",
-                    context: "position \(position)")
             }
         }
         let summary = try RecordValidator.validate(header, in: readable, at: position, budget: &budget)

@@ -54,6 +54,10 @@ public final class PartitionLog: @unchecked Sendable {
     /// Append listeners (long-poll wake-ups), under their own lock; `listenerCount` publishes their number so
     /// appends skip the lock when there are none. Never taken together with the writer lock.
     let listeners = LockedState(Listeners())
+
+    /// The aborted transactions of the partition (every segment's `.txnindex`), in marker order; appended to by
+    /// the writer (under the writer lock, this lock nested inside), read by read_committed fetches.
+    let abortedIndex: LockedState<[AbortedTransaction]>
     let listenerCount = ManagedAtomic<Int>(0)
 
     /// Opens (creating when absent) the log in `directory`. Segments after `recoveryPoint` are scanned and cut
@@ -93,7 +97,8 @@ public final class PartitionLog: @unchecked Sendable {
         self.recoveryStats = stats
         self.logEnd = ManagedAtomic(end)
         self.highWater = ManagedAtomic(end)
-        self.lastStable = ManagedAtomic(end)
+        self.lastStable = ManagedAtomic(min(producers.state.firstUnstableOffset ?? end, end))
+        self.abortedIndex = LockedState(producers.aborted)
         self.logStart = ManagedAtomic(min(max(logStartOffset, segments[0].baseOffset), end))
         // Scanned data is fsynced by loadSegments, so everything present is now recovered.
         self.recovered = ManagedAtomic(end)
@@ -116,20 +121,20 @@ public final class PartitionLog: @unchecked Sendable {
     /// the log end offset. Reads are bounded by it.
     public var highWatermark: Int64 { highWater.load(ordering: .acquiring) }
     /// Offsets below it hold no open transaction (what read_committed consumers may see). Never above the high
-    /// watermark; equal to it while the broker serves no transactions.
+    /// watermark; the first offset of the earliest open transaction while one is open, the high watermark otherwise.
     public var lastStableOffset: Int64 { lastStable.load(ordering: .acquiring) }
     /// Offsets below it are fsynced.
     public var recoveryPoint: Int64 { recovered.load(ordering: .acquiring) }
     /// Total bytes in all segments.
     public var sizeInBytes: Int { segments.reduce(0) { $0 + $1.size } }
 
-    /// Publishes a new log end offset after an append; on a single replica without transactions the high
-    /// watermark and the last stable offset follow it. Stored in that order, so a reader that loads them in the
+    /// Publishes a new log end offset after an append; on a single replica the high watermark follows it, and
+    /// the last stable offset too unless a transaction is open (then it is that transaction's first offset). Stored in that order, so a reader that loads them in the
     /// opposite order never sees LSO > HW or HW > LEO. Caller holds the writer lock.
-    func publishEnd(_ offset: Int64) {
+    func publishEnd(_ offset: Int64, firstUnstableOffset: Int64?) {
         logEnd.store(offset, ordering: .releasing)
         highWater.store(offset, ordering: .releasing)
-        lastStable.store(offset, ordering: .releasing)
+        lastStable.store(min(firstUnstableOffset ?? offset, offset), ordering: .releasing)
     }
 
     func publishStart(_ offset: Int64) {
@@ -147,16 +152,17 @@ public final class PartitionLog: @unchecked Sendable {
     }
 
     /// Sets the high watermark (replication); clamped to the log end offset.
-    /// The last stable offset follows it (no transactions).
+    /// The last stable offset follows it, bounded by the first offset of the earliest open transaction.
     public func updateHighWatermark(_ offset: Int64) {
-        writer.withLock { _ in
+        writer.withLock { state in
             let watermark = min(offset, logEndOffset)
+            let stable = min(state.producerState.firstUnstableOffset ?? watermark, watermark)
             if watermark < lastStableOffset {
-                lastStable.store(watermark, ordering: .releasing)
+                lastStable.store(stable, ordering: .releasing)
                 highWater.store(watermark, ordering: .releasing)
             } else {
                 highWater.store(watermark, ordering: .releasing)
-                lastStable.store(watermark, ordering: .releasing)
+                lastStable.store(stable, ordering: .releasing)
             }
         }
     }

@@ -32,9 +32,9 @@ public struct ProducerStateEntry: Sendable, Equatable {
     public var batches: [Batch]
     /// Max timestamp of the producer's last batch (drives `producer.id.expiration.ms`).
     public var lastTimestamp: Int64
-    /// Transaction coordinator epoch; -1 while transactions are not served.
+    /// Epoch of the transaction coordinator that wrote the producer's last marker; -1 before any.
     public var coordinatorEpoch: Int32
-    /// First offset of the producer's open transaction; -1 while transactions are not served.
+    /// First offset of the producer's open transaction in this partition; -1 when none is open.
     public var currentTxnFirstOffset: Int64
 
     public init(

@@ -15,10 +15,16 @@
 public struct ProducerStateManager: Sendable, Equatable {
     /// The producers, by producer id.
     public internal(set) var producers: [Int64: ProducerStateEntry] = [:]
+    /// The open transactions: producer id → offset of the transaction's first batch in this partition.
+    public private(set) var ongoing: [Int64: Int64] = [:]
 
     public init(producers: [Int64: ProducerStateEntry] = [:]) {
         self.producers = producers
+        for (id, entry) in producers where entry.currentTxnFirstOffset >= 0 { ongoing[id] = entry.currentTxnFirstOffset }
     }
+
+    /// The first offset of the earliest open transaction (the last stable offset), nil when none is open.
+    public var firstUnstableOffset: Int64? { ongoing.values.min() }
 
     /// The retained batch that the client batch `header` duplicates, if any.
     public func duplicate(of header: RecordBatchHeader) -> ProducerStateEntry.Batch? {
@@ -31,7 +37,14 @@ public struct ProducerStateManager: Sendable, Equatable {
 
     /// Replaces the entries of the producers an append touched.
     public mutating func apply(_ append: Append) {
-        for (producerId, entry) in append.updates { producers[producerId] = entry }
+        for (producerId, entry) in append.updates {
+            producers[producerId] = entry
+            if entry.currentTxnFirstOffset >= 0 {
+                ongoing[producerId] = entry.currentTxnFirstOffset
+            } else {
+                ongoing.removeValue(forKey: producerId)
+            }
+        }
     }
 
     /// Forgets producers whose last batch is at least `expirationMs` older than `nowMs`
@@ -75,7 +88,48 @@ public struct ProducerStateManager: Sendable, Equatable {
             lastSequence: ProducerStateEntry.incrementSequence(firstSequence, by: header.lastOffsetDelta),
             firstOffset: firstOffset, lastOffset: firstOffset &+ Int64(header.lastOffsetDelta), timestamp: timestamp)
         entry.add(epoch: epoch, batch: batch)
+        // A transactional batch opens the producer's transaction in this partition (until its marker).
+        if header.isTransactional && entry.currentTxnFirstOffset < 0 { entry.currentTxnFirstOffset = firstOffset }
         pending.updates[producerId] = entry
+    }
+
+    /// Stages a transaction marker (control batch) of `producerId` at `offset`: the producer's open transaction
+    /// ends there. A marker with a newer epoch (written after an epoch bump) moves the producer to it. Returns
+    /// the completed transaction; its first offset is the marker's own when no transaction was open.
+    ///
+    /// - Throws: `invalidProducerEpoch` when `validate` and the epoch is older than the producer's.
+    public func stageMarker(
+        producerId: Int64, epoch: Int16, commit: Bool, coordinatorEpoch: Int32, offset: Int64, timestamp: Int64,
+        validate: Bool, into pending: inout Append, context: String = ""
+    ) throws -> CompletedTransaction {
+        var entry = pending.updates[producerId] ?? producers[producerId]
+            ?? ProducerStateEntry(producerId: producerId, producerEpoch: epoch)
+        if validate && epoch < entry.producerEpoch {
+            throw LogEngineError(
+                .invalidProducerEpoch,
+                "marker epoch \(epoch) of producer \(producerId) is older than its current epoch \(entry.producerEpoch)",
+                context: context)
+        }
+        if epoch != entry.producerEpoch {
+            entry.producerEpoch = epoch
+            entry.batches.removeAll()
+        }
+        let first = entry.currentTxnFirstOffset >= 0 ? entry.currentTxnFirstOffset : offset
+        entry.currentTxnFirstOffset = -1
+        entry.coordinatorEpoch = coordinatorEpoch
+        entry.lastTimestamp = timestamp
+        pending.updates[producerId] = entry
+        let completed = CompletedTransaction(producerId: producerId, firstOffset: first, lastOffset: offset, isAborted: !commit)
+        pending.completed.append(completed)
+        return completed
+    }
+
+    /// A transaction ended by a marker in this partition (Kafka's CompletedTxn).
+    public struct CompletedTransaction: Sendable, Equatable {
+        public var producerId: Int64
+        public var firstOffset: Int64
+        public var lastOffset: Int64
+        public var isAborted: Bool
     }
 
     /// Kafka's checks of one data batch; `entry` includes the batches staged before it in the same request,
@@ -112,6 +166,8 @@ public struct ProducerStateManager: Sendable, Equatable {
     public struct Append: Sendable {
         /// The entries of the touched producers as they will be after the append.
         public internal(set) var updates: [Int64: ProducerStateEntry] = [:]
+        /// The transactions the append's markers ended, in log order.
+        public internal(set) var completed: [CompletedTransaction] = []
 
         public init() {}
     }

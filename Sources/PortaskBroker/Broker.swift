@@ -1,3 +1,4 @@
+import Foundation
 import KafkaProtocol
 import Logging
 import NIOConcurrencyHelpers
@@ -31,6 +32,9 @@ public final class Broker: Service, Sendable {
     private let producerIds: ProducerIdManager
     /// Consumer groups and their committed offsets (`__consumer_offsets`).
     public let groups: GroupCoordinator
+    /// Transactions (`__transaction_state`).
+    let transactions: TransactionCoordinator
+    private let transactionCleanupIntervalMs: Int64
     private let quotaEnforcer: ClientQuotaEnforcer
     private let quotaStore: ClientQuotaStore
     private let ready: AsyncStream<SocketAddress>.Continuation
@@ -69,6 +73,17 @@ public final class Broker: Service, Sendable {
                 group: group, logger: logger, metrics: metrics, listener: runtime, shared: servers.first))
         }
         self.servers = servers
+        let settings = config.properties
+        func setting(_ name: String) -> Int64? {
+            (settings[name] ?? BrokerConfigDefinition.byName[name]?.defaultValue).flatMap { Int64($0.trimmingWhitespace()) }
+        }
+        transactions = TransactionCoordinator(
+            topics: topics, producerIds: producerIds, groups: groups,
+            partitions: Int(Int32(clamping: max(1, setting("transaction.state.log.num.partitions") ?? 50))),
+            maxTimeoutMs: Int32(clamping: max(1, setting("transaction.max.timeout.ms") ?? 900_000)),
+            expirationMs: max(1, setting("transactional.id.expiration.ms") ?? 604_800_000), logger: logger,
+            clock: { Int64(Date().timeIntervalSince1970 * 1000) })
+        transactionCleanupIntervalMs = max(10, setting("transaction.abort.timed.out.transaction.cleanup.interval.ms") ?? 10_000)
         let advertised = config.advertisedListeners[0]
         identity = ClusterIdentity(
             nodeId: config.nodeId, clusterId: "portask-cluster", advertisedHost: advertised.host,
@@ -100,7 +115,7 @@ public final class Broker: Service, Sendable {
         let access = AccessControl(authorizer: authorizer)
         let served: [ApiHandler] = [
             MetadataHandler(cluster: identity, topics: topics, access: access).makeHandler(),
-            ProduceHandler(topics: topics, quotas: quotaEnforcer, access: access).makeHandler(),
+            ProduceHandler(topics: topics, transactions: transactions, quotas: quotaEnforcer, access: access).makeHandler(),
             FetchHandler(
                 topics: topics, waiters: waiters, sessions: fetchSessions, maximumResponseBytes: config.fetchMaxBytes,
                 quotas: quotaEnforcer, access: access
@@ -119,10 +134,14 @@ public final class Broker: Service, Sendable {
             ).makeHandler(),
             DescribeLogDirsHandler(topics: topics).makeHandler(),
             OffsetForLeaderEpochHandler(topics: topics).makeHandler(),
-            InitProducerIdHandler(producerIds: producerIds, access: access).makeHandler(),
+            InitProducerIdHandler(producerIds: producerIds, transactions: transactions, access: access).makeHandler(),
             DescribeProducersHandler(topics: topics).makeHandler(),
-            FindCoordinatorHandler(cluster: identity, coordinator: groups, access: access).makeHandler(),
-        ] + GroupMembershipHandlers(coordinator: groups, access: access).makeHandlers()
+            FindCoordinatorHandler(cluster: identity, coordinator: groups, transactions: transactions, access: access)
+                .makeHandler(),
+        ] + TransactionHandlers(coordinator: transactions, groups: groups, topics: topics).makeHandlers()
+            + TransactionAdminHandlers(coordinator: transactions).makeHandlers()
+            + [WriteTxnMarkersHandler(topics: topics, groups: groups).makeHandler()]
+            + GroupMembershipHandlers(coordinator: groups, access: access).makeHandlers()
             + GroupOffsetHandlers(coordinator: groups, topics: topics, access: access).makeHandlers()
             + GroupAdminHandlers(coordinator: groups).makeHandlers()
             + ConsumerGroupHandlers(coordinator: groups, topics: topics).makeHandlers()
@@ -139,6 +158,15 @@ public final class Broker: Service, Sendable {
             logger.warning("The configuration '\(unknown)' was supplied but isn't a known config.")
         }
         await groups.start()
+        await transactions.start()
+        let cleanup = group.next().scheduleRepeatedAsyncTask(
+            initialDelay: .milliseconds(transactionCleanupIntervalMs), delay: .milliseconds(transactionCleanupIntervalMs)
+        ) { [transactions, group] _ in
+            group.next().makeFutureWithTask {
+                await transactions.abortTimedOutTransactions()
+                await transactions.expireTransactionalIds()
+            }
+        }
         let router = makeRouter()
         var addresses: [SocketAddress] = []
         for (server, advertised) in zip(servers, config.advertisedListeners) {
@@ -159,6 +187,7 @@ public final class Broker: Service, Sendable {
         } onGracefulShutdown: {
             Task { for server in servers { await server.stop() } }
         }
+        cleanup.cancel()
         await groups.stop()
         try await group.shutdownGracefully()
         do {

@@ -136,11 +136,11 @@ struct AppendValidationTests {
         #expect(try appendCode(bytes, origin: .broker) == nil)
     }
 
-    @Test func append_whenClientWritesTransactionalBatch_isRejected() throws {
+    @Test func append_whenClientWritesTransactionalBatch_acceptsItAndOpensATransaction() throws {
         let bytes = try ForgedBatch.batch(
             section: ForgedBatch.section(ForgedBatch.honestRecords(2)), recordCount: 2, attributes: 0x10, producerId: 7,
             producerEpoch: 0, baseSequence: 0)
-        #expect(try appendCode(bytes) == .invalidTransactionState)
+        #expect(try appendCode(bytes) == nil)
         #expect(LogEngineError.transactionalBatchRefused("x").code == .invalidTransactionState)
     }
 

@@ -31,26 +31,26 @@ struct ProducerIdTests {
         #expect(throws: BrokerError.self) { try ProducerIdManager(dataDirectory: directory) }
     }
 
-    @Test func initProducerId_allocatesBumpsAndRefusesTransactionalIds() throws {
+    @Test func initProducerId_allocatesBumpsAndLeavesTransactionalIdsToTheCoordinator() async throws {
         let directory = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let handler = InitProducerIdHandler(producerIds: try ProducerIdManager(dataDirectory: directory))
-        let fresh = handler.respond(InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 60000))
+        let fresh = await handler.respond(InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 60000))
         #expect(fresh == InitProducerIdResponse(errorCode: 0, producerId: 0, producerEpoch: 0))
-        let second = handler.respond(InitProducerIdRequest(transactionalId: nil))
+        let second = await handler.respond(InitProducerIdRequest(transactionalId: nil))
         #expect(second.producerId == 1 && second.producerEpoch == 0)
-        let bumped = handler.respond(InitProducerIdRequest(transactionalId: nil, producerId: 0, producerEpoch: 4))
+        let bumped = await handler.respond(InitProducerIdRequest(transactionalId: nil, producerId: 0, producerEpoch: 4))
         #expect(bumped == InitProducerIdResponse(errorCode: 0, producerId: 0, producerEpoch: 5))
-        let exhausted = handler.respond(InitProducerIdRequest(transactionalId: nil, producerId: 0, producerEpoch: Int16.max - 1))
+        let exhausted = await handler.respond(InitProducerIdRequest(transactionalId: nil, producerId: 0, producerEpoch: Int16.max - 1))
         #expect(exhausted.producerId == 2 && exhausted.producerEpoch == 0)
-        let foreign = handler.respond(InitProducerIdRequest(transactionalId: nil, producerId: 999, producerEpoch: 0))
+        let foreign = await handler.respond(InitProducerIdRequest(transactionalId: nil, producerId: 999, producerEpoch: 0))
         #expect(foreign.producerId == 3 && foreign.producerEpoch == 0)
-        let half = handler.respond(InitProducerIdRequest(transactionalId: nil, producerId: 0, producerEpoch: -1))
+        let half = await handler.respond(InitProducerIdRequest(transactionalId: nil, producerId: 0, producerEpoch: -1))
         #expect(half == InitProducerIdResponse(errorCode: KafkaErrorCode.invalidRequest.rawValue, producerId: -1, producerEpoch: -1))
-        let empty = handler.respond(InitProducerIdRequest(transactionalId: ""))
+        let empty = await handler.respond(InitProducerIdRequest(transactionalId: ""))
         #expect(empty.errorCode == KafkaErrorCode.invalidRequest.rawValue)
-        let transactional = handler.respond(InitProducerIdRequest(transactionalId: "orders-app"))
-        #expect(transactional.errorCode == KafkaErrorCode.transactionalIdAuthorizationFailed.rawValue)
+        let transactional = await handler.respond(InitProducerIdRequest(transactionalId: "orders-app"))
+        #expect(transactional.errorCode == KafkaErrorCode.coordinatorNotAvailable.rawValue)
         #expect(transactional.producerId == -1 && transactional.producerEpoch == -1)
     }
 

@@ -26,6 +26,9 @@ public final class GroupCoordinator: Sendable {
     private let expiryTimer = NIOLockedValueBox<GroupTimer?>(nil)
     /// Whether the last group creation was refused for `group.max.count` (the warning is logged once per episode).
     private let atGroupLimit = NIOLockedValueBox(false)
+    /// Offsets committed in transactions not yet ended, by producer id, group and partition (see
+    /// `GroupCoordinator+Transactions`).
+    let pendingTransactionalOffsets = NIOLockedValueBox<[Int64: [String: [TopicPartition: CommittedOffset]]]>([:])
 
     /// A coordinator storing its state in `__consumer_offsets` of `topics`.
     public convenience init(topics: TopicManager, loops: any EventLoopGroup, logger: Logger) {
@@ -134,7 +137,9 @@ public final class GroupCoordinator: Sendable {
     public func start() async {
         if let offsetsTopic {
             var report = OffsetsTopicLoadReport()
-            let records = offsetsTopic.loadAll(&report)
+            var pending: [Int64: [GroupRecord]] = [:]
+            let records = offsetsTopic.loadAll(&report, pending: &pending)
+            restorePendingTransactionalOffsets(pending)
             if !report.isEmpty {
                 logger.warning("skipped unreadable \(OffsetsTopic.name) data; everything else was loaded", metadata: [
                     "skippedRecords": "\(report.skippedRecords)", "skippedBatches": "\(report.skippedBatches)",

@@ -7,7 +7,16 @@ extension OffsetsTopic {
     /// that cannot be read costs that batch (or its records from the first unframeable one on), a read error
     /// costs the rest of that partition; each is counted in `report`. Record types this broker does not know
     /// (Kafka's newer key versions) are skipped without a report, as before.
+    ///
+    /// Records of transactional batches (offsets committed in a transaction) count from their commit marker on;
+    /// an abort marker drops them; those of transactions without a marker yet are left in `pending`, by
+    /// producer id, for the transaction coordinator to complete.
     func loadAll(_ report: inout OffsetsTopicLoadReport) -> [GroupRecord] {
+        var pending: [Int64: [GroupRecord]] = [:]
+        return loadAll(&report, pending: &pending)
+    }
+
+    func loadAll(_ report: inout OffsetsTopicLoadReport, pending: inout [Int64: [GroupRecord]]) -> [GroupRecord] {
         guard let topic = topics.topic(named: Self.name) else { return [] }
         var records: [GroupRecord] = []
         for index in 0..<Int32(clamping: topic.partitionCount) {
@@ -20,9 +29,17 @@ extension OffsetsTopic {
                     guard let slice = try log.read(from: offset, maxBytes: 1 << 20, upperBound: end) else { break }
                     var undecodable: [String] = []
                     try slice.withUnsafeBytes { raw in
-                        Self.decodeBatches(raw, report: &report) { key, value in
+                        Self.decodeBatches(raw, report: &report, control: { header, marker in
+                            let held = pending.removeValue(forKey: header.producerId) ?? []
+                            if marker.isCommit { records += held }
+                        }) { header, key, value in
                             do {
-                                if let record = try GroupRecord(key: key, value: value) { records.append(record) }
+                                guard let record = try GroupRecord(key: key, value: value) else { return }
+                                if header.isTransactional && header.producerId >= 0 {
+                                    pending[header.producerId, default: []].append(record)
+                                } else {
+                                    records.append(record)
+                                }
                             } catch {
                                 undecodable.append("\(Self.name)-\(index): \(error)")
                             }
@@ -56,6 +73,14 @@ extension OffsetsTopic {
     static func decodeBatches(
         _ raw: UnsafeRawBufferPointer, report: inout OffsetsTopicLoadReport, _ body: (ByteBuffer, ByteBuffer?) -> Void
     ) {
+        decodeBatches(raw, report: &report, control: { _, _ in }) { _, key, value in body(key, value) }
+    }
+
+    /// As above, with each record's batch header, and `control` called for each transaction marker.
+    static func decodeBatches(
+        _ raw: UnsafeRawBufferPointer, report: inout OffsetsTopicLoadReport,
+        control: (RecordBatchHeader, ControlRecord) -> Void, _ body: (RecordBatchHeader, ByteBuffer, ByteBuffer?) -> Void
+    ) {
         var walk = RecordBatchSequence(raw).makeIterator()
         while let batch = walk.next() {
             let (position, header, end) = (batch.position, batch.header, batch.end)
@@ -65,7 +90,10 @@ extension OffsetsTopic {
                 report.skippedBatch(records: Int(header.recordCount), "batch at offset \(header.baseOffset): \(error)")
                 continue
             }
-            if header.isControl { continue }
+            if header.isControl {
+                if let marker = ControlRecord.parse(header, in: raw, at: position) { control(header, marker) }
+                continue
+            }
             guard header.compressionCodec == 0 else {
                 report.skippedBatch(records: Int(header.recordCount), "compressed batch at offset \(header.baseOffset)")
                 continue
@@ -84,7 +112,7 @@ extension OffsetsTopic {
                     report.skippedRecord("record \(read) of the batch at offset \(header.baseOffset): malformed")
                     continue
                 }
-                body(key, value)
+                body(header, key, value)
             }
         }
         // A whole header whose length does not delimit its batch ends the walk, reported; a shorter tail does

@@ -9,7 +9,9 @@ import NIOCore
 /// or v1 (v2–v3) message sets down-converted from them (`FetchHandler+MessageFormat`). Kafka's limits:
 /// `partitionMaxBytes` per partition and `maxBytes` per response, with the first batch of the first non-empty
 /// partition returned whole even when larger. A fetch that lacks `minBytes` parks until an append to one of its
-/// partitions or `maxWaitMs`. Fetch sessions (v7+, KIP-227) live in a `FetchSessionCache`: incremental requests
+/// partitions or `maxWaitMs` (a marker is an append, so read_committed fetches wake when the last stable offset
+/// moves). Under read_committed (isolation level 1) reads stop at the last stable offset and carry the aborted
+/// transactions overlapping the returned range (from the `.txnindex`). Fetch sessions (v7+, KIP-227) live in a `FetchSessionCache`: incremental requests
 /// name only changed partitions, and their responses carry only partitions with news (`FetchHandler+Sessions`).
 struct FetchHandler: Sendable {
     let topics: TopicManager
@@ -172,15 +174,22 @@ struct FetchHandler: Sendable {
                 }
                 let highWatermark = log.highWatermark
                 partition.highWatermark = highWatermark
-                partition.lastStableOffset = log.lastStableOffset
+                partition.lastStableOffset = min(log.lastStableOffset, highWatermark)
                 partition.logStartOffset = log.logStartOffset
                 var slice: FileSlice?
                 do {
                     let limit = min(Int(max(fetchPartition.partitionMaxBytes, 0)), max(remaining, 0))
                     if limit > 0 || total == 0 {
+                        // read_committed stops at the last stable offset: the slice is shortened, never rewritten.
                         slice = try log.read(
-                            from: fetchPartition.fetchOffset, maxBytes: limit, upperBound: highWatermark,
+                            from: fetchPartition.fetchOffset, maxBytes: limit,
+                            upperBound: committed ? partition.lastStableOffset : highWatermark,
                             minOneBatch: total == 0)
+                    }
+                    if committed, let slice {
+                        partition.abortedTransactions = log.abortedTransactions(
+                            from: fetchPartition.fetchOffset, upTo: slice.nextOffset
+                        ).map { .init(producerId: $0.producerId, firstOffset: $0.firstOffset) }
                     }
                 } catch {
                     partition.errorCode = KafkaErrorCode(error).rawValue

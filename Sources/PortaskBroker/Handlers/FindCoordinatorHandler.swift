@@ -1,13 +1,14 @@
 import KafkaProtocol
 
-/// FindCoordinator (key 10), versions 0–6, batched keys from v4. This broker coordinates every group; the
-/// first group lookup creates `__consumer_offsets`. Transaction coordinators (key type 1) are not served
-/// until transactions land: those keys get COORDINATOR_NOT_AVAILABLE, which clients retry. Other key types
-/// get INVALID_REQUEST.
+/// FindCoordinator (key 10), versions 0–6, batched keys from v4. This broker coordinates every group and every
+/// transactional id; the first lookup of each kind creates `__consumer_offsets` or `__transaction_state`.
+/// Other key types get INVALID_REQUEST.
 struct FindCoordinatorHandler: Sendable {
     let cluster: ClusterIdentity
     let coordinator: GroupCoordinator
-    /// With an authorizer a group key needs DESCRIBE on the group, else GROUP_AUTHORIZATION_FAILED.
+    var transactions: TransactionCoordinator?
+    /// With an authorizer a group key needs DESCRIBE on the group (else GROUP_AUTHORIZATION_FAILED), a
+    /// transactional id DESCRIBE on it (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
     var access = AccessControl()
 
     static let groupKeyType: Int8 = 0
@@ -25,6 +26,11 @@ struct FindCoordinatorHandler: Sendable {
         func lookup(keyType: Int8, key: String, listener: String) -> (KafkaErrorCode, (Int32, String, Int32)?) {
             if keyType == Self.groupKeyType, let context, !access.allows(context, .describe, .group, key) {
                 return (.groupAuthorizationFailed, nil)
+            }
+            if keyType == Self.transactionKeyType, let context,
+                !access.allows(context, .describe, .transactionalId, key)
+            {
+                return (.transactionalIdAuthorizationFailed, nil)
             }
             return self.lookup(keyType: keyType, listener: listener)
         }
@@ -54,7 +60,14 @@ struct FindCoordinatorHandler: Sendable {
             let endpoint = cluster.endpoint(for: listener)
             return (.noError, (cluster.nodeId, endpoint.host, endpoint.port))
         case Self.transactionKeyType:
-            return (.coordinatorNotAvailable, nil)
+            guard let transactions else { return (.coordinatorNotAvailable, nil) }
+            do {
+                try transactions.ensureStateTopic()
+            } catch {
+                return (.coordinatorNotAvailable, nil)
+            }
+            let endpoint = cluster.endpoint(for: listener)
+            return (.noError, (cluster.nodeId, endpoint.host, endpoint.port))
         default:
             return (.invalidRequest, nil)
         }

@@ -162,11 +162,19 @@ struct GroupOffsetHandlers: Sendable {
                 {
                     (error, found) = (memberError, [])
                 }
+                let groupId = entry.groupId
                 var answered: [OffsetFetchResponse.OffsetFetchResponseTopics] = Self.byTopic(found).compactMap { name, partitions in
                     let topicId = byId ? topics.topic(named: name)?.id : nil
                     if byId && topicId == nil { return nil }
                     return .init(name: name, topicId: topicId ?? .zero, partitions: partitions.map { partition, offset in
-                        .init(
+                        if request.requireStable, coordinator.hasPendingTransactionalOffset(
+                            groupId: groupId, partition: TopicPartition(name, partition))
+                        {
+                            return .init(
+                                partitionIndex: partition, committedOffset: -1, committedLeaderEpoch: -1, metadata: "",
+                                errorCode: KafkaErrorCode.unstableOffsetCommit.rawValue)
+                        }
+                        return .init(
                             partitionIndex: partition, committedOffset: offset?.offset ?? -1,
                             committedLeaderEpoch: offset?.leaderEpoch ?? -1, metadata: offset?.metadata ?? "",
                             errorCode: 0)
@@ -191,7 +199,14 @@ struct GroupOffsetHandlers: Sendable {
         let (error, found) = await committed(groupId: request.groupId, wanted)
         var response = OffsetFetchResponse(topics: Self.byTopic(found).map { name, partitions in
             .init(name: name, partitions: partitions.map { partition, offset in
-                .init(
+                if version >= 7, request.requireStable, coordinator.hasPendingTransactionalOffset(
+                    groupId: request.groupId, partition: TopicPartition(name, partition))
+                {
+                    return .init(
+                        partitionIndex: partition, committedOffset: -1, committedLeaderEpoch: -1, metadata: "",
+                        errorCode: KafkaErrorCode.unstableOffsetCommit.rawValue)
+                }
+                return .init(
                     partitionIndex: partition, committedOffset: offset?.offset ?? -1,
                     committedLeaderEpoch: version >= 5 ? offset?.leaderEpoch ?? -1 : -1,
                     metadata: offset?.metadata ?? "", errorCode: version < 2 ? error.rawValue : 0)

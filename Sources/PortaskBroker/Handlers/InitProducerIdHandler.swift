@@ -1,6 +1,6 @@
 import KafkaProtocol
 
-/// InitProducerId (key 22), versions 0–5, for idempotent producers (transactional id null).
+/// InitProducerId (key 22), versions 0–5, for idempotent and transactional producers.
 ///
 /// - No producer id given (-1/-1): a new id from `ProducerIdManager`, epoch 0, as Kafka answers.
 /// - Only one of producer id and epoch given: INVALID_REQUEST, as Kafka.
@@ -11,14 +11,13 @@ import KafkaProtocol
 ///   and always allocates; keeping the id is equally valid for every client and keeps DescribeProducers
 ///   readable.)
 /// - An empty transactional id: INVALID_REQUEST, as Kafka.
-/// - Any other transactional id: TRANSACTIONAL_ID_AUTHORIZATION_FAILED until transactions are served. It is
-///   Kafka's answer when no transactional id may be used by the client, it is not retriable (so clients fail
-///   fast instead of retrying a coordinator that will never appear), and it is what other Kafka-compatible
-///   brokers answer with transactions disabled.
+/// - Any other transactional id: the `TransactionCoordinator` (epoch bump fencing older producers, an open
+///   transaction aborted first, the timeout bounded by `transaction.max.timeout.ms`).
 ///
-/// Thread-safe: the id manager serialises allocation.
+/// Thread-safety: the id manager serialises allocation; the coordinator is an actor.
 struct InitProducerIdHandler: Sendable {
     let producerIds: ProducerIdManager
+    var transactions: TransactionCoordinator?
     /// With an authorizer an idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic
     /// (else CLUSTER_AUTHORIZATION_FAILED); a transactional one WRITE on its transactional id.
     var access = AccessControl()
@@ -35,13 +34,18 @@ struct InitProducerIdHandler: Sendable {
             {
                 return self.failure(.clusterAuthorizationFailed)
             }
-            return self.respond(request)
+            return await self.respond(request)
         }
     }
 
-    func respond(_ request: InitProducerIdRequest) -> InitProducerIdResponse {
+    func respond(_ request: InitProducerIdRequest) async -> InitProducerIdResponse {
         if let transactionalId = request.transactionalId {
-            return failure(transactionalId.isEmpty ? .invalidRequest : .transactionalIdAuthorizationFailed)
+            guard !transactionalId.isEmpty else { return failure(.invalidRequest) }
+            guard let transactions else { return failure(.coordinatorNotAvailable) }
+            let (error, producerId, epoch) = await transactions.initProducerId(
+                transactionalId, timeoutMs: request.transactionTimeoutMs, producerId: request.producerId,
+                producerEpoch: request.producerEpoch)
+            return InitProducerIdResponse(errorCode: error.rawValue, producerId: producerId, producerEpoch: epoch)
         }
         switch (request.producerId, request.producerEpoch) {
         case (-1, -1):

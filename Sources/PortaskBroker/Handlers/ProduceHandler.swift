@@ -8,13 +8,15 @@ import NIOCore
 /// Versions 3+ carry record batches v2, validated and stored byte for byte by LogEngine; versions 0–2 carry
 /// message format v0/v1, up-converted to a batch v2 first (`ProduceHandler+MessageFormat`). Errors are
 /// per partition (UNKNOWN_TOPIC_OR_PARTITION, CORRUPT_MESSAGE, MESSAGE_TOO_LARGE, INVALID_RECORD, ...).
-/// Versions 0–13: v12 is v11 (KIP-890's implicit transaction membership, moot without transactions); v13 names
+/// Versions 0–13: v12 is v11 (KIP-890's implicit transaction membership applies only under transaction.version 2, which is not
+/// advertised, so transactional clients add partitions with AddPartitionsToTxn); v13 names
 /// topics by id (KIP-516), an unknown id getting UNKNOWN_TOPIC_ID. Under a `producer_byte_rate` quota the
 /// response carries the throttle time and the connection is muted for it.
 /// With an authorizer, a transactional request needs WRITE on its transactional id (else every partition
 /// answers TRANSACTIONAL_ID_AUTHORIZATION_FAILED) and each topic WRITE (else TOPIC_AUTHORIZATION_FAILED).
 struct ProduceHandler: Sendable {
     let topics: TopicManager
+    var transactions: TransactionCoordinator? = nil
     /// The client quotas (`producer_byte_rate`), when the broker enforces them.
     var quotas: ClientQuotaEnforcer? = nil
     var access = AccessControl()
@@ -170,6 +172,9 @@ struct ProduceHandler: Sendable {
                     {
                         batches = recompressed
                     }
+                    if let refusal = transactionRefusal(batches, topic: topicData.name, partition: partitionData.index) {
+                        throw PolicyViolation(code: refusal, message: "transactional batch outside an ongoing transaction")
+                    }
                     let info = try log.append(batches, budget: &budget)
                     partitionResponse.baseOffset = info.firstOffset
                     partitionResponse.logStartOffset = info.logStartOffset
@@ -193,6 +198,23 @@ struct ProduceHandler: Sendable {
             response.responses.append(topicResponse)
         }
         return Appended(response: response, acks: request.acks, durableWaits: durableWaits)
+    }
+
+    /// Kafka's verification of transactional batches (KIP-890 part 1): the producer's epoch must have added
+    /// this partition to its ongoing transaction. nil when no batch is transactional or all are allowed.
+    func transactionRefusal(_ batches: ByteBuffer, topic: String, partition: Int32) -> KafkaErrorCode? {
+        batches.withUnsafeReadableBytes { bytes in
+            for batch in RecordBatchSequence(bytes) where batch.header.isTransactional {
+                guard let transactions else { return .invalidTxnState }
+                if let error = transactions.verify(
+                    producerId: batch.header.producerId, epoch: batch.header.producerEpoch,
+                    partition: TopicPartition(topic, partition))
+                {
+                    return error
+                }
+            }
+            return nil
+        }
     }
 
     private func errorResponse(_ request: ProduceRequest, code: KafkaErrorCode) -> ProduceResponse {

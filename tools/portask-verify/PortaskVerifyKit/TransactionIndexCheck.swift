@@ -1,11 +1,12 @@
-/// Checks a segment's `.txnindex` (aborted transactions), which Apache Kafka writes (Portask does not yet):
+/// Checks a segment's `.txnindex` (aborted transactions), as Apache Kafka and Portask write it:
 /// ```
 /// entry (34 bytes, big-endian): int16 version = 0, int64 producerId, int64 firstOffset, int64 lastOffset,
 ///                               int64 lastStableOffset
 /// ```
-/// Each entry must have version 0, `firstOffset <= lastOffset < lastStableOffset`, its last offset inside the
-/// segment's batches, and last offsets never decreasing. Kafka rebuilds this index when it recovers a segment;
-/// Portask's recovery does not know it, so its damage is reported as not repairable.
+/// Each entry must have version 0, `firstOffset <= lastOffset`, a non-negative last stable offset (which may lie
+/// below the entry when another transaction was still open, as Kafka computes it), its last offset inside the
+/// segment's batches, and last offsets never decreasing. Kafka and Portask rebuild this index when recovery
+/// replays a segment; the verifier reports its damage as not repairable.
 ///
 /// Thread-safety: stateless.
 enum TransactionIndexCheck {
@@ -26,7 +27,7 @@ enum TransactionIndexCheck {
             let first = bytes.int64(at: at + 10)
             let last = bytes.int64(at: at + 18)
             let lastStable = bytes.int64(at: at + 26)
-            if version != 0 || producerId < 0 || first > last || last >= lastStable || last < previousLast {
+            if version != 0 || producerId < 0 || first > last || lastStable < 0 || last < previousLast {
                 collector.add(.txnIndexInvalid, at, first,
                               "entry \(slot) (version \(version), producer \(producerId), offsets \(first)...\(last), "
                                   + "last stable offset \(lastStable)) is malformed or out of order")
