@@ -1,3 +1,5 @@
+import Atomics
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -63,6 +65,7 @@ public final class LogCleaner: @unchecked Sendable {
     let clock: LogClock
     /// Called after each swap step (tests simulate crashes by throwing).
     var swapHook: ((PartitionLog.SwapStep) throws -> Void)? = nil
+    private let stopRequested = ManagedAtomic(false)
     private var ioBytes = 0
     private var ioWindowStartMs: Int64 = 0
 
@@ -70,6 +73,13 @@ public final class LogCleaner: @unchecked Sendable {
         self.config = config
         self.clock = clock
     }
+
+    /// Makes the round in progress (and every later one) end with `Aborted` at its next segment. Any thread.
+    public func requestStop() {
+        stopRequested.store(true, ordering: .releasing)
+    }
+
+    private var shouldStop: Bool { stopRequested.load(ordering: .acquiring) }
 
     /// Cleans `log` from `firstDirtyOffset` up to (at most) `firstUncleanableOffset`. Returns the offset up to which
     /// the log is now clean (the next round's first dirty offset) and the round's statistics.
@@ -128,6 +138,7 @@ public final class LogCleaner: @unchecked Sendable {
         let map = OffsetMap(memoryBytes: bytes, loadFactor: config.loadFactor)
         stats.mapBytes = map.memoryBytes
         for (index, segment) in dirty.enumerated() {
+            if shouldStop { throw Aborted() }
             let nextStart = index + 1 < dirty.count ? dirty[index + 1].baseOffset : end
             if try mapSegment(segment, into: map, start: start, end: end, maxDecompressedBytes: maxDecompressedBytes,
                               stats: &stats)
@@ -230,7 +241,7 @@ public final class LogCleaner: @unchecked Sendable {
         }
         do {
             for segment in group {
-                if log.isClosed { throw Aborted() }
+                if log.isClosed || shouldStop { throw Aborted() }
                 try segment.ensureLoaded()
                 let (mapping, bytes) = try segment.view()
                 try withExtendedLifetime(mapping) {
