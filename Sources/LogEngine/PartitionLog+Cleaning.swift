@@ -27,7 +27,7 @@ extension PartitionLog {
         var uncleanable = min(lastStableOffset, current.last?.baseOffset ?? start)
         let lag = max(config.minCompactionLagMs, 0)
         if lag > 0 {
-            for segment in current.dropLast() where Self.segment(segment, after: firstDirty, in: current) {
+            for segment in Self.inactiveSegments(current, from: firstDirty) {
                 try segment.ensureLoaded()
                 if segment.largestTimestamp > nowMs.saturatingSubtract(lag) {
                     uncleanable = min(uncleanable, segment.baseOffset)
@@ -46,7 +46,7 @@ extension PartitionLog {
         guard lag < Int64.max else { return 0 }
         let current = segments
         var earliest = Int64.max
-        for segment in current.dropLast() where Self.segment(segment, after: firstDirtyOffset, in: current) {
+        for segment in Self.inactiveSegments(current, from: firstDirtyOffset) {
             if let timestamp = segment.firstBatchTimestamp, timestamp > 0 { earliest = min(earliest, timestamp) }
         }
         let cleanUntil = nowMs.saturatingSubtract(lag)
@@ -77,10 +77,11 @@ extension PartitionLog {
         return (clean, cleanable)
     }
 
-    /// Whether `segment` holds offsets at or after `offset` (its successor starts after `offset`).
-    static func segment(_ segment: LogSegment, after offset: Int64, in list: [LogSegment]) -> Bool {
-        guard let index = list.firstIndex(where: { $0 === segment }) else { return false }
-        return index + 1 >= list.count || list[index + 1].baseOffset > offset
+    /// The inactive segments from the one holding `offset` on (Kafka's `nonActiveLogSegmentsFrom`).
+    static func inactiveSegments(_ list: [LogSegment], from offset: Int64) -> ArraySlice<LogSegment> {
+        guard list.count > 1 else { return [] }
+        let start = floorSegment(list, offset) ?? 0
+        return list[min(start, list.count - 1)..<(list.count - 1)]
     }
 
     /// The last data offset of every idempotent producer the log tracks: the batch ending there keeps its place

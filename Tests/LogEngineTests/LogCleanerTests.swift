@@ -278,4 +278,39 @@ struct LogCleanerTests {
         #expect(slice.firstOffset > 0)
         #expect(log.logStartOffset == 0)
     }
+
+    @Test func minCompactionLag_holdsBackRecentSegments_andMaxCompactionLag_forcesCleaning() throws {
+        let clock = ManualClock()
+        let directory = TemporaryDirectory()
+        var config = Self.compactConfig()
+        config.minCompactionLagMs = 60_000
+        let manager = try LogManager(directory: directory.path, defaultConfig: config, clock: clock.logClock)
+        let log = try manager.createLog(for: TopicPartition("lagged", 0))
+        for round in 0..<30 {
+            try log.append(Self.batch([("k", "v\(round)")], timestamp: clock.read()))
+        }
+        try log.roll()
+        #expect(try log.cleanableRange(lastCleanOffset: nil, nowMs: clock.read()).firstUncleanableOffset == 0)
+        #expect(try manager.cleanFilthiestLog(with: LogCleaner(clock: clock.logClock)) == nil)
+        clock.advance(by: 61_000)
+        #expect(try manager.cleanFilthiestLog(with: LogCleaner(clock: clock.logClock)) != nil)
+
+        // A dirty ratio below min.cleanable.dirty.ratio is cleaned once max.compaction.lag.ms has passed.
+        var strict = Self.compactConfig()
+        strict.minCleanableDirtyRatio = 0.99
+        strict.maxCompactionLagMs = 5_000
+        let other = try manager.createLog(for: TopicPartition("forced", 0), config: strict)
+        try Self.fill(other, keys: 3, rounds: 20)
+        _ = try Self.cleanAll(manager, cleaner: LogCleaner(clock: clock.logClock))
+        try other.append(Self.batch([("k0", "new")], timestamp: clock.read()))
+        try other.roll()
+        let partition = TopicPartition("forced", 0)
+        let state = try #require(manager.compactedLogs(nowMs: clock.read()).first { $0.partition == partition })
+        #expect(state.dirtyRatio < 0.99 && !state.needsCompactionNow)
+        #expect(try manager.cleanFilthiestLog(with: LogCleaner(clock: clock.logClock)) == nil)
+        clock.advance(by: 6_000)
+        let round = try #require(try manager.cleanFilthiestLog(with: LogCleaner(clock: clock.logClock)))
+        #expect(round.partition == partition)
+        #expect(Self.latest(try Self.readAll(other))["k0"] == "new")
+    }
 }

@@ -78,7 +78,7 @@ struct LogCleanerService: Service {
                 "toOffset": "\(round.endOffset)", "dirtyRatio": "\(round.dirtyRatio)",
                 "bytesRead": "\(stats.bytesRead)", "bytesWritten": "\(stats.bytesWritten)",
                 "recordsRead": "\(stats.recordsRead)", "recordsKept": "\(stats.recordsRetained)",
-                "mapFull": "\(stats.mapFull)", "ms": "\(stats.elapsedMs)",
+                "mapFull": "\(stats.mapFull)", "mapBytes": "\(stats.mapBytes)", "ms": "\(stats.elapsedMs)",
             ])
             return true
         } catch {
