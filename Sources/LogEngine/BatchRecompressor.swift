@@ -18,7 +18,16 @@ public enum BatchRecompressor {
         maxDecompressedBytes: Int = DecompressionBudget.minimumAppendLimit
     ) throws -> ByteBuffer? {
         var budget = DecompressionBudget(limit: maxDecompressedBytes)
-        return try records.withUnsafeReadableBytes { bytes -> ByteBuffer? in
+        return try recompress(records, to: target, maxBatchBytes: maxBatchBytes, budget: &budget)
+    }
+
+    /// As `recompress(_:to:maxBatchBytes:maxDecompressedBytes:)`, charging decompression to `budget`, which the
+    /// caller shares with the rest of its request's work (one total per produce request).
+    public static func recompress(
+        _ records: ByteBuffer, to target: CompressionCodec, maxBatchBytes: Int = Int(Int32.max),
+        budget: inout DecompressionBudget
+    ) throws -> ByteBuffer? {
+        try records.withUnsafeReadableBytes { bytes -> ByteBuffer? in
             var headers: [(offset: Int, header: RecordBatchHeader)] = []
             var walk = RecordBatchSequence(bytes).makeIterator()
             while let batch = walk.next() {

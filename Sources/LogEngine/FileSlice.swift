@@ -2,12 +2,16 @@ import NIOCore
 
 /// A run of whole record batches in one segment file: what a fetch sends, as a file region.
 ///
-/// `fileDescriptor` stays open, and the bytes stay readable, as long as the slice exists, even when retention
-/// deletes the segment meanwhile. Do not close the descriptor; `dup` it to hand ownership elsewhere.
+/// `file` (and so `fileDescriptor`) stays open, and the bytes stay readable, as long as the slice exists, even
+/// when retention deletes the segment or the segment closes its own descriptor meanwhile. Never close the
+/// descriptor: hold the slice (or its `file`) until the bytes have been sent.
 ///
 /// Thread-safety: immutable and `Sendable`.
 public struct FileSlice: Sendable {
-    public let fileDescriptor: CInt
+    /// The segment's open file, held by the slice.
+    public let file: SegmentFile
+    /// `file.descriptor`.
+    public var fileDescriptor: CInt { file.descriptor }
     /// Byte position of the first batch in the file.
     public let position: Int
     /// Length in bytes (whole batches).

@@ -34,8 +34,14 @@ public enum LegacyMessageSet {
     public static func decode(
         _ bytes: UnsafeRawBufferPointer, maxDecompressedBytes: Int = CompressionCodec.defaultMaxDecompressedBytes
     ) throws -> Decoded {
-        var decoded = Decoded(records: [], compression: .none, magic: 0)
         var budget = DecompressionBudget(limit: maxDecompressedBytes)
+        return try decode(bytes, budget: &budget)
+    }
+
+    /// As `decode(_:maxDecompressedBytes:)`, charging to `budget`, which the caller shares with the rest of its
+    /// request's work.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, budget: inout DecompressionBudget) throws -> Decoded {
+        var decoded = Decoded(records: [], compression: .none, magic: 0)
         try decodeSet(bytes, inner: false, into: &decoded, budget: &budget)
         guard !decoded.records.isEmpty else { throw LogEngineError(.corruptBatch, "empty message set") }
         return decoded

@@ -152,7 +152,8 @@ public final class LogManager: @unchecked Sendable {
     }
 
     /// Periodic housekeeping: `flush.ms` flushes, retention, producer expiry and producer snapshots (of fully
-    /// flushed logs), then checkpoints. Returns segments deleted.
+    /// flushed logs), descriptors unused since the previous run closed, then checkpoints. Returns segments
+    /// deleted.
     @discardableResult
     public func runMaintenance() throws -> Int {
         var deleted = 0
@@ -161,6 +162,7 @@ public final class LogManager: @unchecked Sendable {
             deleted += try log.deleteOldSegments()
             log.removeExpiredProducers()
             try log.snapshotProducerStateIfFlushed()
+            log.releaseIdleDescriptors()
         }
         try checkpoint()
         return deleted

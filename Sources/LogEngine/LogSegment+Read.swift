@@ -16,6 +16,7 @@ extension LogSegment {
     /// sendfile or read again through the mapping, which maps them anew).
     func read(from offset: Int64, maxBytes: Int, upperBound: Int64, minOneBatch: Bool = true) throws -> FileSlice? {
         try ensureLoaded()
+        let file = try file()
         let (mapping, bytes) = try view()
         let scanStart = min(offsetIndex.lookup(offset).position, bytes.count)
         var scanEnd = scanStart
@@ -36,7 +37,7 @@ extension LogSegment {
             }
             scanEnd = min(end + RecordBatchHeader.size, bytes.count)
             return FileSlice(
-                fileDescriptor: fd, position: start, length: end - start,
+                file: file, position: start, length: end - start,
                 firstOffset: first.baseOffset, nextOffset: next, segment: self)
         }
     }

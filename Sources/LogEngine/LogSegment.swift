@@ -16,20 +16,26 @@ import Darwin
 /// Thread-safety: one writer at a time (the owning `PartitionLog` serialises appends, rolls, recovery and
 /// deletion, and owns the active segment's `WriterState`); readers on any thread see the bytes below `size`,
 /// which is published after the data is written. See `CONCURRENCY.md`.
-/// The file descriptor and mappings live as long as the segment object, so a reader holding a segment (or a
-/// `FileSlice` of it) stays safe after the segment is deleted from the log.
+/// The mapping lives as long as the segment object, and a `FileSlice` holds its own reference to the file's
+/// descriptor, so a reader holding a segment (or a slice of it) stays safe after the segment is deleted from the
+/// log. The descriptor is opened on first use and closed again by `releaseDescriptorIfIdle()` when unused for a
+/// while, so idle partitions hold no descriptors.
 public final class LogSegment: @unchecked Sendable {
     public let baseOffset: Int64
     let directory: String
-    let fd: CInt
     let offsetIndex: OffsetIndex
     let timeIndex: TimeIndex
     let config: LogConfig
 
     private let publishedSize: ManagedAtomic<Int>
+    /// Owns `mapping`, `_logPath`, `openFile` and `usedSinceIdleCheck`.
     private let lock = Lock()
     private var mapping: FileMapping?
     private var _logPath: String
+    /// The segment's reference to its open file, nil while closed for idleness.
+    private var openFile: SegmentFile?
+    /// Whether the file was used since the last `releaseDescriptorIfIdle()`.
+    private var usedSinceIdleCheck = true
 
     /// The segment's bookkeeping as derived from its files (lazy load, recovery) or handed back by its writer when
     /// it stopped being active (`becomeInactive(final:)`); and whether that load happened. Owned by `stored`'s lock.
@@ -77,7 +83,7 @@ public final class LogSegment: @unchecked Sendable {
     ) {
         self.directory = directory
         self.baseOffset = baseOffset
-        self.fd = fd
+        self.openFile = SegmentFile(descriptor: fd)
         self.config = config
         self._logPath = directory + "/" + Self.fileName(baseOffset, suffix: ".log" + fileSuffix)
         self.offsetIndex = OffsetIndex(
@@ -86,10 +92,6 @@ public final class LogSegment: @unchecked Sendable {
             path: directory + "/" + Self.fileName(baseOffset, suffix: ".timeindex" + fileSuffix), baseOffset: baseOffset)
         self.publishedSize = ManagedAtomic(size)
         self.stored = LockedState(StoredState(writer: WriterState(baseOffset: baseOffset, createdMs: nowMs)))
-    }
-
-    deinit {
-        close(fd)
     }
 
     /// Creates an empty segment (and fresh, preallocated indexes) for appending. With a `fileSuffix` (the
@@ -102,7 +104,7 @@ public final class LogSegment: @unchecked Sendable {
         let segment = LogSegment(
             directory: directory, baseOffset: baseOffset, fd: fd, size: 0, config: config, nowMs: nowMs,
             fileSuffix: fileSuffix)
-        try FileSystem.truncate(fd, to: 0, path: path)
+        try segment.withDescriptor { try FileSystem.truncate($0, to: 0, path: path) }
         try segment.offsetIndex.file.openForAppend(maxBytes: config.segmentIndexBytes, keepingEntries: 0)
         try segment.timeIndex.file.openForAppend(maxBytes: config.segmentIndexBytes, keepingEntries: 0)
         segment.stored.withLock { $0.loaded = true }
@@ -128,6 +130,45 @@ public final class LogSegment: @unchecked Sendable {
     }
 
     public var logPath: String { lock.withLock { _logPath } }
+
+    /// The segment's open file, reopened (by its current path) when idleness had closed it.
+    func file() throws -> SegmentFile {
+        try lock.withLock { try fileLocked() }
+    }
+
+    /// `file()` for a caller holding `lock`.
+    private func fileLocked() throws -> SegmentFile {
+        usedSinceIdleCheck = true
+        if let openFile { return openFile }
+        let reopened = SegmentFile(descriptor: try FileSystem.open(_logPath))
+        openFile = reopened
+        return reopened
+    }
+
+    /// Runs `body` with the file's descriptor, kept open for the call.
+    func withDescriptor<T>(_ body: (CInt) throws -> T) throws -> T {
+        let file = try file()
+        return try withExtendedLifetime(file) { try body(file.descriptor) }
+    }
+
+    /// Closes the segment's reference to its descriptor when nothing used the file since the previous call;
+    /// slices still being sent keep theirs, and the next use reopens it. Returns whether it was released.
+    /// Called periodically by the log's maintenance, so a descriptor lives at most two periods unused.
+    @discardableResult
+    func releaseDescriptorIfIdle() -> Bool {
+        lock.withLock {
+            guard openFile != nil else { return false }
+            if usedSinceIdleCheck {
+                usedSinceIdleCheck = false
+                return false
+            }
+            openFile = nil
+            return true
+        }
+    }
+
+    /// Whether the segment holds an open descriptor now (for tests and metrics).
+    var holdsDescriptor: Bool { lock.withLock { openFile != nil } }
 
     /// The writer state as last stored (after loading, recovery or `becomeInactive(final:)`): current for an
     /// inactive segment, the starting point for the writer of the active one. Call `ensureLoaded` first.
@@ -156,7 +197,10 @@ public final class LogSegment: @unchecked Sendable {
             let page = 1 << 20
             let reserve = max(length, config.segmentBytes, (mapping?.length ?? 0) * 2)
             let rounded = (reserve + page - 1) / page * page
-            let fresh = try FileMapping(fd: fd, length: rounded, writable: false, path: _logPath)
+            let file = try fileLocked()
+            let fresh = try withExtendedLifetime(file) {
+                try FileMapping(fd: file.descriptor, length: rounded, writable: false, path: _logPath)
+            }
             mapping = fresh
             return fresh
         }
@@ -181,11 +225,15 @@ public final class LogSegment: @unchecked Sendable {
     /// back and `state` is unchanged. The caller is the segment's one writer and owns `state`.
     func append(_ bytes: UnsafeRawBufferPointer, batches: [AppendedBatch], state: inout WriterState) throws {
         let position = size
-        do {
-            try FileSystem.pwriteAll(fd, bytes, at: position, path: logPath)
-        } catch {
-            try? FileSystem.truncate(fd, to: position, path: logPath)
-            throw error
+        let file = try file()
+        let path = logPath
+        try withExtendedLifetime(file) {
+            do {
+                try FileSystem.pwriteAll(file.descriptor, bytes, at: position, path: path)
+            } catch {
+                try? FileSystem.truncate(file.descriptor, to: position, path: path)
+                throw error
+            }
         }
         for batch in batches {
             noteBatch(position: position + batch.relativePosition, size: batch.size,
@@ -251,12 +299,14 @@ public final class LogSegment: @unchecked Sendable {
 
     /// fdatasync of the log file (indexes are rebuilt by recovery, so they need none).
     func flush() throws {
-        try FileSystem.sync(fd, path: logPath)
+        let path = logPath
+        try withDescriptor { try FileSystem.sync($0, path: path) }
     }
 
     /// Cuts the file to `validBytes` (recovery).
     func truncate(to validBytes: Int) throws {
-        try FileSystem.truncate(fd, to: validBytes, path: logPath)
+        let path = logPath
+        try withDescriptor { try FileSystem.truncate($0, to: validBytes, path: path) }
         publishedSize.store(validBytes, ordering: .releasing)
     }
 
@@ -288,7 +338,8 @@ public final class LogSegment: @unchecked Sendable {
         return withExtendedLifetime(mapping) { RecordBatchSequence.header(in: bytes, at: 0)?.maxTimestamp }
     }
 
-    /// Renames the files to `*.deleted`, then unlinks them. Open descriptors and mappings stay valid for readers.
+    /// Renames the files to `*.deleted`, then unlinks them. Mappings and the descriptors slices hold stay valid
+    /// for readers.
     func delete() throws {
         let renamedLog: String = try lock.withLock {
             let renamed = _logPath + ".deleted"

@@ -19,7 +19,14 @@ public enum MessageFormatConverter {
     public static func upConvert(
         _ bytes: UnsafeRawBufferPointer, maxDecompressedBytes: Int = DecompressionBudget.minimumAppendLimit
     ) throws -> [UInt8] {
-        let decoded = try LegacyMessageSet.decode(bytes, maxDecompressedBytes: maxDecompressedBytes)
+        var budget = DecompressionBudget(limit: maxDecompressedBytes)
+        return try upConvert(bytes, budget: &budget)
+    }
+
+    /// As `upConvert(_:maxDecompressedBytes:)`, charging decompression and decoding to `budget`, which the caller
+    /// shares with the rest of its request's work.
+    public static func upConvert(_ bytes: UnsafeRawBufferPointer, budget: inout DecompressionBudget) throws -> [UInt8] {
+        let decoded = try LegacyMessageSet.decode(bytes, budget: &budget)
         return try RecordBatchEncoder.encode(decoded.records, compression: decoded.compression)
     }
 
@@ -43,6 +50,15 @@ public enum MessageFormatConverter {
         maxDecompressedBytes: Int = DecompressionBudget.minimumAppendLimit
     ) throws -> DownConverted {
         var budget = DecompressionBudget(limit: maxDecompressedBytes)
+        return try downConvert(batches, toMagic: magic, fromOffset: fromOffset, maxBytes: maxBytes, budget: &budget)
+    }
+
+    /// As `downConvert(_:toMagic:fromOffset:maxBytes:maxDecompressedBytes:)`, charging to `budget`, which the
+    /// caller shares over every partition of one fetch response.
+    public static func downConvert(
+        _ batches: UnsafeRawBufferPointer, toMagic magic: Int8, fromOffset: Int64, maxBytes: Int,
+        budget: inout DecompressionBudget
+    ) throws -> DownConverted {
         var out: [UInt8] = []
         var nextOffset = fromOffset
         var walk = RecordBatchSequence(batches, check: .structure).makeIterator()

@@ -17,6 +17,9 @@ public struct AppendInfo: Sendable, Equatable {
     /// The request repeated an idempotent producer's batch already in the log: nothing was appended and the
     /// offsets are those of the stored batch.
     public var isDuplicate = false
+    /// The append reached `flush.messages`: an fsync of the log was started on its sync queue. Kafka answers
+    /// such an append after the fsync; wait with `waitUntilDurable(lastOffset + 1)` to do the same.
+    public var flushScheduled = false
 }
 
 extension PartitionLog {
@@ -33,7 +36,8 @@ extension PartitionLog {
     /// are assigned by rewriting each base offset in place (and, under LogAppendTime, the timestamp type and max
     /// timestamp, with the CRC recomputed), and all batches are written with one write call. Records are never
     /// decoded. Rolls the active segment first when `segment.bytes`, `segment.ms` (measured like Kafka, from the
-    /// first batch's timestamp to the incoming one), a full index or the 32-bit relative offset limit require it. Fsyncs when `flush.messages` is reached.
+    /// first batch's timestamp to the incoming one), a full index or the 32-bit relative offset limit require it.
+    /// When `flush.messages` is reached, starts an fsync on the log's sync queue (`AppendInfo.flushScheduled`).
     ///
     /// The offsets are rewritten inside `records`' storage: when the caller passes its last reference (e.g.
     /// a request slice it no longer needs), no copy is made; otherwise copy-on-write copies the bytes once.
@@ -51,6 +55,17 @@ extension PartitionLog {
     public func append(
         _ records: consuming ByteBuffer, origin: AppendOrigin = .client, decompressionBudget: Int? = nil
     ) throws -> AppendInfo {
+        var budget = decompressionBudget.map { DecompressionBudget(limit: $0) }
+            ?? DecompressionBudget.forAppend(maxMessageBytes: config.maxMessageBytes)
+        return try append(records, origin: origin, budget: &budget)
+    }
+
+    /// As `append(_:origin:decompressionBudget:)`, charging the validation's decompression to `budget`, which the
+    /// caller shares with the rest of its request (one total for every partition of a produce request).
+    @discardableResult
+    public func append(
+        _ records: consuming ByteBuffer, origin: AppendOrigin = .client, budget: inout DecompressionBudget
+    ) throws -> AppendInfo {
         var buffer = consume records
         guard buffer.readableBytes > 0 else {
             throw LogEngineError(.invalidArgument, "empty record set", context: directory)
@@ -58,8 +73,6 @@ extension PartitionLog {
         // Validation (CRC-32C and records included) needs no offsets, so it runs before taking the append lock;
         // asking for mutable bytes here also makes any copy-on-write copy happen outside the lock.
         let config = self.config
-        var budget = decompressionBudget.map { DecompressionBudget(limit: $0) }
-            ?? DecompressionBudget.forAppend(maxMessageBytes: config.maxMessageBytes)
         try buffer.withUnsafeMutableReadableBytes { bytes in
             let readable = UnsafeRawBufferPointer(bytes)
             var walk = RecordBatchSequence(readable).makeIterator()
@@ -138,13 +151,15 @@ extension PartitionLog {
             }
             state.unflushedMessages += Int64(recordCount)
             if state.firstUnflushedMs == nil { state.firstUnflushedMs = now }
-            let info = AppendInfo(
+            var info = AppendInfo(
                 firstOffset: firstOffset, lastOffset: logEndOffset - 1, logAppendTime: appendTime,
                 logStartOffset: logStartOffset, recordCount: recordCount, batchCount: batches.count)
-            return (info, state.unflushedMessages >= config.flushMessages)
+            info.flushScheduled = state.unflushedMessages >= config.flushMessages
+            return (info, info.flushScheduled)
         }
-        // Outside the writer lock: the flush fsyncs, and listeners may take other locks.
-        if flushNeeded { try flush() }
+        // Outside the writer lock: the fsync runs on the log's sync queue, never on the appending thread, and
+        // listeners may take other locks.
+        if flushNeeded { scheduleFlush() }
         notifyAppendListeners(highWatermark)
         return info
     }

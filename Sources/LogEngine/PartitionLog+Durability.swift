@@ -71,7 +71,22 @@ extension PartitionLog {
         }
     }
 
-    /// One fsync per round; each round completes the waiters it covers, and runs again while waiters remain.
+    /// Starts an fsync round for everything appended so far without waiting for it (`flush.messages`): a round
+    /// already running runs once more. Waiters of `waitUntilDurable` share the rounds.
+    func scheduleFlush() {
+        let start: Bool = groupCommit.withLock { round in
+            if round.inFlight {
+                round.flushRequested = true
+                return false
+            }
+            round.inFlight = true
+            return true
+        }
+        if start { syncQueue.async { self.runGroupCommit() } }
+    }
+
+    /// One fsync per round; each round completes the waiters it covers, and runs again while waiters remain or
+    /// another flush was scheduled meanwhile.
     private func runGroupCommit() {
         while true {
             var failure: Error? = nil
@@ -88,8 +103,10 @@ extension PartitionLog {
                     }
                 }
                 round.waiters = remaining
-                if remaining.isEmpty { round.inFlight = false }
-                return (ready, !remaining.isEmpty)
+                let again = !remaining.isEmpty || round.flushRequested
+                round.flushRequested = false
+                if !again { round.inFlight = false }
+                return (ready, again)
             }
             for continuation in ready {
                 if let failure { continuation.resume(throwing: failure) } else { continuation.resume() }

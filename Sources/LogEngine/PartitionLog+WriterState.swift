@@ -30,6 +30,8 @@ extension PartitionLog {
         var waiters: [(offset: Int64, continuation: CheckedContinuation<Void, Error>)] = []
         /// A round is scheduled or running on `syncQueue`; it runs again while waiters remain.
         var inFlight = false
+        /// `scheduleFlush` asked for a round while one was running: one more round follows it.
+        var flushRequested = false
     }
 
     /// Registered append listeners, owned by `PartitionLog.listeners`' lock.

@@ -67,7 +67,7 @@ struct LogSegmentTests {
         try appendBatch(segment, bytes, at: 0, state: &state)
         try appendBatch(segment, bytes, at: 3, state: &state)
         let partial = Array(Batches.stored(bytes, baseOffset: 6).prefix(30))
-        try partial.withUnsafeBytes { try FileSystem.pwriteAll(segment.fd, $0, at: segment.size, path: "") }
+        try segment.withDescriptor { fd in try partial.withUnsafeBytes { try FileSystem.pwriteAll(fd, $0, at: segment.size, path: "") } }
         let reopened = try LogSegment.open(directory: directory.path, baseOffset: 0, config: smallConfig(), nowMs: 0)
         let result = try reopened.recover(truncate: true)
         #expect(result.validBytes == bytes.count * 2)

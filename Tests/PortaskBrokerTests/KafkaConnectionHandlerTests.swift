@@ -9,8 +9,27 @@ import Testing
 @testable import PortaskBroker
 
 /// The connection handler on a `NIOAsyncTestingChannel`: response order, back-pressure, the ApiVersions v0
-/// fallback and file regions closed when the connection goes away.
+/// fallback and file regions released once written or when the connection goes away.
 struct KafkaConnectionHandlerTests {
+    /// Owns a file region as `FetchedRegion` does: closes its handle when released, and says so.
+    final class RegionOwner: @unchecked Sendable {
+        let region: FileRegion
+        let released: NIOLockedValueBox<Int>
+
+        init(path: String, released: NIOLockedValueBox<Int>) throws {
+            let descriptor = open(path, O_RDONLY)
+            try #require(descriptor >= 0)
+            region = FileRegion(
+                fileHandle: NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor), readerIndex: 0, endIndex: 100)
+            self.released = released
+        }
+
+        deinit {
+            try? region.fileHandle.close()
+            released.withLockedValue { $0 += 1 }
+        }
+    }
+
     /// A gate a test handler waits on until the test opens it.
     final class Gate: Sendable {
         private let state = NIOLockedValueBox<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
@@ -38,7 +57,7 @@ struct KafkaConnectionHandlerTests {
 
     /// Metadata requests with correlation id 1 wait for `gate`; every other one answers at once.
     private func router(
-        gate: Gate, region: FileRegion? = nil, started: NIOLockedValueBox<[Int32]> = .init([])
+        gate: Gate, region: NIOLockedValueBox<RegionOwner?> = .init(nil), started: NIOLockedValueBox<[Int32]> = .init([])
     ) -> RequestRouter {
         RequestRouter([
             ApiHandler(MetadataRequest.self, response: MetadataResponse.self, versions: 0...12) { _, context in
@@ -48,9 +67,12 @@ struct KafkaConnectionHandlerTests {
             },
             ApiHandler(FetchRequest.self, response: FetchResponse.self, versions: 4...4) { _, _ in
                 await gate.wait()
-                guard let region else { return FetchResponse() }
+                // Taken out of the box: from here on the response is the owner's only holder.
+                guard let owner = region.withLockedValue({ owner in defer { owner = nil }; return owner }) else {
+                    return FetchResponse()
+                }
                 return FetchResponse(responses: [.init(topic: "t", partitions: [
-                    .init(partitionIndex: 0, records: RecordSet(parts: [.fileRegion(region)])),
+                    .init(partitionIndex: 0, records: RecordSet(parts: [.fileRegion(owner.region)], retaining: [owner])),
                 ])])
             },
         ])
@@ -139,21 +161,49 @@ struct KafkaConnectionHandlerTests {
         _ = try? await channel.finish()
     }
 
-    @Test func fileRegionsOfAnUnsentResponse_areClosedWhenTheConnectionCloses() async throws {
+    private func regionFile() -> String {
         let path = NSTemporaryDirectory() + "portask-region-\(UUID().uuidString)"
         FileManager.default.createFile(atPath: path, contents: Data(repeating: 1, count: 100))
+        return path
+    }
+
+    private func waitUntil(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !condition() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    @Test func fileRegionsOfAnUnsentResponse_areReleasedWhenTheConnectionCloses() async throws {
+        let path = regionFile()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let descriptor = open(path, O_RDONLY)
-        try #require(descriptor >= 0)
-        let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
-        let region = FileRegion(fileHandle: handle, readerIndex: 0, endIndex: 100)
+        let released = NIOLockedValueBox(0)
+        let box = NIOLockedValueBox<RegionOwner?>(try RegionOwner(path: path, released: released))
         let gate = Gate()
-        let channel = try await channel(router: router(gate: gate, region: region))
+        let channel = try await channel(router: router(gate: gate, region: box))
         try await channel.writeInbound(frame(FetchRequest(), version: 4, correlationId: 3))
         try await channel.close()
         gate.open()
-        let deadline = ContinuousClock.now + .seconds(5)
-        while handle.isOpen && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(!handle.isOpen)
+        try await waitUntil { released.withLockedValue { $0 } > 0 }
+        #expect(released.withLockedValue { $0 } == 1)
+    }
+
+    @Test func fileRegionsOfAWrittenResponse_areReleasedOnceWritten() async throws {
+        let path = regionFile()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let released = NIOLockedValueBox(0)
+        let box = NIOLockedValueBox<RegionOwner?>(try RegionOwner(path: path, released: released))
+        let gate = Gate()
+        gate.open()
+        let channel = try await channel(router: router(gate: gate, region: box))
+        try await channel.writeInbound(frame(FetchRequest(), version: 4, correlationId: 3))
+        var regionBytes = 0
+        while regionBytes == 0 {
+            if case .fileRegion(let region) = try await channel.waitForOutboundWrite(as: IOData.self) {
+                regionBytes = region.readableBytes
+            }
+        }
+        #expect(regionBytes == 100)
+        try await waitUntil { released.withLockedValue { $0 } > 0 }
+        #expect(released.withLockedValue { $0 } == 1)
+        _ = try? await channel.finish()
     }
 }

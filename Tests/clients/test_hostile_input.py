@@ -310,3 +310,61 @@ def test_records_that_contradict_their_header_are_refused(broker):
                                                           base_sequence=0)) != 0  # transactional, no transaction
     assert raw_produce(broker, "contradict", record_batch(two)) == 0
     round_trip(broker.bootstrap, "contradict-after")
+
+
+def test_decompression_budget_is_one_total_per_produce_request(broker):
+    """Four partitions of one request, each a gzip batch inflating to 24 MiB: each alone fits the 64 MiB budget,
+    the request as a whole does not. The partitions past the total get MESSAGE_TOO_LARGE; the others are stored."""
+    import gzip
+    from kafka_wire import record, record_batch
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("bombs", num_partitions=4, replication_factor=1)])["bombs"].result(20)
+    inflated = gzip.compress(record(0, b"\0" * (24 << 20)), 9)
+    batch = record_batch([inflated], record_count=1, last_offset_delta=0, attributes=1)
+    assert len(batch) < 100_000
+    name = b"bombs"
+    body = struct.pack(">hhi", -1, -1, 30_000) + struct.pack(">i", 1) + struct.pack(">h", len(name)) + name
+    body += struct.pack(">i", 4)
+    for partition in range(4):
+        body += struct.pack(">i", partition) + struct.pack(">i", len(batch)) + batch
+    with socket.create_connection(("127.0.0.1", broker.port), timeout=30) as sock:
+        sock.sendall(frame(0, 3, 7, body))
+        answer = read_response(sock)
+    at = 8 + 2 + len(name) + 4  # correlation id, response count, name, partition count
+    errors = {}
+    for _ in range(4):
+        partition, error = struct.unpack(">ih", answer[at:at + 6])
+        errors[partition] = error
+        at += 4 + 2 + 8 + 8
+    assert errors == {0: 0, 1: 0, 2: 10, 3: 10}
+    round_trip(broker.bootstrap, "after-bombs")
+
+
+def test_idle_partitions_hold_no_segment_descriptors(broker_factory):
+    broker = broker_factory(**{"log.retention.check.interval.ms": 300})
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("idle", num_partitions=200, replication_factor=1)])["idle"].result(20)
+    producer = Producer({"bootstrap.servers": broker.bootstrap, "acks": "all"})
+    for partition in range(200):
+        producer.produce("idle", value=b"x", partition=partition)
+    assert producer.flush(20) == 0
+    busy = open_descriptors(broker)
+    # Two maintenance passes close every descriptor nothing used in between.
+    deadline = time.time() + 20
+    while open_descriptors(broker) > busy - 150 and time.time() < deadline:
+        time.sleep(0.2)
+    assert open_descriptors(broker) <= busy - 150
+    # The partitions still serve: reads and appends reopen their files.
+    for partition in (0, 199):
+        producer.produce("idle", value=b"y", partition=partition)
+    assert producer.flush(20) == 0
+    consumer = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "unused", "enable.auto.commit": False})
+    consumer.assign([TopicPartition("idle", 0, 0), TopicPartition("idle", 199, 0)])
+    seen = []
+    deadline = time.time() + 20
+    while len(seen) < 4 and time.time() < deadline:
+        message = consumer.poll(0.5)
+        if message is not None and message.error() is None:
+            seen.append((message.partition(), message.value()))
+    consumer.close()
+    assert sorted(seen) == [(0, b"x"), (0, b"y"), (199, b"x"), (199, b"y")]

@@ -5,11 +5,22 @@ import NIOCore
 /// The result is a list of `IOData` parts: buffers, and the file regions of any `records` fields, so fetched
 /// batches can be written with sendfile. Stateless; thread-safe.
 public enum KafkaResponseFrame {
-    /// Encodes `body` as the response to a request of `version` with `correlationId`.
+    /// Encodes `body` as the response to a request of `version` with `correlationId`: the frame's parts only.
+    /// A response that carries file regions must be sent with `encodeRetaining`, whose result keeps the regions'
+    /// descriptors open until written.
     public static func encode(
         _ body: some KafkaResponseMessage, version: Int16, correlationId: Int32,
         allocator: ByteBufferAllocator = ByteBufferAllocator()
     ) throws -> [IOData] {
+        try encodeRetaining(body, version: version, correlationId: correlationId, allocator: allocator).parts
+    }
+
+    /// Encodes `body` as the response to a request of `version` with `correlationId`, with what its record sets
+    /// retain.
+    public static func encodeRetaining(
+        _ body: some KafkaResponseMessage, version: Int16, correlationId: Int32,
+        allocator: ByteBufferAllocator = ByteBufferAllocator()
+    ) throws -> EncodedResponse {
         let apiKey = type(of: body).apiKey
         var writer = KafkaWriter(allocator: allocator)
         writer.writeInteger(Int32(0))
@@ -25,7 +36,7 @@ public enum KafkaResponseFrame {
         }
         first.setInteger(size, at: first.readerIndex)
         parts[0] = .byteBuffer(first)
-        return parts
+        return EncodedResponse(parts: parts, retained: writer.retained)
     }
 
     /// Decodes a response frame (without its size prefix) to a request of `apiKey` and `version`

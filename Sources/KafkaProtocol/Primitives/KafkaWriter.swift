@@ -12,6 +12,8 @@ public struct KafkaWriter: Sendable {
     public private(set) var completedParts: [IOData] = []
     /// Bytes held in `completedParts`.
     public private(set) var completedByteCount = 0
+    /// What the written record sets retain (see `RecordSet.retained`), to be kept until the parts are written.
+    public private(set) var retained: [any AnyObject & Sendable] = []
 
     public init(allocator: ByteBufferAllocator = ByteBufferAllocator(), capacity: Int = 256) {
         buffer = allocator.buffer(capacity: capacity)
@@ -163,6 +165,7 @@ public struct KafkaWriter: Sendable {
             return
         }
         writeLength(value.byteCount, compact: compact, wide: true)
+        retained += value.retained
         for part in value.parts {
             switch part {
             case .byteBuffer(let bytes): buffer.writeImmutableBuffer(bytes)

@@ -8,7 +8,8 @@ struct AlterConfigsHandler: Sendable {
     let alterer: ConfigAlterer
 
     func makeHandler() -> ApiHandler {
-        ApiHandler(AlterConfigsRequest.self, response: AlterConfigsResponse.self, versions: 0...2) { request, _ in
+        ApiHandler(AlterConfigsRequest.self, response: AlterConfigsResponse.self, versions: 0...2, blocking: .always) { request, _ in
+            // The new overrides are written and fsynced before the answer.
             self.respond(request)
         }
     }

@@ -8,8 +8,8 @@ struct CreatePartitionsHandler: Sendable {
     let topics: TopicManager
 
     func makeHandler() -> ApiHandler {
-        ApiHandler(CreatePartitionsRequest.self, response: CreatePartitionsResponse.self, versions: 0...3) { request, _ in
-            try await BlockingWork.run { self.respond(request) }
+        ApiHandler(CreatePartitionsRequest.self, response: CreatePartitionsResponse.self, versions: 0...3, blocking: .always) { request, _ in
+            self.respond(request)
         }
     }
 

@@ -11,8 +11,8 @@ struct CreateTopicsHandler: Sendable {
     let topics: TopicManager
 
     func makeHandler() -> ApiHandler {
-        ApiHandler(CreateTopicsRequest.self, response: CreateTopicsResponse.self, versions: 0...7) { request, _ in
-            try await BlockingWork.run { self.respond(request) }
+        ApiHandler(CreateTopicsRequest.self, response: CreateTopicsResponse.self, versions: 0...7, blocking: .always) { request, _ in
+            self.respond(request)
         }
     }
 

@@ -11,7 +11,8 @@ struct DeleteRecordsHandler: Sendable {
     static let highWatermark: Int64 = -1
 
     func makeHandler() -> ApiHandler {
-        ApiHandler(DeleteRecordsRequest.self, response: DeleteRecordsResponse.self, versions: 0...2) { request, _ in
+        ApiHandler(DeleteRecordsRequest.self, response: DeleteRecordsResponse.self, versions: 0...2, blocking: .always) { request, _ in
+            // Deleting segments and checkpointing the new log start offsets touch files.
             self.respond(request)
         }
     }

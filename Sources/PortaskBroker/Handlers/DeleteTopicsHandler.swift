@@ -6,8 +6,8 @@ struct DeleteTopicsHandler: Sendable {
     let topics: TopicManager
 
     func makeHandler() -> ApiHandler {
-        ApiHandler(DeleteTopicsRequest.self, response: DeleteTopicsResponse.self, versions: 0...6) { request, context in
-            try await BlockingWork.run { self.respond(request, version: context.apiVersion) }
+        ApiHandler(DeleteTopicsRequest.self, response: DeleteTopicsResponse.self, versions: 0...6, blocking: .always) { request, context in
+            self.respond(request, version: context.apiVersion)
         }
     }
 

@@ -1,10 +1,6 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import KafkaProtocol
+import LogEngine
 
 /// DescribeLogDirs (key 35), versions 0–4: the broker's one data directory with the size of each requested
 /// partition (all when the topic list is null); v4 adds the file system's total and usable bytes (statvfs).
@@ -34,7 +30,7 @@ struct DescribeLogDirsHandler: Sendable {
                 }
             }
         }
-        let (total, usable) = Self.space(of: directory)
+        let (total, usable) = DiskSpace.of(directory)
         return DescribeLogDirsResponse(throttleTimeMs: 0, errorCode: 0, results: [
             .init(errorCode: 0, logDir: directory, topics: described, totalBytes: total, usableBytes: usable),
         ])
@@ -47,13 +43,5 @@ struct DescribeLogDirsHandler: Sendable {
             return .init(partitionIndex: index, partitionSize: Int64(log.sizeInBytes), offsetLag: 0, isFutureKey: false)
         }
         return found.isEmpty ? nil : .init(name: name, partitions: found)
-    }
-
-    /// Total and usable bytes of the file system holding `path` (-1, -1 when unknown).
-    static func space(of path: String) -> (total: Int64, usable: Int64) {
-        var stats = statvfs()
-        guard statvfs(path, &stats) == 0 else { return (-1, -1) }
-        let unit = Int64(stats.f_frsize)
-        return (Int64(stats.f_blocks) * unit, Int64(stats.f_bavail) * unit)
     }
 }

@@ -16,23 +16,34 @@ extension FetchHandler {
     /// partition's byte limit (at least one message). When a slice yields no message (control batches only),
     /// the following batches up to the high watermark are read, so an old consumer never stalls. A stored batch
     /// that cannot be decoded becomes the partition's error (CORRUPT_MESSAGE) with no records.
-    func downConvert(_ result: PartitionResult, into partition: inout FetchResponse.PartitionData, version: Int16) {
+    ///
+    /// Decompression is charged to `budget`, shared by every partition of the response: once earlier partitions
+    /// have used it up, a partition answers no records and no error (the consumer fetches it again).
+    func downConvert(
+        _ result: PartitionResult, into partition: inout FetchResponse.PartitionData, version: Int16,
+        budget: inout DecompressionBudget
+    ) {
+        let fresh = budget.remaining == budget.limit
         do {
-            partition.records = try downConverted(result, version: version)
+            partition.records = try downConverted(result, version: version, budget: &budget)
+        } catch let error as LogEngineError where error.code == .recordTooLarge && !fresh {
+            partition.records = RecordSet(bytes: ByteBuffer())
         } catch {
             partition.errorCode = KafkaErrorCode(error).rawValue
             partition.records = RecordSet(bytes: ByteBuffer())
         }
     }
 
-    private func downConverted(_ result: PartitionResult, version: Int16) throws -> RecordSet {
+    private func downConverted(
+        _ result: PartitionResult, version: Int16, budget: inout DecompressionBudget
+    ) throws -> RecordSet {
         guard var slice = result.slice, let log = result.log else { return RecordSet(bytes: ByteBuffer()) }
         let magic = Self.messageFormat(forVersion: version)
         var fromOffset = result.fetchOffset
         while true {
             let converted = try slice.withUnsafeBytes {
                 try MessageFormatConverter.downConvert(
-                    $0, toMagic: magic, fromOffset: fromOffset, maxBytes: max(result.limit, 1))
+                    $0, toMagic: magic, fromOffset: fromOffset, maxBytes: max(result.limit, 1), budget: &budget)
             }
             if !converted.bytes.isEmpty { return RecordSet(bytes: ByteBuffer(bytes: converted.bytes)) }
             fromOffset = max(converted.nextOffset, slice.nextOffset)

@@ -1,4 +1,3 @@
-import Glibc
 import KafkaProtocol
 import LogEngine
 import NIOCore
@@ -86,11 +85,14 @@ struct FetchHandler: Sendable {
         }
         if version < Self.firstRecordBatchVersion {
             // Down-conversion decompresses and re-encodes: on the thread pool, not the event loop.
+            // One decompression budget for the whole response, as for a produce request.
+            let limit = DecompressionBudget.forAppend(maxMessageBytes: topics.config.topicConfig().maxMessageBytes)
             response = try await BlockingWork.run { [response, results] in
                 var converted = response
+                var budget = limit
                 for result in results {
                     var partition = result.response
-                    self.downConvert(result, into: &partition, version: version)
+                    self.downConvert(result, into: &partition, version: version, budget: &budget)
                     converted.responses[result.topic].partitions.append(partition)
                 }
                 return converted
@@ -114,11 +116,7 @@ struct FetchHandler: Sendable {
     private func records(_ slice: FileSlice?) throws -> RecordSet {
         guard let slice else { return RecordSet(bytes: ByteBuffer()) }
         if copyRecords { return RecordSet(bytes: try slice.readBuffer()) }
-        let descriptor = dup(slice.fileDescriptor)
-        guard descriptor >= 0 else { return RecordSet(bytes: try slice.readBuffer()) }
-        let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
-        let region = FileRegion(fileHandle: handle, readerIndex: slice.position, endIndex: slice.position + slice.length)
-        return RecordSet(parts: [.fileRegion(region)])
+        return FetchedRegion(slice).recordSet
     }
 
     private func highWatermarks(of partitions: [TopicPartition]) -> [Int64] {

@@ -9,7 +9,8 @@ struct IncrementalAlterConfigsHandler: Sendable {
     let alterer: ConfigAlterer
 
     func makeHandler() -> ApiHandler {
-        ApiHandler(IncrementalAlterConfigsRequest.self, response: IncrementalAlterConfigsResponse.self, versions: 0...1) { request, _ in
+        ApiHandler(IncrementalAlterConfigsRequest.self, response: IncrementalAlterConfigsResponse.self, versions: 0...1, blocking: .always) { request, _ in
+            // The new overrides are written and fsynced before the answer.
             self.respond(request)
         }
     }

@@ -9,9 +9,9 @@ struct MetadataHandler: Sendable {
     static let authorizedOperationsNotRequested = Int32.min
 
     func makeHandler() -> ApiHandler {
-        ApiHandler(MetadataRequest.self, response: MetadataResponse.self, versions: 0...12) { request, context in
+        ApiHandler(MetadataRequest.self, response: MetadataResponse.self, versions: 0...12, blocking: .always) { request, context in
             // Auto-creation makes files and syncs directories: off the event loop.
-            try await BlockingWork.run { try self.respond(request, version: context.apiVersion) }
+            try self.respond(request, version: context.apiVersion)
         }
     }
 

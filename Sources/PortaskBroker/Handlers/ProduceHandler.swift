@@ -12,21 +12,20 @@ struct ProduceHandler: Sendable {
     let topics: TopicManager
 
     func makeHandler() -> ApiHandler {
-        ApiHandler(ProduceRequest.self, response: ProduceResponse.self, versions: 0...11) {
-            (request: ProduceRequest, context: RequestContext) in
-            // Appends happen in the connection's request order; the fsync wait of acks=all overlaps later requests.
-            // Requests that need format conversion or recompression (work in proportion to decompressed bytes)
-            // run on the thread pool instead of the event loop.
-            let appended = self.needsConversion(request, version: context.apiVersion)
-                ? try await BlockingWork.run { self.append(request, context: context) }
-                : self.append(request, context: context)
-            return { await self.complete(appended, acks: request.acks) }
-        }
+        // Appends happen in the connection's request order; the fsync wait of acks=all overlaps later requests.
+        // Requests that need format conversion or recompression (work in proportion to decompressed bytes) run
+        // on the thread pool instead of the event loop.
+        ApiHandler(
+            ProduceRequest.self, response: ProduceResponse.self, versions: 0...11,
+            blocking: .when { request, version in self.needsConversion(request, version: version) },
+            prepare: { request, context in self.append(request, context: context) },
+            complete: { appended in await self.complete(appended, acks: appended.acks) })
     }
 
     /// The answer to a produce request with its appends done, and the fsyncs it still waits for.
     struct Appended: Sendable {
         var response: ProduceResponse
+        var acks: Int16 = 1
         var durableWaits: [(topic: Int, partition: Int, log: PartitionLog, offset: Int64)]
     }
 
@@ -54,13 +53,24 @@ struct ProduceHandler: Sendable {
         return acks == 0 ? nil : response
     }
 
+    /// The decompression budget of one produce request, shared by every partition and by up-conversion,
+    /// recompression and validation alike: `DecompressionBudget.forAppend` of the largest `max.message.bytes`
+    /// among the request's topics (so many small bombs in one request add up to one bound).
+    func decompressionBudget(for request: ProduceRequest) -> DecompressionBudget {
+        let largest = request.topicData.reduce(topics.config.topicConfig().maxMessageBytes) { largest, topic in
+            max(largest, topics.topicConfig(named: topic.name)?.maxMessageBytes ?? 0)
+        }
+        return .forAppend(maxMessageBytes: largest)
+    }
+
     /// Validates and appends every partition's batches, in request order.
     func append(_ request: ProduceRequest, context: RequestContext) -> Appended {
         guard [0, 1, -1].contains(request.acks) else {
-            return Appended(response: errorResponse(request, code: .invalidRequiredAcks), durableWaits: [])
+            return Appended(response: errorResponse(request, code: .invalidRequiredAcks), acks: request.acks, durableWaits: [])
         }
         var response = ProduceResponse()
         var durableWaits: [(topic: Int, partition: Int, log: PartitionLog, offset: Int64)] = []
+        var budget = decompressionBudget(for: request)
         for (topicIndex, topicData) in request.topicData.enumerated() {
             var topicResponse = ProduceResponse.TopicProduceResponse(name: topicData.name)
             // The topic's configuration and storage codec, looked up once for all its partitions.
@@ -91,9 +101,7 @@ struct ProduceHandler: Sendable {
                     continue
                 }
                 do {
-                    let decompressionLimit = DecompressionBudget.forAppend(maxMessageBytes: log.config.maxMessageBytes).limit
-                    var batches = try Self.recordBatches(
-                        records, version: context.apiVersion, maxDecompressedBytes: decompressionLimit)
+                    var batches = try Self.recordBatches(records, version: context.apiVersion, budget: &budget)
                     if let (code, message) = policyViolation(
                         batches, config: config, acks: request.acks, version: context.apiVersion)
                     {
@@ -101,18 +109,19 @@ struct ProduceHandler: Sendable {
                     }
                     if let codec = storedCodec,
                         let recompressed = try BatchRecompressor.recompress(
-                            batches, to: codec, maxBatchBytes: log.config.maxMessageBytes,
-                            maxDecompressedBytes: decompressionLimit)
+                            batches, to: codec, maxBatchBytes: log.config.maxMessageBytes, budget: &budget)
                     {
                         batches = recompressed
                     }
-                    let info = try log.append(batches)
+                    let info = try log.append(batches, budget: &budget)
                     partitionResponse.baseOffset = info.firstOffset
                     partitionResponse.logStartOffset = info.logStartOffset
                     if log.config.messageTimestampType == .logAppendTime {
                         partitionResponse.logAppendTimeMs = info.logAppendTime
                     }
-                    if request.acks == -1 {
+                    // acks=all waits for the fsync, and so does an append that reached `flush.messages` (Kafka
+                    // answers it after its flush; here the fsync runs on the log's sync queue).
+                    if request.acks == -1 || info.flushScheduled {
                         durableWaits.append((topicIndex, topicResponse.partitionResponses.count, log, info.lastOffset + 1))
                     }
                 } catch let violation as PolicyViolation {
@@ -126,7 +135,7 @@ struct ProduceHandler: Sendable {
             }
             response.responses.append(topicResponse)
         }
-        return Appended(response: response, durableWaits: durableWaits)
+        return Appended(response: response, acks: request.acks, durableWaits: durableWaits)
     }
 
     private func errorResponse(_ request: ProduceRequest, code: KafkaErrorCode) -> ProduceResponse {

@@ -10,8 +10,11 @@ import NIOCore
 /// broker hold more than `maximumInFlight` responses or `maximumInFlightBytes` of request frames. Reading stops
 /// while either limit is reached or the channel is not writable (its outbound buffer is above the high water
 /// mark); frames that were already read then wait, undecoded, in a queue that only the reads in progress can
-/// fill. When the connection closes, the tasks of its requests are cancelled (parked fetches wake and end) and
-/// every file region not yet written is closed.
+/// fill. When the connection closes, the tasks of its requests are cancelled (parked fetches wake and end).
+///
+/// File regions (zero-copy fetches) are owned by their `EncodedResponse`: the handler keeps each response until
+/// the write of its last part has completed or failed, or drops it unwritten when the connection closes; the
+/// owners release the descriptors when let go, so the handler itself never closes one.
 ///
 /// A frame that cannot be decoded, an unknown API or an unserved version closes the connection with a log line
 /// (an ApiVersions request of an unknown version is answered in v0 layout, as Kafka does).
@@ -32,8 +35,8 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     private var clientAddress = ""
     private var nextSequence: UInt64 = 0
     private var nextToWrite: UInt64 = 0
-    /// Finished responses waiting for earlier ones; `nil` parts means "no response" (acks=0).
-    private var finished: [UInt64: [IOData]?] = [:]
+    /// Finished responses waiting for earlier ones; `nil` means "no response" (acks=0).
+    private var finished: [UInt64: EncodedResponse?] = [:]
     /// The tasks of the requests not finished yet, cancelled when the connection closes.
     private var tasks: [UInt64: Task<Void, Never>] = [:]
     /// Frames read while the connection was at a limit, in arrival order.
@@ -128,7 +131,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             clientId: request.header.clientId, connectionId: connectionId, clientAddress: clientAddress)
         let sequence = begin(bytes: frame.readableBytes)
         let started = NIODeadline.now()
-        let promise = context.eventLoop.makePromise(of: [IOData]?.self)
+        let promise = context.eventLoop.makePromise(of: EncodedResponse?.self)
         let previous = orderedTail
         let orderedDone = context.eventLoop.makePromise(of: Void.self)
         orderedTail = orderedDone.futureResult
@@ -140,9 +143,9 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             let (handler, context) = bound.value
             handler.tasks.removeValue(forKey: sequence)
             switch result {
-            case .success(let parts):
+            case .success(let response):
                 handler.metrics?.recordRequest(request.apiKey, nanoseconds: (NIODeadline.now() - started).nanoseconds)
-                handler.complete(context: context, sequence: sequence, parts: parts)
+                handler.complete(context: context, sequence: sequence, response: response)
             case .failure(let error):
                 handler.metrics?.recordFailure(request.apiKey)
                 handler.close(context: context, reason: "\(request.apiKey.name) v\(version) failed: \(error)")
@@ -154,7 +157,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     private static func start(
         _ handler: ApiHandler, _ request: KafkaRequest, _ context: RequestContext,
         after previous: EventLoopFuture<Void>?, ordered: EventLoopPromise<Void>,
-        answer: EventLoopPromise<[IOData]?>, on executor: EventLoopTaskExecutor
+        answer: EventLoopPromise<EncodedResponse?>, on executor: EventLoopTaskExecutor
     ) -> Task<Void, Never> {
         Task(executorPreference: executor) {
             do {
@@ -170,7 +173,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     private static func run(
         _ handler: ApiHandler, _ request: KafkaRequest, _ context: RequestContext,
         after previous: EventLoopFuture<Void>?, ordered: EventLoopPromise<Void>
-    ) async throws -> [IOData]? {
+    ) async throws -> EncodedResponse? {
         _ = try? await previous?.get()
         let completion: ApiHandler.Completion
         do {
@@ -203,38 +206,33 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     }
 
     /// Takes a finished response and writes every response that is next in request order.
-    private func complete(context: ChannelHandlerContext, sequence: UInt64, parts: [IOData]?) {
-        guard !closing else {
-            Self.closeRegions(parts)
-            return
-        }
-        finished[sequence] = .some(parts)
+    private func complete(context: ChannelHandlerContext, sequence: UInt64, response: EncodedResponse?) {
+        guard !closing else { return }  // dropped unwritten: its owners release their descriptors
+        finished[sequence] = .some(response)
         var wrote = false
         while let next = finished.removeValue(forKey: nextToWrite) {
             let written = nextToWrite
             nextToWrite &+= 1
-            guard let parts = next, !parts.isEmpty else {
+            guard let response = next, !response.parts.isEmpty else {
                 responseWritten(context: context, sequence: written)
                 continue
             }
             wrote = true
-            for (index, part) in parts.enumerated() {
+            for part in response.parts.dropLast() {
                 metrics?.bytesOut.increment(by: part.readableBytes)
-                let isLast = index == parts.count - 1
-                var promise: EventLoopPromise<Void>?
-                if case .fileRegion = part { promise = context.eventLoop.makePromise() }
-                if isLast, promise == nil { promise = context.eventLoop.makePromise() }
-                context.write(wrapOutboundOut(part), promise: promise)
-                guard let promise else { continue }
-                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-                promise.futureResult.whenComplete { _ in
-                    // A response's file regions own a duplicated descriptor: closed once sent (or failed).
-                    if case .fileRegion(let region) = part { try? region.fileHandle.close() }
-                    if isLast {
-                        let (handler, context) = bound.value
-                        handler.responseWritten(context: context, sequence: written)
-                    }
-                }
+                context.write(wrapOutboundOut(part), promise: nil)
+            }
+            let last = response.parts[response.parts.count - 1]
+            metrics?.bytesOut.increment(by: last.readableBytes)
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            context.write(wrapOutboundOut(last), promise: promise)
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            promise.futureResult.whenComplete { _ in
+                // The last part is written (or the write failed): every part before it is done too, so the
+                // response, and with it the owners of its file regions, can go.
+                withExtendedLifetime(response) {}
+                let (handler, context) = bound.value
+                handler.responseWritten(context: context, sequence: written)
             }
         }
         if wrote { context.flush() }
@@ -245,10 +243,6 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         inFlightBytes -= requestBytes.removeValue(forKey: sequence) ?? 0
         inFlight -= 1
         resume(context: context)
-    }
-
-    private static func closeRegions(_ parts: [IOData]?) {
-        for case .fileRegion(let region) in parts ?? [] { try? region.fileHandle.close() }
     }
 
     private func rejectUndecodable(context: ChannelHandlerContext, frame: ByteBuffer, error: KafkaProtocolError) {
@@ -271,8 +265,8 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             })
         let sequence = begin()
         do {
-            let parts = try KafkaResponseFrame.encode(response, version: 0, correlationId: correlationId)
-            complete(context: context, sequence: sequence, parts: parts)
+            let encoded = try KafkaResponseFrame.encodeRetaining(response, version: 0, correlationId: correlationId)
+            complete(context: context, sequence: sequence, response: encoded)
         } catch {
             close(context: context, reason: "cannot encode ApiVersions error: \(error)")
         }
@@ -290,7 +284,6 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         closing = true
         metrics?.connectionClosed()
-        for parts in finished.values { Self.closeRegions(parts) }
         finished.removeAll()
         waitingFrames.removeAll()
         for task in tasks.values { task.cancel() }
