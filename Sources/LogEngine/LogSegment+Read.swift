@@ -44,22 +44,49 @@ extension LogSegment {
 
     /// The first offset at or after `minOffset` (and below `upperBound`) whose record timestamp is at least
     /// `timestamp`: time index floor, offset index floor, forward header scan, then the records of that batch.
-    func findOffset(byTimestamp timestamp: Int64, minOffset: Int64, upperBound: Int64) throws -> Int64? {
+    func findOffset(byTimestamp timestamp: Int64, minOffset: Int64, upperBound: Int64) throws -> TimestampAndOffset? {
         try ensureLoaded()
         let (mapping, bytes) = try view()
-        return withExtendedLifetime(mapping) { () -> Int64? in
+        return withExtendedLifetime(mapping) { () -> TimestampAndOffset? in
             let indexed = timeIndex.lookup(timestamp)?.offset ?? baseOffset
             guard let (start, _) = locate(max(indexed, minOffset), in: bytes) else { return nil }
             for batch in RecordBatchSequence(bytes, from: start) {
                 let header = batch.header
                 guard header.baseOffset < upperBound else { break }
-                if header.lastOffset >= minOffset,
-                   let found = header.firstOffset(withTimestampAtLeast: timestamp, in: bytes, at: batch.position)
+                if let found = header.firstRecord(
+                    withTimestampAtLeast: timestamp, minOffset: minOffset, in: bytes, at: batch.position)
                 {
-                    return max(found, minOffset)
+                    return TimestampAndOffset(
+                        timestamp: found.timestamp, offset: found.offset, leaderEpoch: header.knownLeaderEpoch)
                 }
             }
             return nil
         }
+    }
+
+    /// The segment's largest batch max timestamp and the first batch carrying it, or nil when the segment holds
+    /// no batch: the time index's last entry (the batch that first reached it), then a header scan of the
+    /// batches the index has not covered yet.
+    func maxTimestampBatch() throws -> (timestamp: Int64, position: Int, header: RecordBatchHeader)? {
+        try ensureLoaded()
+        let (mapping, bytes) = try view()
+        return withExtendedLifetime(mapping) { () -> (timestamp: Int64, position: Int, header: RecordBatchHeader)? in
+            var best: (timestamp: Int64, position: Int, header: RecordBatchHeader)?
+            var start = 0
+            if let last = timeIndex.lastEntry, let (position, header) = locate(last.offset, in: bytes) {
+                start = position
+                best = (header.maxTimestamp, position, header)
+            }
+            for batch in RecordBatchSequence(bytes, from: start) where best == nil || batch.header.maxTimestamp > best!.timestamp {
+                best = (batch.header.maxTimestamp, batch.position, batch.header)
+            }
+            return best
+        }
+    }
+
+    /// The offset of the first record holding the batch's max timestamp, for the batch at `position`.
+    func offsetOfMaxTimestamp(_ header: RecordBatchHeader, at position: Int) throws -> Int64 {
+        let (mapping, bytes) = try view()
+        return withExtendedLifetime(mapping) { header.offsetOfMaxTimestamp(in: bytes, at: position) }
     }
 }

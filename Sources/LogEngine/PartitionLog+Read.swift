@@ -40,14 +40,38 @@ extension PartitionLog {
     public func offset(forTimestamp timestamp: Int64) throws -> Int64? {
         if timestamp == Self.latestTimestamp { return highWatermark }
         if timestamp == Self.earliestTimestamp { return logStartOffset }
+        return try record(forTimestamp: timestamp)?.offset
+    }
+
+    /// The first record at or after the log start offset, below `upperBound` (default: the high watermark), whose
+    /// timestamp is at least `timestamp` (>= 0), with that record's own timestamp and its batch's leader epoch:
+    /// Kafka's answer to a ListOffsets timestamp query. Records inside compressed batches are decoded to find the
+    /// exact one. Nil when no record is that new. Lock-free like `read`.
+    public func record(forTimestamp timestamp: Int64, upperBound: Int64? = nil) throws -> TimestampAndOffset? {
         let start = logStartOffset
-        let bound = highWatermark
+        let bound = min(upperBound ?? highWatermark, logEndOffset)
         for segment in segments where segment.baseOffset < bound {
             if let found = try segment.findOffset(byTimestamp: timestamp, minOffset: start, upperBound: bound) {
                 return found
             }
         }
         return nil
+    }
+
+    /// The record with the largest timestamp in the log (ListOffsets' MAX_TIMESTAMP, KIP-734), as Kafka finds
+    /// it: the first segment holding the largest batch max timestamp, the first batch there with that max
+    /// timestamp, and the first record of it carrying that timestamp. Nil for an empty log. Lock-free.
+    public func maxTimestampRecord() throws -> TimestampAndOffset? {
+        var best: (segment: LogSegment, timestamp: Int64, position: Int, header: RecordBatchHeader)?
+        for segment in segments {
+            guard let found = try segment.maxTimestampBatch() else { continue }
+            if best == nil || found.timestamp > best!.timestamp {
+                best = (segment, found.timestamp, found.position, found.header)
+            }
+        }
+        guard let best else { return nil }
+        let offset = try best.segment.offsetOfMaxTimestamp(best.header, at: best.position)
+        return TimestampAndOffset(timestamp: best.timestamp, offset: offset, leaderEpoch: best.header.knownLeaderEpoch)
     }
 
     /// Index of the last segment whose base offset is at most `offset`.

@@ -27,6 +27,8 @@ public final class Broker: Service, Sendable {
     private let producerIds: ProducerIdManager
     /// Consumer groups and their committed offsets (`__consumer_offsets`).
     public let groups: GroupCoordinator
+    private let quotaEnforcer: ClientQuotaEnforcer
+    private let quotaStore: ClientQuotaStore
     private let ready: AsyncStream<SocketAddress>.Continuation
     /// Yields the bound address once the listener is up (useful with port 0).
     public let boundAddresses: AsyncStream<SocketAddress>
@@ -40,6 +42,10 @@ public final class Broker: Service, Sendable {
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         waiters = FetchWaiters(timers: group)
         metrics = BrokerMetrics()
+        let enforcer = ClientQuotaEnforcer(
+            samples: config.quotaWindowNum, windowSeconds: config.quotaWindowSizeSeconds, metrics: metrics)
+        quotaEnforcer = enforcer
+        quotaStore = try ClientQuotaStore(dataDirectory: config.dataDirectory) { enforcer.update($0) }
         groups = GroupCoordinator(topics: topics, loops: group, logger: logger)
         let listener = config.listeners[0]
         server = KafkaServer(
@@ -78,9 +84,10 @@ public final class Broker: Service, Sendable {
     func makeRouter() -> RequestRouter {
         let served: [ApiHandler] = [
             MetadataHandler(cluster: identity, topics: topics).makeHandler(),
-            ProduceHandler(topics: topics).makeHandler(),
+            ProduceHandler(topics: topics, quotas: quotaEnforcer).makeHandler(),
             FetchHandler(
-                topics: topics, waiters: waiters, sessions: fetchSessions, maximumResponseBytes: config.fetchMaxBytes
+                topics: topics, waiters: waiters, sessions: fetchSessions, maximumResponseBytes: config.fetchMaxBytes,
+                quotas: quotaEnforcer
             ).makeHandler(),
             ListOffsetsHandler(topics: topics).makeHandler(),
             CreateTopicsHandler(topics: topics).makeHandler(),
@@ -91,6 +98,9 @@ public final class Broker: Service, Sendable {
             AlterConfigsHandler(alterer: ConfigAlterer(topics: topics)).makeHandler(),
             IncrementalAlterConfigsHandler(alterer: ConfigAlterer(topics: topics)).makeHandler(),
             DescribeClusterHandler(cluster: identity).makeHandler(),
+            DescribeTopicPartitionsHandler(
+                cluster: identity, topics: topics, maximumPartitions: config.maxRequestPartitionSizeLimit
+            ).makeHandler(),
             DescribeLogDirsHandler(topics: topics).makeHandler(),
             OffsetForLeaderEpochHandler(topics: topics).makeHandler(),
             InitProducerIdHandler(producerIds: producerIds).makeHandler(),
@@ -101,6 +111,7 @@ public final class Broker: Service, Sendable {
             + GroupAdminHandlers(coordinator: groups).makeHandlers()
             + ConsumerGroupHandlers(coordinator: groups, topics: topics).makeHandlers()
             + PlaintextSaslHandlers().makeHandlers()
+            + ClientQuotaHandlers(store: quotaStore).makeHandlers()
         let supported = RequestRouter(served + [ApiVersionsHandler.make(supported: { [] })]).supportedVersions
         return RequestRouter(served + [ApiVersionsHandler.make(supported: { supported })])
     }

@@ -16,13 +16,14 @@ struct BlockingDeclarationTests {
         let router = broker.makeRouter()
         let fileTouching: [ApiKey] = [
             .metadata, .createTopics, .deleteTopics, .createPartitions, .deleteRecords, .alterConfigs,
-            .incrementalAlterConfigs,
+            .incrementalAlterConfigs, .alterClientQuotas,
         ]
         for apiKey in fileTouching {
             #expect(router.handler(for: apiKey)?.blocking == .always, "\(apiKey.name) must run off the event loop")
         }
-        #expect(router.handler(for: .produce)?.blocking == .sometimes)
-        for (apiKey, _) in router.supportedVersions where !fileTouching.contains(apiKey) && apiKey != .produce {
+        let sometimes: [ApiKey] = [.produce, .listOffsets]
+        for apiKey in sometimes { #expect(router.handler(for: apiKey)?.blocking == .sometimes) }
+        for (apiKey, _) in router.supportedVersions where !fileTouching.contains(apiKey) && !sometimes.contains(apiKey) {
             #expect(router.handler(for: apiKey)?.blocking == .never, "\(apiKey.name) declares no blocking work")
         }
     }

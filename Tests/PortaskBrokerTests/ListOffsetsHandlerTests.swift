@@ -52,9 +52,9 @@ struct ListOffsetsHandlerTests {
             let answer = try query(fixture.manager, timestamp)
             #expect(answer.errorCode == 0, "timestamp \(timestamp)")
             #expect(answer.offset == offset, "timestamp \(timestamp)")
-            // The answer's timestamp is that of the found batch (its max timestamp), never older than asked.
+            // The answer's timestamp is the found record's own (as Kafka answers), never older than asked.
             #expect(answer.timestamp >= timestamp, "timestamp \(timestamp)")
-            #expect(answer.timestamp == 1001 + 1000 * (offset / 2), "timestamp \(timestamp)")
+            #expect(answer.timestamp == 1000 * (offset / 2 + 1) + offset % 2, "timestamp \(timestamp)")
         }
         // Newer than every record: no offset (-1), no error.
         let none = try query(fixture.manager, 3002)
@@ -87,5 +87,68 @@ struct ListOffsetsHandlerTests {
         let fixture = try makeFixture()
         let answer = try query(fixture.manager, -3)
         #expect(answer.errorCode == KafkaErrorCode.unsupportedVersion.rawValue)
+    }
+
+    @Test func specialTimestamps_fromVersion7_answerAsKafkaWithoutTieredStorage() throws {
+        let fixture = try makeFixture()
+        // Max timestamp: the record with the largest timestamp (offset 5 at 3001 ms).
+        let max = try query(fixture.manager, ListOffsetsHandler.maxTimestamp, version: 7)
+        #expect(max.errorCode == 0 && max.offset == 5 && max.timestamp == 3001 && max.leaderEpoch == 0)
+        // Earliest local is the log start; latest tiered and earliest pending upload are -1 with epoch -1.
+        try #require(fixture.manager.partition("l", 0)).deleteRecords(before: 2)
+        let local = try query(fixture.manager, ListOffsetsHandler.earliestLocal, version: 8)
+        #expect(local.errorCode == 0 && local.offset == 2 && local.timestamp == -1)
+        for (timestamp, version) in [(ListOffsetsHandler.latestTiered, Int16(9)), (ListOffsetsHandler.earliestPendingUpload, 11)] {
+            let answer = try query(fixture.manager, timestamp, version: version)
+            #expect(answer.errorCode == 0 && answer.offset == -1 && answer.timestamp == -1 && answer.leaderEpoch == -1)
+        }
+        // Each special timestamp needs the version that introduced it; unknown negative ones are never served.
+        for (timestamp, first) in [(Int64(-3), Int16(7)), (-4, 8), (-5, 9), (-6, 11)] {
+            let below = try query(fixture.manager, timestamp, version: first - 1)
+            #expect(below.errorCode == KafkaErrorCode.unsupportedVersion.rawValue, "\(timestamp) at v\(first - 1)")
+        }
+        #expect(try query(fixture.manager, -7, version: 11).errorCode == KafkaErrorCode.unsupportedVersion.rawValue)
+    }
+
+    @Test func maxTimestamp_isTheFirstRecordHoldingIt_andEmptyLogAnswersNone() throws {
+        let fixture = try TemporaryTopics()
+        try fixture.manager.create(name: "m", partitions: 1)
+        #expect(try query(fixture.manager, ListOffsetsHandler.maxTimestamp, topic: "m", version: 11).offset == -1)
+        let log = try #require(fixture.manager.partition("m", 0))
+        // Out-of-order timestamps inside one compressed batch, then an older batch: the max (9000) is offset 2.
+        var encoder = RecordBatchEncoder(baseTimestamp: 5000)
+        encoder.compression = .gzip
+        let deltas: [Int64] = [0, 100, 4000, 4000, 50]
+        try log.append(ByteBuffer(bytes: encoder.encode(deltas.map { .init(value: [1], timestampDelta: $0) })))
+        try log.append(ByteBuffer(bytes: RecordBatchEncoder(baseTimestamp: 6000).build(count: 2) { _ in [2] }))
+        let max = try query(fixture.manager, ListOffsetsHandler.maxTimestamp, topic: "m", version: 7)
+        #expect(max.errorCode == 0 && max.offset == 2 && max.timestamp == 9000)
+    }
+
+    @Test func byTimestamp_insideACompressedBatch_isTheExactRecord() throws {
+        let fixture = try TemporaryTopics()
+        try fixture.manager.create(name: "c", partitions: 1)
+        let log = try #require(fixture.manager.partition("c", 0))
+        for codec in [CompressionCodec.gzip, .lz4, .zstd, .snappy] {
+            var encoder = RecordBatchEncoder(baseOffset: 0, baseTimestamp: 10_000)
+            encoder.compression = codec
+            try log.append(ByteBuffer(bytes: encoder.encode((0..<10).map { .init(value: [UInt8($0)], timestampDelta: Int64($0) * 10) })))
+        }
+        // Batch k holds offsets 10k..10k+9 at 10000, 10010, ... 10090 ms: 10035 is the 5th record of the first batch.
+        let answer = try query(fixture.manager, 10_035, topic: "c", version: 11)
+        #expect(answer.errorCode == 0 && answer.offset == 4 && answer.timestamp == 10_040)
+        // Below the log start: the first qualifying record at or after it, inside the same batch.
+        _ = try log.deleteRecords(before: 17)
+        let after = try query(fixture.manager, 10_000, topic: "c", version: 11)
+        #expect(after.offset == 17 && after.timestamp == 10_070)
+    }
+
+    @Test func duplicatePartitions_areInvalidRequest() throws {
+        let fixture = try makeFixture()
+        let request = ListOffsetsRequest(replicaId: -1, topics: [
+            .init(name: "l", partitions: [.init(partitionIndex: 0, timestamp: -1), .init(partitionIndex: 0, timestamp: -2)]),
+        ])
+        let response = ListOffsetsHandler(topics: fixture.manager).respond(request, version: 11)
+        #expect(response.topics[0].partitions.allSatisfy { $0.errorCode == KafkaErrorCode.invalidRequest.rawValue })
     }
 }

@@ -24,6 +24,12 @@ public struct BrokerConfig: Sendable {
     public var maxConnectionsPerIp: Int
     /// The most partitions the broker holds (`max.partitions`); 0 derives it from the open-file limit.
     public var maxPartitions: Int
+    /// The most partitions one DescribeTopicPartitions response describes (`max.request.partition.size.limit`).
+    public var maxRequestPartitionSizeLimit: Int
+    /// Client quota rates are measured over this many windows (`quota.window.num`) ...
+    public var quotaWindowNum: Int
+    /// ... of this many seconds each (`quota.window.size.seconds`).
+    public var quotaWindowSizeSeconds: Int
     public var logSegmentBytes: Int
     public var logRollMs: Int64
     public var logRetentionMs: Int64
@@ -88,6 +94,9 @@ public struct BrokerConfig: Sendable {
         maxConnections = max(0, int("max.connections"))
         maxConnectionsPerIp = max(0, int("max.connections.per.ip"))
         maxPartitions = max(0, int("max.partitions"))
+        maxRequestPartitionSizeLimit = max(1, int("max.request.partition.size.limit"))
+        quotaWindowNum = min(max(2, int("quota.window.num")), 3600)
+        quotaWindowSizeSeconds = min(max(1, int("quota.window.size.seconds")), 3600)
         logSegmentBytes = int("log.segment.bytes")
         logRollMs = long("log.roll.ms") ?? Int64(int("log.roll.hours")) * 3_600_000
         if let ms = long("log.retention.ms") {

@@ -2,7 +2,8 @@ import Foundation
 import KafkaProtocol
 import LogEngine
 
-/// ConsumerGroupHeartbeat (key 68, v0–1) and ConsumerGroupDescribe (key 69, v0) of the `consumer` group
+/// ConsumerGroupHeartbeat (key 68, v0–1) and ConsumerGroupDescribe (key 69, v0–1; v1 adds each member's type:
+/// CONSUMER, as only consumer-protocol members join these groups) of the `consumer` group
 /// protocol (KIP-848) with the server-side `uniform` and `range` assignors. In v0 the broker names new
 /// members; from v1 the client does. Thread-safe.
 struct ConsumerGroupHandlers: Sendable {
@@ -15,12 +16,15 @@ struct ConsumerGroupHandlers: Sendable {
                 request, context in
                 await self.heartbeat(request, context: context)
             },
-            ApiHandler(ConsumerGroupDescribeRequest.self, response: ConsumerGroupDescribeResponse.self, versions: 0...0) {
+            ApiHandler(ConsumerGroupDescribeRequest.self, response: ConsumerGroupDescribeResponse.self, versions: 0...1) {
                 request, _ in
                 await self.describe(request)
             },
         ]
     }
+
+    /// ConsumerGroupDescribe v1's member type of a member using the consumer protocol (0 is classic, -1 unknown).
+    static let consumerMemberType: Int8 = 1
 
     static func invalid(_ message: String) -> ConsumerGroupHeartbeatResponse {
         ConsumerGroupHeartbeatResponse(errorCode: KafkaErrorCode.invalidRequest.rawValue, errorMessage: message)
@@ -102,7 +106,8 @@ struct ConsumerGroupHandlers: Sendable {
                         memberId: member.memberId, instanceId: member.instanceId, rackId: member.rackId,
                         memberEpoch: member.memberEpoch, clientId: member.clientId, clientHost: member.clientHost,
                         subscribedTopicNames: member.subscribedTopics, subscribedTopicRegex: member.subscriptionRegex,
-                        assignment: assignment(member.assigned), targetAssignment: assignment(member.target))
+                        assignment: assignment(member.assigned), targetAssignment: assignment(member.target),
+                        memberType: Self.consumerMemberType)
                 },
                 authorizedOperations: operations))
         }

@@ -1,6 +1,7 @@
 import KafkaProtocol
 
-/// DescribeCluster (key 60), versions 0–1: this broker as the cluster's only broker and its controller.
+/// DescribeCluster (key 60), versions 0–2: this broker as the cluster's only broker and its controller; v2's
+/// fenced brokers (KIP-1073) are none, the only broker being unfenced while it serves.
 /// v1's endpoint type must be BROKER (1): CONTROLLER (2) gets MISMATCHED_ENDPOINT_TYPE and anything else
 /// UNSUPPORTED_ENDPOINT_TYPE, as a Kafka broker answers. Without an authorizer every cluster operation is
 /// allowed, so the authorized operations asked for are all of the cluster's. Thread-safe.
@@ -14,7 +15,7 @@ struct DescribeClusterHandler: Sendable {
     static let clusterOperations: Int32 = [5, 7, 8, 9, 10, 11, 12].reduce(0) { $0 | (1 << $1) }
 
     func makeHandler() -> ApiHandler {
-        ApiHandler(DescribeClusterRequest.self, response: DescribeClusterResponse.self, versions: 0...1) { request, context in
+        ApiHandler(DescribeClusterRequest.self, response: DescribeClusterResponse.self, versions: 0...2) { request, context in
             self.respond(request, version: context.apiVersion)
         }
     }

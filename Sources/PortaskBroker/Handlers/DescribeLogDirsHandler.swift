@@ -2,14 +2,15 @@ import Foundation
 import KafkaProtocol
 import LogEngine
 
-/// DescribeLogDirs (key 35), versions 0–4: the broker's one data directory with the size of each requested
-/// partition (all when the topic list is null); v4 adds the file system's total and usable bytes (statvfs).
+/// DescribeLogDirs (key 35), versions 0–5: the broker's one data directory with the size of each requested
+/// partition (all when the topic list is null); v5's cordoned flag (KIP-1066) is false, as a directory cannot be
+/// cordoned here; v4 adds the file system's total and usable bytes (statvfs).
 /// A single replica has no lag and no future replicas. Thread-safe.
 struct DescribeLogDirsHandler: Sendable {
     let topics: TopicManager
 
     func makeHandler() -> ApiHandler {
-        ApiHandler(DescribeLogDirsRequest.self, response: DescribeLogDirsResponse.self, versions: 0...4) { request, _ in
+        ApiHandler(DescribeLogDirsRequest.self, response: DescribeLogDirsResponse.self, versions: 0...5) { request, _ in
             self.respond(request)
         }
     }

@@ -5,7 +5,7 @@ import NIOCore
 /// Fetch (key 1): whole stored batches sliced from segment files, sent as file regions (sendfile) or, when
 /// `copyRecords` is set (TLS), copied through the segment mapping.
 ///
-/// Versions 4+ return stored record batches v2 untouched; versions 0–3 return message format v0 (Fetch v0–v1)
+/// Versions 0–18 (v18's follower high watermark is read and ignored: there are no followers). Versions 4+ return stored record batches v2 untouched; versions 0–3 return message format v0 (Fetch v0–v1)
 /// or v1 (v2–v3) message sets down-converted from them (`FetchHandler+MessageFormat`). Kafka's limits:
 /// `partitionMaxBytes` per partition and `maxBytes` per response, with the first batch of the first non-empty
 /// partition returned whole even when larger. A fetch that lacks `minBytes` parks until an append to one of its
@@ -19,15 +19,20 @@ struct FetchHandler: Sendable {
     /// Kafka's `fetch.max.bytes`: the most record bytes one response carries, whatever the request asks, so a
     /// response always fits its 32-bit size (the first batch is still returned whole, as Kafka does).
     var maximumResponseBytes = 57_671_680
+    /// The client quotas (`consumer_byte_rate`), when the broker enforces them.
+    var quotas: ClientQuotaEnforcer? = nil
 
     static let readCommitted: Int8 = 1
 
     func makeHandler() -> ApiHandler {
-        ApiHandler(FetchRequest.self, response: FetchResponse.self, versions: 0...17) {
+        ApiHandler(FetchRequest.self, response: FetchResponse.self, versions: 0...18) {
             (request: FetchRequest, context: RequestContext) in
             // Nothing to order: the read and any long poll run in the completion, so a parked fetch does not
             // hold up the connection's later requests, and it sees every append ordered before it.
-            return { try await self.respond(request, version: context.apiVersion) }
+            guard let quotas = self.quotas, quotas.isActive(.fetch) else {
+                return { try await self.respond(request, version: context.apiVersion) }
+            }
+            return { try await self.respondWithinQuota(request, context: context, quotas: quotas) }
         }
     }
 

@@ -1,6 +1,6 @@
 import KafkaProtocol
 
-/// DescribeGroups (key 15, v0–5), ListGroups (key 16, v0–5, state filter v4+, type filter v5+) and
+/// DescribeGroups (key 15, v0–6; v6 answers a missing group GROUP_ID_NOT_FOUND with a message, KIP-1043), ListGroups (key 16, v0–5, state filter v4+, type filter v5+) and
 /// DeleteGroups (key 42, v0–2) over the `GroupCoordinator`. Thread-safe.
 struct GroupAdminHandlers: Sendable {
     let coordinator: GroupCoordinator
@@ -9,9 +9,12 @@ struct GroupAdminHandlers: Sendable {
     /// authorizer, as Kafka reports them when asked.
     static let groupAuthorizedOperations: Int32 = (1 << 3) | (1 << 6) | (1 << 8)
 
+    /// The first DescribeGroups version that reports a missing group as GROUP_ID_NOT_FOUND with a message.
+    static let firstErrorMessageVersion: Int16 = 6
+
     func makeHandlers() -> [ApiHandler] {
         [
-            ApiHandler(DescribeGroupsRequest.self, response: DescribeGroupsResponse.self, versions: 0...5) { request, context in
+            ApiHandler(DescribeGroupsRequest.self, response: DescribeGroupsResponse.self, versions: 0...6) { request, context in
                 await self.describe(request, version: context.apiVersion)
             },
             ApiHandler(ListGroupsRequest.self, response: ListGroupsResponse.self, versions: 0...5) { request, context in
@@ -65,7 +68,13 @@ struct GroupAdminHandlers: Sendable {
                 authorizedOperations: operations)
         }
         guard let summary = await coordinator.group(groupId)?.summary() else {
-            return .init(groupId: groupId, groupState: GroupState.dead.rawValue, authorizedOperations: operations)
+            var missing = DescribeGroupsResponse.DescribedGroup(
+                groupId: groupId, groupState: GroupState.dead.rawValue, authorizedOperations: operations)
+            if version >= Self.firstErrorMessageVersion {
+                missing.errorCode = KafkaErrorCode.groupIdNotFound.rawValue
+                missing.errorMessage = "Group \(groupId) not found."
+            }
+            return missing
         }
         return .init(
             groupId: groupId, groupState: summary.state.rawValue, protocolType: summary.protocolType,

@@ -1,18 +1,20 @@
 import KafkaProtocol
 import LogEngine
 
-/// OffsetCommit (key 8, v0–9), OffsetFetch (key 9, v0–9, batched groups from v8) and OffsetDelete (key 47, v0)
-/// over the `GroupCoordinator`; commits are answered once durable in `__consumer_offsets`. Thread-safe.
+/// OffsetCommit (key 8, v0–10), OffsetFetch (key 9, v0–10, batched groups from v8) and OffsetDelete (key 47, v0)
+/// over the `GroupCoordinator`; commits are answered once durable in `__consumer_offsets`. From v10 both name
+/// topics by id (KIP-848): an unknown id gets UNKNOWN_TOPIC_ID, and OffsetFetch's "all offsets" leaves out topics
+/// that no longer exist. Thread-safe.
 struct GroupOffsetHandlers: Sendable {
     let coordinator: GroupCoordinator
     let topics: TopicManager
 
     func makeHandlers() -> [ApiHandler] {
         [
-            ApiHandler(OffsetCommitRequest.self, response: OffsetCommitResponse.self, versions: 0...9) { request, context in
+            ApiHandler(OffsetCommitRequest.self, response: OffsetCommitResponse.self, versions: 0...10) { request, context in
                 await self.commit(request, version: context.apiVersion)
             },
-            ApiHandler(OffsetFetchRequest.self, response: OffsetFetchResponse.self, versions: 0...9) { request, context in
+            ApiHandler(OffsetFetchRequest.self, response: OffsetFetchResponse.self, versions: 0...10) { request, context in
                 await self.fetch(request, version: context.apiVersion)
             },
             ApiHandler(OffsetDeleteRequest.self, response: OffsetDeleteResponse.self, versions: 0...0) { request, _ in
@@ -21,14 +23,27 @@ struct GroupOffsetHandlers: Sendable {
         ]
     }
 
-    func commit(_ request: OffsetCommitRequest, version: Int16) async -> OffsetCommitResponse {
+    /// The first OffsetCommit and OffsetFetch version naming topics by id.
+    static let firstTopicIdVersion: Int16 = 10
+
+    func commit(_ incoming: OffsetCommitRequest, version: Int16) async -> OffsetCommitResponse {
         let now = coordinator.timers.nowMs()
+        var request = incoming
+        if version >= Self.firstTopicIdVersion {
+            for index in request.topics.indices {
+                request.topics[index].name = topics.topic(id: request.topics[index].topicId)?.name ?? ""
+            }
+        }
         var errors: [TopicPartition: KafkaErrorCode] = [:]
         var accepted: [TopicPartition: CommittedOffset] = [:]
         for topic in request.topics {
             let known = topics.topic(named: topic.name)
             for partition in topic.partitions {
                 let key = TopicPartition(topic.name, partition.partitionIndex)
+                if version >= Self.firstTopicIdVersion && topic.name.isEmpty {
+                    errors[key] = .unknownTopicId
+                    continue
+                }
                 let metadata = partition.committedMetadata ?? ""
                 if let known, partition.partitionIndex >= 0, Int(partition.partitionIndex) < known.partitionCount {
                     // The offset commit value holds the metadata as an int16-length string: never more than that.
@@ -57,7 +72,7 @@ struct GroupOffsetHandlers: Sendable {
         let groupError = await commitToGroup(request, version: version, accepted)
         for key in accepted.keys { errors[key] = groupError }
         return OffsetCommitResponse(topics: request.topics.map { topic in
-            .init(name: topic.name, partitions: topic.partitions.map { partition in
+            .init(name: topic.name, topicId: topic.topicId, partitions: topic.partitions.map { partition in
                 .init(
                     partitionIndex: partition.partitionIndex,
                     errorCode: (errors[TopicPartition(topic.name, partition.partitionIndex)] ?? .noError).rawValue)
@@ -102,9 +117,19 @@ struct GroupOffsetHandlers: Sendable {
             var groups: [OffsetFetchResponse.OffsetFetchResponseGroup] = []
             // "All offsets" of a group is looked up once per request, however often the group is named.
             var allOffsets: [String: (KafkaErrorCode, [(TopicPartition, CommittedOffset?)])] = [:]
+            let byId = version >= Self.firstTopicIdVersion
             for entry in request.groups {
-                let wanted = entry.topics.map { topics in
-                    topics.flatMap { topic in topic.partitionIndexes.map { TopicPartition(topic.name, $0) } }
+                // v10 names topics by id: known ids become names, unknown ones are answered UNKNOWN_TOPIC_ID.
+                var unknownIds: [OffsetFetchRequest.OffsetFetchRequestTopics] = []
+                let wanted = entry.topics.map { requested in
+                    requested.flatMap { topic -> [TopicPartition] in
+                        let name = byId ? topics.topic(id: topic.topicId)?.name : topic.name
+                        guard let name else {
+                            unknownIds.append(topic)
+                            return []
+                        }
+                        return topic.partitionIndexes.map { TopicPartition(name, $0) }
+                    }
                 }
                 var (error, found): (KafkaErrorCode, [(TopicPartition, CommittedOffset?)])
                 if wanted == nil, let cached = allOffsets[entry.groupId] {
@@ -120,14 +145,25 @@ struct GroupOffsetHandlers: Sendable {
                 {
                     (error, found) = (memberError, [])
                 }
-                groups.append(.init(groupId: entry.groupId, topics: Self.byTopic(found).map { name, partitions in
-                    .init(name: name, partitions: partitions.map { partition, offset in
+                var answered: [OffsetFetchResponse.OffsetFetchResponseTopics] = Self.byTopic(found).compactMap { name, partitions in
+                    let topicId = byId ? topics.topic(named: name)?.id : nil
+                    if byId && topicId == nil { return nil }
+                    return .init(name: name, topicId: topicId ?? .zero, partitions: partitions.map { partition, offset in
                         .init(
                             partitionIndex: partition, committedOffset: offset?.offset ?? -1,
                             committedLeaderEpoch: offset?.leaderEpoch ?? -1, metadata: offset?.metadata ?? "",
                             errorCode: 0)
                     })
-                }, errorCode: error.rawValue))
+                }
+                if error == .noError {
+                    answered += unknownIds.map { topic in
+                        .init(topicId: topic.topicId, partitions: topic.partitionIndexes.map {
+                            .init(partitionIndex: $0, committedOffset: -1, committedLeaderEpoch: -1, metadata: "",
+                                  errorCode: KafkaErrorCode.unknownTopicId.rawValue)
+                        })
+                    }
+                }
+                groups.append(.init(groupId: entry.groupId, topics: answered, errorCode: error.rawValue))
             }
             return OffsetFetchResponse(groups: groups)
         }

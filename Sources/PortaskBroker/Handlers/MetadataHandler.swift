@@ -1,7 +1,8 @@
 import KafkaProtocol
 
 /// Metadata (key 3): this broker as the only broker and controller, and the requested topics (all when the
-/// request's topic list is null), auto-creating missing ones when allowed.
+/// request's topic list is null), auto-creating missing ones when allowed. Versions 0–13 (v13's top-level error
+/// code, KIP-1102, is always NONE: one broker never asks a client to rebootstrap).
 struct MetadataHandler: Sendable {
     let cluster: ClusterIdentity
     let topics: TopicManager
@@ -9,7 +10,7 @@ struct MetadataHandler: Sendable {
     static let authorizedOperationsNotRequested = Int32.min
 
     func makeHandler() -> ApiHandler {
-        ApiHandler(MetadataRequest.self, response: MetadataResponse.self, versions: 0...12, blocking: .always) { request, context in
+        ApiHandler(MetadataRequest.self, response: MetadataResponse.self, versions: 0...13, blocking: .always) { request, context in
             // Auto-creation makes files and syncs directories: off the event loop.
             try self.respond(request, version: context.apiVersion)
         }

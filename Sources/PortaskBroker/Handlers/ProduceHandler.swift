@@ -8,17 +8,30 @@ import NIOCore
 /// Versions 3+ carry record batches v2, validated and stored byte for byte by LogEngine; versions 0–2 carry
 /// message format v0/v1, up-converted to a batch v2 first (`ProduceHandler+MessageFormat`). Errors are
 /// per partition (UNKNOWN_TOPIC_OR_PARTITION, CORRUPT_MESSAGE, MESSAGE_TOO_LARGE, INVALID_RECORD, ...).
+/// Versions 0–13: v12 is v11 (KIP-890's implicit transaction membership, moot without transactions); v13 names
+/// topics by id (KIP-516), an unknown id getting UNKNOWN_TOPIC_ID. Under a `producer_byte_rate` quota the
+/// response carries the throttle time and the connection is muted for it.
 struct ProduceHandler: Sendable {
     let topics: TopicManager
+    /// The client quotas (`producer_byte_rate`), when the broker enforces them.
+    var quotas: ClientQuotaEnforcer? = nil
 
     func makeHandler() -> ApiHandler {
         // Appends happen in the connection's request order; the fsync wait of acks=all overlaps later requests.
         // Requests that need format conversion or recompression (work in proportion to decompressed bytes) run
         // on the thread pool instead of the event loop.
         ApiHandler(
-            ProduceRequest.self, response: ProduceResponse.self, versions: 0...11,
-            blocking: .when { request, version in self.needsConversion(request, version: version) },
-            prepare: { request, context in self.append(request, context: context) },
+            ProduceRequest.self, response: ProduceResponse.self, versions: 0...13,
+            blocking: .when { request, version in
+                self.needsConversion(self.resolvingTopicIds(request, version: version), version: version)
+            },
+            prepare: { incoming, context in
+                let request = self.resolvingTopicIds(incoming, version: context.apiVersion)
+                var appended = self.append(request, context: context)
+                let throttleMs = self.throttle(request, context: context)
+                if context.apiVersion >= 1 { appended.response.throttleTimeMs = throttleMs }
+                return appended
+            },
             complete: { appended in await self.complete(appended, acks: appended.acks) })
     }
 
@@ -27,6 +40,35 @@ struct ProduceHandler: Sendable {
         var response: ProduceResponse
         var acks: Int16 = 1
         var durableWaits: [(topic: Int, partition: Int, log: PartitionLog, offset: Int64)]
+    }
+
+    /// Records the request's record bytes against the client's `producer_byte_rate` and mutes the connection
+    /// for the throttle time, which is returned (0 without a quota).
+    func throttle(_ request: ProduceRequest, context: RequestContext) -> Int32 {
+        guard let quotas, quotas.isActive(.produce) else { return 0 }
+        let bytes = request.topicData.reduce(0) { total, topic in
+            topic.partitionData.reduce(total) { $0 + ($1.records?.byteCount ?? 0) }
+        }
+        let throttleMs = quotas.record(.produce, clientId: context.clientId ?? "", bytes: bytes, nowMs: Self.nowMs())
+        context.throttle?.mute(forMilliseconds: throttleMs)
+        return throttleMs
+    }
+
+    /// A monotonic clock in milliseconds, for quota rates.
+    static func nowMs() -> Int64 { Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000) }
+
+    /// The first version that names topics by id.
+    static let firstTopicIdVersion: Int16 = 13
+
+    /// From v13 topics come by id: each gets its name here (empty when the id is unknown), so the rest of the
+    /// handler works by name.
+    func resolvingTopicIds(_ request: ProduceRequest, version: Int16) -> ProduceRequest {
+        guard version >= Self.firstTopicIdVersion else { return request }
+        var resolved = request
+        for index in resolved.topicData.indices {
+            resolved.topicData[index].name = topics.topic(id: resolved.topicData[index].topicId)?.name ?? ""
+        }
+        return resolved
     }
 
     /// Whether appending `request` converts message formats (v0–2) or recompresses to a topic's codec.
@@ -72,7 +114,8 @@ struct ProduceHandler: Sendable {
         var durableWaits: [(topic: Int, partition: Int, log: PartitionLog, offset: Int64)] = []
         var budget = decompressionBudget(for: request)
         for (topicIndex, topicData) in request.topicData.enumerated() {
-            var topicResponse = ProduceResponse.TopicProduceResponse(name: topicData.name)
+            var topicResponse = ProduceResponse.TopicProduceResponse(name: topicData.name, topicId: topicData.topicId)
+            let unknownId = context.apiVersion >= Self.firstTopicIdVersion && topicData.name.isEmpty
             // The topic's configuration and storage codec, looked up once for all its partitions.
             let topic = topics.topic(named: topicData.name)
             let config = topics.topicConfig(named: topicData.name) ?? topics.config.topicConfig()
@@ -89,8 +132,8 @@ struct ProduceHandler: Sendable {
                     topicResponse.partitionResponses.append(partitionResponse)
                     continue
                 }
-                guard let log = topics.partition(topicData.name, partitionData.index) else {
-                    partitionResponse.errorCode = KafkaErrorCode.unknownTopicOrPartition.rawValue
+                guard !unknownId, let log = topics.partition(topicData.name, partitionData.index) else {
+                    partitionResponse.errorCode = (unknownId ? KafkaErrorCode.unknownTopicId : .unknownTopicOrPartition).rawValue
                     topicResponse.partitionResponses.append(partitionResponse)
                     continue
                 }
@@ -140,7 +183,7 @@ struct ProduceHandler: Sendable {
 
     private func errorResponse(_ request: ProduceRequest, code: KafkaErrorCode) -> ProduceResponse {
         ProduceResponse(responses: request.topicData.map { topic in
-            .init(name: topic.name, partitionResponses: topic.partitionData.map {
+            .init(name: topic.name, topicId: topic.topicId, partitionResponses: topic.partitionData.map {
                 .init(index: $0.index, errorCode: code.rawValue, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1)
             })
         })

@@ -15,6 +15,7 @@ import Prometheus
 /// | `portask_connections` | gauge (open now) | |
 /// | `portask_connections_accepted_total` | counter | |
 /// | `portask_refusals_total` | counter | `cause` (limits and budgets that refused a connection or request) |
+/// | `portask_quota_throttle_time_ms_total`, `portask_quota_throttled_requests_total` | counter | `type` (`produce`, `fetch`) |
 /// | `portask_partition_log_size_bytes`, `portask_partition_log_start_offset`, `portask_partition_log_end_offset` | gauge | `topic`, `partition` |
 ///
 /// Thread-safe: the swift-metrics handlers are atomic; per-API instruments are created once at start-up.
@@ -29,6 +30,8 @@ public final class BrokerMetrics: Sendable {
     let connectionsAccepted: CoreMetrics.Counter
     private let openConnections = ManagedAtomic<Int>(0)
     private let refusals: [RefusalCause: CoreMetrics.Counter]
+    private let throttleTime: [String: CoreMetrics.Counter]
+    private let throttled: [String: CoreMetrics.Counter]
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -54,9 +57,21 @@ public final class BrokerMetrics: Sendable {
         bytesOut = Counter(label: "portask_network_bytes_out_total", factory: factory)
         connections = Gauge(label: "portask_connections", factory: factory)
         connectionsAccepted = Counter(label: "portask_connections_accepted_total", factory: factory)
+        throttleTime = Dictionary(uniqueKeysWithValues: ["produce", "fetch"].map {
+            ($0, Counter(label: "portask_quota_throttle_time_ms_total", dimensions: [("type", $0)], factory: factory))
+        })
+        throttled = Dictionary(uniqueKeysWithValues: ["produce", "fetch"].map {
+            ($0, Counter(label: "portask_quota_throttled_requests_total", dimensions: [("type", $0)], factory: factory))
+        })
         refusals = Dictionary(uniqueKeysWithValues: RefusalCause.allCases.map {
             ($0, Counter(label: "portask_refusals_total", dimensions: [("cause", $0.rawValue)], factory: factory))
         })
+    }
+
+    /// Counts one request throttled by a client quota of `type` for `milliseconds`.
+    func recordThrottle(_ type: String, milliseconds: Int) {
+        throttleTime[type]?.increment(by: milliseconds)
+        throttled[type]?.increment()
     }
 
     /// Counts one refusal by a limit or budget.

@@ -16,6 +16,9 @@ import NIOCore
 /// the write of its last part has completed or failed, or drops it unwritten when the connection closes; the
 /// owners release the descriptors when let go, so the handler itself never closes one.
 ///
+/// A client throttled by a quota has its connection muted for the throttle time once the response is written:
+/// no further request is read or started until then (KIP-219).
+///
 /// A frame that cannot be decoded, an unknown API or an unserved version closes the connection with a log line
 /// (an ApiVersions request of an unknown version is answered in v0 layout, as Kafka does).
 /// Event-loop confined: every method runs on the channel's event loop.
@@ -47,6 +50,10 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     /// Completes when the ordered phase of the latest request has finished.
     private var orderedTail: EventLoopFuture<Void>?
     private var taskExecutor: EventLoopTaskExecutor?
+    /// The quota throttle handlers set; taken after each response.
+    private let throttle = ConnectionThrottle()
+    /// Until when the connection is muted by a quota throttle.
+    private var mutedUntil: NIODeadline?
 
     init(
         router: RequestRouter, logger: Logger, connectionId: UInt64, maximumInFlight: Int, maximumInFlightBytes: Int,
@@ -81,6 +88,24 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     /// Whether another request may start now.
     private func canStart(context: ChannelHandlerContext) -> Bool {
         inFlight < maximumInFlight && inFlightBytes < maximumInFlightBytes && context.channel.isWritable
+            && mutedUntil == nil
+    }
+
+    /// Mutes the connection when a handler throttled its client: reading stops until the throttle time is over.
+    private func muteIfThrottled(context: ChannelHandlerContext) {
+        let milliseconds = throttle.take()
+        guard milliseconds > 0, !closing else { return }
+        let until = NIODeadline.now() + .milliseconds(Int64(milliseconds))
+        if let current = mutedUntil, current >= until { return }
+        mutedUntil = until
+        pauseReading(context: context)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(deadline: until) {
+            let (handler, context) = bound.value
+            guard let muted = handler.mutedUntil, muted <= NIODeadline.now() else { return }
+            handler.mutedUntil = nil
+            handler.resume(context: context)
+        }
     }
 
     private func pauseReading(context: ChannelHandlerContext) {
@@ -128,7 +153,8 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         }
         let requestContext = RequestContext(
             apiKey: request.apiKey, apiVersion: version, correlationId: request.header.correlationId,
-            clientId: request.header.clientId, connectionId: connectionId, clientAddress: clientAddress)
+            clientId: request.header.clientId, connectionId: connectionId, clientAddress: clientAddress,
+            throttle: throttle)
         let sequence = begin(bytes: frame.readableBytes)
         let started = NIODeadline.now()
         let promise = context.eventLoop.makePromise(of: EncodedResponse?.self)
@@ -175,6 +201,9 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         after previous: EventLoopFuture<Void>?, ordered: EventLoopPromise<Void>
     ) async throws -> EncodedResponse? {
         _ = try? await previous?.get()
+        // A request read before its connection was muted by a quota throttle waits the mute out, as Kafka reads
+        // a throttled connection's next request only afterwards.
+        await context.throttle?.waitUntilUnmuted()
         let completion: ApiHandler.Completion
         do {
             completion = try await handler.respond(request, context)
@@ -236,6 +265,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             }
         }
         if wrote { context.flush() }
+        muteIfThrottled(context: context)
     }
 
     /// A response has left the broker (or the connection failed): its request stops counting against the limits.

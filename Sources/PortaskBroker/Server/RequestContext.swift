@@ -11,11 +11,14 @@ public struct RequestContext: Sendable {
     public var connectionId: UInt64
     /// The client's address as `host:port`, or "" when unknown.
     public var clientAddress: String
+    /// Where a handler asks for the connection to be muted by a quota throttle (nil outside a connection).
+    public var throttle: ConnectionThrottle?
 
     public init(
         apiKey: ApiKey, apiVersion: Int16, correlationId: Int32, clientId: String?, connectionId: UInt64 = 0,
-        clientAddress: String = ""
+        clientAddress: String = "", throttle: ConnectionThrottle? = nil
     ) {
+        self.throttle = throttle
         self.apiKey = apiKey
         self.apiVersion = apiVersion
         self.correlationId = correlationId
