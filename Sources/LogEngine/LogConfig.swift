@@ -34,6 +34,18 @@ public struct LogConfig: Sendable, Equatable {
     /// `producer.id.expiration.ms` (a broker setting in Kafka): an idempotent producer whose last batch is this
     /// old (ms) is forgotten by the partition, at maintenance and when the log is opened.
     public var producerIdExpirationMs: Int64
+    /// `cleanup.policy` includes `compact`: the log cleaner keeps the latest record of every key (see `LogCleaner`).
+    public var compact: Bool
+    /// `delete.retention.ms`: how long a tombstone (and later a transaction marker) survives after the cleaner
+    /// first saw it (its delete horizon, KIP-534).
+    public var deleteRetentionMs: Int64
+    /// `min.compaction.lag.ms`: segments holding a record newer than this (ms) are not cleaned yet.
+    public var minCompactionLagMs: Int64
+    /// `max.compaction.lag.ms`: a log whose oldest uncleaned segment began longer ago than this (ms) is cleaned
+    /// whatever its dirty ratio.
+    public var maxCompactionLagMs: Int64
+    /// `min.cleanable.dirty.ratio`: the share of the log's bytes that must be uncleaned before it is cleaned.
+    public var minCleanableDirtyRatio: Double
 
     public init(
         segmentBytes: Int = 1_073_741_824,
@@ -46,7 +58,12 @@ public struct LogConfig: Sendable, Equatable {
         flushMessages: Int64 = Int64.max,
         flushMs: Int64 = Int64.max,
         messageTimestampType: TimestampType = .createTime,
-        producerIdExpirationMs: Int64 = 86_400_000
+        producerIdExpirationMs: Int64 = 86_400_000,
+        compact: Bool = false,
+        deleteRetentionMs: Int64 = 86_400_000,
+        minCompactionLagMs: Int64 = 0,
+        maxCompactionLagMs: Int64 = Int64.max,
+        minCleanableDirtyRatio: Double = 0.5
     ) {
         self.segmentBytes = segmentBytes
         self.segmentMs = segmentMs
@@ -59,5 +76,10 @@ public struct LogConfig: Sendable, Equatable {
         self.flushMs = flushMs
         self.messageTimestampType = messageTimestampType
         self.producerIdExpirationMs = producerIdExpirationMs
+        self.compact = compact
+        self.deleteRetentionMs = deleteRetentionMs
+        self.minCompactionLagMs = minCompactionLagMs
+        self.maxCompactionLagMs = maxCompactionLagMs
+        self.minCleanableDirtyRatio = minCleanableDirtyRatio
     }
 }

@@ -5,6 +5,7 @@ import Dispatch
 /// <data.dir>/meta.properties
 /// <data.dir>/recovery-point-offset-checkpoint     per partition: offsets below are fsynced
 /// <data.dir>/log-start-offset-checkpoint          per partition: first readable offset
+/// <data.dir>/cleaner-offset-checkpoint            per compacted partition: first uncleaned offset
 /// <data.dir>/<topic>-<partition>/...              one PartitionLog each
 /// <data.dir>/<topic>-<partition>.<id>-delete/     a partition being deleted (removed at start-up)
 /// ```
@@ -25,6 +26,8 @@ public final class LogManager: @unchecked Sendable {
     private let checkpointLock = Lock()
     private var logs: [TopicPartition: PartitionLog] = [:]
     private var configs: [TopicPartition: LogConfig] = [:]
+    /// The log cleaner's bookkeeping (see `LogManager+Cleaning.swift`).
+    let cleaning = LockedState(CleaningState())
 
     /// Opens (creating when needed) the data directory and every partition in it.
     ///
@@ -135,6 +138,7 @@ public final class LogManager: @unchecked Sendable {
         try FileSystem.rename(log.directory, renamed)
         try FileSystem.syncDirectory(directory)
         try FileSystem.removeDirectory(renamed)
+        forgetCleanerState(of: partition)
         try checkpoint()
     }
 

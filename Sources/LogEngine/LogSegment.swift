@@ -77,25 +77,33 @@ public final class LogSegment: @unchecked Sendable {
         return String(repeating: "0", count: max(0, 20 - digits.count)) + digits + suffix
     }
 
-    private init(directory: String, baseOffset: Int64, fd: CInt, size: Int, config: LogConfig, nowMs: Int64) {
+    private init(
+        directory: String, baseOffset: Int64, fd: CInt, size: Int, config: LogConfig, nowMs: Int64,
+        fileSuffix: String = ""
+    ) {
         self.directory = directory
         self.baseOffset = baseOffset
         self.openFile = SegmentFile(descriptor: fd)
         self.config = config
-        self._logPath = directory + "/" + Self.fileName(baseOffset, suffix: ".log")
+        self._logPath = directory + "/" + Self.fileName(baseOffset, suffix: ".log" + fileSuffix)
         self.offsetIndex = OffsetIndex(
-            path: directory + "/" + Self.fileName(baseOffset, suffix: ".index"), baseOffset: baseOffset)
+            path: directory + "/" + Self.fileName(baseOffset, suffix: ".index" + fileSuffix), baseOffset: baseOffset)
         self.timeIndex = TimeIndex(
-            path: directory + "/" + Self.fileName(baseOffset, suffix: ".timeindex"), baseOffset: baseOffset)
+            path: directory + "/" + Self.fileName(baseOffset, suffix: ".timeindex" + fileSuffix), baseOffset: baseOffset)
         self.publishedSize = ManagedAtomic(size)
         self.stored = LockedState(StoredState(writer: WriterState(baseOffset: baseOffset, createdMs: nowMs)))
     }
 
-    /// Creates an empty segment (and fresh, preallocated indexes) for appending.
-    static func create(directory: String, baseOffset: Int64, config: LogConfig, nowMs: Int64) throws -> LogSegment {
-        let path = directory + "/" + fileName(baseOffset, suffix: ".log")
+    /// Creates an empty segment (and fresh, preallocated indexes) for appending. With a `fileSuffix` (the
+    /// cleaner's `.cleaned`) every file name carries it until `changeFileSuffix` renames them.
+    static func create(
+        directory: String, baseOffset: Int64, config: LogConfig, nowMs: Int64, fileSuffix: String = ""
+    ) throws -> LogSegment {
+        let path = directory + "/" + fileName(baseOffset, suffix: ".log" + fileSuffix)
         let fd = try FileSystem.open(path, create: true)
-        let segment = LogSegment(directory: directory, baseOffset: baseOffset, fd: fd, size: 0, config: config, nowMs: nowMs)
+        let segment = LogSegment(
+            directory: directory, baseOffset: baseOffset, fd: fd, size: 0, config: config, nowMs: nowMs,
+            fileSuffix: fileSuffix)
         try segment.withDescriptor { try FileSystem.truncate($0, to: 0, path: path) }
         try segment.offsetIndex.file.openForAppend(maxBytes: config.segmentIndexBytes, keepingEntries: 0)
         try segment.timeIndex.file.openForAppend(maxBytes: config.segmentIndexBytes, keepingEntries: 0)
@@ -103,9 +111,11 @@ public final class LogSegment: @unchecked Sendable {
         return segment
     }
 
-    /// Opens an existing `.log` file without scanning it; see `recover` and `loadState`.
-    static func open(directory: String, baseOffset: Int64, config: LogConfig, nowMs: Int64) throws -> LogSegment {
-        let path = directory + "/" + fileName(baseOffset, suffix: ".log")
+    /// Opens an existing `.log` file (`.log<fileSuffix>`) without scanning it; see `recover` and `loadState`.
+    static func open(
+        directory: String, baseOffset: Int64, config: LogConfig, nowMs: Int64, fileSuffix: String = ""
+    ) throws -> LogSegment {
+        let path = directory + "/" + fileName(baseOffset, suffix: ".log" + fileSuffix)
         let fd = try FileSystem.open(path)
         let size: Int
         do {
@@ -114,7 +124,9 @@ public final class LogSegment: @unchecked Sendable {
             close(fd)
             throw error
         }
-        return LogSegment(directory: directory, baseOffset: baseOffset, fd: fd, size: size, config: config, nowMs: nowMs)
+        return LogSegment(
+            directory: directory, baseOffset: baseOffset, fd: fd, size: size, config: config, nowMs: nowMs,
+            fileSuffix: fileSuffix)
     }
 
     public var logPath: String { lock.withLock { _logPath } }
@@ -296,6 +308,34 @@ public final class LogSegment: @unchecked Sendable {
         let path = logPath
         try withDescriptor { try FileSystem.truncate($0, to: validBytes, path: path) }
         publishedSize.store(validBytes, ordering: .releasing)
+    }
+
+    /// Renames the log and index files from names ending in `old` to names ending in `new` (the cleaner's
+    /// `.cleaned` → `.swap` → final names). Readers are unaffected (descriptors and mappings stay).
+    func changeFileSuffix(from old: String, to new: String) throws {
+        func renamed(_ path: String) -> String {
+            (path.hasSuffix(old) ? String(path.dropLast(old.count)) : path) + new
+        }
+        try lock.withLock {
+            let target = renamed(_logPath)
+            try FileSystem.rename(_logPath, target)
+            _logPath = target
+        }
+        try offsetIndex.file.rename(to: renamed(offsetIndex.file.path))
+        try timeIndex.file.rename(to: renamed(timeIndex.file.path))
+    }
+
+    /// Unlinks the segment's files where they are (an abandoned `.cleaned` or `.swap` segment).
+    func deleteFiles() {
+        try? FileSystem.unlink(logPath)
+        try? FileSystem.unlink(offsetIndex.file.path)
+        try? FileSystem.unlink(timeIndex.file.path)
+    }
+
+    /// The max timestamp of the first batch (Kafka's `getFirstBatchTimestamp`), or nil when the segment is empty.
+    var firstBatchTimestamp: Int64? {
+        guard let (mapping, bytes) = try? view(), bytes.count >= RecordBatchHeader.size else { return nil }
+        return withExtendedLifetime(mapping) { RecordBatchSequence.header(in: bytes, at: 0)?.maxTimestamp }
     }
 
     /// Renames the files to `*.deleted`, then unlinks them. Mappings and the descriptors slices hold stay valid

@@ -5,11 +5,10 @@ extension PartitionLog {
         directory: String, config: LogConfig, nowMs: Int64, recoveryPoint: Int64, logStartOffset: Int64,
         stats: inout RecoveryStats
     ) throws -> [LogSegment] {
+        try completeInterruptedSwaps(directory: directory, config: config, nowMs: nowMs, stats: &stats)
         var baseOffsets: [Int64] = []
         for name in try FileSystem.list(directory) {
-            if name.hasSuffix(".deleted") || name.hasSuffix(".cleaned") || name.hasSuffix(".swap")
-                || name.hasSuffix(".tmp")
-            {
+            if name.hasSuffix(".deleted") || name.hasSuffix(".tmp") {
                 try FileSystem.unlink(directory + "/" + name)
             } else if name.hasSuffix(".log"), name.count == 24, let base = Int64(name.prefix(20)) {
                 // A base offset must leave room for the 32-bit relative offsets of the segment's batches.
@@ -70,5 +69,69 @@ extension PartitionLog {
         try active.ensureLoaded()
         try active.becomeActive()
         return segments
+    }
+
+    /// Finishes or discards a cleaner swap that a crash interrupted, as Kafka's `LogLoader` does:
+    /// 1. `*.deleted` and `*.cleaned` files are removed (a `.cleaned` segment was never swapped in); `.swap` index
+    ///    files too (indexes are rebuilt), and `.swap` log files at or above the lowest `.cleaned` base offset
+    ///    (a split that could not complete);
+    /// 2. each remaining `<base>.log.swap` replaces the segments whose base offsets lie in `[base, its next
+    ///    offset)`: their files are deleted, with any index of `base`;
+    /// 3. the `.swap` log files are renamed to their final names.
+    static func completeInterruptedSwaps(
+        directory: String, config: LogConfig, nowMs: Int64, stats: inout RecoveryStats
+    ) throws {
+        let names = try FileSystem.list(directory)
+        var minCleaned = Int64.max
+        var swaps: [Int64] = []
+        for name in names {
+            let path = directory + "/" + name
+            if name.hasSuffix(".deleted") {
+                try FileSystem.unlink(path)
+            } else if name.hasSuffix(".cleaned") {
+                if let base = Int64(name.prefix(20)), name.utf8.count >= 20 { minCleaned = min(minCleaned, base) }
+                try FileSystem.unlink(path)
+            } else if name.hasSuffix(".swap") {
+                if name.hasSuffix(".log.swap"), name.utf8.count == 29, let base = Int64(name.prefix(20)), base >= 0 {
+                    swaps.append(base)
+                } else {
+                    try FileSystem.unlink(path)
+                }
+            }
+        }
+        guard !swaps.isEmpty else { return }
+        var ranges: [Range<Int64>] = []
+        for base in swaps.sorted() {
+            let swapName = LogSegment.fileName(base, suffix: ".log.swap")
+            if base >= minCleaned {
+                try FileSystem.unlink(directory + "/" + swapName)
+                stats.warnings.append("discarded \(directory)/\(swapName) of an incomplete swap")
+                continue
+            }
+            let segment = try LogSegment.open(
+                directory: directory, baseOffset: base, config: config, nowMs: nowMs, fileSuffix: ".swap")
+            var next = base
+            let (mapping, bytes) = try segment.view()
+            withExtendedLifetime(mapping) {
+                for batch in RecordBatchSequence(bytes, check: .structure) where batch.header.hasStorableBaseOffset {
+                    next = max(next, batch.header.nextOffset)
+                }
+            }
+            ranges.append(base..<max(next, base + 1))
+        }
+        let segmentSuffixes = [".log", ".index", ".timeindex", ".txnindex"]
+        for name in try FileSystem.list(directory) where !name.hasSuffix(".swap") {
+            guard name.utf8.count > 20, let base = Int64(name.prefix(20)),
+                  segmentSuffixes.contains(String(name.dropFirst(20))),
+                  ranges.contains(where: { $0.contains(base) })
+            else { continue }
+            try FileSystem.unlink(directory + "/" + name)
+        }
+        for range in ranges {
+            let final = directory + "/" + LogSegment.fileName(range.lowerBound, suffix: ".log")
+            try FileSystem.rename(final + ".swap", final)
+            stats.warnings.append("completed the interrupted swap of \(final)")
+        }
+        try FileSystem.syncDirectory(directory)
     }
 }

@@ -59,8 +59,11 @@ public struct RecordBatchEncoder: Sendable {
     }
 
     /// One batch around a records section already encoded (and compressed with `compression`) holding
-    /// `recordCount` records. Throws `recordTooLarge` when it does not fit a batch's 32-bit fields.
-    public func encode(section: [UInt8], recordCount: Int, maxTimestamp: Int64) throws -> [UInt8] {
+    /// `recordCount` records. Throws `recordTooLarge` when it does not fit a batch's 32-bit fields. The last offset
+    /// delta is `recordCount - 1` unless given (compaction keeps a batch's offset range with fewer records).
+    public func encode(
+        section: [UInt8], recordCount: Int, maxTimestamp: Int64, lastOffsetDelta: Int32? = nil
+    ) throws -> [UInt8] {
         guard let batchLength = Int32(exactly: RecordBatchHeader.size - RecordBatchHeader.logOverhead + section.count),
               let count = Int32(exactly: recordCount)
         else {
@@ -74,7 +77,7 @@ public struct RecordBatchEncoder: Sendable {
         batch.append(UInt8(RecordBatchHeader.currentMagic))
         batch.appendInt32BE(0)  // crc, set below
         batch.appendInt16BE(attributes | Int16(compression.rawValue))
-        batch.appendInt32BE(max(count, 1) - 1)  // lastOffsetDelta
+        batch.appendInt32BE(lastOffsetDelta ?? (max(count, 1) - 1))
         batch.appendInt64BE(baseTimestamp)
         batch.appendInt64BE(maxTimestamp)
         batch.appendInt64BE(producerId)

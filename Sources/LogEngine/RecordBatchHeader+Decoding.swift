@@ -38,15 +38,15 @@ extension RecordBatchHeader {
             }
             try local.charge(size)
             records.append(DecodedRecord(
-                offset: base &+ Int64(record.index), timestamp: appendTime ?? record.timestamp,
+                offset: base &+ record.offsetDelta, timestamp: appendTime ?? record.timestamp,
                 key: record.key.map { Array($0) }, value: record.value.map { Array($0) },
                 headers: record.headers.map { .init(key: Array($0.key), value: $0.value.map { Array($0) }) }))
         }
         do {
             if let plain {
-                _ = try plain.withUnsafeBytes { try RecordValidator.walkRecords($0, self, visit: visit) }
+                _ = try plain.withUnsafeBytes { try RecordValidator.walkRecords($0, self, offsetGaps: true, visit: visit) }
             } else {
-                _ = try RecordValidator.walkRecords(section, self, visit: visit)
+                _ = try RecordValidator.walkRecords(section, self, offsetGaps: true, visit: visit)
             }
         } catch let error as LogEngineError where error.code == .invalidArgument || error.code == .invalidRecord {
             // Decoded batches are stored data, not a request: malformed records are a corrupt batch here.

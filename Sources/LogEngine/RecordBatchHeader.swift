@@ -99,8 +99,27 @@ public struct RecordBatchHeader: Sendable, Equatable {
         }
     }
 
-    /// The checks that need no CRC: magic, length bounds, record count and offset delta consistency.
-    func validateStructure(available: Int, at offset: Int) throws {
+    /// Validates a batch read back from a log as Kafka's `DefaultRecordBatch.ensureValid` does: as `validate`, except
+    /// that the record count may be lower than `lastOffsetDelta + 1`, down to 0, because compaction removes records
+    /// from a batch (and keeps producer batches with no record at all) while the batch keeps its offset range.
+    public func validateStored(in bytes: UnsafeRawBufferPointer, at offset: Int) throws {
+        try validateStructure(available: bytes.count - offset, at: offset, stored: true)
+        let computed = Self.computeCRC(in: bytes, at: offset, totalSize: totalSize)
+        if computed != crc {
+            throw LogEngineError(
+                .corruptBatch, "CRC mismatch: stored \(crc), computed \(computed)", context: "position \(offset)")
+        }
+    }
+
+    /// KIP-534's attribute bit 6: the base timestamp holds the delete horizon (set by compaction on batches
+    /// holding tombstones or transaction markers).
+    public static let deleteHorizonBit: Int16 = 0x40
+    /// The delete horizon (ms) when the batch carries one (`deleteHorizonBit`), else nil.
+    public var deleteHorizonMs: Int64? { attributes & Self.deleteHorizonBit != 0 ? baseTimestamp : nil }
+
+    /// The checks that need no CRC: magic, length bounds, record count and offset delta consistency (for a
+    /// `stored` batch: a record count from 0 to `lastOffsetDelta + 1`, see `validateStored`).
+    func validateStructure(available: Int, at offset: Int, stored: Bool = false) throws {
         if magic != Self.currentMagic {
             throw LogEngineError(.corruptBatch, "unsupported magic \(magic)", context: "position \(offset)")
         }
@@ -109,7 +128,10 @@ public struct RecordBatchHeader: Sendable, Equatable {
                 .corruptBatch, "batch length \(batchLength) out of bounds (\(available) bytes available)",
                 context: "position \(offset)")
         }
-        if recordCount <= 0 || lastOffsetDelta < 0 || Int64(lastOffsetDelta) + 1 != Int64(recordCount) {
+        let countMismatch = stored
+            ? recordCount < 0 || Int64(recordCount) > Int64(lastOffsetDelta) + 1
+            : recordCount <= 0 || Int64(lastOffsetDelta) + 1 != Int64(recordCount)
+        if lastOffsetDelta < 0 || countMismatch {
             throw LogEngineError(
                 .corruptBatch,
                 "inconsistent record count \(recordCount) and last offset delta \(lastOffsetDelta)",

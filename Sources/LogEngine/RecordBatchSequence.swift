@@ -19,8 +19,8 @@ public struct RecordBatchSequence: Sequence {
     public enum Check: Int, Sendable, Comparable {
         /// The header is whole and the batch length delimits the batch: all a walk needs to move on.
         case framing
-        /// Also `RecordBatchHeader`'s structure checks: magic 2, record count agreeing with the last offset
-        /// delta, a known compression codec.
+        /// Also `RecordBatchHeader`'s structure checks for stored batches: magic 2, a record count from 0 to the
+        /// last offset delta + 1 (compaction removes records but keeps offset ranges), a known compression codec.
         case structure
         /// Also the CRC-32C of the batch.
         case checksum
@@ -104,7 +104,7 @@ public struct RecordBatchSequence: Sequence {
         }
         if check >= .structure {
             do {
-                try header.validateStructure(available: remaining, at: position)
+                try header.validateStructure(available: remaining, at: position, stored: true)
             } catch {
                 let reason: RecordBatchStop.Reason = header.compressionCodec > 4
                     && header.recordCount > 0 && header.lastOffsetDelta >= 0

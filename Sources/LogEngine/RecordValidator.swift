@@ -39,6 +39,8 @@ public enum RecordValidator {
     /// section (valid only during the visit).
     struct Record {
         var index: Int
+        /// The offset delta: equal to `index` in a client batch, increasing with gaps in a compacted one.
+        var offsetDelta: Int64
         var timestamp: Int64
         var key: UnsafeRawBufferPointer?
         var value: UnsafeRawBufferPointer?
@@ -81,13 +83,18 @@ public enum RecordValidator {
     }
 
     /// Walks the (decompressed) records section `body` of the batch with `header`.
+    ///
+    /// With `offsetGaps` (batches read back from a log, which compaction may have thinned), offset deltas must
+    /// increase and stay within the last offset delta instead of equalling the record's index.
     static func walkRecords(
-        _ body: UnsafeRawBufferPointer, _ header: RecordBatchHeader, visit: ((Record) throws -> Void)?
+        _ body: UnsafeRawBufferPointer, _ header: RecordBatchHeader, offsetGaps: Bool = false,
+        visit: ((Record) throws -> Void)?
     ) throws -> Summary {
         let declared = Int(header.recordCount)
         var reader = ByteReader(body)
         var index = 0
         var maxTimestamp = Int64.min
+        var previousDelta = Int64(-1)
         while reader.remaining > 0 {
             guard index < declared else {
                 throw LogEngineError.invalidRecord(
@@ -104,8 +111,17 @@ public enum RecordValidator {
                 _ = try record.int8("record attributes")
                 let timestampDelta = try record.varint("timestamp delta")
                 let offsetDelta = try record.varint("offset delta")
-                guard offsetDelta == Int64(index) else {
-                    throw LogEngineError.invalidRecord("record \(index) has offset delta \(offsetDelta), expected \(index)")
+                if offsetGaps {
+                    guard offsetDelta > previousDelta, offsetDelta <= Int64(header.lastOffsetDelta) else {
+                        throw LogEngineError.invalidRecord(
+                            "record \(index) has offset delta \(offsetDelta) after \(previousDelta)")
+                    }
+                    previousDelta = offsetDelta
+                } else {
+                    guard offsetDelta == Int64(index) else {
+                        throw LogEngineError.invalidRecord(
+                            "record \(index) has offset delta \(offsetDelta), expected \(index)")
+                    }
                 }
                 let key = try nullableBytes(&record, "key", index)
                 let value = try nullableBytes(&record, "value", index)
@@ -127,7 +143,7 @@ public enum RecordValidator {
                 }
                 let timestamp = header.baseTimestamp &+ timestampDelta
                 maxTimestamp = max(maxTimestamp, timestamp)
-                try visit?(Record(index: index, timestamp: timestamp, key: key, value: value, headers: headers))
+                try visit?(Record(index: index, offsetDelta: offsetDelta, timestamp: timestamp, key: key, value: value, headers: headers))
             } catch let error as LogEngineError where error.code == .corruptBatch {
                 // A field runs past its record: the record is malformed (Kafka: "Found invalid record structure").
                 throw LogEngineError.invalidRecord("record \(index): \(error.message)")

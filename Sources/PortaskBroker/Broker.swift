@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// The Portask broker: topics, request handlers and the Kafka listener, run as a `Service`.
 ///
 /// `services` lists what one `ServiceGroup` runs: the broker (the Kafka listener), the metrics endpoint when
-/// `metrics.listener` is set, and log maintenance. The group shuts them down in reverse order, so maintenance
+/// `metrics.listener` is set, log maintenance and the log cleaner. The group shuts them down in reverse order, so the cleaner and maintenance
 /// stops first and the broker, which owns the event loops and the logs, last. `run()` serves until graceful
 /// shutdown (SIGTERM/SIGINT), then stops accepting, closes connections, flushes and checkpoints. Thread-safe.
 public final class Broker: Service, Sendable {
@@ -29,6 +29,7 @@ public final class Broker: Service, Sendable {
     /// The broker's metrics (exported on `metrics.listener` when set).
     public let metrics: BrokerMetrics
     private let maintenance: LogMaintenance
+    private let cleaner: LogCleanerService
     private let producerIds: ProducerIdManager
     /// Consumer groups and their committed offsets (`__consumer_offsets`).
     public let groups: GroupCoordinator
@@ -94,6 +95,7 @@ public final class Broker: Service, Sendable {
         (boundAddresses, ready) = AsyncStream.makeStream(of: SocketAddress.self)
         maintenance = LogMaintenance(
             logs: topics.logs, retentionCheckIntervalMs: config.logRetentionCheckIntervalMs, logger: logger)
+        cleaner = LogCleanerService(logs: topics.logs, config: config, logger: logger)
     }
 
     /// What the process's `ServiceGroup` runs, in start order (shut down in reverse).
@@ -107,6 +109,7 @@ public final class Broker: Service, Sendable {
             })
         }
         services.append(maintenance)
+        services.append(cleaner)
         return services
     }
 

@@ -59,6 +59,22 @@ struct TransactionIndexTests {
         #expect(try log.read(from: 0, maxBytes: 1 << 20, upperBound: 2)?.nextOffset == 2)
     }
 
+    @Test func cleaning_stopsBeforeTheFirstSegmentWithTransactionalData() throws {
+        let directory = TemporaryDirectory()
+        let log = try PartitionLog(directory: directory.path)
+        try log.append(Batches.buffer(count: 2))                                        // 0-1
+        try log.roll()
+        try log.append(Self.transactional(producerId: 1, sequence: 0))                  // 2-3
+        try log.append(try Self.marker(producerId: 1, commit: false), origin: .broker)  // 4
+        try log.roll()
+        try log.append(Batches.buffer(count: 2))                                        // 5-6
+        try log.roll()
+        try log.append(Batches.buffer(count: 1))                                        // 7, active
+        let range = try log.cleanableRange(lastCleanOffset: nil, nowMs: 0)
+        #expect(range.firstDirtyOffset == 0)
+        #expect(range.firstUncleanableOffset == 2)
+    }
+
     @Test func clientMarkers_areRefused_andOldEpochMarkersToo() throws {
         let directory = TemporaryDirectory()
         let log = try PartitionLog(directory: directory.path)

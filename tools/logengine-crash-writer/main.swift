@@ -3,6 +3,12 @@
 // The parent kills it with SIGKILL and checks the log against the acknowledged lines.
 //
 // Usage: logengine-crash-writer <partition-directory> <run>
+//
+// With --clean, the child of the cleaner crash test instead: in the data directory given, appends keyed updates to
+// the compacted partition `compacted-0` (durably, then one line "<offset> <key> <value>" per record), rolls, and
+// cleans until nothing is left to clean, forever.
+//
+// Usage: logengine-crash-writer --clean <data-directory> <run>
 
 import LogEngine
 import NIOCore
@@ -27,6 +33,38 @@ func crashTestBatch(run: Int, sequence: Int) -> [UInt8] {
 }
 
 let arguments = CommandLine.arguments
+if arguments.count == 4, arguments[1] == "--clean", let run = Int(arguments[3]) {
+    var config = LogConfig(segmentBytes: 8 * 1024, indexIntervalBytes: 512, segmentIndexBytes: 8 * 1024, retentionMs: -1)
+    config.compact = true
+    config.minCleanableDirtyRatio = 0
+    do {
+        let manager = try LogManager(directory: arguments[2], defaultConfig: config)
+        let log = try manager.createLog(for: TopicPartition("compacted", 0))
+        let cleaner = LogCleaner(config: .init(dedupeBufferBytes: 64 * 24))
+        var next = 0
+        while true {
+            var lines = ""
+            for _ in 0..<40 {
+                let key = "k\(next % 25)"
+                let value = "r\(run)-n\(next)"
+                let batch = try RecordBatchEncoder(baseTimestamp: 1_700_000_000_000).encode([
+                    .init(key: Array(key.utf8), value: Array(value.utf8)),
+                ])
+                let info = try log.append(ByteBuffer(bytes: batch))
+                lines += "\(info.firstOffset) \(key) \(value)\n"
+                next += 1
+            }
+            try log.flush()
+            let bytes = Array(lines.utf8)
+            _ = bytes.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+            try log.roll()
+            while try manager.cleanFilthiestLog(with: cleaner) != nil {}
+        }
+    } catch {
+        printError("cleaning child failed: \(error)")
+        exit(1)
+    }
+}
 guard arguments.count == 3, let run = Int(arguments[2]) else {
     printError("usage: logengine-crash-writer <partition-directory> <run>")
     exit(2)

@@ -47,6 +47,16 @@ public struct BrokerConfig: Sendable {
     public var logFlushIntervalMessages: Int64
     public var logFlushIntervalMs: Int64?
     public var metricsListener: String?
+    /// The log cleaner: `log.cleaner.enable`, `log.cleaner.threads`, `log.cleaner.backoff.ms`,
+    /// `log.cleaner.dedupe.buffer.size`, `log.cleaner.io.buffer.load.factor`, `log.cleaner.io.max.bytes.per.second`.
+    public var logCleanerEnable: Bool
+    /// `offsets.topic.segment.bytes`: `segment.bytes` of `__consumer_offsets` at creation.
+    public var offsetsTopicSegmentBytes: Int
+    public var logCleanerThreads: Int
+    public var logCleanerBackoffMs: Int64
+    public var logCleanerDedupeBufferSize: Int64
+    public var logCleanerIoBufferLoadFactor: Double
+    public var logCleanerIoMaxBytesPerSecond: Double
     /// `producer.id.expiration.ms` (ms).
     public var producerIdExpirationMs: Int64
     /// The topic configs at broker level (resolved once), and the resolver of each topic's overrides.
@@ -134,6 +144,20 @@ public struct BrokerConfig: Sendable {
         logFlushIntervalMessages = long("log.flush.interval.messages") ?? Int64.max
         logFlushIntervalMs = long("log.flush.interval.ms")
         metricsListener = value("metrics.listener")
+        logCleanerEnable = value("log.cleaner.enable")?.lowercased() != "false"
+        offsetsTopicSegmentBytes = max(int("offsets.topic.segment.bytes"), 1_048_576)
+        logCleanerThreads = int("log.cleaner.threads")
+        logCleanerBackoffMs = long("log.cleaner.backoff.ms") ?? 15_000
+        logCleanerDedupeBufferSize = long("log.cleaner.dedupe.buffer.size") ?? 134_217_728
+        logCleanerIoBufferLoadFactor = value("log.cleaner.io.buffer.load.factor").flatMap { Double($0) } ?? 0.9
+        logCleanerIoMaxBytesPerSecond = value("log.cleaner.io.max.bytes.per.second").flatMap { Double($0) }
+            ?? Double.greatestFiniteMagnitude
+        guard logCleanerThreads >= 0, logCleanerBackoffMs >= 0, logCleanerDedupeBufferSize >= 0,
+              logCleanerIoBufferLoadFactor > 0, logCleanerIoBufferLoadFactor <= 1, logCleanerIoMaxBytesPerSecond > 0
+        else {
+            throw BrokerError(.configuration, "Invalid log.cleaner.* configuration: values must be positive "
+                + "(log.cleaner.io.buffer.load.factor at most 1)")
+        }
         producerIdExpirationMs = long("producer.id.expiration.ms") ?? 86_400_000
         topicConfigResolver = try TopicConfigResolver(properties: properties)
         guard numPartitions >= 1 else {

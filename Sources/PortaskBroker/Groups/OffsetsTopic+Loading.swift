@@ -85,7 +85,7 @@ extension OffsetsTopic {
         while let batch = walk.next() {
             let (position, header, end) = (batch.position, batch.header, batch.end)
             do {
-                try header.validate(in: raw, at: position)
+                try header.validateStored(in: raw, at: position)
             } catch {
                 report.skippedBatch(records: Int(header.recordCount), "batch at offset \(header.baseOffset): \(error)")
                 continue

@@ -12,9 +12,10 @@ protocol GroupStore: Sendable {
 /// (`GroupRecord` layouts in uncompressed record batches v2, key and value per record, null value for deletions).
 ///
 /// A group's records go to partition `abs(javaHashCode(groupId)) % partitions`, as Kafka places them. The topic
-/// is created on first use with `offsets.topic.num.partitions` partitions and `cleanup.policy=compact`;
-/// LogEngine does not compact yet, so its `retention.ms` is -1 (records are kept, none are lost to time
-/// retention). Thread-safe: creation is serialised by the TopicManager, appends by each partition log.
+/// is created on first use with `offsets.topic.num.partitions` partitions, `offsets.topic.segment.bytes` segments
+/// and `cleanup.policy=compact`: the log cleaner keeps each key's latest record (a group's metadata, each committed
+/// offset), so the topic and its replay at start-up stay bounded by the live state, and tombstones go after
+/// `delete.retention.ms`. Thread-safe: creation is serialised by the TopicManager, appends by each partition log.
 final class OffsetsTopic: GroupStore {
     static let name = "__consumer_offsets"
 
@@ -42,7 +43,8 @@ final class OffsetsTopic: GroupStore {
         do {
             try topics.create(
                 name: Self.name, partitions: partitions,
-                configs: ["cleanup.policy": "compact", "retention.ms": "-1", "segment.bytes": "104857600"])
+                configs: ["cleanup.policy": "compact", "retention.ms": "-1",
+                          "segment.bytes": String(topics.config.offsetsTopicSegmentBytes)])
         } catch .alreadyExists {
             return
         } catch {

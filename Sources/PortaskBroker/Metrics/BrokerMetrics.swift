@@ -114,6 +114,44 @@ public final class BrokerMetrics: Sendable {
                 text += "\(name){topic=\"\(partition.topic)\",partition=\"\(partition.partition)\"} \(value(log))\n"
             }
         }
+        text += Self.cleanerExposition(topics.logs)
+        return text
+    }
+
+    /// The log cleaner's figures: totals, and per compacted partition its dirty ratio, cleaner lag (dirty
+    /// cleanable bytes) and the time of its last clean.
+    static func cleanerExposition(_ logs: LogManager) -> String {
+        let totals = logs.cleanerTotals
+        var text = ""
+        let counters: [(String, String, Int)] = [
+            ("portask_log_cleaner_rounds_total", "Cleaning rounds completed.", totals.rounds),
+            ("portask_log_cleaner_failures_total", "Cleaning rounds that failed (the partition is skipped until restart).",
+             totals.failures),
+            ("portask_log_cleaner_bytes_read_total", "Bytes the cleaner read.", totals.bytesRead),
+            ("portask_log_cleaner_bytes_written_total", "Bytes the cleaner wrote.", totals.bytesWritten),
+        ]
+        for (name, help, value) in counters {
+            text += "# HELP \(name) \(help)\n# TYPE \(name) counter\n\(name) \(value)\n"
+        }
+        text += "# HELP portask_log_cleaner_last_round_seconds Duration of the last cleaning round.\n"
+            + "# TYPE portask_log_cleaner_last_round_seconds gauge\n"
+            + "portask_log_cleaner_last_round_seconds \(Double(totals.lastRoundMs) / 1000)\n"
+        let compacted = logs.compactedLogs().sorted { $0.partition < $1.partition }
+        let families: [(String, String, (LogManager.LogToClean) -> String)] = [
+            ("portask_partition_dirty_ratio", "Share of a compacted partition's bytes not yet cleaned.",
+             { "\($0.dirtyRatio)" }),
+            ("portask_partition_cleaner_lag_bytes", "Cleanable bytes of a compacted partition not yet cleaned.",
+             { "\($0.cleanableBytes)" }),
+            ("portask_partition_last_clean_timestamp_seconds", "When the partition was last cleaned (0: never).",
+             { "\(Double(totals.lastCleanMs[$0.partition] ?? 0) / 1000)" }),
+        ]
+        for (name, help, value) in families {
+            text += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
+            for entry in compacted {
+                text += "\(name){topic=\"\(entry.partition.topic)\",partition=\"\(entry.partition.partition)\"} "
+                    + "\(value(entry))\n"
+            }
+        }
         return text
     }
 }

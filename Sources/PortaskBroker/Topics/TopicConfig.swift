@@ -128,6 +128,8 @@ public struct TopicConfig: Sendable, Equatable {
             segmentIndexBytes: segmentIndexBytes, maxMessageBytes: maxMessageBytes,
             retentionMs: deletes ? retentionMs : -1, retentionBytes: deletes ? retentionBytes : -1,
             flushMessages: flushMessages, flushMs: flushMs, messageTimestampType: messageTimestampType,
-            producerIdExpirationMs: producerIdExpirationMs)
+            producerIdExpirationMs: producerIdExpirationMs, compact: cleanupPolicy.contains(.compact),
+            deleteRetentionMs: deleteRetentionMs, minCompactionLagMs: minCompactionLagMs,
+            maxCompactionLagMs: maxCompactionLagMs, minCleanableDirtyRatio: minCleanableDirtyRatio)
     }
 }

@@ -19,7 +19,7 @@ public struct Damage: Sendable, Equatable, Codable {
         case badMagic
         /// `batchLength` is below the size of a batch header.
         case badLength
-        /// `lastOffsetDelta + 1` differs from `recordCount`, or the count is not positive.
+        /// `recordCount` is negative or above `lastOffsetDelta + 1` (compaction may leave fewer records, or none).
         case recordCountMismatch
         /// Compression bits name no codec.
         case unknownCodec

@@ -46,7 +46,10 @@ struct PartitionCheck {
         totals.partitions = 1
         for name in names.sorted() {
             if name.hasSuffix(".deleted") || name.hasSuffix(".cleaned") || name.hasSuffix(".swap") {
-                warnings.append(Warning(file: path(name), "left over from an interrupted operation; removed at start-up"))
+                let fate = name.hasSuffix(".log.swap")
+                    ? "a cleaned segment of an interrupted swap; the broker completes the swap at start-up"
+                    : "left over from an interrupted operation; removed at start-up"
+                warnings.append(Warning(file: path(name), fate))
             } else if name.hasSuffix(".index") || name.hasSuffix(".timeindex"), let base = SegmentCheck.parseBaseOffset(name.prefix(20)),
                       !segmentBases.contains(base) {
                 warnings.append(Warning(file: path(name), "index without a .log file; removed at start-up"))

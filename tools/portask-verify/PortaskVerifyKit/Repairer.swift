@@ -39,15 +39,16 @@ enum Repairer {
         return repairs
     }
 
-    /// A partition holding `.swap` files is in the middle of a compaction swap (Kafka's cleaner): only the broker
-    /// that wrote them knows how to finish it, and LogEngine's recovery would delete them. Not touched.
+    /// A partition holding `.swap` files is in the middle of a compaction swap (a cleaner's): the broker finishes it
+    /// at start-up as Kafka's log loader does (the `.swap` segment replaces those it covers). `--repair` leaves
+    /// such a partition to the broker rather than scanning it around a half-done swap.
     static func skipIfSwapping(_ directory: String) -> VerifyReport.Repair? {
         guard let names = try? Directory.list(directory), names.contains(where: { $0.hasSuffix(".swap") }) else {
             return nil
         }
         return VerifyReport.Repair(
             action: "skippedPartition", path: directory,
-            message: "holds .swap files of an interrupted compaction; start the broker that wrote them to finish it")
+            message: "holds .swap files of an interrupted compaction; starting the broker finishes it")
     }
 
     /// Opens and closes the partition's log with recovery point 0; returns the repair and the resulting log.

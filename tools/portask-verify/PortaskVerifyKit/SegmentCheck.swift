@@ -76,11 +76,8 @@ struct SegmentCheck {
             }
             var batchIsValid = true
             do {
-                try header.validate(in: bytes, at: position)
-            } catch where Self.isKafkaEmptyBatch(header, in: bytes, at: position) {
-                warnings.append(Warning(
-                    file: path, "empty batch at \(position) (offsets \(header.baseOffset)...\(header.lastOffset)), as "
-                        + "Kafka's log cleaner leaves for idempotent producers; LogEngine recovery would truncate here"))
+                // Stored-batch rules: compaction leaves batches with fewer records than their offset range, or none.
+                try header.validateStored(in: bytes, at: position)
             } catch {
                 let (kind, fatal) = Self.classify(header, remaining: remaining)
                 report(kind, position, header.baseOffset, Self.describe(error, kind: kind, header: header, remaining: remaining))
@@ -167,7 +164,9 @@ struct SegmentCheck {
         if header.magic != RecordBatchHeader.currentMagic { return (.badMagic, true) }
         if header.batchLength < RecordBatchHeader.minimumBatchLength { return (.badLength, true) }
         if header.totalSize > remaining { return (.tornTail, true) }
-        if header.recordCount <= 0 || Int64(header.lastOffsetDelta) + 1 != Int64(header.recordCount) {
+        if header.recordCount < 0 || header.lastOffsetDelta < 0
+            || Int64(header.recordCount) > Int64(header.lastOffsetDelta) + 1
+        {
             return (.recordCountMismatch, false)
         }
         if header.compressionCodec > 4 { return (.unknownCodec, false) }
@@ -186,7 +185,10 @@ struct SegmentCheck {
         if header.maxTimestamp < -1 || header.baseTimestamp < -1 {
             report(.badTimestamp, position, header.baseOffset,
                    "timestamps below -1 (base \(header.baseTimestamp), max \(header.maxTimestamp))")
-        } else if !header.isLogAppendTime, header.baseTimestamp >= 0, header.maxTimestamp < header.baseTimestamp {
+        } else if !header.isLogAppendTime, header.deleteHorizonMs == nil, header.baseTimestamp >= 0,
+                  header.maxTimestamp < header.baseTimestamp
+        {
+            // (With a delete horizon, KIP-534, the base timestamp is the horizon, usually after the records.)
             report(.badTimestamp, position, header.baseOffset,
                    "max timestamp \(header.maxTimestamp) below base timestamp \(header.baseTimestamp)")
         } else if !warnedFutureTimestamp, header.maxTimestamp > Self.futureLimitMs {
@@ -227,7 +229,9 @@ struct SegmentCheck {
             }
             previous = record.offset
         }
-        if previous != header.lastOffset {
+        // A compacted batch keeps its offset range while records were removed from its end.
+        let thinned = Int64(header.recordCount) < Int64(header.lastOffsetDelta) + 1
+        if previous != header.lastOffset && !thinned {
             report(.badRecords, position, header.baseOffset,
                    "last record offset \(previous) differs from the header's \(header.lastOffset)")
         }

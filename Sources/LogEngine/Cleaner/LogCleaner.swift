@@ -1,0 +1,312 @@
+import Atomics
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One cleaner (Kafka's `Cleaner`): cleans one compacted log at a time, keeping the latest record of every key.
+///
+/// A round over `[firstDirtyOffset, firstUncleanableOffset)`:
+/// 1. the offset map is filled with the keys of the dirty records (key hash → latest offset); when it is full the
+///    round ends at the last offset mapped (`endOffset`), and the next round continues from there;
+/// 2. every segment from the start of the log to `endOffset` is rewritten, in groups of consecutive segments
+///    whose sizes add up to at most `segment.bytes` (and whose indexes to `segment.index.bytes`, and whose offsets
+///    fit 32-bit deltas from the group's base), each group into one `.cleaned` segment named after the group's
+///    first base offset; what survives is decided by `CleanerRetention` and applied by `CleanerBatchFilter`;
+/// 3. each cleaned segment is fsynced and swapped in (`PartitionLog.replaceWithCleaned`).
+/// The caller checkpoints `endOffset` as the log's new first dirty offset.
+///
+/// Appends, rolls and fetches go on meanwhile: the cleaner reads inactive segments only and takes the writer lock
+/// only to swap. I/O is limited to `maxIoBytesPerSecond` (read plus written bytes).
+///
+/// Thread-safety: one thread uses a cleaner at a time (it owns its statistics); run several cleaners for
+/// several threads. Memory: the offset map (at most `dedupeBufferBytes`), one output chunk, one batch.
+public final class LogCleaner: @unchecked Sendable {
+    /// Kafka's cleaner settings.
+    public struct Config: Sendable, Equatable {
+        /// Offset map memory of this cleaner (`log.cleaner.dedupe.buffer.size` divided by `log.cleaner.threads`).
+        public var dedupeBufferBytes: Int
+        /// `log.cleaner.io.buffer.load.factor`.
+        public var loadFactor: Double
+        /// `log.cleaner.io.max.bytes.per.second`.
+        public var maxIoBytesPerSecond: Double
+
+        public init(
+            dedupeBufferBytes: Int = 134_217_728, loadFactor: Double = 0.9,
+            maxIoBytesPerSecond: Double = Double.greatestFiniteMagnitude
+        ) {
+            self.dedupeBufferBytes = dedupeBufferBytes
+            self.loadFactor = loadFactor
+            self.maxIoBytesPerSecond = maxIoBytesPerSecond
+        }
+    }
+
+    /// What one round did.
+    public struct Stats: Sendable, Equatable {
+        public var bytesRead = 0
+        public var bytesWritten = 0
+        public var recordsRead = 0
+        public var recordsRetained = 0
+        public var keylessRemoved = 0
+        public var mappedKeys = 0
+        public var mapBytes = 0
+        public var groups = 0
+        /// The offset map filled before the dirty range ended.
+        public var mapFull = false
+        public var elapsedMs: Int64 = 0
+    }
+
+    /// The cleaning round was abandoned (the log closed, or its segments changed under it).
+    public struct Aborted: Error {}
+
+    public let config: Config
+    let clock: LogClock
+    /// Called after each swap step (tests simulate crashes by throwing).
+    var swapHook: ((PartitionLog.SwapStep) throws -> Void)? = nil
+    private let stopRequested = ManagedAtomic(false)
+    private var ioBytes = 0
+    private var ioWindowStartMs: Int64 = 0
+
+    public init(config: Config = Config(), clock: LogClock = .system) {
+        self.config = config
+        self.clock = clock
+    }
+
+    /// Makes the round in progress (and every later one) end with `Aborted` at its next segment. Any thread.
+    public func requestStop() {
+        stopRequested.store(true, ordering: .releasing)
+    }
+
+    private var shouldStop: Bool { stopRequested.load(ordering: .acquiring) }
+
+    /// Cleans `log` from `firstDirtyOffset` up to (at most) `firstUncleanableOffset`. Returns the offset up to which
+    /// the log is now clean (the next round's first dirty offset) and the round's statistics.
+    /// Throws `Aborted` when the log closed or changed, and what reading or writing throws (corrupt batches).
+    public func clean(
+        _ log: PartitionLog, firstDirtyOffset: Int64, firstUncleanableOffset: Int64
+    ) throws -> (endOffset: Int64, stats: Stats) {
+        let started = clock.nowMs()
+        let now = started
+        var stats = Stats()
+        let logConfig = log.config
+        let current = log.segments
+        let inactive = Array(current.dropLast())
+        let upper = min(firstUncleanableOffset, current.last?.baseOffset ?? firstUncleanableOffset)
+        guard firstDirtyOffset < upper else { return (firstDirtyOffset, stats) }
+        let dirty = inactive.enumerated().filter { index, segment in
+            segment.baseOffset < upper && (index + 1 >= current.count || current[index + 1].baseOffset > firstDirtyOffset)
+        }.map(\.element)
+        let budget = max(DecompressionBudget.minimumAppendLimit, logConfig.maxMessageBytes &* 16)
+        let map = try buildOffsetMap(
+            dirty, in: current, start: firstDirtyOffset, end: upper, maxDecompressedBytes: budget, stats: &stats)
+        let endOffset = map.latestOffset + 1
+        guard endOffset > firstDirtyOffset else { return (firstDirtyOffset, stats) }
+        let retention = CleanerRetention(
+            map: map, nowMs: now, lastDataOffsetOfProducer: log.lastDataOffsetsOfProducers(), upperBoundOffset: upper)
+        let groups = Self.groupSegments(
+            inactive.filter { $0.baseOffset < endOffset }, maxBytes: logConfig.segmentBytes,
+            maxIndexBytes: logConfig.segmentIndexBytes, firstUncleanableOffset: upper)
+        for group in groups {
+            try cleanGroup(group, of: log, retention: retention, budget: budget, stats: &stats)
+            stats.groups += 1
+        }
+        stats.elapsedMs = clock.nowMs().saturatingSubtract(started)
+        return (endOffset, stats)
+    }
+
+    /// Fills a fresh offset map with the keys of the dirty records, sized for the records present (at most
+    /// `dedupeBufferBytes`).
+    private func buildOffsetMap(
+        _ dirty: [LogSegment], in all: [LogSegment], start: Int64, end: Int64, maxDecompressedBytes: Int,
+        stats: inout Stats
+    ) throws -> OffsetMap {
+        var records = 0
+        for segment in dirty {
+            try segment.ensureLoaded()
+            let (mapping, bytes) = try segment.view()
+            withExtendedLifetime(mapping) {
+                for batch in RecordBatchSequence(bytes) where batch.header.lastOffset >= start {
+                    if batch.header.baseOffset >= end { break }
+                    records += Int(max(batch.header.recordCount, 0))
+                }
+            }
+        }
+        let wanted = Int(Double(records) / max(config.loadFactor, 0.01)) + 2
+        let bytes = min(config.dedupeBufferBytes, max(wanted, 1024) * OffsetMap.slotSize)
+        let map = OffsetMap(memoryBytes: bytes, loadFactor: config.loadFactor)
+        stats.mapBytes = map.memoryBytes
+        for (index, segment) in dirty.enumerated() {
+            if shouldStop { throw Aborted() }
+            let nextStart = index + 1 < dirty.count ? dirty[index + 1].baseOffset : end
+            if try mapSegment(segment, into: map, start: start, end: end, maxDecompressedBytes: maxDecompressedBytes,
+                              stats: &stats)
+            {
+                stats.mapFull = true
+                break
+            }
+            map.updateLatestOffset(min(nextStart, end) - 1)
+        }
+        stats.mappedKeys = map.size
+        return map
+    }
+
+    /// Maps the keyed records of `segment` at or after `start` and before `end`; true when the map filled.
+    private func mapSegment(
+        _ segment: LogSegment, into map: OffsetMap, start: Int64, end: Int64, maxDecompressedBytes: Int,
+        stats: inout Stats
+    ) throws -> Bool {
+        let (mapping, bytes) = try segment.view()
+        return try withExtendedLifetime(mapping) { () throws -> Bool in
+            let from = min(segment.offsetIndex.lookup(start).position, bytes.count)
+            var walk = RecordBatchSequence(bytes, from: from, check: .structure).makeIterator()
+            while let batch = walk.next() {
+                let header = batch.header
+                if header.baseOffset >= end { return false }
+                throttle(header.totalSize)
+                stats.bytesRead += header.totalSize
+                if header.lastOffset < start { continue }
+                if !header.isControl && header.recordCount > 0 {
+                    var full = false
+                    try CleanerRecords.withSection(
+                        header, in: bytes, at: batch.position, maxDecompressedBytes: maxDecompressedBytes
+                    ) { section in
+                        try CleanerRecords.walk(section, header) { record in
+                            let offset = header.baseOffset &+ record.offsetDelta
+                            guard !full, let key = record.key, offset >= start else { return }
+                            if map.size < map.maxEntries { map.put(KeyHash(key), offset: offset) } else { full = true }
+                        }
+                    }
+                    if full { return true }
+                }
+                map.updateLatestOffset(header.lastOffset)
+            }
+            if let stop = walk.stop { throw stop.error }
+            return false
+        }
+    }
+
+    /// Kafka's `groupSegmentsBySize`.
+    static func groupSegments(
+        _ segments: [LogSegment], maxBytes: Int, maxIndexBytes: Int, firstUncleanableOffset: Int64
+    ) -> [[LogSegment]] {
+        var groups: [[LogSegment]] = []
+        var index = 0
+        while index < segments.count {
+            var group = [segments[index]]
+            var logBytes = segments[index].size
+            var offsetIndexBytes = segments[index].offsetIndex.file.count * OffsetIndex.entrySize
+            var timeIndexBytes = segments[index].timeIndex.file.count * TimeIndex.entrySize
+            index += 1
+            while index < segments.count {
+                let next = segments[index]
+                let lastOffset = index + 1 < segments.count ? segments[index + 1].baseOffset - 1 : firstUncleanableOffset - 1
+                let nextOffsetIndex = next.offsetIndex.file.count * OffsetIndex.entrySize
+                let nextTimeIndex = next.timeIndex.file.count * TimeIndex.entrySize
+                guard logBytes + next.size <= maxBytes, offsetIndexBytes + nextOffsetIndex <= maxIndexBytes,
+                      timeIndexBytes + nextTimeIndex <= maxIndexBytes,
+                      next.size == 0 || lastOffset - group[0].baseOffset <= Int64(Int32.max)
+                else { break }
+                group.append(next)
+                logBytes += next.size
+                offsetIndexBytes += nextOffsetIndex
+                timeIndexBytes += nextTimeIndex
+                index += 1
+            }
+            groups.append(group)
+        }
+        return groups
+    }
+
+    /// Rewrites `group` into one `.cleaned` segment and swaps it in.
+    private func cleanGroup(
+        _ group: [LogSegment], of log: PartitionLog, retention: CleanerRetention, budget: Int, stats: inout Stats
+    ) throws {
+        let logConfig = log.config
+        let base = group[0].baseOffset
+        let cleaned = try LogSegment.create(
+            directory: log.directory, baseOffset: base, config: logConfig, nowMs: clock.nowMs(), fileSuffix: ".cleaned")
+        var state = cleaned.storedWriterState
+        var chunk: [UInt8] = []
+        var chunkBatches: [LogSegment.AppendedBatch] = []
+        var counts = CleanerBatchFilter.Counts()
+        func flushChunk() throws {
+            guard !chunk.isEmpty else { return }
+            try chunk.withUnsafeBytes { try cleaned.append($0, batches: chunkBatches, state: &state) }
+            throttle(chunk.count)
+            stats.bytesWritten += chunk.count
+            chunk.removeAll(keepingCapacity: true)
+            chunkBatches.removeAll(keepingCapacity: true)
+        }
+        do {
+            for segment in group {
+                if log.isClosed || shouldStop { throw Aborted() }
+                try segment.ensureLoaded()
+                let (mapping, bytes) = try segment.view()
+                try withExtendedLifetime(mapping) {
+                    var walk = RecordBatchSequence(bytes, check: .structure).makeIterator()
+                    while let batch = walk.next() {
+                        let header = batch.header
+                        throttle(header.totalSize)
+                        stats.bytesRead += header.totalSize
+                        let outcome = try CleanerBatchFilter.filter(
+                            header, in: bytes, at: batch.position, retention: retention,
+                            deleteRetentionMs: logConfig.deleteRetentionMs, maxDecompressedBytes: budget,
+                            counts: &counts)
+                        let written: UnsafeRawBufferPointer?
+                        var rewritten: [UInt8] = []
+                        switch outcome {
+                        case .drop: written = nil
+                        case .keep: written = UnsafeRawBufferPointer(rebasing: bytes[batch.position..<batch.end])
+                        case .rewritten(let batchBytes):
+                            rewritten = batchBytes
+                            written = nil
+                        }
+                        let size = written?.count ?? rewritten.count
+                        guard size > 0 else { continue }
+                        chunkBatches.append(.init(
+                            relativePosition: chunk.count, size: size, lastOffset: header.lastOffset,
+                            maxTimestamp: Self.maxTimestamp(written, rewritten, fallback: header.maxTimestamp)))
+                        if let written { chunk.append(contentsOf: written) } else { chunk += rewritten }
+                        if chunk.count >= 1 << 20 { try flushChunk() }
+                    }
+                    if let stop = walk.stop { throw stop.error }
+                }
+            }
+            try flushChunk()
+            try cleaned.becomeInactive(final: state)
+            try cleaned.flush()
+        } catch {
+            cleaned.deleteFiles()
+            throw error
+        }
+        stats.recordsRead += counts.recordsRead
+        stats.recordsRetained += counts.recordsRetained
+        stats.keylessRemoved += counts.keylessRemoved
+        guard try log.replaceWithCleaned(group, cleaned, hook: swapHook) else { throw Aborted() }
+    }
+
+    /// The max timestamp of the batch written (a rewritten batch may have a lower one).
+    private static func maxTimestamp(_ original: UnsafeRawBufferPointer?, _ rewritten: [UInt8], fallback: Int64) -> Int64 {
+        if original != nil || rewritten.isEmpty { return fallback }
+        return rewritten.withUnsafeBytes { RecordBatchSequence.header(in: $0, at: 0)?.maxTimestamp ?? fallback }
+    }
+
+    /// Sleeps as needed to keep read plus written bytes under `maxIoBytesPerSecond` (Kafka's `Throttler`).
+    private func throttle(_ bytes: Int) {
+        guard config.maxIoBytesPerSecond < 1e15 else { return }
+        ioBytes += bytes
+        let now = clock.nowMs()
+        if ioWindowStartMs == 0 { ioWindowStartMs = now }
+        let elapsed = max(now - ioWindowStartMs, 0)
+        let allowedMs = Double(ioBytes) / config.maxIoBytesPerSecond * 1000
+        if allowedMs > Double(elapsed) {
+            usleep(useconds_t(min((allowedMs - Double(elapsed)) * 1000, 1_000_000)))
+        }
+        if elapsed > 1000 {
+            ioBytes = 0
+            ioWindowStartMs = clock.nowMs()
+        }
+    }
+}

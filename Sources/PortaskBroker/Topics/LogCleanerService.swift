@@ -1,0 +1,89 @@
+import Dispatch
+import LogEngine
+import Logging
+import ServiceLifecycle
+
+/// The broker's log cleaner threads (Kafka's `LogCleaner`): `log.cleaner.threads` loops, each on its own dispatch
+/// queue (off the event loops and off the cooperative pool, since a round reads and writes whole segments), each
+/// cleaning the filthiest compacted log (`LogManager.cleanFilthiestLog`) and sleeping `log.cleaner.backoff.ms`
+/// when none needs cleaning. Each thread owns a `LogCleaner` whose offset map gets
+/// `log.cleaner.dedupe.buffer.size / log.cleaner.threads` bytes at most.
+///
+/// A `Service` of the broker's `ServiceGroup`: with `log.cleaner.enable=false` (or 0 threads) it only waits for
+/// shutdown. At graceful shutdown a round in progress is abandoned at its next segment (its `.cleaned` file is
+/// removed) and the service returns. Thread-safe.
+struct LogCleanerService: Service {
+    let logs: LogManager
+    let enabled: Bool
+    let threads: Int
+    let backoffMs: Int64
+    let cleanerConfig: LogCleaner.Config
+    let logger: Logger
+
+    init(logs: LogManager, config: BrokerConfig, logger: Logger) {
+        self.logs = logs
+        enabled = config.logCleanerEnable
+        threads = max(0, min(config.logCleanerThreads, 64))
+        backoffMs = max(config.logCleanerBackoffMs, 1)
+        let perThread = config.logCleanerDedupeBufferSize / Int64(max(threads, 1))
+        cleanerConfig = LogCleaner.Config(
+            dedupeBufferBytes: Int(clamping: min(perThread, Int64(Int32.max))),
+            loadFactor: config.logCleanerIoBufferLoadFactor,
+            maxIoBytesPerSecond: config.logCleanerIoMaxBytesPerSecond)
+        self.logger = logger
+    }
+
+    func run() async throws {
+        guard enabled, threads > 0 else {
+            try? await gracefulShutdown()
+            return
+        }
+        try? await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                for index in 0..<threads {
+                    group.addTask { await self.loop(index) }
+                }
+            }
+        }
+    }
+
+    /// One cleaner thread until cancellation.
+    private func loop(_ index: Int) async {
+        let cleaner = LogCleaner(config: cleanerConfig)
+        let queue = DispatchQueue(label: "portask.log-cleaner-\(index)")
+        while !Task.isCancelled {
+            let round = await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                    queue.async { continuation.resume(returning: self.cleanOnce(cleaner)) }
+                }
+            } onCancel: {
+                cleaner.requestStop()
+            }
+            if round { continue }
+            do {
+                try await Task.sleep(for: .milliseconds(backoffMs))
+            } catch {
+                return
+            }
+        }
+    }
+
+    /// One round; true when a log was cleaned (the thread looks for the next one at once).
+    private func cleanOnce(_ cleaner: LogCleaner) -> Bool {
+        do {
+            guard let round = try logs.cleanFilthiestLog(with: cleaner) else { return false }
+            let stats = round.stats
+            logger.info("cleaned log", metadata: [
+                "partition": "\(round.partition)", "fromOffset": "\(round.firstDirtyOffset)",
+                "toOffset": "\(round.endOffset)", "dirtyRatio": "\(round.dirtyRatio)",
+                "bytesRead": "\(stats.bytesRead)", "bytesWritten": "\(stats.bytesWritten)",
+                "recordsRead": "\(stats.recordsRead)", "recordsKept": "\(stats.recordsRetained)",
+                "mapFull": "\(stats.mapFull)", "mapBytes": "\(stats.mapBytes)", "ms": "\(stats.elapsedMs)",
+            ])
+            return true
+        } catch {
+            logger.error("log cleaning failed; the partition is skipped until restart", metadata: ["error": "\(error)"])
+            return true
+        }
+    }
+}
