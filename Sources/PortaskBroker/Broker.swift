@@ -141,7 +141,7 @@ public final class Broker: Service, Sendable {
             DescribeProducersHandler(topics: topics).makeHandler(),
             FindCoordinatorHandler(cluster: identity, coordinator: groups, transactions: transactions, access: access)
                 .makeHandler(),
-        ] + TransactionHandlers(coordinator: transactions, groups: groups, topics: topics).makeHandlers()
+        ] + TransactionHandlers(coordinator: transactions, groups: groups, topics: topics, access: access).makeHandlers()
             + TransactionAdminHandlers(coordinator: transactions).makeHandlers()
             + [WriteTxnMarkersHandler(topics: topics, groups: groups).makeHandler()]
             + GroupMembershipHandlers(coordinator: groups, access: access).makeHandlers()

@@ -178,3 +178,39 @@ def test_client_certificate_subject_is_the_principal_and_acls_survive_restart(ac
         AclPermissionType.ANY)).result(timeout=10)
     assert [(b.principal, b.operation) for b in found] == [("User:bob", AclOperation.WRITE)]
     assert produce_error(over_tls("bob"), "bob-only") is None
+
+
+def test_transactions_need_write_on_their_transactional_id_and_topics(acl_broker):
+    admin = AdminClient(as_user(acl_broker, "admin"))
+    wait_all(admin.create_topics([NewTopic("alice-txn", 1, 1), NewTopic("txn-acl", 1, 1)]))
+    wait_all(admin.create_acls([
+        AclBinding(ResourceType.TRANSACTIONAL_ID, tid, ResourcePatternType.LITERAL, f"User:{user}", "*", operation,
+                   AclPermissionType.ALLOW)
+        for user, tid in (("alice", "alice-tx"), ("bob", "bob-tx"))
+        for operation in (AclOperation.WRITE, AclOperation.DESCRIBE)
+    ] + [AclBinding(ResourceType.TOPIC, "alice-txn", ResourcePatternType.LITERAL, "User:alice", "*",
+                    AclOperation.WRITE, AclPermissionType.ALLOW)]))
+    # WRITE on the transactional id and on the topic: a transaction commits.
+    alice = Producer({**as_user(acl_broker, "alice"), "transactional.id": "alice-tx"})
+    alice.init_transactions(10)
+    alice.begin_transaction()
+    alice.produce("alice-txn", b"committed", partition=0)
+    alice.commit_transaction(10)
+    # WRITE on the transactional id but not on the topic: AddPartitionsToTxn is refused and the transaction must
+    # abort.
+    bob = Producer({**as_user(acl_broker, "bob"), "transactional.id": "bob-tx"})
+    bob.init_transactions(10)
+    bob.begin_transaction()
+    delivery = []
+    bob.produce("txn-acl", b"refused", partition=0, on_delivery=lambda err, msg: delivery.append(err))
+    with pytest.raises(KafkaException) as refused:
+        bob.commit_transaction(10)
+    assert refused.value.args[0].txn_requires_abort()
+    bob.poll(1)
+    assert [err.code() if err else None for err in delivery] == [KafkaError.TOPIC_AUTHORIZATION_FAILED]
+    bob.abort_transaction(10)
+    # Someone else's transactional id is refused at InitProducerId.
+    intruder = Producer({**as_user(acl_broker, "bob"), "transactional.id": "alice-tx"})
+    with pytest.raises(KafkaException) as fenced:
+        intruder.init_transactions(10)
+    assert fenced.value.args[0].code() == KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED

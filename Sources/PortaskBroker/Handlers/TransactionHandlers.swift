@@ -4,40 +4,69 @@ import LogEngine
 /// The client side of Kafka's transaction protocol (transaction.version 1) over the `TransactionCoordinator`:
 /// AddPartitionsToTxn (key 24, v0–3: the client versions), AddOffsetsToTxn (key 25, v0–3), EndTxn (key 26,
 /// v0–4) and TxnOffsetCommit (key 28, v0–3). Every answer comes after the state change is durable.
+/// With an authorizer, as Kafka checks them: WRITE on the transactional id (else
+/// TRANSACTIONAL_ID_AUTHORIZATION_FAILED), then WRITE on each added topic (TOPIC_AUTHORIZATION_FAILED, the others
+/// OPERATION_NOT_ATTEMPTED), READ on the group for offsets (GROUP_AUTHORIZATION_FAILED) and READ on each committed
+/// topic (TOPIC_AUTHORIZATION_FAILED).
 /// Thread-safe: the coordinator is an actor.
 struct TransactionHandlers: Sendable {
     let coordinator: TransactionCoordinator
     let groups: GroupCoordinator
     let topics: TopicManager
+    var access = AccessControl()
 
     func makeHandlers() -> [ApiHandler] {
         [
             ApiHandler(AddPartitionsToTxnRequest.self, response: AddPartitionsToTxnResponse.self, versions: 0...3) {
-                request, _ in await self.addPartitions(request)
+                request, context in await self.addPartitions(request, context: context)
             },
             ApiHandler(AddOffsetsToTxnRequest.self, response: AddOffsetsToTxnResponse.self, versions: 0...3) {
-                request, _ in await self.addOffsets(request)
+                request, context in
+                if !self.access.allows(context, .write, .transactionalId, request.transactionalId) {
+                    return AddOffsetsToTxnResponse(errorCode: KafkaErrorCode.transactionalIdAuthorizationFailed.rawValue)
+                }
+                if !self.access.allows(context, .read, .group, request.groupId) {
+                    return AddOffsetsToTxnResponse(errorCode: KafkaErrorCode.groupAuthorizationFailed.rawValue)
+                }
+                return await self.addOffsets(request)
             },
-            ApiHandler(EndTxnRequest.self, response: EndTxnResponse.self, versions: 0...4) { request, _ in
+            ApiHandler(EndTxnRequest.self, response: EndTxnResponse.self, versions: 0...4) { request, context in
+                if !self.access.allows(context, .write, .transactionalId, request.transactionalId) {
+                    return EndTxnResponse(
+                        errorCode: KafkaErrorCode.transactionalIdAuthorizationFailed.rawValue, producerId: -1,
+                        producerEpoch: -1)
+                }
                 let error = await self.coordinator.endTransaction(
                     request.transactionalId, producerId: request.producerId, epoch: request.producerEpoch,
                     commit: request.committed)
                 return EndTxnResponse(errorCode: error.rawValue, producerId: -1, producerEpoch: -1)
             },
             ApiHandler(TxnOffsetCommitRequest.self, response: TxnOffsetCommitResponse.self, versions: 0...3) {
-                request, context in await self.commitOffsets(request, version: context.apiVersion)
+                request, context in await self.commitOffsets(request, version: context.apiVersion, context: context)
             },
         ]
     }
 
-    func addPartitions(_ request: AddPartitionsToTxnRequest) async -> AddPartitionsToTxnResponse {
+    func addPartitions(
+        _ request: AddPartitionsToTxnRequest, context: RequestContext? = nil
+    ) async -> AddPartitionsToTxnResponse {
         var unknown = Set<TopicPartition>()
         var wanted = Set<TopicPartition>()
+        // Refusals by the authorizer, with their codes; any refusal means nothing is added.
+        var refused: [TopicPartition: KafkaErrorCode] = [:]
+        let idAllowed = context.map {
+            access.allows($0, .write, .transactionalId, request.v3AndBelowTransactionalId)
+        } ?? true
         for topic in request.v3AndBelowTopics {
             let known = topics.topic(named: topic.name)
+            let topicAllowed = context.map { access.allows($0, .write, .topic, topic.name) } ?? true
             for partition in topic.partitions {
                 let key = TopicPartition(topic.name, partition)
-                if let known, !known.isInternal, partition >= 0, Int(partition) < known.partitionCount {
+                if !idAllowed {
+                    refused[key] = .transactionalIdAuthorizationFailed
+                } else if !topicAllowed {
+                    refused[key] = .topicAuthorizationFailed
+                } else if let known, !known.isInternal, partition >= 0, Int(partition) < known.partitionCount {
                     wanted.insert(key)
                 } else {
                     unknown.insert(key)
@@ -45,7 +74,7 @@ struct TransactionHandlers: Sendable {
             }
         }
         var error: KafkaErrorCode = .noError
-        if unknown.isEmpty {
+        if unknown.isEmpty && refused.isEmpty {
             error = await coordinator.addPartitions(
                 request.v3AndBelowTransactionalId, producerId: request.v3AndBelowProducerId,
                 epoch: request.v3AndBelowProducerEpoch, wanted)
@@ -54,8 +83,14 @@ struct TransactionHandlers: Sendable {
         response.resultsByTopicV3AndBelow = request.v3AndBelowTopics.map { topic in
             .init(name: topic.name, resultsByPartition: topic.partitions.map { partition in
                 let key = TopicPartition(topic.name, partition)
-                let code: KafkaErrorCode = unknown.isEmpty
-                    ? error : (unknown.contains(key) ? .unknownTopicOrPartition : .operationNotAttempted)
+                let code: KafkaErrorCode
+                if let refusal = refused[key] {
+                    code = refusal
+                } else if !refused.isEmpty || !unknown.isEmpty {
+                    code = unknown.contains(key) ? .unknownTopicOrPartition : .operationNotAttempted
+                } else {
+                    code = error
+                }
                 return .init(partitionIndex: partition, partitionErrorCode: code.rawValue)
             })
         }
@@ -77,15 +112,29 @@ struct TransactionHandlers: Sendable {
         return AddOffsetsToTxnResponse(errorCode: error.rawValue)
     }
 
-    func commitOffsets(_ request: TxnOffsetCommitRequest, version: Int16) async -> TxnOffsetCommitResponse {
+    func commitOffsets(
+        _ request: TxnOffsetCommitRequest, version: Int16, context: RequestContext? = nil
+    ) async -> TxnOffsetCommitResponse {
+        if let context {
+            let refusal: KafkaErrorCode? =
+                !access.allows(context, .write, .transactionalId, request.transactionalId)
+                ? .transactionalIdAuthorizationFailed
+                : (!access.allows(context, .read, .group, request.groupId) ? .groupAuthorizationFailed : nil)
+            if let refusal { return Self.answer(request, every: refusal) }
+        }
         let now = groups.timers.nowMs()
         var errors: [TopicPartition: KafkaErrorCode] = [:]
         var accepted: [TopicPartition: CommittedOffset] = [:]
         for topic in request.topics {
             let known = topics.topic(named: topic.name)
+            let topicAllowed = context.map { access.allows($0, .read, .topic, topic.name) } ?? true
             for partition in topic.partitions {
                 let key = TopicPartition(topic.name, partition.partitionIndex)
                 let metadata = partition.committedMetadata ?? ""
+                if !topicAllowed {
+                    errors[key] = .topicAuthorizationFailed
+                    continue
+                }
                 guard let known, partition.partitionIndex >= 0, Int(partition.partitionIndex) < known.partitionCount else {
                     errors[key] = .unknownTopicOrPartition
                     continue
@@ -119,6 +168,15 @@ struct TransactionHandlers: Sendable {
                 .init(
                     partitionIndex: partition.partitionIndex,
                     errorCode: (errors[TopicPartition(topic.name, partition.partitionIndex)] ?? .noError).rawValue)
+            })
+        })
+    }
+
+    /// The answer with `code` for every partition of the request.
+    static func answer(_ request: TxnOffsetCommitRequest, every code: KafkaErrorCode) -> TxnOffsetCommitResponse {
+        TxnOffsetCommitResponse(topics: request.topics.map { topic in
+            .init(name: topic.name, partitions: topic.partitions.map {
+                .init(partitionIndex: $0.partitionIndex, errorCode: code.rawValue)
             })
         })
     }
