@@ -70,8 +70,8 @@ struct LogCleanerTests {
         return rounds
     }
 
-    @Test func offsetMap_storesLatestOffsetsAndRefusesNewKeysWhenFull() {
-        let map = OffsetMap(memoryBytes: 10 * OffsetMap.slotSize, loadFactor: 0.5)
+    @Test func offsetMap_storesLatestOffsetsAndRefusesNewKeysWhenFull() throws {
+        let map = try OffsetMap(memoryBytes: 10 * OffsetMap.slotSize, loadFactor: 0.5)
         #expect(map.maxEntries == 5)
         for key in 0..<5 { #expect(map.put(KeyHash(Array("key\(key)".utf8)), offset: Int64(key))) }
         #expect(map.put(KeyHash(Array("key2".utf8)), offset: 42))  // an existing key is updated when full
@@ -81,7 +81,7 @@ struct LogCleanerTests {
         #expect(map.get(KeyHash(Array("absent".utf8))) == -1)
         #expect(map.latestOffset == 42)
         // Forced collisions: every key hashes to the same first slot.
-        let colliding = OffsetMap(memoryBytes: 8 * OffsetMap.slotSize)
+        let colliding = try OffsetMap(memoryBytes: 8 * OffsetMap.slotSize)
         for low in 0..<6 { colliding.put(KeyHash(high: 3, low: UInt64(low)), offset: Int64(low) * 10) }
         for low in 0..<6 { #expect(colliding.get(KeyHash(high: 3, low: UInt64(low))) == Int64(low) * 10) }
         #expect(colliding.collisions > 0)

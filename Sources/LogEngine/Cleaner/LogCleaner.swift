@@ -135,7 +135,7 @@ public final class LogCleaner: @unchecked Sendable {
         }
         let wanted = Int(Double(records) / max(config.loadFactor, 0.01)) + 2
         let bytes = min(config.dedupeBufferBytes, max(wanted, 1024) * OffsetMap.slotSize)
-        let map = OffsetMap(memoryBytes: bytes, loadFactor: config.loadFactor)
+        let map = try OffsetMap(memoryBytes: bytes, loadFactor: config.loadFactor)
         stats.mapBytes = map.memoryBytes
         for (index, segment) in dirty.enumerated() {
             if shouldStop { throw Aborted() }

@@ -28,10 +28,13 @@ public final class OffsetMap {
     private let storage: UnsafeMutablePointer<UInt64>
 
     /// A map of `memoryBytes` bytes (at least one slot), filled up to `loadFactor` of its slots.
-    public init(memoryBytes: Int, loadFactor: Double = 0.9) {
+    /// Throws `io` when the memory cannot be allocated (the round fails and the log is retried later).
+    public init(memoryBytes: Int, loadFactor: Double = 0.9) throws {
         slots = max(memoryBytes / Self.slotSize, 2)
         maxEntries = max(1, min(slots - 1, Int(Double(slots) * min(max(loadFactor, 0.01), 1))))
-        let raw = calloc(slots, Self.slotSize) ?? { fatalError("cannot allocate the cleaner's offset map") }()
+        guard let raw = calloc(slots, Self.slotSize) else {
+            throw LogEngineError(.io, "cannot allocate the cleaner's offset map of \(slots) slots")
+        }
         storage = raw.bindMemory(to: UInt64.self, capacity: slots * 3)
     }
 
