@@ -82,7 +82,8 @@ public final class Broker: Service, Sendable {
             topics: topics, producerIds: producerIds, groups: groups,
             partitions: Int(Int32(clamping: max(1, setting("transaction.state.log.num.partitions") ?? 50))),
             maxTimeoutMs: Int32(clamping: max(1, setting("transaction.max.timeout.ms") ?? 900_000)),
-            expirationMs: max(1, setting("transactional.id.expiration.ms") ?? 604_800_000), logger: logger,
+            expirationMs: max(1, setting("transactional.id.expiration.ms") ?? 604_800_000),
+            markerDelayMs: max(0, setting("test.transaction.marker.delay.ms") ?? 0), logger: logger,
             clock: { Int64(Date().timeIntervalSince1970 * 1000) })
         transactionCleanupIntervalMs = max(10, setting("transaction.abort.timed.out.transaction.cleanup.interval.ms") ?? 10_000)
         let advertised = config.advertisedListeners[0]

@@ -136,6 +136,8 @@ public struct BrokerConfigDefinition: Sendable {
               "A transactional id without an open transaction, idle this long, is forgotten (checked with the timeout check)."),
         .init("transaction.abort.timed.out.transaction.cleanup.interval.ms", .int, "10000",
               "How often transactions open past their timeout are aborted (fencing their producer)."),
+        .init("test.transaction.marker.delay.ms", .long, "0",
+              "Testing only (crash tests): pause this long between a transaction's first marker and the rest."),
         .init("offsets.topic.segment.bytes", .int, "104857600", "segment.bytes of __consumer_offsets when it is created (at least 1048576)."),
         .init("offsets.retention.check.interval.ms", .long, "600000", "How often expired group offsets are removed."),
         .init("offset.metadata.max.bytes", .int, "4096", "The largest metadata string of an offset commit."),

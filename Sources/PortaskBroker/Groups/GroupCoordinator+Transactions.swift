@@ -27,6 +27,28 @@ extension GroupCoordinator {
         return .noError
     }
 
+    /// TxnOffsetCommit's member check (v3+ carries generation, member id and group instance id; older versions
+    /// send -1, "" and null, which always pass), as Kafka's group coordinator validates a transactional commit:
+    /// a generation < 0 passes while the group is empty or absent; otherwise the member must exist
+    /// (UNKNOWN_MEMBER_ID), a static member must be the instance's current one (FENCED_INSTANCE_ID) and the
+    /// generation or member epoch must be current (ILLEGAL_GENERATION, also for a consumer group's stale epoch).
+    /// An absent group with a generation >= 0 is ILLEGAL_GENERATION.
+    func validateTransactionalCommit(
+        groupId: String, memberId: String, groupInstanceId: String?, generationId: Int32
+    ) async -> KafkaErrorCode {
+        if let consumer = consumerGroup(groupId) {
+            let empty = await consumer.members.isEmpty
+            if !empty || generationId >= 0 {
+                if empty || memberId.isEmpty { return .unknownMemberId }
+                let error = await consumer.validate(memberId: memberId, memberEpoch: generationId)
+                return error == .staleMemberEpoch ? .illegalGeneration : error
+            }
+        }
+        guard let classic = group(groupId) else { return generationId < 0 ? .noError : .illegalGeneration }
+        return await classic.validateTransactionalCommit(
+            memberId: memberId, groupInstanceId: groupInstanceId, generationId: generationId)
+    }
+
     /// The producer's transaction ended (its marker is durable in `__consumer_offsets`): applies or drops its
     /// pending offsets.
     func completeTransaction(producerId: Int64, commit: Bool) async {
@@ -62,6 +84,22 @@ extension GroupCoordinator {
 }
 
 extension ClassicGroup {
+    /// Kafka's `validateOffsetCommit` for a transactional commit: the group's state is not enforced, a request
+    /// without member id, generation and instance id passes, as does generation < 0 while the group is empty.
+    func validateTransactionalCommit(memberId: String, groupInstanceId: String?, generationId requested: Int32)
+        -> KafkaErrorCode
+    {
+        if state == .dead { return .coordinatorNotAvailable }
+        if requested < 0 && state == .empty { return .noError }
+        guard requested >= 0 || !memberId.isEmpty || groupInstanceId != nil else { return .noError }
+        if let groupInstanceId {
+            guard let current = staticMembers[groupInstanceId] else { return .unknownMemberId }
+            if current != memberId { return .fencedInstanceId }
+        }
+        guard members[memberId] != nil else { return .unknownMemberId }
+        return requested == generationId ? .noError : .illegalGeneration
+    }
+
     /// Offsets that are already durable (a transaction's, at its commit marker) become committed offsets.
     func applyCommittedOffsets(_ committed: [TopicPartition: CommittedOffset]) {
         offsets.merge(committed) { _, new in new }

@@ -10,7 +10,7 @@ import KafkaProtocol
 ///   never allocated here, a new id with epoch 0. (Kafka ignores the given id for non-transactional producers
 ///   and always allocates; keeping the id is equally valid for every client and keeps DescribeProducers
 ///   readable.)
-/// - An empty transactional id: INVALID_REQUEST, as Kafka.
+/// - An empty transactional id: INVALID_REQUEST, as Kafka (checked after the id/epoch pair).
 /// - Any other transactional id: the `TransactionCoordinator` (epoch bump fencing older producers, an open
 ///   transaction aborted first, the timeout bounded by `transaction.max.timeout.ms`).
 ///
@@ -39,6 +39,7 @@ struct InitProducerIdHandler: Sendable {
     }
 
     func respond(_ request: InitProducerIdRequest) async -> InitProducerIdResponse {
+        if (request.producerId == -1) != (request.producerEpoch == -1) { return failure(.invalidRequest) }
         if let transactionalId = request.transactionalId {
             guard !transactionalId.isEmpty else { return failure(.invalidRequest) }
             guard let transactions else { return failure(.coordinatorNotAvailable) }

@@ -3,7 +3,8 @@ import LogEngine
 
 /// The client side of Kafka's transaction protocol (transaction.version 1) over the `TransactionCoordinator`:
 /// AddPartitionsToTxn (key 24, v0–3: the client versions), AddOffsetsToTxn (key 25, v0–3), EndTxn (key 26,
-/// v0–4) and TxnOffsetCommit (key 28, v0–3). Every answer comes after the state change is durable.
+/// v0–4) and TxnOffsetCommit (key 28, v0–3; v3+ checks generation, member and instance id against the group as
+/// Kafka does). Every answer comes after the state change is durable.
 /// With an authorizer, as Kafka checks them: WRITE on the transactional id (else
 /// TRANSACTIONAL_ID_AUTHORIZATION_FAILED), then WRITE on each added topic (TOPIC_AUTHORIZATION_FAILED, the others
 /// OPERATION_NOT_ATTEMPTED), READ on the group for offsets (GROUP_AUTHORIZATION_FAILED) and READ on each committed
@@ -152,6 +153,12 @@ struct TransactionHandlers: Sendable {
         var error: KafkaErrorCode = .noError
         if request.groupId.isEmpty || !GroupRecord.fits(request.groupId) {
             error = .invalidGroupId
+        } else if case let problem = await groups.validateTransactionalCommit(
+            groupId: request.groupId, memberId: version >= 3 ? request.memberId : "",
+            groupInstanceId: version >= 3 ? request.groupInstanceId : nil,
+            generationId: version >= 3 ? request.generationId : -1), problem != .noError
+        {
+            error = problem
         } else if let problem = await coordinator.checkOffsetCommit(
             request.transactionalId, producerId: request.producerId, epoch: request.producerEpoch,
             groupId: request.groupId)

@@ -6,7 +6,11 @@ extension TransactionCoordinator {
     /// InitProducerId with a transactional id: a new producer id (epoch 0) for a new id; otherwise the epoch is
     /// bumped, which fences every older producer of the id. An open transaction is aborted first (its markers
     /// carry an already bumped epoch). At the epoch limit a new producer id is taken, as Kafka rotates.
-    /// Returns (error, producer id, epoch).
+    ///
+    /// KIP-360: a producer that gives its current id and epoch (after an abortable error) gets the epoch bumped
+    /// and stays the owner; giving the epoch before the last such bump (a retry whose answer was lost) returns
+    /// the current id and epoch unchanged; any other id or epoch is PRODUCER_FENCED. A plain InitProducerId
+    /// forgets the last epoch, so a fenced producer's retry cannot pass. Returns (error, producer id, epoch).
     func initProducerId(
         _ id: String, timeoutMs: Int32, producerId expectedId: Int64, producerEpoch expectedEpoch: Int16
     ) async -> (KafkaErrorCode, Int64, Int16) {
@@ -22,31 +26,42 @@ extension TransactionCoordinator {
             return error == .noError ? (.noError, producerId, 0) : (error, -1, -1)
         }
         if metadata.pending { return (.concurrentTransactions, -1, -1) }
-        // A client that gives its current id and epoch (KIP-360) must not be a fenced one.
-        if expectedId >= 0, expectedId != metadata.producerId || expectedEpoch != metadata.producerEpoch {
-            return (.producerFenced, -1, -1)
+        let expected = expectedId >= 0 ? expectedEpoch : nil
+        if expected != nil {
+            // Kafka's isValidProducerId: the current id, or the id before a rotation with its exhausted epoch.
+            let valid = metadata.producerEpoch < 0 || expectedId == metadata.producerId
+                || (expectedId == metadata.previousProducerId && !Self.canBump(expectedEpoch))
+            guard valid else { return (.producerFenced, -1, -1) }
         }
+        var currentEpoch = metadata.producerEpoch
         switch metadata.state {
         case .prepareCommit, .prepareAbort, .prepareEpochFence:
             return (.concurrentTransactions, -1, -1)
         case .ongoing:
+            if let expected, expected != metadata.producerEpoch { return (.producerFenced, -1, -1) }
             // Fence the producer of the open transaction, then abort it with the bumped epoch.
-            var fenced = metadata
-            fenced.producerEpoch = Self.canBump(metadata.producerEpoch) ? metadata.producerEpoch + 1 : metadata.producerEpoch
-            let error = await completeTransaction(id, commit: false, prepared: nil, fencedEpoch: fenced.producerEpoch)
+            let fencedEpoch = Self.canBump(metadata.producerEpoch) ? metadata.producerEpoch + 1 : metadata.producerEpoch
+            let error = await completeTransaction(id, commit: false, prepared: nil, fencedEpoch: fencedEpoch)
             guard error == .noError, let after = transactions[id] else { return (.concurrentTransactions, -1, -1) }
             metadata = after
+            currentEpoch = expected ?? metadata.producerEpoch
         default:
-            break
+            if let expected, expected != metadata.producerEpoch, metadata.producerEpoch >= 0 {
+                // A retry of a bump whose answer was lost: the bump stands.
+                guard expected == metadata.lastProducerEpoch else { return (.producerFenced, -1, -1) }
+                return (.noError, metadata.producerId, metadata.producerEpoch)
+            }
         }
         var next = metadata
         if Self.canBump(metadata.producerEpoch) {
             next.producerEpoch = metadata.producerEpoch + 1
         } else {
             guard let producerId = try? producerIds.allocate() else { return (.coordinatorNotAvailable, -1, -1) }
+            next.previousProducerId = metadata.producerId
             next.producerId = producerId
             next.producerEpoch = 0
         }
+        next.lastProducerEpoch = expected != nil ? currentEpoch : -1
         next.timeoutMs = timeoutMs
         next.state = .empty
         next.partitions = []
@@ -154,7 +169,10 @@ extension TransactionCoordinator {
         }
         var failed: [TopicPartition] = []
         var offsetsTouched = false
-        for partition in metadata.partitions.sorted(by: { ($0.topic, $0.partition) < ($1.topic, $1.partition) }) {
+        for (position, partition) in metadata.partitions.sorted(by: { ($0.topic, $0.partition) < ($1.topic, $1.partition) })
+            .enumerated()
+        {
+            if position == 1 && markerDelayMs > 0 { await pauseMarkers(metadata) }
             guard let log = topics.partition(partition.topic, partition.partition) else { continue }
             do {
                 let info = try log.append(ByteBuffer(bytes: marker), origin: .broker)
@@ -170,6 +188,14 @@ extension TransactionCoordinator {
             await groups.completeTransaction(producerId: metadata.producerId, commit: commit)
         }
         return failed
+    }
+
+    /// The crash tests' fault point (`test.transaction.marker.delay.ms`): the first marker is durable, the rest wait.
+    private func pauseMarkers(_ metadata: TransactionMetadata) async {
+        logger.warning("test fault point: delaying transaction markers", metadata: [
+            "transactionalId": "\(metadata.transactionalId)", "delayMs": "\(markerDelayMs)",
+        ])
+        try? await Task.sleep(for: .milliseconds(markerDelayMs))
     }
 
     /// Removes transactional ids idle (no transaction open) for `transactional.id.expiration.ms`: a tombstone

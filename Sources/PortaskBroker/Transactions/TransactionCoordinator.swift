@@ -26,6 +26,9 @@ actor TransactionCoordinator {
     let expirationMs: Int64
     let logger: Logger
     let clock: @Sendable () -> Int64
+    /// `test.transaction.marker.delay.ms`: a fault point for crash tests; when positive, marker writing pauses
+    /// this long after the first partition's marker is durable (0, the default, costs one comparison).
+    let markerDelayMs: Int64
     var transactions: [String: TransactionMetadata] = [:]
     /// Producer id → (epoch, partitions of its ongoing transaction), for Produce's check.
     nonisolated let verified = NIOLockedValueBox<[Int64: (epoch: Int16, partitions: Set<TopicPartition>)]>([:])
@@ -34,9 +37,11 @@ actor TransactionCoordinator {
 
     init(
         topics: TopicManager, producerIds: ProducerIdManager, groups: GroupCoordinator, partitions: Int,
-        maxTimeoutMs: Int32, expirationMs: Int64 = 604_800_000, logger: Logger, clock: @escaping @Sendable () -> Int64
+        maxTimeoutMs: Int32, expirationMs: Int64 = 604_800_000, markerDelayMs: Int64 = 0, logger: Logger,
+        clock: @escaping @Sendable () -> Int64
     ) {
         self.expirationMs = expirationMs
+        self.markerDelayMs = markerDelayMs
         self.topics = topics
         self.producerIds = producerIds
         self.groups = groups

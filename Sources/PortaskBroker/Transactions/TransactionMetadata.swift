@@ -43,5 +43,10 @@ struct TransactionMetadata: Sendable, Equatable {
     var partitions: Set<TopicPartition>
     var startTimestamp: Int64
     var lastUpdateTimestamp: Int64
+    /// The epoch before the last KIP-360 bump (-1 after a plain InitProducerId), so a retried bump is answered
+    /// with the current epoch; in memory only, as Kafka's `lastProducerEpoch` under transaction.version 1.
+    var lastProducerEpoch: Int16 = -1
+    /// The producer id before the last rotation at the epoch limit (-1 when none), in memory only.
+    var previousProducerId: Int64 = -1
     var pending = false
 }
