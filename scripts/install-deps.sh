@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what is missing. `--build`: only what building portaskd needs (the compression libraries' -dev
 # packages and pkg-config). Without it, also what the tests need: client tools, Go and the Go Kafka clients,
-# and the Python Kafka clients in .venv. Safe to run repeatedly; does nothing when all is present.
+# the Python Kafka clients in .venv, and Java 17 with Kafka's Java client (scripts/fetch-java-clients.sh). Safe to run repeatedly; does nothing when all is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_packages=(libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev pkg-config)
 if [ "${1:-}" != "--build" ]; then
-    apt_packages+=(kcat python3-venv golang-go golang-github-shopify-sarama-dev golang-github-segmentio-kafka-go-dev)
+    apt_packages+=(kcat python3-venv golang-go golang-github-shopify-sarama-dev golang-github-segmentio-kafka-go-dev
+        openjdk-17-jdk-headless)
 fi
 missing=()
 for package in "${apt_packages[@]}"; do
@@ -30,3 +31,4 @@ if ! .venv/bin/python -c "import confluent_kafka, kafka, aiokafka, pytest, snapp
     echo "installing Python test clients into .venv"
     .venv/bin/pip install -q --disable-pip-version-check -r Tests/tools/requirements.txt
 fi
+scripts/fetch-java-clients.sh >/dev/null
