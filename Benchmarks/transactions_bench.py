@@ -1,5 +1,9 @@
 """Transactional produce against idempotent produce, and read_committed consume against read_uncommitted, in one
-run on one broker (confluent-kafka / librdkafka). Usage: python transactions_bench.py BOOTSTRAP [RECORDS]"""
+run on one broker (confluent-kafka / librdkafka). Usage: python transactions_bench.py BOOTSTRAP [RECORDS] [ROUNDS]
+
+A warm-up round is run and discarded; then each round produces to fresh topics and consumes them, alternating
+which case goes first, and the median of the rounds is reported for each case."""
+import statistics
 import sys
 import time
 import uuid
@@ -56,16 +60,35 @@ def consume(bootstrap, topic, records, isolation):
     return records * len(PAYLOAD) / elapsed / 1e6
 
 
-def main():
-    bootstrap = sys.argv[1]
-    records = int(sys.argv[2]) if len(sys.argv) > 2 else 50_000
+def round_of(bootstrap, records, transactional_first):
+    """One round: (idempotent, transactional, read_uncommitted, read_committed) MB/s on fresh topics."""
     idempotent_topic, transactional_topic = f"bench-idem-{uuid.uuid4().hex[:6]}", f"bench-txn-{uuid.uuid4().hex[:6]}"
     create(bootstrap, idempotent_topic)
     create(bootstrap, transactional_topic)
-    idempotent = produce(bootstrap, idempotent_topic, records, False)
-    transactional = produce(bootstrap, transactional_topic, records, True)
-    uncommitted = consume(bootstrap, transactional_topic, records, "read_uncommitted")
-    committed = consume(bootstrap, transactional_topic, records, "read_committed")
+    if transactional_first:
+        transactional = produce(bootstrap, transactional_topic, records, True)
+        idempotent = produce(bootstrap, idempotent_topic, records, False)
+        committed = consume(bootstrap, transactional_topic, records, "read_committed")
+        uncommitted = consume(bootstrap, transactional_topic, records, "read_uncommitted")
+    else:
+        idempotent = produce(bootstrap, idempotent_topic, records, False)
+        transactional = produce(bootstrap, transactional_topic, records, True)
+        uncommitted = consume(bootstrap, transactional_topic, records, "read_uncommitted")
+        committed = consume(bootstrap, transactional_topic, records, "read_committed")
+    return idempotent, transactional, uncommitted, committed
+
+
+def main():
+    bootstrap = sys.argv[1]
+    records = int(sys.argv[2]) if len(sys.argv) > 2 else 50_000
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+    round_of(bootstrap, min(records, 10_000), False)
+    results = [round_of(bootstrap, records, index % 2 == 1) for index in range(rounds)]
+    for index, (idempotent, transactional, uncommitted, committed) in enumerate(results):
+        print(f"round {index + 1}: idempotent {idempotent:.1f}, transactional {transactional:.1f} MB/s; "
+              f"read_uncommitted {uncommitted:.1f}, read_committed {committed:.1f} MB/s")
+    idempotent, transactional, uncommitted, committed = (statistics.median(column) for column in zip(*results))
+    print(f"median of {rounds} rounds:")
     print(f"produce 1 KiB idempotent    {idempotent:8.1f} MB/s")
     print(f"produce 1 KiB transactional {transactional:8.1f} MB/s  ratio {transactional / idempotent:.2f}")
     print(f"consume read_uncommitted    {uncommitted:8.1f} MB/s")
