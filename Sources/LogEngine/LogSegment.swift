@@ -323,6 +323,23 @@ public final class LogSegment: @unchecked Sendable {
         }
         try offsetIndex.file.rename(to: renamed(offsetIndex.file.path))
         try timeIndex.file.rename(to: renamed(timeIndex.file.path))
+        let transactionIndex = TransactionIndex.path(directory: directory, baseOffset: baseOffset) + old
+        if FileSystem.exists(transactionIndex) { try FileSystem.rename(transactionIndex, renamed(transactionIndex)) }
+    }
+
+    /// The suffix the segment's file names carry after their extension (`.cleaned`, `.swap` or none).
+    var fileSuffix: String {
+        let plain = directory + "/" + Self.fileName(baseOffset, suffix: ".log")
+        let path = logPath
+        return path.hasPrefix(plain) ? String(path.dropFirst(plain.count)) : ""
+    }
+
+    /// Writes (durably) the transaction index of a segment being built under a suffix (the cleaner's
+    /// `.cleaned`), named with that suffix; nothing when `entries` is empty.
+    func writeTransactionIndex(_ entries: [AbortedTransaction]) throws {
+        guard !entries.isEmpty else { return }
+        let path = TransactionIndex.path(directory: directory, baseOffset: baseOffset) + fileSuffix
+        try FileSystem.writeAtomically(bytes: entries.flatMap(TransactionIndex.encode), to: path, directory: directory)
     }
 
     /// Unlinks the segment's files where they are (an abandoned `.cleaned` or `.swap` segment).
@@ -330,6 +347,8 @@ public final class LogSegment: @unchecked Sendable {
         try? FileSystem.unlink(logPath)
         try? FileSystem.unlink(offsetIndex.file.path)
         try? FileSystem.unlink(timeIndex.file.path)
+        let suffix = fileSuffix
+        if !suffix.isEmpty { try? FileSystem.unlink(TransactionIndex.path(directory: directory, baseOffset: baseOffset) + suffix) }
     }
 
     /// The max timestamp of the first batch (Kafka's `getFirstBatchTimestamp`), or nil when the segment is empty.

@@ -25,12 +25,6 @@ extension PartitionLog {
             reset = true
         }
         var uncleanable = min(lastStableOffset, current.last?.baseOffset ?? start)
-        // Transactional data and markers are not cleaned yet (aborted-batch removal, marker horizons and the
-        // transaction index of cleaned segments are still to come): a round stops before the first segment that
-        // holds any, so read_committed never loses an abort and `__consumer_offsets` keeps its markers.
-        if let transactional = try Self.firstSegmentWithTransactionalData(current, before: uncleanable) {
-            uncleanable = min(uncleanable, transactional)
-        }
         let lag = max(config.minCompactionLagMs, 0)
         if lag > 0 {
             for segment in Self.inactiveSegments(current, from: firstDirty) {
@@ -84,19 +78,6 @@ extension PartitionLog {
     }
 
     /// The inactive segments from the one holding `offset` on (Kafka's `nonActiveLogSegmentsFrom`).
-    /// The base offset of the first segment below `bound` holding a transactional or control batch, by a header
-    /// walk of the inactive segments (cleaning rewrites from the log start, so every segment counts).
-    static func firstSegmentWithTransactionalData(_ list: [LogSegment], before bound: Int64) throws -> Int64? {
-        for segment in list.dropLast() where segment.baseOffset < bound {
-            let (mapping, bytes) = try segment.view()
-            let found = withExtendedLifetime(mapping) {
-                RecordBatchSequence(bytes).contains { $0.header.isTransactional || $0.header.isControl }
-            }
-            if found { return segment.baseOffset }
-        }
-        return nil
-    }
-
     static func inactiveSegments(_ list: [LogSegment], from offset: Int64) -> ArraySlice<LogSegment> {
         guard list.count > 1 else { return [] }
         let start = floorSegment(list, offset) ?? 0
@@ -123,13 +104,16 @@ extension PartitionLog {
     }
 
     /// Replaces `old` (consecutive inactive segments, still in the log) by `cleaned` (whose files end in
-    /// `.cleaned`, fsynced), crash-safely: `.cleaned` → `.swap` (directory fsynced); under the writer lock the new
-    /// list is published, the old segments are renamed `.deleted` and unlinked and `.swap` is renamed to the final
-    /// names; the directory is fsynced last. Opening the log after a crash at any step completes or discards the
-    /// swap (see `completeInterruptedSwaps`). Readers holding old segments keep reading them.
+    /// `.cleaned`, fsynced; its `.txnindex` holds `abortedTransactions`), crash-safely: `.cleaned` → `.swap`
+    /// (directory fsynced); under the writer lock the new list is published, the old segments are renamed
+    /// `.deleted` and unlinked and `.swap` is renamed to the final names; the directory is fsynced last. Opening the log after a crash at any step completes or discards the
+    /// swap (see `completeInterruptedSwaps`). Readers holding old segments keep reading them. The aborted
+    /// transactions whose markers lay in the old segments are replaced by `abortedTransactions` for
+    /// read_committed fetches.
     /// Returns false (and removes `cleaned`'s files) when the old segments changed meanwhile or the log closed.
     func replaceWithCleaned(
-        _ old: [LogSegment], _ cleaned: LogSegment, hook: ((SwapStep) throws -> Void)? = nil
+        _ old: [LogSegment], _ cleaned: LogSegment, abortedTransactions: [AbortedTransaction] = [],
+        hook: ((SwapStep) throws -> Void)? = nil
     ) throws -> Bool {
         guard let first = old.first else { return false }
         do {
@@ -149,6 +133,12 @@ extension PartitionLog {
             var replaced = list
             replaced.replaceSubrange(start..<(start + old.count), with: [cleaned])
             replaceSegments(replaced, in: &state)
+            let replacedRange = first.baseOffset..<list[start + old.count].baseOffset
+            abortedIndex.withLock { entries in
+                let at = entries.firstIndex { $0.lastOffset >= replacedRange.lowerBound } ?? entries.count
+                entries.removeAll { replacedRange.contains($0.lastOffset) }
+                entries.insert(contentsOf: abortedTransactions, at: min(at, entries.count))
+            }
             state.directoryNeedsSync = true
             for segment in old { try segment.delete() }
             try hook?(.deletedOld)

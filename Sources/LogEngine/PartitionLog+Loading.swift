@@ -72,18 +72,20 @@ extension PartitionLog {
     }
 
     /// Finishes or discards a cleaner swap that a crash interrupted, as Kafka's `LogLoader` does:
-    /// 1. `*.deleted` and `*.cleaned` files are removed (a `.cleaned` segment was never swapped in); `.swap` index
-    ///    files too (indexes are rebuilt), and `.swap` log files at or above the lowest `.cleaned` base offset
-    ///    (a split that could not complete);
+    /// 1. `*.deleted` and `*.cleaned` files are removed (a `.cleaned` segment was never swapped in); `.swap`
+    ///    offset and time index files too (they are rebuilt), and `.swap` log files at or above the lowest
+    ///    `.cleaned` base offset (a split that could not complete);
     /// 2. each remaining `<base>.log.swap` replaces the segments whose base offsets lie in `[base, its next
     ///    offset)`: their files are deleted, with any index of `base`;
-    /// 3. the `.swap` log files are renamed to their final names.
+    /// 3. the `.swap` log files, and the `.txnindex.swap` files of the same base offsets, are renamed to their
+    ///    final names (other `.txnindex.swap` files are removed).
     static func completeInterruptedSwaps(
         directory: String, config: LogConfig, nowMs: Int64, stats: inout RecoveryStats
     ) throws {
         let names = try FileSystem.list(directory)
         var minCleaned = Int64.max
         var swaps: [Int64] = []
+        var transactionSwaps: [String] = []
         for name in names {
             let path = directory + "/" + name
             if name.hasSuffix(".deleted") {
@@ -91,13 +93,19 @@ extension PartitionLog {
             } else if name.hasSuffix(".cleaned") {
                 if let base = Int64(name.prefix(20)), name.utf8.count >= 20 { minCleaned = min(minCleaned, base) }
                 try FileSystem.unlink(path)
+                stats.warnings.append("removed \(path) of a cleaning that did not finish")
             } else if name.hasSuffix(".swap") {
                 if name.hasSuffix(".log.swap"), name.utf8.count == 29, let base = Int64(name.prefix(20)), base >= 0 {
                     swaps.append(base)
+                } else if name.hasSuffix(".txnindex.swap"), name.utf8.count == 34, Int64(name.prefix(20)) != nil {
+                    transactionSwaps.append(name)
                 } else {
                     try FileSystem.unlink(path)
                 }
             }
+        }
+        defer {
+            for name in transactionSwaps { try? FileSystem.unlink(directory + "/" + name) }
         }
         guard !swaps.isEmpty else { return }
         var ranges: [Range<Int64>] = []
@@ -130,6 +138,8 @@ extension PartitionLog {
         for range in ranges {
             let final = directory + "/" + LogSegment.fileName(range.lowerBound, suffix: ".log")
             try FileSystem.rename(final + ".swap", final)
+            let transactionIndex = TransactionIndex.path(directory: directory, baseOffset: range.lowerBound)
+            if FileSystem.exists(transactionIndex + ".swap") { try FileSystem.rename(transactionIndex + ".swap", transactionIndex) }
             stats.warnings.append("completed the interrupted swap of \(final)")
         }
         try FileSystem.syncDirectory(directory)

@@ -59,7 +59,7 @@ struct TransactionIndexTests {
         #expect(try log.read(from: 0, maxBytes: 1 << 20, upperBound: 2)?.nextOffset == 2)
     }
 
-    @Test func cleaning_stopsBeforeTheFirstSegmentWithTransactionalData() throws {
+    @Test func cleaning_coversSegmentsWithTransactionalData_upToTheActiveSegment() throws {
         let directory = TemporaryDirectory()
         let log = try PartitionLog(directory: directory.path)
         try log.append(Batches.buffer(count: 2))                                        // 0-1
@@ -72,7 +72,7 @@ struct TransactionIndexTests {
         try log.append(Batches.buffer(count: 1))                                        // 7, active
         let range = try log.cleanableRange(lastCleanOffset: nil, nowMs: 0)
         #expect(range.firstDirtyOffset == 0)
-        #expect(range.firstUncleanableOffset == 2)
+        #expect(range.firstUncleanableOffset == 7)
     }
 
     @Test func clientMarkers_areRefused_andOldEpochMarkersToo() throws {

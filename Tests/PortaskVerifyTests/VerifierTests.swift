@@ -251,18 +251,4 @@ struct VerifierTests {
         try expectFoundRepairedClean([partition], .offsetOverflow)
         #expect(try batchPositions(log).count == 2)
     }
-
-    @Test func partitionWithSwapFiles_isLeftAlone_byRepair() throws {
-        let directory = TemporaryDirectory()
-        let (partition, _) = try makeKafkaPartition(in: directory.path)
-        let log = segmentPath(partition, 48, ".log")
-        try Damager.modify(log) { $0.removeLast(10) }
-        let swap = segmentPath(partition, 0, ".log.swap")
-        try Damager.write([1, 2, 3], swap)
-        let report = try Verifier().verifyAndRepair([partition])
-        #expect(report.repairs?.map(\.action) == ["skippedPartition"])
-        #expect(report.status == "damaged" && report.remainingDamage?.map(\.kind) == [.tornTail, .timeIndexEntryPastEnd])
-        #expect(FileManager.default.fileExists(atPath: swap))
-        #expect(report.warnings.contains { $0.file == swap })
-    }
 }

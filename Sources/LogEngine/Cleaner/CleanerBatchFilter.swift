@@ -9,7 +9,8 @@
 ///   delta, producer id, epoch, base sequence, leader epoch, timestamp type, transactional and control bits) and
 ///   the records section re-encoded with the batch's own codec. When a kept record is a tombstone and the batch
 ///   has no delete horizon yet, the horizon (now + `delete.retention.ms`) becomes the base timestamp, attribute
-///   bit 6 is set and the records' timestamp deltas are re-based on it (KIP-534).
+///   bit 6 is set and the records' timestamp deltas are re-based on it (KIP-534); the same happens to a
+///   transaction marker that guards no batch any more.
 ///
 /// Thread-safety: stateless.
 enum CleanerBatchFilter {
@@ -28,9 +29,17 @@ enum CleanerBatchFilter {
 
     static func filter(
         _ header: RecordBatchHeader, in bytes: UnsafeRawBufferPointer, at position: Int, retention: CleanerRetention,
-        deleteRetentionMs: Int64, maxDecompressedBytes: Int, counts: inout Counts
+        transactions: CleanerTransactions, deleteRetentionMs: Int64, maxDecompressedBytes: Int, counts: inout Counts
     ) throws -> Outcome {
-        let (decision, discardRecords) = retention.batchRetention(header)
+        let canDiscardBatch: Bool
+        if header.isControl {
+            canDiscardBatch = transactions.onControlBatch(
+                header, marker: ControlRecord.parse(header, in: bytes, at: position), isEmpty: header.recordCount <= 0)
+        } else {
+            canDiscardBatch = transactions.onDataBatch(header)
+        }
+        let (decision, discardRecords, removableMarker) = retention.batchRetention(
+            header, canDiscardBatch: canDiscardBatch)
         var kept: [CleanerRecords.Record] = []
         var total = 0
         var containsTombstone = false
@@ -60,7 +69,7 @@ enum CleanerBatchFilter {
             if kept.isEmpty {
                 return decision == .retainEmpty ? .rewritten(try emptyBatch(like: header)) : .drop
             }
-            let needsHorizon = containsTombstone && header.deleteHorizonMs == nil
+            let needsHorizon = (containsTombstone || removableMarker) && header.deleteHorizonMs == nil
             if kept.count == total && !needsHorizon { return .keep }
             let horizon = needsHorizon ? retention.nowMs.saturatingAdd(deleteRetentionMs) : nil
             return .rewritten(try rebuild(header, section: section, kept: kept, horizon: horizon))

@@ -10,9 +10,10 @@
 ///   (an empty batch: header only), so the producer's sequence continues across cleans.
 /// - The last batch of the round (its next offset is the round's upper bound) is kept even when empty, so the
 ///   log's last offset stays known.
-/// - Control batches (transaction markers) are kept. Transactional data is not cleaned yet: the cleanable range
-///   stops before the first segment holding any (`PartitionLog.cleanableRange`); aborted-batch removal and marker
-///   horizons belong in `batchRetention`.
+/// - A data batch of an aborted transaction loses all its records (`CleanerTransactions` decides).
+/// - A transaction marker is kept while it guards batches of its transaction; once it guards none it is
+///   rewritten with a delete horizon (now + `delete.retention.ms`, KIP-534), and removed by the first round after
+///   that horizon.
 ///
 /// Thread-safety: a value type; used by one cleaner.
 struct CleanerRetention {
@@ -33,16 +34,24 @@ struct CleanerRetention {
     /// The first offset this round does not clean (the first uncleanable offset).
     let upperBoundOffset: Int64
 
-    /// The batch-level decision, and whether its records are all to be discarded regardless of their keys.
-    func batchRetention(_ header: RecordBatchHeader) -> (Batch, discardRecords: Bool) {
-        // No transaction state is stored yet: no batch is discardable as aborted, no marker as obsolete.
-        let canDiscardBatch = false
-        let discardRecords = canDiscardBatch
+    /// The batch-level decision given whether the transaction state lets the batch go (`canDiscardBatch`: an
+    /// aborted transaction's data, or a marker that guards nothing): whether its records are all to be discarded
+    /// regardless of their keys, and whether it is a marker that needs a delete horizon before it may go.
+    func batchRetention(_ header: RecordBatchHeader, canDiscardBatch: Bool)
+        -> (Batch, discardRecords: Bool, removableMarker: Bool)
+    {
+        let discardRecords: Bool
+        if header.isControl {
+            discardRecords = canDiscardBatch && header.deleteHorizonMs.map { $0 <= nowMs } == true
+        } else {
+            discardRecords = canDiscardBatch
+        }
+        let removableMarker = canDiscardBatch && header.isControl
         let isLastOfProducer = header.producerId >= 0
             && lastDataOffsetOfProducer[header.producerId] == header.lastOffset
-        if isLastOfProducer { return (.retainEmpty, discardRecords) }
-        if header.nextOffset == upperBoundOffset { return (.retainEmpty, discardRecords) }
-        return (discardRecords ? .delete : .deleteEmpty, discardRecords)
+        if isLastOfProducer { return (.retainEmpty, discardRecords, removableMarker) }
+        if header.nextOffset == upperBoundOffset { return (.retainEmpty, discardRecords, removableMarker) }
+        return (discardRecords ? .delete : .deleteEmpty, discardRecords, removableMarker)
     }
 
     /// Whether the record at `offset` (key hash nil for a keyless record) of the batch `header` survives.

@@ -9,12 +9,15 @@ import Darwin
 /// One cleaner (Kafka's `Cleaner`): cleans one compacted log at a time, keeping the latest record of every key.
 ///
 /// A round over `[firstDirtyOffset, firstUncleanableOffset)`:
-/// 1. the offset map is filled with the keys of the dirty records (key hash → latest offset); when it is full the
-///    round ends at the last offset mapped (`endOffset`), and the next round continues from there;
+/// 1. the offset map is filled with the keys of the dirty records (key hash → latest offset), records of aborted
+///    transactions left out; when it is full the round ends at the last offset mapped (`endOffset`), and the next
+///    round continues from there;
 /// 2. every segment from the start of the log to `endOffset` is rewritten, in groups of consecutive segments
 ///    whose sizes add up to at most `segment.bytes` (and whose indexes to `segment.index.bytes`, and whose offsets
 ///    fit 32-bit deltas from the group's base), each group into one `.cleaned` segment named after the group's
-///    first base offset; what survives is decided by `CleanerRetention` and applied by `CleanerBatchFilter`;
+///    first base offset; what survives is decided by `CleanerRetention` (with `CleanerTransactions` for aborted
+///    transactions and markers, from the partition's aborted-transaction index) and applied by
+///    `CleanerBatchFilter`; the cleaned segment gets the `.txnindex` entries of the abort markers it keeps;
 /// 3. each cleaned segment is fsynced and swapped in (`PartitionLog.replaceWithCleaned`).
 /// The caller checkpoints `endOffset` as the log's new first dirty offset.
 ///
@@ -100,7 +103,7 @@ public final class LogCleaner: @unchecked Sendable {
         }.map(\.element)
         let budget = max(DecompressionBudget.minimumAppendLimit, logConfig.maxMessageBytes &* 16)
         let map = try buildOffsetMap(
-            dirty, in: current, start: firstDirtyOffset, end: upper, maxDecompressedBytes: budget, stats: &stats)
+            dirty, of: log, start: firstDirtyOffset, end: upper, maxDecompressedBytes: budget, stats: &stats)
         let endOffset = map.latestOffset + 1
         guard endOffset > firstDirtyOffset else { return (firstDirtyOffset, stats) }
         let retention = CleanerRetention(
@@ -109,7 +112,7 @@ public final class LogCleaner: @unchecked Sendable {
             inactive.filter { $0.baseOffset < endOffset }, maxBytes: logConfig.segmentBytes,
             maxIndexBytes: logConfig.segmentIndexBytes, firstUncleanableOffset: upper)
         for group in groups {
-            try cleanGroup(group, of: log, retention: retention, budget: budget, stats: &stats)
+            try cleanGroup(group, of: log, retention: retention, upperBound: upper, budget: budget, stats: &stats)
             stats.groups += 1
         }
         stats.elapsedMs = clock.nowMs().saturatingSubtract(started)
@@ -119,7 +122,7 @@ public final class LogCleaner: @unchecked Sendable {
     /// Fills a fresh offset map with the keys of the dirty records, sized for the records present (at most
     /// `dedupeBufferBytes`).
     private func buildOffsetMap(
-        _ dirty: [LogSegment], in all: [LogSegment], start: Int64, end: Int64, maxDecompressedBytes: Int,
+        _ dirty: [LogSegment], of log: PartitionLog, start: Int64, end: Int64, maxDecompressedBytes: Int,
         stats: inout Stats
     ) throws -> OffsetMap {
         var records = 0
@@ -137,11 +140,13 @@ public final class LogCleaner: @unchecked Sendable {
         let bytes = min(config.dedupeBufferBytes, max(wanted, 1024) * OffsetMap.slotSize)
         let map = try OffsetMap(memoryBytes: bytes, loadFactor: config.loadFactor)
         stats.mapBytes = map.memoryBytes
+        // Records of aborted transactions are not mapped: they must not hide a committed value of their key.
+        let transactions = CleanerTransactions(aborted: log.abortedTransactions(from: start, upTo: end))
         for (index, segment) in dirty.enumerated() {
             if shouldStop { throw Aborted() }
             let nextStart = index + 1 < dirty.count ? dirty[index + 1].baseOffset : end
-            if try mapSegment(segment, into: map, start: start, end: end, maxDecompressedBytes: maxDecompressedBytes,
-                              stats: &stats)
+            if try mapSegment(segment, into: map, transactions: transactions, start: start, end: end,
+                              maxDecompressedBytes: maxDecompressedBytes, stats: &stats)
             {
                 stats.mapFull = true
                 break
@@ -154,8 +159,8 @@ public final class LogCleaner: @unchecked Sendable {
 
     /// Maps the keyed records of `segment` at or after `start` and before `end`; true when the map filled.
     private func mapSegment(
-        _ segment: LogSegment, into map: OffsetMap, start: Int64, end: Int64, maxDecompressedBytes: Int,
-        stats: inout Stats
+        _ segment: LogSegment, into map: OffsetMap, transactions: CleanerTransactions, start: Int64, end: Int64,
+        maxDecompressedBytes: Int, stats: inout Stats
     ) throws -> Bool {
         let (mapping, bytes) = try segment.view()
         return try withExtendedLifetime(mapping) { () throws -> Bool in
@@ -167,7 +172,16 @@ public final class LogCleaner: @unchecked Sendable {
                 throttle(header.totalSize)
                 stats.bytesRead += header.totalSize
                 if header.lastOffset < start { continue }
-                if !header.isControl && header.recordCount > 0 {
+                let aborted: Bool
+                if header.isControl {
+                    _ = transactions.onControlBatch(
+                        header, marker: ControlRecord.parse(header, in: bytes, at: batch.position),
+                        isEmpty: header.recordCount <= 0)
+                    aborted = false
+                } else {
+                    aborted = transactions.onDataBatch(header)
+                }
+                if !header.isControl && !aborted && header.recordCount > 0 {
                     var full = false
                     try CleanerRecords.withSection(
                         header, in: bytes, at: batch.position, maxDecompressedBytes: maxDecompressedBytes
@@ -219,12 +233,15 @@ public final class LogCleaner: @unchecked Sendable {
         return groups
     }
 
-    /// Rewrites `group` into one `.cleaned` segment and swaps it in.
+    /// Rewrites `group` into one `.cleaned` segment (with the transaction index of the markers it keeps) and
+    /// swaps it in.
     private func cleanGroup(
-        _ group: [LogSegment], of log: PartitionLog, retention: CleanerRetention, budget: Int, stats: inout Stats
+        _ group: [LogSegment], of log: PartitionLog, retention: CleanerRetention, upperBound: Int64, budget: Int,
+        stats: inout Stats
     ) throws {
         let logConfig = log.config
         let base = group[0].baseOffset
+        let transactions = CleanerTransactions(aborted: log.abortedTransactions(from: base, upTo: upperBound))
         let cleaned = try LogSegment.create(
             directory: log.directory, baseOffset: base, config: logConfig, nowMs: clock.nowMs(), fileSuffix: ".cleaned")
         var state = cleaned.storedWriterState
@@ -251,7 +268,7 @@ public final class LogCleaner: @unchecked Sendable {
                         throttle(header.totalSize)
                         stats.bytesRead += header.totalSize
                         let outcome = try CleanerBatchFilter.filter(
-                            header, in: bytes, at: batch.position, retention: retention,
+                            header, in: bytes, at: batch.position, retention: retention, transactions: transactions,
                             deleteRetentionMs: logConfig.deleteRetentionMs, maxDecompressedBytes: budget,
                             counts: &counts)
                         let written: UnsafeRawBufferPointer?
@@ -277,6 +294,7 @@ public final class LogCleaner: @unchecked Sendable {
             try flushChunk()
             try cleaned.becomeInactive(final: state)
             try cleaned.flush()
+            try cleaned.writeTransactionIndex(transactions.cleanedIndex)
         } catch {
             cleaned.deleteFiles()
             throw error
@@ -284,7 +302,8 @@ public final class LogCleaner: @unchecked Sendable {
         stats.recordsRead += counts.recordsRead
         stats.recordsRetained += counts.recordsRetained
         stats.keylessRemoved += counts.keylessRemoved
-        guard try log.replaceWithCleaned(group, cleaned, hook: swapHook) else { throw Aborted() }
+        guard try log.replaceWithCleaned(group, cleaned, abortedTransactions: transactions.cleanedIndex, hook: swapHook)
+        else { throw Aborted() }
     }
 
     /// The max timestamp of the batch written (a rewritten batch may have a lower one).

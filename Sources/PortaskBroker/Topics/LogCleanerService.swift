@@ -1,12 +1,22 @@
 import Dispatch
+import Foundation
 import LogEngine
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
 
-/// The broker's log cleaner threads (Kafka's `LogCleaner`): `log.cleaner.threads` loops, each on its own dispatch
-/// queue (off the event loops and off the cooperative pool, since a round reads and writes whole segments), each
-/// cleaning the filthiest compacted log (`LogManager.cleanFilthiestLog`) and sleeping `log.cleaner.backoff.ms`
-/// when none needs cleaning. Each thread owns a `LogCleaner` whose offset map gets
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The broker's log cleaner threads (Kafka's `LogCleaner`): `log.cleaner.threads` loops, each on its own
+/// dedicated thread (off the event loops and off the cooperative pool, since a round reads and writes whole
+/// segments), each cleaning the filthiest compacted log (`LogManager.cleanFilthiestLog`) and sleeping
+/// `log.cleaner.backoff.ms` when none needs cleaning. The threads run at the lowest scheduling priority (nice
+/// `cleanerNice`): cleaning uses the CPU time that request handling leaves free, so produce and fetch keep their
+/// throughput while a round runs, and an idle broker cleans at full speed. Each thread owns a `LogCleaner` whose offset map gets
 /// `log.cleaner.dedupe.buffer.size / log.cleaner.threads` bytes at most.
 ///
 /// A `Service` of the broker's `ServiceGroup`: with `log.cleaner.enable=false` (or 0 threads) it only waits for
@@ -47,25 +57,40 @@ struct LogCleanerService: Service {
         }
     }
 
+    /// The nice value of the cleaner threads (Linux: per thread; 19 is the lowest priority).
+    static let cleanerNice: Int32 = 19
+
     /// One cleaner thread until cancellation.
     private func loop(_ index: Int) async {
         let cleaner = LogCleaner(config: cleanerConfig)
-        let queue = DispatchQueue(label: "portask.log-cleaner-\(index)")
-        while !Task.isCancelled {
-            let round = await withTaskCancellationHandler {
-                await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-                    queue.async { continuation.resume(returning: self.cleanOnce(cleaner)) }
+        let wake = DispatchSemaphore(value: 0)
+        let stopped = NIOLockedValueBox(false)
+        let backoff = DispatchTimeInterval.milliseconds(Int(clamping: backoffMs))
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let thread = Thread {
+                    Self.lowerPriority()
+                    while !stopped.withLockedValue({ $0 }) {
+                        if self.cleanOnce(cleaner) { continue }
+                        _ = wake.wait(timeout: .now() + backoff)
+                    }
+                    continuation.resume()
                 }
-            } onCancel: {
-                cleaner.requestStop()
+                thread.name = "portask-log-cleaner-\(index)"
+                thread.start()
             }
-            if round { continue }
-            do {
-                try await Task.sleep(for: .milliseconds(backoffMs))
-            } catch {
-                return
-            }
+        } onCancel: {
+            stopped.withLockedValue { $0 = true }
+            cleaner.requestStop()
+            wake.signal()
         }
+    }
+
+    /// Lowers the calling thread's scheduling priority to `cleanerNice` (Linux applies nice values per thread).
+    private static func lowerPriority() {
+        #if os(Linux)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, cleanerNice)
+        #endif
     }
 
     /// One round; true when a log was cleaned (the thread looks for the next one at once).

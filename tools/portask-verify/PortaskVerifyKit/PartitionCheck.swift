@@ -5,7 +5,7 @@ import LogEngine
 /// segments, the producer state snapshots (`.snapshot`, decoded with LogEngine's `ProducerStateSnapshot`) and
 /// Kafka's `leader-epoch-checkpoint` (`LeaderEpochCheckpointCheck`). Leftovers of interrupted operations
 /// (`.deleted`, `.cleaned`, `.swap`), missing indexes and orphan index files are warnings: the broker deals with
-/// them on start-up.
+/// them on start-up, and `--repair` does what the broker's start-up does.
 ///
 /// Thread-safety: a value type; `run` only reads files.
 struct PartitionCheck {
@@ -23,8 +23,12 @@ struct PartitionCheck {
     var badLeaderEpochCheckpoint = false
     /// Whether an index file is missing (recovery rebuilds it).
     var missingIndex = false
-    /// Whether recovery would change something: repairable damage or a missing index.
-    var needsRecovery: Bool { missingIndex || damage.contains { $0.repairable } }
+    /// Whether files of an interrupted operation are present (`.deleted`, `.cleaned`, `.swap`: a cleaner's
+    /// replacement of segments that a stop cut short).
+    var interruptedOperation = false
+    /// Whether recovery would change something: repairable damage, a missing index or an interrupted operation
+    /// to finish or discard.
+    var needsRecovery: Bool { missingIndex || interruptedOperation || damage.contains { $0.repairable } }
 
     init(directory: String, deep: Bool) {
         self.directory = directory
@@ -50,6 +54,7 @@ struct PartitionCheck {
                     ? "a cleaned segment of an interrupted swap; the broker completes the swap at start-up"
                     : "left over from an interrupted operation; removed at start-up"
                 warnings.append(Warning(file: path(name), fate))
+                interruptedOperation = true
             } else if name.hasSuffix(".index") || name.hasSuffix(".timeindex"), let base = SegmentCheck.parseBaseOffset(name.prefix(20)),
                       !segmentBases.contains(base) {
                 warnings.append(Warning(file: path(name), "index without a .log file; removed at start-up"))

@@ -7,6 +7,11 @@ import LogEngine
 ///   0, so every segment is scanned: the first invalid batch and everything after it is truncated (later
 ///   segments deleted), indexes are rebuilt and trimmed, leftovers of interrupted operations and unreadable
 ///   producer snapshots are removed. The log is then closed (flushed).
+/// - A partition with files of an interrupted segment replacement (`.cleaned`, `.swap`, `.deleted`: a cleaner
+///   stopped mid-swap, Kafka's or Portask's) is recovered the same way, so the swap is finished or discarded by
+///   the very code the broker runs at start-up (`.cleaned` files removed; a `.log.swap` replaces the segments
+///   its offsets cover unless a `.cleaned` file at or below its base offset shows the swap incomplete; see
+///   `PartitionLog`'s loading). The repair lists what recovery did with each swap.
 /// - A single segment file is recovered alone with `LogSegment.recoverOffline`.
 /// - Checkpoint files of a data directory: a malformed one is moved aside to `<name>.corrupt` (the broker reads
 ///   a missing checkpoint as it reads a malformed one) and, for the recovery point and log start checkpoints,
@@ -14,8 +19,7 @@ import LogEngine
 ///   start the first segment's base offset); entries beyond a log end are lowered to it, and recovered
 ///   partitions get their log end as recovery point, as `LogManager` writes after recovery.
 ///
-/// Partitions with `.swap` files are skipped (see `skipIfSwapping`). Damage recovery does not cover (timestamps,
-/// overlapping segments, record contents) is left as it is.
+/// Damage recovery does not cover (timestamps, overlapping segments, record contents) is left as it is.
 /// Thread-safety: stateless; the caller must own the files exclusively.
 enum Repairer {
     static func repair(_ findings: Verifier.Findings) throws -> [VerifyReport.Repair] {
@@ -26,10 +30,6 @@ enum Repairer {
         for partition in findings.partitions {
             repairs += try repairLeaderEpochCheckpoint(partition)
             guard partition.needsRecovery else { continue }
-            if let skipped = skipIfSwapping(partition.directory) {
-                repairs.append(skipped)
-                continue
-            }
             let (repair, _) = try recoverPartition(partition.directory, logStartOffset: 0)
             repairs.append(repair)
         }
@@ -39,28 +39,17 @@ enum Repairer {
         return repairs
     }
 
-    /// A partition holding `.swap` files is in the middle of a compaction swap (a cleaner's): the broker finishes it
-    /// at start-up as Kafka's log loader does (the `.swap` segment replaces those it covers). `--repair` leaves
-    /// such a partition to the broker rather than scanning it around a half-done swap.
-    static func skipIfSwapping(_ directory: String) -> VerifyReport.Repair? {
-        guard let names = try? Directory.list(directory), names.contains(where: { $0.hasSuffix(".swap") }) else {
-            return nil
-        }
-        return VerifyReport.Repair(
-            action: "skippedPartition", path: directory,
-            message: "holds .swap files of an interrupted compaction; starting the broker finishes it")
-    }
-
     /// Opens and closes the partition's log with recovery point 0; returns the repair and the resulting log.
     static func recoverPartition(_ directory: String, logStartOffset: Int64) throws -> (VerifyReport.Repair, PartitionLog) {
         do {
             let log = try PartitionLog(directory: directory, recoveryPoint: 0, logStartOffset: logStartOffset)
             try log.close()
             let stats = log.recoveryStats
+            let notes = stats.warnings.isEmpty ? "" : "; " + stats.warnings.joined(separator: "; ")
             let repair = VerifyReport.Repair(
                 action: "recoveredPartition", path: directory,
                 message: "scanned \(stats.segmentsScanned) segments, truncated \(stats.bytesTruncated) bytes, "
-                    + "rebuilt indexes; log end offset \(log.logEndOffset)",
+                    + "rebuilt indexes; log end offset \(log.logEndOffset)" + notes,
                 bytesTruncated: stats.bytesTruncated)
             return (repair, log)
         } catch {
@@ -93,10 +82,6 @@ enum Repairer {
         var recovered: [TopicPartition: PartitionLog] = [:]
         for partition in check.partitionChecks { repairs += try repairLeaderEpochCheckpoint(partition) }
         for (partition, state) in check.partitions.sorted(by: { $0.key < $1.key }) where state.needsRecovery {
-            if let skipped = skipIfSwapping(state.directory) {
-                repairs.append(skipped)
-                continue
-            }
             let (repair, log) = try recoverPartition(state.directory, logStartOffset: logStarts[partition] ?? 0)
             repairs.append(repair)
             recovered[partition] = log

@@ -27,8 +27,7 @@ public struct VerifyReport: Sendable, Codable, Equatable {
 
     /// One action of `--repair`.
     public struct Repair: Sendable, Codable, Equatable {
-        /// `recoveredPartition`, `recoveredSegment`, `rewroteCheckpoint`, `movedAsideCheckpoint` or
-        /// `skippedPartition`.
+        /// `recoveredPartition`, `recoveredSegment`, `rewroteCheckpoint` or `movedAsideCheckpoint`.
         public var action: String
         public var path: String
         public var message: String
