@@ -116,7 +116,7 @@ public final class Broker: Service, Sendable {
     /// The router with every served API; ApiVersions advertises exactly these.
     func makeRouter() -> RequestRouter {
         let access = AccessControl(authorizer: authorizer)
-        let served: [ApiHandler] = [
+        var served: [ApiHandler] = [
             MetadataHandler(cluster: identity, topics: topics, access: access).makeHandler(),
             ProduceHandler(topics: topics, transactions: transactions, quotas: quotaEnforcer, access: access).makeHandler(),
             FetchHandler(
@@ -141,17 +141,19 @@ public final class Broker: Service, Sendable {
             DescribeProducersHandler(topics: topics).makeHandler(),
             FindCoordinatorHandler(cluster: identity, coordinator: groups, transactions: transactions, access: access)
                 .makeHandler(),
-        ] + TransactionHandlers(coordinator: transactions, groups: groups, topics: topics, access: access).makeHandlers()
-            + TransactionAdminHandlers(coordinator: transactions).makeHandlers()
-            + [WriteTxnMarkersHandler(topics: topics, groups: groups).makeHandler()]
-            + GroupMembershipHandlers(coordinator: groups, access: access).makeHandlers()
-            + GroupOffsetHandlers(coordinator: groups, topics: topics, access: access).makeHandlers()
-            + GroupAdminHandlers(coordinator: groups).makeHandlers()
-            + ConsumerGroupHandlers(coordinator: groups, topics: topics).makeHandlers()
-            + PlaintextSaslHandlers().makeHandlers()
-            + ScramCredentialHandlers(store: scramCredentials, access: access).makeHandlers()
-            + AclHandlers(authorizer: authorizer).makeHandlers()
-            + ClientQuotaHandlers(store: quotaStore).makeHandlers()
+        ]
+        served += TransactionHandlers(coordinator: transactions, groups: groups, topics: topics, access: access).makeHandlers()
+        served += TransactionAdminHandlers(coordinator: transactions).makeHandlers()
+        served += [WriteTxnMarkersHandler(topics: topics, groups: groups).makeHandler()]
+        served += GroupMembershipHandlers(coordinator: groups, access: access).makeHandlers()
+        served += GroupOffsetHandlers(coordinator: groups, topics: topics, access: access).makeHandlers()
+        served += GroupAdminHandlers(coordinator: groups).makeHandlers()
+        served += ConsumerGroupHandlers(coordinator: groups, topics: topics).makeHandlers()
+        served += PlaintextSaslHandlers().makeHandlers()
+        served += ScramCredentialHandlers(store: scramCredentials, access: access).makeHandlers()
+        served += AclHandlers(authorizer: authorizer).makeHandlers()
+        served += ClientQuotaHandlers(store: quotaStore).makeHandlers()
+        served += PartitionAdminHandlers(topics: topics, nodeId: identity.nodeId, access: access).makeHandlers()
         let supported = RequestRouter(served + [ApiVersionsHandler.make(supported: { [] })]).supportedVersions
         return RequestRouter(served + [ApiVersionsHandler.make(supported: { supported })])
     }
