@@ -155,7 +155,7 @@ public final class Broker: Service, Sendable {
         served += ClientQuotaHandlers(store: quotaStore).makeHandlers()
         served += PartitionAdminHandlers(topics: topics, nodeId: identity.nodeId, access: access).makeHandlers()
         let supported = RequestRouter(served + [ApiVersionsHandler.make(supported: { [] })]).supportedVersions
-        return RequestRouter(served + [ApiVersionsHandler.make(supported: { supported })])
+        return RequestRouter(served + [ApiVersionsHandler.make(supported: { supported })], quotas: quotaEnforcer)
     }
 
     public func run() async throws {

@@ -227,10 +227,11 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             }
             return
         }
-        let requestContext = RequestContext(
+        var requestContext = RequestContext(
             apiKey: request.apiKey, apiVersion: version, correlationId: request.header.correlationId,
             clientId: request.header.clientId, connectionId: connectionId, clientAddress: clientAddress,
             throttle: throttle, listenerName: listenerName, principal: principal)
+        requestContext.quotas = router.quotas
         let sequence = begin(bytes: bytes)
         let started = NIODeadline.now()
         let promise = context.eventLoop.makePromise(of: EncodedResponse?.self)
