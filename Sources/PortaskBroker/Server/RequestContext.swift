@@ -19,6 +19,9 @@ public struct RequestContext: Sendable {
     public var throttle: ConnectionThrottle?
     /// The client quotas the request is measured against (nil when the broker enforces none).
     var quotas: ClientQuotaEnforcer?
+    /// The client software the connection's ApiVersions request (v3+) named ("" when none did).
+    var clientSoftwareName = ""
+    var clientSoftwareVersion = ""
 
     public init(
         apiKey: ApiKey, apiVersion: Int16, correlationId: Int32, clientId: String?, connectionId: UInt64 = 0,
