@@ -38,6 +38,9 @@ public final class Broker: Service, Sendable {
     private let transactionCleanupIntervalMs: Int64
     private let quotaEnforcer: ClientQuotaEnforcer
     private let quotaStore: ClientQuotaStore
+    /// Client telemetry (KIP-714) and its client-metrics subscriptions.
+    private let telemetry: ClientTelemetry
+    private let clientMetrics: ClientMetricsStore
     private let ready: AsyncStream<SocketAddress>.Continuation
     /// Yields the bound address once the listener is up (useful with port 0).
     public let boundAddresses: AsyncStream<SocketAddress>
@@ -55,6 +58,9 @@ public final class Broker: Service, Sendable {
             samples: config.quotaWindowNum, windowSeconds: config.quotaWindowSizeSeconds, metrics: metrics)
         quotaEnforcer = enforcer
         quotaStore = try ClientQuotaStore(dataDirectory: config.dataDirectory) { enforcer.update($0) }
+        let telemetry = ClientTelemetry()
+        self.telemetry = telemetry
+        clientMetrics = try ClientMetricsStore(dataDirectory: config.dataDirectory) { telemetry.update($0) }
         groups = GroupCoordinator(topics: topics, loops: group, logger: logger)
         scramCredentials = try ScramCredentialStore(dataDirectory: config.dataDirectory)
         authorizer = config.authorizerEnabled
@@ -105,8 +111,9 @@ public final class Broker: Service, Sendable {
         if let listener = config.metricsListener {
             let topics = self.topics
             let metrics = self.metrics
+            let telemetry = self.telemetry
             services.append(MetricsService(listener: listener, group: group, logger: logger) {
-                metrics.exposition(topics: topics)
+                metrics.exposition(topics: topics) + telemetry.renderPrometheus(nowMs: ProduceHandler.nowMs())
             })
         }
         services.append(maintenance)
@@ -117,7 +124,7 @@ public final class Broker: Service, Sendable {
     /// The router with every served API; ApiVersions advertises exactly these.
     func makeRouter() -> RequestRouter {
         let access = AccessControl(authorizer: authorizer)
-        let served: [ApiHandler] = [
+        var served: [ApiHandler] = [
             MetadataHandler(cluster: identity, topics: topics, access: access).makeHandler(),
             ProduceHandler(topics: topics, transactions: transactions, quotas: quotaEnforcer, access: access).makeHandler(),
             FetchHandler(
@@ -129,9 +136,9 @@ public final class Broker: Service, Sendable {
             DeleteTopicsHandler(topics: topics, access: access).makeHandler(),
             CreatePartitionsHandler(topics: topics).makeHandler(),
             DeleteRecordsHandler(topics: topics).makeHandler(),
-            DescribeConfigsHandler(topics: topics).makeHandler(),
-            AlterConfigsHandler(alterer: ConfigAlterer(topics: topics)).makeHandler(),
-            IncrementalAlterConfigsHandler(alterer: ConfigAlterer(topics: topics)).makeHandler(),
+            DescribeConfigsHandler(topics: topics, clientMetrics: clientMetrics).makeHandler(),
+            AlterConfigsHandler(alterer: ConfigAlterer(topics: topics, clientMetrics: clientMetrics)).makeHandler(),
+            IncrementalAlterConfigsHandler(alterer: ConfigAlterer(topics: topics, clientMetrics: clientMetrics)).makeHandler(),
             DescribeClusterHandler(cluster: identity).makeHandler(),
             DescribeTopicPartitionsHandler(
                 cluster: identity, topics: topics, maximumPartitions: config.maxRequestPartitionSizeLimit
@@ -142,19 +149,22 @@ public final class Broker: Service, Sendable {
             DescribeProducersHandler(topics: topics).makeHandler(),
             FindCoordinatorHandler(cluster: identity, coordinator: groups, transactions: transactions, access: access)
                 .makeHandler(),
-        ] + TransactionHandlers(coordinator: transactions, groups: groups, topics: topics, access: access).makeHandlers()
-            + TransactionAdminHandlers(coordinator: transactions).makeHandlers()
-            + [WriteTxnMarkersHandler(topics: topics, groups: groups).makeHandler()]
-            + GroupMembershipHandlers(coordinator: groups, access: access).makeHandlers()
-            + GroupOffsetHandlers(coordinator: groups, topics: topics, access: access).makeHandlers()
-            + GroupAdminHandlers(coordinator: groups).makeHandlers()
-            + ConsumerGroupHandlers(coordinator: groups, topics: topics).makeHandlers()
-            + PlaintextSaslHandlers().makeHandlers()
-            + ScramCredentialHandlers(store: scramCredentials, access: access).makeHandlers()
-            + AclHandlers(authorizer: authorizer).makeHandlers()
-            + ClientQuotaHandlers(store: quotaStore).makeHandlers()
+        ]
+        served += TransactionHandlers(coordinator: transactions, groups: groups, topics: topics, access: access).makeHandlers()
+        served += TransactionAdminHandlers(coordinator: transactions).makeHandlers()
+        served += [WriteTxnMarkersHandler(topics: topics, groups: groups).makeHandler()]
+        served += GroupMembershipHandlers(coordinator: groups, access: access).makeHandlers()
+        served += GroupOffsetHandlers(coordinator: groups, topics: topics, access: access).makeHandlers()
+        served += GroupAdminHandlers(coordinator: groups).makeHandlers()
+        served += ConsumerGroupHandlers(coordinator: groups, topics: topics).makeHandlers()
+        served += PlaintextSaslHandlers().makeHandlers()
+        served += ScramCredentialHandlers(store: scramCredentials, access: access).makeHandlers()
+        served += AclHandlers(authorizer: authorizer).makeHandlers()
+        served += ClientQuotaHandlers(store: quotaStore).makeHandlers()
+        served += PartitionAdminHandlers(topics: topics, nodeId: identity.nodeId, access: access).makeHandlers()
+        served += TelemetryHandlers(telemetry: telemetry, subscriptions: clientMetrics, topics: topics, access: access).makeHandlers()
         let supported = RequestRouter(served + [ApiVersionsHandler.make(supported: { [] })]).supportedVersions
-        return RequestRouter(served + [ApiVersionsHandler.make(supported: { supported })])
+        return RequestRouter(served + [ApiVersionsHandler.make(supported: { supported })], quotas: quotaEnforcer)
     }
 
     public func run() async throws {

@@ -100,4 +100,25 @@ struct ClientQuotaTests {
         #expect(enforcer.record(.produce, clientId: "slow", bytes: 200, nowMs: 20) == 1000)
         #expect(enforcer.maximumInWindow(.produce, clientId: "slow") == 100)
     }
+
+    @Test func enforcer_throttlesRequestTimeOverItsPercentage_perUser_atMostOneWindow() throws {
+        let enforcer = ClientQuotaEnforcer(samples: 2, windowSeconds: 1)
+        #expect(!enforcer.isActive(.request))
+        enforcer.update([ClientQuotaEntity(components: ["user": "alice"]): ["request_percentage": 10]])
+        #expect(enforcer.isActive(.request) && !enforcer.isActive(.produce))
+        // 10 % of a thread: 50 ms of handling in the first window is 5 %; 100 ms more make 150 ms over 1010 ms,
+        // 14.85 %, throttled (14.85 - 10) / 10 × 1010 ms.
+        #expect(enforcer.recordRequestTime(user: "alice", clientId: "c", nanoseconds: 50_000_000, nowMs: 10) == 0)
+        #expect(enforcer.recordRequestTime(user: "alice", clientId: "c", nanoseconds: 100_000_000, nowMs: 20) == 490)
+        // Kafka caps a request-time throttle at one quota window.
+        #expect(enforcer.recordRequestTime(user: "alice", clientId: "c", nanoseconds: 10_000_000_000, nowMs: 30) == 1000)
+        // Another user has no quota.
+        #expect(enforcer.recordRequestTime(user: "ANONYMOUS", clientId: "c", nanoseconds: 10_000_000_000, nowMs: 30) == 0)
+    }
+
+    @Test func throttled_raisesTheResponsesThrottleTime() {
+        let response = MetadataResponse(throttleTimeMs: 5).throttled(atLeast: 300)
+        #expect(response.throttleTimeMs == 300)
+        #expect(MetadataResponse(throttleTimeMs: 500).throttled(atLeast: 300).throttleTimeMs == 500)
+    }
 }

@@ -86,6 +86,21 @@ struct NewestVersionTests {
         #expect(v5.groups[0].errorCode == 0 && v5.groups[0].groupState == "Dead")
     }
 
+    @Test func describeGroupsV6_reportsAConsumerProtocolGroupAsNotClassic() async throws {
+        let fixture = try TemporaryTopics()
+        try fixture.manager.create(name: "t", partitions: 2)
+        let (coordinator, _, _) = GroupFixtures.coordinator(topics: fixture.manager)
+        let joined = await coordinator.consumerHeartbeat(groupId: "cg", ConsumerGroupTests.input("a", epoch: 0, owned: []))
+        #expect(joined.error == .noError)
+        let admin = GroupAdminHandlers(coordinator: coordinator)
+        let v6 = await admin.describe(DescribeGroupsRequest(groups: ["cg"]), version: 6)
+        try expectEncodes(v6, versions: 6...6)
+        #expect(v6.groups[0].errorCode == KafkaErrorCode.groupIdNotFound.rawValue)
+        #expect(v6.groups[0].errorMessage == "Group cg is not a classic group." && v6.groups[0].members.isEmpty)
+        let v5 = await admin.describe(DescribeGroupsRequest(groups: ["cg"]), version: 5)
+        #expect(v5.groups[0].errorCode == 0 && v5.groups[0].groupState == "Dead" && v5.groups[0].members.isEmpty)
+    }
+
     @Test func clusterLogDirsMetadataAndFetch_encodeTheirNewestVersions() async throws {
         let fixture = try TemporaryTopics()
         try fixture.manager.create(name: "f", partitions: 1)

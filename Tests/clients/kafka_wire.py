@@ -84,3 +84,78 @@ def produce_v3_error(answer: bytes) -> int:
     name_length = struct.unpack(">h", answer[8:10])[0]
     at = 10 + name_length + 4 + 4
     return struct.unpack(">h", answer[at:at + 2])[0]
+
+
+def uvarint(value: int) -> bytes:
+    out = b""
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out += bytes([byte | (0x80 if value else 0)])
+        if not value:
+            return out
+
+
+def cstring(value) -> bytes:
+    """A compact (nullable) string."""
+    if value is None:
+        return b"\x00"
+    data = value.encode()
+    return uvarint(len(data) + 1) + data
+
+
+def carray(items, encode=lambda item: item) -> bytes:
+    """A compact (nullable) array of already encoded items, or of items `encode` turns into bytes."""
+    if items is None:
+        return b"\x00"
+    return uvarint(len(items) + 1) + b"".join(encode(item) for item in items)
+
+
+class Reader:
+    """Reads a flexible-version response body field by field."""
+
+    def __init__(self, data: bytes):
+        self.data, self.at = data, 0
+
+    def take(self, count: int) -> bytes:
+        if self.at + count > len(self.data):
+            raise ValueError("response too short")
+        chunk = self.data[self.at:self.at + count]
+        self.at += count
+        return chunk
+
+    def int(self, fmt: str):
+        return struct.unpack(fmt, self.take(struct.calcsize(fmt)))[0]
+
+    def uvarint(self) -> int:
+        value, shift = 0, 0
+        while True:
+            byte = self.take(1)[0]
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return value
+
+    def string(self):
+        length = self.uvarint() - 1
+        return None if length < 0 else self.take(length).decode()
+
+    def array(self, read_item):
+        count = self.uvarint() - 1
+        return None if count < 0 else [read_item() for _ in range(count)]
+
+    def tags(self):
+        for _ in range(self.uvarint()):
+            self.uvarint()
+            self.take(self.uvarint())
+
+
+def flexible_exchange(port: int, api_key: int, version: int, body: bytes, correlation_id: int = 11) -> Reader:
+    """Sends one request with header v2 and returns a Reader positioned after the response header (v1)."""
+    header = struct.pack(">hhih", api_key, version, correlation_id, 3) + b"raw" + b"\x00"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(struct.pack(">i", len(header) + len(body)) + header + body)
+        answer = Reader(read_response(sock))
+    assert answer.int(">i") == correlation_id
+    answer.tags()
+    return answer

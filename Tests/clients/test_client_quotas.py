@@ -125,3 +125,41 @@ def test_producer_and_consumer_byte_rates_are_enforced(broker_factory):
                  if line.startswith("portask_quota_throttled_requests_total")}
     assert throttled['portask_quota_throttled_requests_total{type="produce"}'] > 0
     assert throttled['portask_quota_throttled_requests_total{type="fetch"}'] > 0
+
+
+def test_request_percentage_throttles_a_busy_client_and_only_it(broker_factory):
+    metrics_port = free_port()
+    broker = broker_factory(quota_window_num=2, metrics_listener=f"http://127.0.0.1:{metrics_port}")
+    # A hundredth of a percent of one thread: a tenth of a millisecond of handling per second.
+    assert alter_quotas(broker.port, [("client-id", "busy")], [("request_percentage", 0.01)]) == 0
+
+    def throttle_times(client_id, count):
+        """Metadata v3 requests on one connection until one is throttled: the throttle times, and how long the
+        next request of the connection took."""
+        times = []
+        with socket.create_connection(("127.0.0.1", broker.port), timeout=10) as sock:
+            def metadata(correlation):
+                sock.sendall(frame(3, 3, correlation, struct.pack(">i", -1), client_id=client_id))
+                answer = read_response(sock)
+                assert struct.unpack(">i", answer[:4])[0] == correlation
+                return struct.unpack(">i", answer[4:8])[0]
+            for correlation in range(count):
+                times.append(metadata(correlation))
+                if times[-1] > 0:
+                    started = time.monotonic()
+                    metadata(count)
+                    return times, time.monotonic() - started
+        return times, 0
+
+    busy, next_delay = throttle_times(b"busy", 200)
+    assert busy[-1] > 0, f"no throttle after {len(busy)} requests"
+    assert busy[-1] <= 1000  # at most one quota window
+    # The muted connection reads its next request only once the throttle time has passed.
+    assert next_delay >= busy[-1] / 2000, (busy[-1], next_delay)
+    idle, _ = throttle_times(b"idle", 20)
+    assert idle == [0] * 20
+
+    metrics = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
+    throttled = {line.split()[0]: float(line.split()[1]) for line in metrics.splitlines()
+                 if line.startswith("portask_quota_throttled_requests_total")}
+    assert throttled['portask_quota_throttled_requests_total{type="request"}'] > 0

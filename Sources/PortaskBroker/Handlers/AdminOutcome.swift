@@ -21,6 +21,7 @@ enum ConfigResourceType: Int8 {
     case topic = 2
     case broker = 4
     case brokerLogger = 8
+    case clientMetrics = 16
 
     /// Checks the name of a broker resource: this broker's id, or "" for the cluster-wide default.
     static func checkBrokerName(_ name: String, nodeId: Int32) -> AdminOutcome {

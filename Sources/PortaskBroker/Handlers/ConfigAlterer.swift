@@ -6,6 +6,8 @@ import LogEngine
 /// on its partition logs). Broker resources are refused, as portaskd's broker configs are static. Thread-safe.
 struct ConfigAlterer: Sendable {
     let topics: TopicManager
+    /// Where client-metrics subscriptions (resource type 16) are altered; nil refuses that type.
+    var clientMetrics: ClientMetricsStore? = nil
 
     static let attempts = 16
 
@@ -88,6 +90,9 @@ struct ConfigAlterer: Sendable {
                 }
             }
             return AdminOutcome(.unknownServerError, "The configs of topic '\(name)' kept changing; try again.")
+        case .clientMetrics:
+            guard let clientMetrics else { return ConfigResourceType.unsupported(type) }
+            return clientMetrics.alter(name: name, changes: changes, replace: replace, validateOnly: validateOnly)
         case .brokerLogger:
             return ConfigResourceType.unsupported(type)
         case nil:

@@ -3,10 +3,15 @@ import KafkaProtocol
 /// DescribeConfigs (key 32), versions 0–4: the configs of topics (resource type 2: override, broker value or
 /// default, with sources DYNAMIC_TOPIC_CONFIG / STATIC_BROKER_CONFIG / DEFAULT_CONFIG) and of this broker
 /// (resource type 4: every property portaskd knows, read-only, STATIC_BROKER_CONFIG or DEFAULT_CONFIG).
-/// Synonyms (v1+) when asked for, ConfigType and documentation (v3+). Broker loggers (type 8) are not served
-/// and are answered with INVALID_REQUEST. Thread-safe.
+/// Synonyms (v1+) when asked for, ConfigType and documentation (v3+). Client-metrics subscriptions (type 16)
+/// answer the configs set on them with source CLIENT_METRICS_CONFIG (none for an unknown subscription), as
+/// Kafka does. Broker loggers (type 8) are not served and are answered with INVALID_REQUEST. Thread-safe.
 struct DescribeConfigsHandler: Sendable {
     let topics: TopicManager
+    var clientMetrics: ClientMetricsStore? = nil
+
+    /// Kafka's ConfigSource CLIENT_METRICS_CONFIG.
+    static let clientMetricsSource: Int8 = 7
 
     func makeHandler() -> ApiHandler {
         ApiHandler(DescribeConfigsRequest.self, response: DescribeConfigsResponse.self, versions: 0...4) { request, context in
@@ -36,6 +41,15 @@ struct DescribeConfigsHandler: Sendable {
             guard outcome.isSuccess else { return failed(result, outcome) }
             // The empty name asks for cluster-wide dynamic defaults, of which portaskd has none.
             entries = resource.resourceName.isEmpty ? [] : ConfigDescriber.brokerEntries(topics.config)
+        case .clientMetrics where clientMetrics != nil:
+            guard !resource.resourceName.isEmpty else {
+                return failed(result, AdminOutcome(.invalidRequest, "Client metrics subscription name must not be empty"))
+            }
+            let configs = clientMetrics?.configs(of: resource.resourceName) ?? [:]
+            result.configs = configs.sorted { $0.key < $1.key }.map { name, value in
+                .init(name: name, value: value, readOnly: false, configSource: Self.clientMetricsSource, isSensitive: false)
+            }
+            return result
         default:
             return failed(result, ConfigResourceType.unsupported(resource.resourceType))
         }

@@ -9,8 +9,9 @@ extension FetchHandler {
         _ incoming: FetchRequest, context: RequestContext, quotas: ClientQuotaEnforcer
     ) async throws -> FetchResponse {
         let clientId = context.clientId ?? ""
+        let user = context.principal.name
         var request = incoming
-        if let window = quotas.maximumInWindow(.fetch, clientId: clientId) {
+        if let window = quotas.maximumInWindow(.fetch, user: user, clientId: clientId) {
             let cap = Int32(clamping: window)
             request.maxBytes = min(request.maxBytes, cap)
             request.minBytes = min(request.minBytes, request.maxBytes)
@@ -20,9 +21,9 @@ extension FetchHandler {
             topic.partitions.reduce(total) { $0 + ($1.records?.byteCount ?? 0) }
         }
         let now = ProduceHandler.nowMs()
-        let throttleMs = quotas.record(.fetch, clientId: clientId, bytes: bytes, nowMs: now)
+        let throttleMs = quotas.record(.fetch, user: user, clientId: clientId, bytes: bytes, nowMs: now)
         guard throttleMs > 0 else { return response }
-        quotas.unrecord(.fetch, clientId: clientId, bytes: bytes, nowMs: now)
+        quotas.unrecord(.fetch, user: user, clientId: clientId, bytes: bytes, nowMs: now)
         // The dropped records' file regions are released with their owners.
         context.throttle?.mute(forMilliseconds: throttleMs)
         response = FetchResponse(throttleTimeMs: context.apiVersion >= 1 ? throttleMs : 0, errorCode: 0, sessionId: response.sessionId)

@@ -1,6 +1,7 @@
 import KafkaProtocol
 
-/// DescribeGroups (key 15, v0–6; v6 answers a missing group GROUP_ID_NOT_FOUND with a message, KIP-1043), ListGroups (key 16, v0–5, state filter v4+, type filter v5+) and
+/// DescribeGroups (key 15, v0–6; v6 answers a missing or non-classic group GROUP_ID_NOT_FOUND with a message,
+/// KIP-1043; before v6 such a group is Dead), ListGroups (key 16, v0–5, state filter v4+, type filter v5+) and
 /// DeleteGroups (key 42, v0–2) over the `GroupCoordinator`. Thread-safe.
 struct GroupAdminHandlers: Sendable {
     let coordinator: GroupCoordinator
@@ -56,25 +57,13 @@ struct GroupAdminHandlers: Sendable {
                 errorCode: KafkaErrorCode.invalidGroupId.rawValue, groupId: groupId, groupState: "",
                 authorizedOperations: operations)
         }
-        if let consumer = coordinator.consumerGroup(groupId), await !consumer.members.isEmpty {
-            // A consumer-protocol group seen through the classic API: its state, members without metadata.
-            let snapshot = await consumer.snapshot()
-            return .init(
-                groupId: groupId, groupState: snapshot.state, protocolType: "consumer",
-                members: snapshot.members.map {
-                    .init(memberId: $0.memberId, groupInstanceId: version >= 4 ? $0.instanceId : nil,
-                          clientId: $0.clientId, clientHost: $0.clientHost)
-                },
-                authorizedOperations: operations)
+        if await coordinator.hasConsumerMembers(groupId) {
+            // A consumer-protocol group is not a classic group: Kafka's coordinator answers it as a missing one,
+            // with its reason from v6 on (ConsumerGroupDescribe describes it).
+            return missing(groupId, version: version, operations: operations, message: "Group \(groupId) is not a classic group.")
         }
         guard let summary = await coordinator.group(groupId)?.summary() else {
-            var missing = DescribeGroupsResponse.DescribedGroup(
-                groupId: groupId, groupState: GroupState.dead.rawValue, authorizedOperations: operations)
-            if version >= Self.firstErrorMessageVersion {
-                missing.errorCode = KafkaErrorCode.groupIdNotFound.rawValue
-                missing.errorMessage = "Group \(groupId) not found."
-            }
-            return missing
+            return missing(groupId, version: version, operations: operations, message: "Group \(groupId) not found.")
         }
         return .init(
             groupId: groupId, groupState: summary.state.rawValue, protocolType: summary.protocolType,
@@ -86,6 +75,19 @@ struct GroupAdminHandlers: Sendable {
                     memberAssignment: $0.assignment)
             },
             authorizedOperations: operations)
+    }
+
+    /// A group the classic API cannot describe: Dead before v6, GROUP_ID_NOT_FOUND with `message` from v6 on.
+    private func missing(
+        _ groupId: String, version: Int16, operations: Int32, message: String
+    ) -> DescribeGroupsResponse.DescribedGroup {
+        var missing = DescribeGroupsResponse.DescribedGroup(
+            groupId: groupId, groupState: GroupState.dead.rawValue, authorizedOperations: operations)
+        if version >= Self.firstErrorMessageVersion {
+            missing.errorCode = KafkaErrorCode.groupIdNotFound.rawValue
+            missing.errorMessage = message
+        }
+        return missing
     }
 
     func list(_ request: ListGroupsRequest, version: Int16) async -> ListGroupsResponse {

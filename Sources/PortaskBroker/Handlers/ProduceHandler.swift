@@ -54,7 +54,8 @@ struct ProduceHandler: Sendable {
         let bytes = request.topicData.reduce(0) { total, topic in
             topic.partitionData.reduce(total) { $0 + ($1.records?.byteCount ?? 0) }
         }
-        let throttleMs = quotas.record(.produce, clientId: context.clientId ?? "", bytes: bytes, nowMs: Self.nowMs())
+        let throttleMs = quotas.record(
+            .produce, user: context.principal.name, clientId: context.clientId ?? "", bytes: bytes, nowMs: Self.nowMs())
         context.throttle?.mute(forMilliseconds: throttleMs)
         return throttleMs
     }

@@ -15,7 +15,7 @@ import Prometheus
 /// | `portask_connections` | gauge (open now) | |
 /// | `portask_connections_accepted_total` | counter | |
 /// | `portask_refusals_total` | counter | `cause` (limits and budgets that refused a connection or request) |
-/// | `portask_quota_throttle_time_ms_total`, `portask_quota_throttled_requests_total` | counter | `type` (`produce`, `fetch`) |
+/// | `portask_quota_throttle_time_ms_total`, `portask_quota_throttled_requests_total` | counter | `type` (`produce`, `fetch`, `request`) |
 /// | `portask_partition_log_size_bytes`, `portask_partition_log_start_offset`, `portask_partition_log_end_offset` | gauge | `topic`, `partition` |
 ///
 /// Thread-safe: the swift-metrics handlers are atomic; per-API instruments are created once at start-up.
@@ -57,10 +57,10 @@ public final class BrokerMetrics: Sendable {
         bytesOut = Counter(label: "portask_network_bytes_out_total", factory: factory)
         connections = Gauge(label: "portask_connections", factory: factory)
         connectionsAccepted = Counter(label: "portask_connections_accepted_total", factory: factory)
-        throttleTime = Dictionary(uniqueKeysWithValues: ["produce", "fetch"].map {
+        throttleTime = Dictionary(uniqueKeysWithValues: ["produce", "fetch", "request"].map {
             ($0, Counter(label: "portask_quota_throttle_time_ms_total", dimensions: [("type", $0)], factory: factory))
         })
-        throttled = Dictionary(uniqueKeysWithValues: ["produce", "fetch"].map {
+        throttled = Dictionary(uniqueKeysWithValues: ["produce", "fetch", "request"].map {
             ($0, Counter(label: "portask_quota_throttled_requests_total", dimensions: [("type", $0)], factory: factory))
         })
         refusals = Dictionary(uniqueKeysWithValues: RefusalCause.allCases.map {

@@ -1,12 +1,15 @@
 import Atomics
 import NIOConcurrencyHelpers
 
-/// Enforces the byte-rate client quotas as Kafka's `ClientQuotaManager` does: `producer_byte_rate` on produce
-/// request bytes and `consumer_byte_rate` on fetch response bytes, per (user, client-id) quota entity.
+/// Enforces the client quotas as Kafka's `ClientQuotaManager` and `ClientRequestQuotaManager` do:
+/// `producer_byte_rate` on produce request bytes, `consumer_byte_rate` on fetch response bytes and
+/// `request_percentage` on the time requests take to handle (100 is one thread's whole time), per (user,
+/// client-id) quota entity.
 ///
 /// The quota of a client is found in Kafka's order: user and client-id, user and default client-id, user,
 /// default user and client-id, default user and default client-id, default user, client-id, default client-id
-/// (without authentication the user is `ANONYMOUS`); clients sharing the matching entity share its rate. Rates are
+/// (the user is the principal's name, `ANONYMOUS` without authentication); clients sharing the matching entity
+/// share its rate. A request-time throttle is at most one quota window, as Kafka caps it. Rates are
 /// measured over `quota.window.num` windows of `quota.window.size.seconds` (Kafka's sampled rate); a request that
 /// takes the rate above the quota gets a throttle time of (rate − quota) / quota × the measured window, which the
 /// broker puts in the response and for which it mutes the connection. Without quotas of a type, recording costs
@@ -15,8 +18,15 @@ final class ClientQuotaEnforcer: Sendable {
     enum QuotaType: String, CaseIterable, Sendable {
         case produce
         case fetch
+        case request
 
-        var key: String { self == .produce ? "producer_byte_rate" : "consumer_byte_rate" }
+        var key: String {
+            switch self {
+            case .produce: "producer_byte_rate"
+            case .fetch: "consumer_byte_rate"
+            case .request: "request_percentage"
+            }
+        }
     }
 
     static let anonymousUser = "ANONYMOUS"
@@ -60,8 +70,7 @@ final class ClientQuotaEnforcer: Sendable {
     func isActive(_ type: QuotaType) -> Bool { active[type]?.load(ordering: .acquiring) ?? false }
 
     /// The quota that applies to a client and the sensor it is measured by, in Kafka's matching order.
-    private func quota(_ type: QuotaType, clientId: String) -> (bound: Double, key: SensorKey)? {
-        let user = Self.anonymousUser
+    private func quota(_ type: QuotaType, user: String, clientId: String) -> (bound: Double, key: SensorKey)? {
         let table = bounds.withLockedValue { $0[type] ?? [:] }
         let u = ClientQuotaEntity.user
         let c = ClientQuotaEntity.clientId
@@ -86,16 +95,27 @@ final class ClientQuotaEnforcer: Sendable {
 
     /// The most bytes one response may carry under the client's fetch quota (Kafka's
     /// `getMaxValueInQuotaWindow`), or nil without one.
-    func maximumInWindow(_ type: QuotaType, clientId: String) -> Int? {
-        guard isActive(type), let (bound, _) = quota(type, clientId: clientId) else { return nil }
+    func maximumInWindow(_ type: QuotaType, user: String = ClientQuotaEnforcer.anonymousUser, clientId: String) -> Int? {
+        guard isActive(type), let (bound, _) = quota(type, user: user, clientId: clientId) else { return nil }
         let value = bound * Double(samples - 1) * Double(windowMs) / 1000
         return value >= Double(Int.max) ? Int.max : max(1, Int(value))
     }
 
     /// Records `bytes` for the client and returns the throttle time in ms (0 when within the quota or without
     /// one).
-    func record(_ type: QuotaType, clientId: String, bytes: Int, nowMs: Int64) -> Int32 {
-        guard isActive(type), let (bound, key) = quota(type, clientId: clientId) else { return 0 }
+    func record(_ type: QuotaType, user: String = ClientQuotaEnforcer.anonymousUser, clientId: String, bytes: Int, nowMs: Int64) -> Int32 {
+        record(type, user: user, clientId: clientId, value: Double(bytes), nowMs: nowMs)
+    }
+
+    /// Records the time a request took to handle against the client's `request_percentage` and returns the
+    /// throttle time in ms, at most one quota window (0 when within the quota or without one).
+    func recordRequestTime(user: String, clientId: String, nanoseconds: UInt64, nowMs: Int64) -> Int32 {
+        // Kafka's unit: percent of one thread over a second, so a rate of 100 is one thread kept busy.
+        record(.request, user: user, clientId: clientId, value: Double(nanoseconds) / 10_000_000, nowMs: nowMs)
+    }
+
+    private func record(_ type: QuotaType, user: String, clientId: String, value: Double, nowMs: Int64) -> Int32 {
+        guard isActive(type), let (bound, key) = quota(type, user: user, clientId: clientId) else { return 0 }
         let (rate, window) = sensors.withLockedValue { sensors -> (Double, Int64) in
             if sensors[key] == nil && sensors.count >= Self.maximumSensors {
                 let idle = samples * Int(windowMs)
@@ -103,20 +123,21 @@ final class ClientQuotaEnforcer: Sendable {
                 if sensors.count >= Self.maximumSensors, let victim = sensors.keys.first { sensors.removeValue(forKey: victim) }
             }
             var window = sensors[key] ?? RateWindow(samples: samples, windowMs: windowMs, nowMs: nowMs)
-            window.record(Double(bytes), nowMs: nowMs)
+            window.record(value, nowMs: nowMs)
             sensors[key] = window
             return window.rate(nowMs: nowMs)
         }
         guard rate > bound else { return 0 }
         let throttle = ((rate - bound) / bound * Double(window)).rounded()
-        let milliseconds = Int32(clamping: throttle >= Double(Int32.max) ? Int64(Int32.max) : Int64(throttle))
+        var milliseconds = Int32(clamping: throttle >= Double(Int32.max) ? Int64(Int32.max) : Int64(throttle))
+        if type == .request { milliseconds = min(milliseconds, Int32(clamping: windowMs)) }
         metrics?.recordThrottle(type.rawValue, milliseconds: Int(milliseconds))
         return milliseconds
     }
 
     /// Takes back bytes recorded for a response that is not sent after all (a throttled fetch answers empty).
-    func unrecord(_ type: QuotaType, clientId: String, bytes: Int, nowMs: Int64) {
-        guard isActive(type), let (_, key) = quota(type, clientId: clientId) else { return }
+    func unrecord(_ type: QuotaType, user: String = ClientQuotaEnforcer.anonymousUser, clientId: String, bytes: Int, nowMs: Int64) {
+        guard isActive(type), let (_, key) = quota(type, user: user, clientId: clientId) else { return }
         sensors.withLockedValue { $0[key]?.record(-Double(bytes), nowMs: nowMs) }
     }
 }

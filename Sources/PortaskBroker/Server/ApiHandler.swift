@@ -85,12 +85,39 @@ public struct ApiHandler: Sendable {
             guard let body = request.body as? Request else {
                 throw KafkaProtocolError(.invalid, "request body is not a \(Request.self)")
             }
+            let quotas = ApiHandler.requestQuotas(context)
+            let started = quotas == nil ? 0 : NIODeadline.now().uptimeNanoseconds
             let completion = try await ordered(body, context)
+            let throttleMs = quotas.map { ApiHandler.recordRequestTime($0, context, since: started) } ?? 0
             return {
                 guard let response = try await completion() else { return nil }
                 return try KafkaResponseFrame.encodeRetaining(
-                    response, version: context.apiVersion, correlationId: context.correlationId)
+                    response.throttled(atLeast: throttleMs), version: context.apiVersion,
+                    correlationId: context.correlationId)
             }
         }
+    }
+}
+
+extension ApiHandler {
+    /// The SASL exchange is not measured: Kafka answers it before the request handlers see the connection.
+    static let unmeasured: Set<ApiKey> = [.saslHandshake, .saslAuthenticate]
+
+    /// The quotas a request's handling time is measured against: only while a `request_percentage` quota is
+    /// configured (one atomic load otherwise).
+    static func requestQuotas(_ context: RequestContext) -> ClientQuotaEnforcer? {
+        guard let quotas = context.quotas, quotas.isActive(.request), !unmeasured.contains(context.apiKey) else { return nil }
+        return quotas
+    }
+
+    /// Records the ordered phase's time since `started` (uptime nanoseconds) against the client's
+    /// `request_percentage`, mutes the connection for the throttle time and returns it (Kafka's
+    /// ClientRequestQuotaManager: the throttle time also goes into the response).
+    static func recordRequestTime(_ quotas: ClientQuotaEnforcer, _ context: RequestContext, since started: UInt64) -> Int32 {
+        let elapsed = NIODeadline.now().uptimeNanoseconds &- started
+        let throttleMs = quotas.recordRequestTime(
+            user: context.principal.name, clientId: context.clientId ?? "", nanoseconds: elapsed, nowMs: ProduceHandler.nowMs())
+        context.throttle?.mute(forMilliseconds: throttleMs)
+        return throttleMs
     }
 }

@@ -61,6 +61,8 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     private let listener: ListenerRuntime?
     private let listenerName: String
     private var principal = KafkaPrincipal.anonymous
+    /// The client software named by the connection's latest ApiVersions request (client telemetry matches on it).
+    private var clientSoftware = (name: "", version: "")
     /// The SASL exchange until it completes (SASL listeners only).
     private var sasl: SaslServerSession?
     /// The response after which the connection closes (a failed authentication).
@@ -227,10 +229,16 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             }
             return
         }
-        let requestContext = RequestContext(
+        var requestContext = RequestContext(
             apiKey: request.apiKey, apiVersion: version, correlationId: request.header.correlationId,
             clientId: request.header.clientId, connectionId: connectionId, clientAddress: clientAddress,
             throttle: throttle, listenerName: listenerName, principal: principal)
+        requestContext.quotas = router.quotas
+        if let versions = request.body as? ApiVersionsRequest, version >= 3 {
+            clientSoftware = (String(versions.clientSoftwareName.prefix(256)), String(versions.clientSoftwareVersion.prefix(256)))
+        }
+        requestContext.clientSoftwareName = clientSoftware.name
+        requestContext.clientSoftwareVersion = clientSoftware.version
         let sequence = begin(bytes: bytes)
         let started = NIODeadline.now()
         let promise = context.eventLoop.makePromise(of: EncodedResponse?.self)

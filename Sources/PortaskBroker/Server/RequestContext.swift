@@ -17,6 +17,11 @@ public struct RequestContext: Sendable {
     public var principal: KafkaPrincipal
     /// Where a handler asks for the connection to be muted by a quota throttle (nil outside a connection).
     public var throttle: ConnectionThrottle?
+    /// The client quotas the request is measured against (nil when the broker enforces none).
+    var quotas: ClientQuotaEnforcer?
+    /// The client software the connection's ApiVersions request (v3+) named ("" when none did).
+    var clientSoftwareName = ""
+    var clientSoftwareVersion = ""
 
     public init(
         apiKey: ApiKey, apiVersion: Int16, correlationId: Int32, clientId: String?, connectionId: UInt64 = 0,

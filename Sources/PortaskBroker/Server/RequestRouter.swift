@@ -6,9 +6,16 @@ import NIOCore
 /// Built once at start-up; immutable and thread-safe afterwards.
 public struct RequestRouter: Sendable {
     private let handlers: [ApiKey: ApiHandler]
+    /// The client quotas requests are measured against (`request_percentage`), handed to each request's context.
+    let quotas: ClientQuotaEnforcer?
 
     public init(_ handlers: [ApiHandler]) {
+        self.init(handlers, quotas: nil)
+    }
+
+    init(_ handlers: [ApiHandler], quotas: ClientQuotaEnforcer?) {
         self.handlers = Dictionary(handlers.map { ($0.apiKey, $0) }, uniquingKeysWith: { _, last in last })
+        self.quotas = quotas
     }
 
     /// The served APIs with their version ranges, ordered by key: exactly what ApiVersions advertises.
