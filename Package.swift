@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "KafkaProtocol", targets: ["KafkaProtocol"]),
         .library(name: "LogEngine", targets: ["LogEngine"]),
+        .library(name: "EtcdClient", targets: ["EtcdClient"]),
         .library(name: "PortaskBroker", targets: ["PortaskBroker"]),
         .executable(name: "portaskd", targets: ["portaskd"]),
         .executable(name: "portask-codegen", targets: ["portask-codegen"]),
@@ -50,10 +51,20 @@ let package = Package(
             exclude: ["CONCURRENCY.md"]
         ),
         .target(
+            name: "EtcdClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "PortaskBroker",
             dependencies: [
                 "KafkaProtocol",
                 "LogEngine",
+                "EtcdClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -114,9 +125,13 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "LogEngineTests", dependencies: ["LogEngine"]),
+        .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient", "PortaskBroker"]),
         .testTarget(
             name: "PortaskBrokerTests",
-            dependencies: ["PortaskBroker", .product(name: "NIOEmbedded", package: "swift-nio")]
+            dependencies: [
+                "PortaskBroker", .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "PortaskVerifyTests",

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs what is missing. `--build`: only what building portaskd needs (the compression libraries' -dev
-# packages and pkg-config). Without it, also what the tests need: client tools, Go and the Go Kafka clients,
-# the Python Kafka clients in .venv, and Java 17 with Kafka's Java client (scripts/fetch-java-clients.sh). Safe to run repeatedly; does nothing when all is present.
+# packages and pkg-config). Without it, also what the tests need: client tools, Go and the Go Kafka clients, etcd,
+# the Python Kafka clients in .venv, and Java 17 with Kafka's Java client (scripts/fetch-java-clients.sh). Safe to
+# run repeatedly; does nothing when all is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_packages=(libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev pkg-config)
 if [ "${1:-}" != "--build" ]; then
     apt_packages+=(kcat python3-venv golang-go golang-github-shopify-sarama-dev golang-github-segmentio-kafka-go-dev
-        openjdk-17-jdk-headless)
+        openjdk-17-jdk-headless etcd-server)
 fi
 missing=()
 for package in "${apt_packages[@]}"; do

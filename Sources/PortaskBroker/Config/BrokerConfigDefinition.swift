@@ -150,6 +150,12 @@ public struct BrokerConfigDefinition: Sendable {
         .init("group.max.count", .int, "100000",
               "Portask's own: the most groups the coordinator keeps; past it, a new group gets COORDINATOR_NOT_AVAILABLE."),
         .init("metrics.listener", .string, nil, "Prometheus metrics endpoint, e.g. http://127.0.0.1:9404; off when unset."),
+        .init("metadata.etcd.endpoints", .list, nil,
+              "Portask's own: etcd client URLs (http://host:port,...) of the cluster metadata store; unset: single node."),
+        .init("metadata.etcd.prefix", .string, "/portask/", "Portask's own: the etcd key prefix of this cluster's metadata."),
+        .init("broker.session.timeout.ms", .long, "9000",
+              "How long a broker stays registered without renewing its session (the etcd lease TTL, rounded up to seconds)."),
+        .init("broker.heartbeat.interval.ms", .long, "2000", "How often a broker renews its session."),
     ]
 
     public static let byName: [String: BrokerConfigDefinition] = Dictionary(
