@@ -104,8 +104,9 @@ public final class Broker: Service, Sendable {
         if let listener = config.metricsListener {
             let topics = self.topics
             let metrics = self.metrics
+            let shares = groups.sharePartitions
             services.append(MetricsService(listener: listener, group: group, logger: logger) {
-                metrics.exposition(topics: topics)
+                metrics.exposition(topics: topics) + shares.exposition(topics: topics)
             })
         }
         services.append(maintenance)
@@ -148,6 +149,12 @@ public final class Broker: Service, Sendable {
             + GroupOffsetHandlers(coordinator: groups, topics: topics, access: access).makeHandlers()
             + GroupAdminHandlers(coordinator: groups).makeHandlers()
             + ConsumerGroupHandlers(coordinator: groups, topics: topics).makeHandlers()
+            + ShareGroupHandlers(coordinator: groups, topics: topics).makeHandlers()
+            + ShareGroupOffsetHandlers(coordinator: groups, topics: topics).makeHandlers()
+            + ShareFetchHandler(
+                coordinator: groups, topics: topics, waiters: waiters, nodeId: identity.nodeId, access: access,
+                maximumResponseBytes: config.fetchMaxBytes
+            ).makeHandlers()
             + PlaintextSaslHandlers().makeHandlers()
             + ScramCredentialHandlers(store: scramCredentials, access: access).makeHandlers()
             + AclHandlers(authorizer: authorizer).makeHandlers()
