@@ -29,7 +29,8 @@ struct ShareHeartbeatOutcome: Sendable {
 ///
 /// Epochs: the group epoch advances when membership, subscriptions or the subscribed topics' partition counts
 /// change; it wraps with `nextGroupEpoch`, never trapping. At most `group.share.max.size` members; a member
-/// that misses `group.share.session.timeout.ms` is removed and its acquired records are released.
+/// that misses `group.share.session.timeout.ms` is removed and its acquired records are released (a member
+/// that leaves settles its records with its final acknowledgement; what it still holds is released then).
 ///
 /// Thread-safety: an actor. Session timeouts run through `GroupTimers` with tokens.
 actor ShareGroup {
@@ -54,7 +55,7 @@ actor ShareGroup {
     let topics: TopicManager
     let sessionTimeoutMs: Int32
     let maxSize: Int
-    /// Called with a member's id when it leaves or its session expires (releases its acquired records).
+    /// Called with a member's id when its session expires (ends its share session, releases its records).
     let onMemberRemoved: @Sendable (String) -> Void
 
     var groupEpoch: Int32 = 0
@@ -90,7 +91,8 @@ actor ShareGroup {
             guard members[memberId] != nil else {
                 return ShareHeartbeatOutcome(error: .unknownMemberId, message: "Member \(memberId) is not in group \(groupId).")
             }
-            removeMember(memberId)
+            // The member's records stay with it: its final ShareAcknowledge (sent after the leave) settles them.
+            removeMember(memberId, expired: false)
             return ShareHeartbeatOutcome(memberId: memberId, memberEpoch: Self.leaveEpoch)
         }
         var joining = false
@@ -186,13 +188,14 @@ actor ShareGroup {
         removeMember(memberId)
     }
 
-    /// Removes a member (leave or session timeout); the group epoch advances and its records are released.
-    func removeMember(_ memberId: String) {
+    /// Removes a member (leave or session timeout); the group epoch advances. A member whose session expired
+    /// has its share session ended and its records released.
+    func removeMember(_ memberId: String, expired: Bool = true) {
         guard let member = members.removeValue(forKey: memberId) else { return }
         member.sessionTimer?.cancel()
         groupEpoch = groupEpoch.nextGroupEpoch
         updateAssignmentEpoch()
-        onMemberRemoved(memberId)
+        if expired { onMemberRemoved(memberId) }
     }
 
     /// Whether `memberId` is a member now.

@@ -8,7 +8,8 @@ import NIOConcurrencyHelpers
 /// partitions; the next request carries 1, then 2, ... (after Int32.max comes 1), adding partitions and
 /// forgetting others; epoch -1 ends the session. An unknown session is SHARE_SESSION_NOT_FOUND, a wrong epoch
 /// INVALID_SHARE_SESSION_EPOCH. At most `group.share.max.share.sessions` sessions (a new one past that is
-/// SHARE_SESSION_LIMIT_REACHED); sessions end with their member's leave or session timeout.
+/// SHARE_SESSION_LIMIT_REACHED); sessions end with their final request or their member's session timeout. A
+/// final request finding no session is answered normally (its acknowledgements still apply).
 ///
 /// Thread-safety: one lock, held only for the map operations.
 final class ShareSessionCache: Sendable {
@@ -64,7 +65,8 @@ final class ShareSessionCache: Sendable {
                 map[key] = session
                 return .success(session.partitions)
             }
-            guard var session = map[key] else { return .failure(.shareSessionNotFound) }
+            // A final request may follow the member's leave, which ended nothing but may find no session.
+            guard var session = map[key] else { return epoch == Self.finalEpoch ? .success([]) : .failure(.shareSessionNotFound) }
             if epoch == Self.finalEpoch { return .success(session.partitions) }
             guard epoch == session.nextEpoch else { return .failure(.invalidShareSessionEpoch) }
             guard Self.merge(&session, added: added, forgotten: forgotten) else { return .failure(.invalidRequest) }
@@ -79,7 +81,7 @@ final class ShareSessionCache: Sendable {
     func acknowledge(_ key: Key, epoch: Int32) -> KafkaErrorCode {
         sessions.withLockedValue { map in
             if epoch == Self.initialEpoch { return .invalidShareSessionEpoch }
-            guard var session = map[key] else { return .shareSessionNotFound }
+            guard var session = map[key] else { return epoch == Self.finalEpoch ? .noError : .shareSessionNotFound }
             if epoch == Self.finalEpoch { return .noError }
             guard epoch == session.nextEpoch else { return .invalidShareSessionEpoch }
             session.nextEpoch = Self.next(epoch)
