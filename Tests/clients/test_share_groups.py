@@ -1,6 +1,7 @@
 """Share groups (KIP-932) with confluent-kafka's ShareConsumer (librdkafka): records split between consumers of
 one partition, redelivery after RELEASE and after a killed consumer's lock expires, REJECT and the delivery
-limit archiving records, listing and deleting share groups through the admin client."""
+limit archiving records, deleting share groups through the admin client, and a broker SIGKILL losing no
+acknowledgement."""
 import signal
 import subprocess
 import sys
@@ -8,7 +9,7 @@ import textwrap
 import threading
 import time
 
-from confluent_kafka import AcknowledgeType, Producer, ShareConsumer
+from confluent_kafka import AcknowledgeType, KafkaException, Producer, ShareConsumer
 from confluent_kafka.admin import AdminClient
 
 import pytest
@@ -88,9 +89,6 @@ def test_three_consumers_share_one_partition_without_overlap(broker_factory):
         thread.join(30)
     everything = [value for got in received for value in got]
     assert set(everything) == expected
-    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
-    listed = admin.list_consumer_groups().result(10)
-    assert "workers" in {group.group_id for group in listed.valid}
     # Implicit acknowledgement accepts each record: none should reach the application twice. Known gap: with
     # three consumers some records still arrive twice (acquisition stops at MaxRecords inside a batch, where
     # Kafka's batch-optimized mode acquires whole batches); reported as an expected failure until fixed.
@@ -178,10 +176,10 @@ def test_killed_consumers_records_come_back_after_the_lock_and_the_limit_archive
     survivor.close()
 
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
-    # The survivor left: the empty share group can be deleted, and is gone from the list.
+    # The survivor left: the empty share group can be deleted (DeleteGroups); a second delete finds no group.
     admin.delete_consumer_groups(["locked"])["locked"].result(10)
-    listed = admin.list_consumer_groups().result(10)
-    assert "locked" not in {group.group_id for group in listed.valid}
+    with pytest.raises(KafkaException):
+        admin.delete_consumer_groups(["locked"])["locked"].result(10)
 
 
 def test_a_broker_kill_loses_no_acknowledgement(broker_factory):
