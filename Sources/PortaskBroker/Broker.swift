@@ -112,8 +112,10 @@ public final class Broker: Service, Sendable {
             let topics = self.topics
             let metrics = self.metrics
             let telemetry = self.telemetry
+            let shares = groups.sharePartitions
             services.append(MetricsService(listener: listener, group: group, logger: logger) {
-                metrics.exposition(topics: topics) + telemetry.renderPrometheus(nowMs: ProduceHandler.nowMs())
+                metrics.exposition(topics: topics) + shares.exposition(topics: topics)
+                    + telemetry.renderPrometheus(nowMs: ProduceHandler.nowMs())
             })
         }
         services.append(maintenance)
@@ -157,6 +159,12 @@ public final class Broker: Service, Sendable {
         served += GroupOffsetHandlers(coordinator: groups, topics: topics, access: access).makeHandlers()
         served += GroupAdminHandlers(coordinator: groups).makeHandlers()
         served += ConsumerGroupHandlers(coordinator: groups, topics: topics).makeHandlers()
+        served += ShareGroupHandlers(coordinator: groups, topics: topics).makeHandlers()
+        served += ShareGroupOffsetHandlers(coordinator: groups, topics: topics).makeHandlers()
+        served += ShareFetchHandler(
+            coordinator: groups, topics: topics, waiters: waiters, nodeId: identity.nodeId, access: access,
+            maximumResponseBytes: config.fetchMaxBytes
+        ).makeHandlers()
         served += PlaintextSaslHandlers().makeHandlers()
         served += ScramCredentialHandlers(store: scramCredentials, access: access).makeHandlers()
         served += AclHandlers(authorizer: authorizer).makeHandlers()

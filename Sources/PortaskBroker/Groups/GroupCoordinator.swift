@@ -22,6 +22,10 @@ public final class GroupCoordinator: Sendable {
     /// The topics, for the consumer protocol's assignors; nil in unit tests of the classic protocol.
     let topics: TopicManager?
     let consumerGroups = NIOLockedValueBox<[String: ConsumerGroup]>([:])
+    /// Share groups (KIP-932) by id, and their share partitions.
+    let shareGroups = NIOLockedValueBox<[String: ShareGroup]>([:])
+    let sharePartitions: SharePartitions
+    let shareSessions: ShareSessionCache
     private let groups = NIOLockedValueBox<[String: ClassicGroup]>([:])
     private let expiryTimer = NIOLockedValueBox<GroupTimer?>(nil)
     /// Whether the last group creation was refused for `group.max.count` (the warning is logged once per episode).
@@ -35,12 +39,16 @@ public final class GroupCoordinator: Sendable {
         let timers = EventLoopGroupTimers(loops: loops)
         let config = GroupCoordinatorConfig(topics.config)
         let topic = OffsetsTopic(topics: topics, partitions: config.offsetsTopicPartitions, clock: { timers.nowMs() })
-        self.init(config: config, timers: timers, store: topic, offsetsTopic: topic, topics: topics, logger: logger)
+        let shareState = ShareStateTopic(
+            topics: topics, partitions: config.shareStateTopicPartitions, clock: { timers.nowMs() })
+        self.init(
+            config: config, timers: timers, store: topic, offsetsTopic: topic, topics: topics, shareState: shareState,
+            logger: logger)
     }
 
     init(
         config: GroupCoordinatorConfig, timers: GroupTimers, store: GroupStore, offsetsTopic: OffsetsTopic?,
-        topics: TopicManager? = nil, logger: Logger
+        topics: TopicManager? = nil, shareState: ShareStateTopic? = nil, logger: Logger
     ) {
         self.topics = topics
         self.config = config
@@ -48,6 +56,11 @@ public final class GroupCoordinator: Sendable {
         self.store = store
         self.offsetsTopic = offsetsTopic
         self.logger = logger
+        sharePartitions = SharePartitions(settings: .init(
+            lockDurationMs: config.shareRecordLockDurationMs, deliveryLimit: config.shareDeliveryCountLimit,
+            maxRecordLocks: config.sharePartitionMaxRecordLocks, startAtEarliest: config.shareAutoOffsetResetEarliest),
+            store: shareState)
+        shareSessions = ShareSessionCache(maxSessions: config.shareMaxSessions)
     }
 
     /// The group, if it exists.
@@ -149,6 +162,7 @@ public final class GroupCoordinator: Sendable {
             }
             await restore(records)
         }
+        restoreSharePartitions()
         scheduleExpiry()
     }
 
@@ -194,6 +208,7 @@ public final class GroupCoordinator: Sendable {
         expiryTimer.withLockedValue { $0?.cancel() }
         for (_, group) in allGroups() { await group.shutdown() }
         for group in consumerGroups.withLockedValue({ Array($0.values) }) { await group.shutdown() }
+        for group in shareGroups.withLockedValue({ Array($0.values) }) { await group.shutdown() }
     }
 
     /// One round of offset expiry over every group; groups left empty without offsets are dropped.
@@ -213,6 +228,7 @@ public final class GroupCoordinator: Sendable {
     func deleteGroup(_ groupId: String) async -> KafkaErrorCode {
         guard !groupId.isEmpty else { return .invalidGroupId }
         if await hasConsumerMembers(groupId) { return .nonEmptyGroup }
+        if let share = shareGroup(groupId) { return await deleteShareGroup(groupId, share) }
         let consumer = consumerGroups.withLockedValue { $0.removeValue(forKey: groupId) }
         if let consumer {
             do {

@@ -26,6 +26,24 @@ public struct GroupCoordinatorConfig: Sendable, Equatable {
     /// A request that would create an entry past it gets COORDINATOR_NOT_AVAILABLE, except the offsets entry of
     /// an existing `consumer` group; groups loaded at start-up are all kept.
     public var groupMaxCount: Int = 100_000
+    /// `group.share.session.timeout.ms` and `group.share.heartbeat.interval.ms` of share groups.
+    public var shareSessionTimeoutMs: Int32 = 45_000
+    public var shareHeartbeatIntervalMs: Int32 = 5_000
+    /// `group.share.max.size`: members of one share group (Kafka's default, 200).
+    public var shareGroupMaxSize: Int = 200
+    /// `group.share.record.lock.duration.ms`: how long a share consumer holds the records it acquired.
+    public var shareRecordLockDurationMs: Int64 = 30_000
+    /// `group.share.delivery.count.limit`: deliveries of a record before it is archived.
+    public var shareDeliveryCountLimit: Int16 = 5
+    /// `group.share.partition.max.record.locks`: in-flight records of one share partition.
+    public var sharePartitionMaxRecordLocks: Int = 2000
+    /// `group.share.max.share.sessions`: share sessions the broker keeps.
+    public var shareMaxSessions: Int = 2000
+    /// `group.share.auto.offset.reset` (Portask's own broker-wide value of Kafka's group config
+    /// `share.auto.offset.reset`): where a share group starts reading a partition, `latest` or `earliest`.
+    public var shareAutoOffsetResetEarliest = false
+    /// `share.coordinator.state.topic.num.partitions`: partitions of `__share_group_state`.
+    public var shareStateTopicPartitions: Int = 50
 
     public init() {}
 
@@ -49,5 +67,15 @@ public struct GroupCoordinatorConfig: Sendable, Equatable {
         groupMaxSize = Int(max(1, value("group.max.size") ?? Int64(Int32.max)))
         consumerGroupMaxSize = Int(max(1, value("group.consumer.max.size") ?? Int64(Int32.max)))
         groupMaxCount = Int(max(1, value("group.max.count") ?? 100_000))
+        shareSessionTimeoutMs = Int32(clamping: max(1, value("group.share.session.timeout.ms") ?? 45_000))
+        shareHeartbeatIntervalMs = Int32(clamping: max(1, value("group.share.heartbeat.interval.ms") ?? 5_000))
+        shareGroupMaxSize = Int(max(1, value("group.share.max.size") ?? 200))
+        shareRecordLockDurationMs = max(1, min(value("group.share.record.lock.duration.ms") ?? 30_000, Int64(Int32.max)))
+        shareDeliveryCountLimit = Int16(clamping: max(2, value("group.share.delivery.count.limit") ?? 5))
+        sharePartitionMaxRecordLocks = Int(max(100, min(value("group.share.partition.max.record.locks") ?? 2000, 10_000)))
+        shareMaxSessions = Int(max(1, min(value("group.share.max.share.sessions") ?? 2000, 1_000_000)))
+        shareStateTopicPartitions = Int(Int32(clamping: max(1, value("share.coordinator.state.topic.num.partitions") ?? 50)))
+        let reset = config.properties["group.share.auto.offset.reset"] ?? "latest"
+        shareAutoOffsetResetEarliest = reset.trimmingWhitespace().lowercased() == "earliest"
     }
 }

@@ -1,7 +1,7 @@
 import KafkaProtocol
 
 /// DescribeGroups (key 15, v0–6; v6 answers a missing or non-classic group GROUP_ID_NOT_FOUND with a message,
-/// KIP-1043; before v6 such a group is Dead), ListGroups (key 16, v0–5, state filter v4+, type filter v5+) and
+/// KIP-1043; before v6 such a group is Dead), ListGroups (key 16, v0–5, state filter v4+, type filter v5+: classic, consumer, share) and
 /// DeleteGroups (key 42, v0–2) over the `GroupCoordinator`. Thread-safe.
 struct GroupAdminHandlers: Sendable {
     let coordinator: GroupCoordinator
@@ -106,7 +106,19 @@ struct GroupAdminHandlers: Sendable {
             if version >= 5 { entry.groupType = "consumer" }
             listed.append(entry)
         }
-        guard types.isEmpty || types.contains("classic") else { return ListGroupsResponse(groups: listed) }
+        if types.isEmpty || types.contains("share") {
+            for (id, group) in coordinator.shareGroups.withLockedValue({ $0 }).sorted(by: { $0.key < $1.key }) {
+                let state = await group.state
+                guard state != "Dead", states.isEmpty || states.contains(state.lowercased()) else { continue }
+                var entry = ListGroupsResponse.ListedGroup(groupId: id, protocolType: "share")
+                if version >= 4 { entry.groupState = state }
+                if version >= 5 { entry.groupType = "share" }
+                listed.append(entry)
+            }
+        }
+        guard types.isEmpty || types.contains("classic") else {
+            return ListGroupsResponse(groups: listed.sorted { $0.groupId < $1.groupId })
+        }
         for (id, group) in coordinator.allGroups() where !consumerIds.contains(id) {
             let summary = await group.summary()
             guard summary.state != .dead else { continue }
