@@ -126,32 +126,32 @@ public final class Broker: Service, Sendable {
             ListOffsetsHandler(topics: topics, access: access).makeHandler(),
             CreateTopicsHandler(topics: topics, access: access).makeHandler(),
             DeleteTopicsHandler(topics: topics, access: access).makeHandler(),
-            CreatePartitionsHandler(topics: topics).makeHandler(),
-            DeleteRecordsHandler(topics: topics).makeHandler(),
-            DescribeConfigsHandler(topics: topics).makeHandler(),
-            AlterConfigsHandler(alterer: ConfigAlterer(topics: topics)).makeHandler(),
-            IncrementalAlterConfigsHandler(alterer: ConfigAlterer(topics: topics)).makeHandler(),
-            DescribeClusterHandler(cluster: identity).makeHandler(),
+            CreatePartitionsHandler(topics: topics, access: access).makeHandler(),
+            DeleteRecordsHandler(topics: topics, access: access).makeHandler(),
+            DescribeConfigsHandler(topics: topics, access: access).makeHandler(),
+            AlterConfigsHandler(alterer: ConfigAlterer(topics: topics), access: access).makeHandler(),
+            IncrementalAlterConfigsHandler(alterer: ConfigAlterer(topics: topics), access: access).makeHandler(),
+            DescribeClusterHandler(cluster: identity, access: access).makeHandler(),
             DescribeTopicPartitionsHandler(
-                cluster: identity, topics: topics, maximumPartitions: config.maxRequestPartitionSizeLimit
+                cluster: identity, topics: topics, access: access, maximumPartitions: config.maxRequestPartitionSizeLimit
             ).makeHandler(),
-            DescribeLogDirsHandler(topics: topics).makeHandler(),
-            OffsetForLeaderEpochHandler(topics: topics).makeHandler(),
+            DescribeLogDirsHandler(topics: topics, access: access).makeHandler(),
+            OffsetForLeaderEpochHandler(topics: topics, access: access).makeHandler(),
             InitProducerIdHandler(producerIds: producerIds, transactions: transactions, access: access).makeHandler(),
-            DescribeProducersHandler(topics: topics).makeHandler(),
+            DescribeProducersHandler(topics: topics, access: access).makeHandler(),
             FindCoordinatorHandler(cluster: identity, coordinator: groups, transactions: transactions, access: access)
                 .makeHandler(),
         ] + TransactionHandlers(coordinator: transactions, groups: groups, topics: topics, access: access).makeHandlers()
-            + TransactionAdminHandlers(coordinator: transactions).makeHandlers()
-            + [WriteTxnMarkersHandler(topics: topics, groups: groups).makeHandler()]
+            + TransactionAdminHandlers(coordinator: transactions, access: access).makeHandlers()
+            + [WriteTxnMarkersHandler(topics: topics, groups: groups, access: access).makeHandler()]
             + GroupMembershipHandlers(coordinator: groups, access: access).makeHandlers()
             + GroupOffsetHandlers(coordinator: groups, topics: topics, access: access).makeHandlers()
-            + GroupAdminHandlers(coordinator: groups).makeHandlers()
-            + ConsumerGroupHandlers(coordinator: groups, topics: topics).makeHandlers()
+            + GroupAdminHandlers(coordinator: groups, access: access).makeHandlers()
+            + ConsumerGroupHandlers(coordinator: groups, topics: topics, access: access).makeHandlers()
             + PlaintextSaslHandlers().makeHandlers()
             + ScramCredentialHandlers(store: scramCredentials, access: access).makeHandlers()
             + AclHandlers(authorizer: authorizer).makeHandlers()
-            + ClientQuotaHandlers(store: quotaStore).makeHandlers()
+            + ClientQuotaHandlers(store: quotaStore, access: access).makeHandlers()
         let supported = RequestRouter(served + [ApiVersionsHandler.make(supported: { [] })]).supportedVersions
         return RequestRouter(served + [ApiVersionsHandler.make(supported: { supported })])
     }

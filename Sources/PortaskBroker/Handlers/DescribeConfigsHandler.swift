@@ -4,19 +4,30 @@ import KafkaProtocol
 /// default, with sources DYNAMIC_TOPIC_CONFIG / STATIC_BROKER_CONFIG / DEFAULT_CONFIG) and of this broker
 /// (resource type 4: every property portaskd knows, read-only, STATIC_BROKER_CONFIG or DEFAULT_CONFIG).
 /// Synonyms (v1+) when asked for, ConfigType and documentation (v3+). Broker loggers (type 8) are not served
-/// and are answered with INVALID_REQUEST. Thread-safe.
+/// and are answered with INVALID_REQUEST. With an authorizer each resource needs DESCRIBE_CONFIGS (topics on
+/// the topic, brokers on the cluster), else Kafka's TOPIC_/CLUSTER_AUTHORIZATION_FAILED. Thread-safe.
 struct DescribeConfigsHandler: Sendable {
     let topics: TopicManager
+    var access = AccessControl()
 
     func makeHandler() -> ApiHandler {
         ApiHandler(DescribeConfigsRequest.self, response: DescribeConfigsResponse.self, versions: 0...4) { request, context in
-            self.respond(request, version: context.apiVersion)
+            self.respond(request, version: context.apiVersion) {
+                self.access.configRefusal(context, .describeConfigs, type: $0, name: $1)
+            }
         }
     }
 
-    func respond(_ request: DescribeConfigsRequest, version: Int16) -> DescribeConfigsResponse {
+    func respond(
+        _ request: DescribeConfigsRequest, version: Int16,
+        refusal: (Int8, String) -> AdminOutcome? = { _, _ in nil }
+    ) -> DescribeConfigsResponse {
         DescribeConfigsResponse(throttleTimeMs: 0, results: request.resources.map { resource in
-            describe(resource, request: request, version: version)
+            if let refused = refusal(resource.resourceType, resource.resourceName) {
+                return failed(.init(errorCode: 0, errorMessage: nil, resourceType: resource.resourceType,
+                                    resourceName: resource.resourceName), refused)
+            }
+            return describe(resource, request: request, version: version)
         })
     }
 
