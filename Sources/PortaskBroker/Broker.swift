@@ -136,29 +136,32 @@ public final class Broker: Service, Sendable {
             ListOffsetsHandler(topics: topics, access: access).makeHandler(),
             CreateTopicsHandler(topics: topics, access: access).makeHandler(),
             DeleteTopicsHandler(topics: topics, access: access).makeHandler(),
-            CreatePartitionsHandler(topics: topics).makeHandler(),
-            DeleteRecordsHandler(topics: topics).makeHandler(),
-            DescribeConfigsHandler(topics: topics, clientMetrics: clientMetrics).makeHandler(),
-            AlterConfigsHandler(alterer: ConfigAlterer(topics: topics, clientMetrics: clientMetrics)).makeHandler(),
-            IncrementalAlterConfigsHandler(alterer: ConfigAlterer(topics: topics, clientMetrics: clientMetrics)).makeHandler(),
-            DescribeClusterHandler(cluster: identity).makeHandler(),
-            DescribeTopicPartitionsHandler(
-                cluster: identity, topics: topics, maximumPartitions: config.maxRequestPartitionSizeLimit
+            CreatePartitionsHandler(topics: topics, access: access).makeHandler(),
+            DeleteRecordsHandler(topics: topics, access: access).makeHandler(),
+            DescribeConfigsHandler(topics: topics, access: access, clientMetrics: clientMetrics).makeHandler(),
+            AlterConfigsHandler(alterer: ConfigAlterer(topics: topics, clientMetrics: clientMetrics), access: access)
+                .makeHandler(),
+            IncrementalAlterConfigsHandler(
+                alterer: ConfigAlterer(topics: topics, clientMetrics: clientMetrics), access: access
             ).makeHandler(),
-            DescribeLogDirsHandler(topics: topics).makeHandler(),
-            OffsetForLeaderEpochHandler(topics: topics).makeHandler(),
+            DescribeClusterHandler(cluster: identity, access: access).makeHandler(),
+            DescribeTopicPartitionsHandler(
+                cluster: identity, topics: topics, access: access, maximumPartitions: config.maxRequestPartitionSizeLimit
+            ).makeHandler(),
+            DescribeLogDirsHandler(topics: topics, access: access).makeHandler(),
+            OffsetForLeaderEpochHandler(topics: topics, access: access).makeHandler(),
             InitProducerIdHandler(producerIds: producerIds, transactions: transactions, access: access).makeHandler(),
-            DescribeProducersHandler(topics: topics).makeHandler(),
+            DescribeProducersHandler(topics: topics, access: access).makeHandler(),
             FindCoordinatorHandler(cluster: identity, coordinator: groups, transactions: transactions, access: access)
                 .makeHandler(),
         ]
         served += TransactionHandlers(coordinator: transactions, groups: groups, topics: topics, access: access).makeHandlers()
-        served += TransactionAdminHandlers(coordinator: transactions).makeHandlers()
-        served += [WriteTxnMarkersHandler(topics: topics, groups: groups).makeHandler()]
+        served += TransactionAdminHandlers(coordinator: transactions, access: access).makeHandlers()
+        served += [WriteTxnMarkersHandler(topics: topics, groups: groups, access: access).makeHandler()]
         served += GroupMembershipHandlers(coordinator: groups, access: access).makeHandlers()
         served += GroupOffsetHandlers(coordinator: groups, topics: topics, access: access).makeHandlers()
-        served += GroupAdminHandlers(coordinator: groups).makeHandlers()
-        served += ConsumerGroupHandlers(coordinator: groups, topics: topics).makeHandlers()
+        served += GroupAdminHandlers(coordinator: groups, access: access).makeHandlers()
+        served += ConsumerGroupHandlers(coordinator: groups, topics: topics, access: access).makeHandlers()
         served += ShareGroupHandlers(coordinator: groups, topics: topics).makeHandlers()
         served += ShareGroupOffsetHandlers(coordinator: groups, topics: topics).makeHandlers()
         served += ShareFetchHandler(
@@ -168,7 +171,7 @@ public final class Broker: Service, Sendable {
         served += PlaintextSaslHandlers().makeHandlers()
         served += ScramCredentialHandlers(store: scramCredentials, access: access).makeHandlers()
         served += AclHandlers(authorizer: authorizer).makeHandlers()
-        served += ClientQuotaHandlers(store: quotaStore).makeHandlers()
+        served += ClientQuotaHandlers(store: quotaStore, access: access).makeHandlers()
         served += PartitionAdminHandlers(topics: topics, nodeId: identity.nodeId, access: access).makeHandlers()
         served += TelemetryHandlers(telemetry: telemetry, subscriptions: clientMetrics, topics: topics, access: access).makeHandlers()
         let supported = RequestRouter(served + [ApiVersionsHandler.make(supported: { [] })]).supportedVersions

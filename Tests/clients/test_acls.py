@@ -16,7 +16,8 @@ from confluent_kafka.admin import (AclBinding, AclBindingFilter, AclOperation, A
 from security_support import SecuredBroker, make_certificates
 
 JAAS = ('org.apache.kafka.common.security.plain.PlainLoginModule required '
-        'user_admin="admin-pw" user_alice="alice-pw" user_bob="bob-pw";')
+        'user_admin="admin-pw" user_alice="alice-pw" user_bob="bob-pw" user_carol="carol-pw" user_dave="dave-pw" '
+        'user_erin="erin-pw" user_frank="frank-pw";')
 
 
 @pytest.fixture(scope="module")
@@ -214,3 +215,121 @@ def test_transactions_need_write_on_their_transactional_id_and_topics(acl_broker
     with pytest.raises(KafkaException) as fenced:
         intruder.init_transactions(10)
     assert fenced.value.args[0].code() == KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+
+
+def admin_error(future):
+    """The Kafka error code a failed admin future carries (None when it succeeded)."""
+    try:
+        future.result(timeout=10)
+        return None
+    except KafkaException as caught:
+        return caught.args[0].code()
+
+
+def test_admin_apis_refuse_a_user_without_acls_and_serve_an_authorized_one(acl_broker):
+    from confluent_kafka import ConsumerGroupTopicPartitions, TopicCollection
+    from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource, NewPartitions
+    admin = AdminClient(as_user(acl_broker, "admin"))
+    wait_all(admin.create_topics([NewTopic("cfg-topic", 1, 1)]))
+    wait_all(admin.alter_consumer_group_offsets([ConsumerGroupTopicPartitions(
+        "cfg-group", [TopicPartition("cfg-topic", 0, 0)])]))
+    wait_all(admin.create_acls([
+        AclBinding(ResourceType.TOPIC, "cfg-", ResourcePatternType.PREFIXED, "User:carol", "*", operation,
+                   AclPermissionType.ALLOW)
+        for operation in (AclOperation.ALTER_CONFIGS, AclOperation.ALTER, AclOperation.DELETE)
+    ] + [AclBinding(ResourceType.GROUP, "cfg-group", ResourcePatternType.LITERAL, "User:carol", "*", operation,
+                    AclPermissionType.ALLOW) for operation in (AclOperation.DESCRIBE, AclOperation.DELETE)]))
+    carol, dave = AdminClient(as_user(acl_broker, "carol")), AdminClient(as_user(acl_broker, "dave"))
+    node = admin.describe_cluster().result(timeout=10).nodes[0].id
+    topic = ConfigResource(ConfigResource.Type.TOPIC, "cfg-topic")
+    broker_resource = ConfigResource(ConfigResource.Type.BROKER, str(node))
+
+    # Configs: DESCRIBE_CONFIGS (implied by ALTER_CONFIGS) and ALTER_CONFIGS on the topic, the cluster's for brokers.
+    assert admin_error(dave.describe_configs([topic])[topic]) == KafkaError.TOPIC_AUTHORIZATION_FAILED
+    assert admin_error(carol.describe_configs([broker_resource])[broker_resource]) == \
+        KafkaError.CLUSTER_AUTHORIZATION_FAILED
+    assert "retention.ms" in carol.describe_configs([topic])[topic].result(timeout=10)
+    change = ConfigResource(ConfigResource.Type.TOPIC, "cfg-topic", incremental_configs=[
+        ConfigEntry("retention.ms", "3600000", incremental_operation=AlterConfigOpType.SET)])
+    assert admin_error(dave.incremental_alter_configs([change])[change]) == KafkaError.TOPIC_AUTHORIZATION_FAILED
+    assert admin_error(carol.incremental_alter_configs([change])[change]) is None
+    assert admin.describe_configs([topic])[topic].result(timeout=10)["retention.ms"].value == "3600000"
+
+    # Partitions and records: ALTER and DELETE on the topic.
+    assert admin_error(dave.create_partitions([NewPartitions("cfg-topic", 2)])["cfg-topic"]) == \
+        KafkaError.TOPIC_AUTHORIZATION_FAILED
+    assert admin_error(carol.create_partitions([NewPartitions("cfg-topic", 2)])["cfg-topic"]) is None
+
+    # Authorized operations: the principal's own, in Metadata and DescribeCluster.
+    described = carol.describe_topics(TopicCollection(["cfg-topic"]), include_authorized_operations=True)
+    operations = set(described["cfg-topic"].result(timeout=10).authorized_operations)
+    assert operations == {AclOperation.ALTER_CONFIGS, AclOperation.DESCRIBE_CONFIGS, AclOperation.ALTER,
+                          AclOperation.DELETE, AclOperation.DESCRIBE}
+    assert admin_error(dave.describe_topics(TopicCollection(["cfg-topic"]))["cfg-topic"]) == \
+        KafkaError.TOPIC_AUTHORIZATION_FAILED
+    assert not dave.describe_cluster(include_authorized_operations=True).result(timeout=10).authorized_operations
+    assert AclOperation.CLUSTER_ACTION in \
+        admin.describe_cluster(include_authorized_operations=True).result(timeout=10).authorized_operations
+
+    # Deleting records needs DELETE (the client must see the topic to find its leader: DESCRIBE suffices).
+    wait_all(admin.create_acls([AclBinding(ResourceType.TOPIC, "cfg-topic", ResourcePatternType.LITERAL, "User:dave",
+                                           "*", AclOperation.DESCRIBE, AclPermissionType.ALLOW)]))
+    earliest = TopicPartition("cfg-topic", 0, -1)
+    # A new client: the earlier one remembers the topic as unauthorized in its metadata cache.
+    dave_now = AdminClient(as_user(acl_broker, "dave"))
+    assert admin_error(list(dave_now.delete_records([earliest]).values())[0]) == KafkaError.TOPIC_AUTHORIZATION_FAILED
+    assert admin_error(list(carol.delete_records([earliest]).values())[0]) is None
+
+    # Groups: DESCRIBE to see or describe one, DELETE to delete it.
+    assert "cfg-group" not in [g.group_id for g in dave.list_consumer_groups().result(timeout=10).valid]
+    assert "cfg-group" in [g.group_id for g in carol.list_consumer_groups().result(timeout=10).valid]
+    assert admin_error(dave.describe_consumer_groups(["cfg-group"])["cfg-group"]) == \
+        KafkaError.GROUP_AUTHORIZATION_FAILED
+    group = carol.describe_consumer_groups(["cfg-group"], include_authorized_operations=True)["cfg-group"]
+    assert set(group.result(timeout=10).authorized_operations) == {AclOperation.DESCRIBE, AclOperation.DELETE}
+    assert admin_error(dave.delete_consumer_groups(["cfg-group"])["cfg-group"]) == \
+        KafkaError.GROUP_AUTHORIZATION_FAILED
+    assert admin_error(carol.delete_consumer_groups(["cfg-group"])["cfg-group"]) is None
+
+
+def test_cluster_and_transaction_admin_apis_need_their_acls(acl_broker):
+    from kafka import TopicPartition as PyTopicPartition
+    from kafka.admin import KafkaAdminClient
+    from kafka.errors import AuthorizationError, TopicAuthorizationFailedError
+
+    def python_admin(user):
+        return KafkaAdminClient(bootstrap_servers=acl_broker.address("SASL_PLAINTEXT"),
+                                security_protocol="SASL_PLAINTEXT", sasl_mechanism="PLAIN",
+                                sasl_plain_username=user, sasl_plain_password=f"{user}-pw")
+    admin = AdminClient(as_user(acl_broker, "admin"))
+    wait_all(admin.create_topics([NewTopic("ops-topic", 1, 1)]))
+    producer = Producer({**as_user(acl_broker, "admin"), "transactional.id": "ops-tx"})
+    producer.init_transactions(10)
+    producer.begin_transaction()
+    producer.produce("ops-topic", b"open", partition=0)
+    producer.flush(10)
+    wait_all(admin.create_acls([AclBinding(ResourceType.TRANSACTIONAL_ID, "ops-tx", ResourcePatternType.LITERAL,
+                                           "User:erin", "*", AclOperation.DESCRIBE, AclPermissionType.ALLOW)]))
+    root, erin, frank = python_admin("admin"), python_admin("erin"), python_admin("frank")
+    try:
+        # DescribeLogDirs needs DESCRIBE on the cluster: refused, it lists no directory.
+        assert [entry["log_dirs"] for entry in frank.describe_log_dirs()] == [[]]
+        assert all(entry["log_dirs"] for entry in root.describe_log_dirs())
+        # DescribeProducers needs READ on the topic.
+        node = admin.describe_cluster().result(timeout=10).nodes[0].id
+        with pytest.raises(TopicAuthorizationFailedError):
+            frank.describe_producers([PyTopicPartition("ops-topic", 0)], broker_id=node)
+        assert root.describe_producers([PyTopicPartition("ops-topic", 0)], broker_id=node)
+        # Transactions are listed and described with DESCRIBE on their transactional id; a described transaction
+        # shows only the topics the client may describe.
+        listed = lambda client: [t.transactional_id for rows in client.list_transactions().values() for t in rows]
+        assert "ops-tx" not in listed(frank)
+        assert "ops-tx" in listed(erin) and "ops-tx" in listed(root)
+        with pytest.raises(AuthorizationError):
+            frank.describe_transactions(["ops-tx"])
+        assert erin.describe_transactions(["ops-tx"])["ops-tx"].topic_partitions == set()
+        assert root.describe_transactions(["ops-tx"])["ops-tx"].topic_partitions == {PyTopicPartition("ops-topic", 0)}
+    finally:
+        producer.abort_transaction(10)
+        for client in (root, erin, frank):
+            client.close()

@@ -16,9 +16,11 @@ public struct ListenerSecurity: Sendable {
     public var saslMechanisms: [String]
     /// Users and passwords for SASL/PLAIN from the listener's `plain.sasl.jaas.config`.
     public var plainUsers: [String: String]
+    /// OAUTHBEARER's unsecured-token validation options from the listener's `oauthbearer.sasl.jaas.config`.
+    var oauthBearer: OAuthBearerUnsecuredValidator?
 
     /// The mechanisms portaskd serves.
-    public static let supportedMechanisms: Set<String> = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+    public static let supportedMechanisms: Set<String> = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"]
 
     public init(listenerName: String, securityProtocol: SecurityProtocol, properties: [String: String]) throws {
         self.listenerName = listenerName
@@ -48,7 +50,7 @@ public struct ListenerSecurity: Sendable {
         for mechanism in saslMechanisms where !Self.supportedMechanisms.contains(mechanism) {
             throw BrokerError(
                 .configuration,
-                "SASL mechanism \(mechanism) of listener \(listenerName) is not supported (supported: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)")
+                "SASL mechanism \(mechanism) of listener \(listenerName) is not supported (supported: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER)")
         }
         if saslMechanisms.contains("PLAIN") {
             let name = prefix + "plain.sasl.jaas.config"
@@ -59,6 +61,18 @@ public struct ListenerSecurity: Sendable {
             for (option, password) in entry.options where option.hasPrefix("user_") {
                 plainUsers[String(option.dropFirst("user_".count))] = password
             }
+        }
+        if saslMechanisms.contains("OAUTHBEARER") {
+            if let url = value("sasl.oauthbearer.jwks.endpoint.url"), !url.isEmpty {
+                throw BrokerError(
+                    .configuration,
+                    "sasl.oauthbearer.jwks.endpoint.url is not supported: OAUTHBEARER validates unsecured tokens only")
+            }
+            let name = prefix + "oauthbearer.sasl.jaas.config"
+            guard let jaas = properties[name] else {
+                throw BrokerError(.configuration, "Could not find a '\(listenerName)' entry in the JAAS configuration: set \(name)")
+            }
+            oauthBearer = try OAuthBearerUnsecuredValidator(options: JaasConfig(parsing: jaas).options)
         }
     }
 }

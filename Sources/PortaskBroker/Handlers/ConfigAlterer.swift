@@ -31,13 +31,18 @@ struct ConfigAlterer: Sendable {
     }
 
     /// Alters every resource of a request, in order; a resource named twice is refused both times, as Kafka does.
-    func alter(_ resources: [Resource], replace: Bool, validateOnly: Bool) -> [AdminOutcome] {
+    /// `refusal` is the authorizer's answer for a resource (type, name), nil when allowed.
+    func alter(
+        _ resources: [Resource], replace: Bool, validateOnly: Bool,
+        refusal: (Int8, String) -> AdminOutcome? = { _, _ in nil }
+    ) -> [AdminOutcome] {
         var counts: [String: Int] = [:]
         for resource in resources { counts["\(resource.type)/\(resource.name)", default: 0] += 1 }
         return resources.map { resource in
             guard counts["\(resource.type)/\(resource.name)", default: 0] == 1 else {
                 return AdminOutcome(.invalidRequest, "Each resource must appear at most once.")
             }
+            if let refused = refusal(resource.type, resource.name) { return refused }
             return alter(type: resource.type, name: resource.name, changes: resource.changes, replace: replace,
                          validateOnly: validateOnly)
         }

@@ -5,20 +5,46 @@ import LogEngine
 /// ConsumerGroupHeartbeat (key 68, v0–1) and ConsumerGroupDescribe (key 69, v0–1; v1 adds each member's type:
 /// CONSUMER, as only consumer-protocol members join these groups) of the `consumer` group
 /// protocol (KIP-848) with the server-side `uniform` and `range` assignors. In v0 the broker names new
-/// members; from v1 the client does. Thread-safe.
+/// members; from v1 the client does. With an authorizer, as Kafka checks them: a heartbeat needs READ on the
+/// group (else GROUP_AUTHORIZATION_FAILED) and DESCRIBE on every subscribed topic name (else
+/// TOPIC_AUTHORIZATION_FAILED); describing needs DESCRIBE on the group, and a group using topics the principal
+/// may not DESCRIBE is answered TOPIC_AUTHORIZATION_FAILED. Thread-safe.
 struct ConsumerGroupHandlers: Sendable {
     let coordinator: GroupCoordinator
     let topics: TopicManager
+    var access = AccessControl()
 
     func makeHandlers() -> [ApiHandler] {
         [
             ApiHandler(ConsumerGroupHeartbeatRequest.self, response: ConsumerGroupHeartbeatResponse.self, versions: 0...1) {
                 request, context in
-                await self.heartbeat(request, context: context)
+                guard self.access.allows(context, .read, .group, request.groupId) else {
+                    return ConsumerGroupHeartbeatResponse(errorCode: KafkaErrorCode.groupAuthorizationFailed.rawValue)
+                }
+                if let names = request.subscribedTopicNames,
+                   !Set(names).allSatisfy({ self.access.allows(context, .describe, .topic, $0) }) {
+                    return ConsumerGroupHeartbeatResponse(errorCode: KafkaErrorCode.topicAuthorizationFailed.rawValue)
+                }
+                return await self.heartbeat(request, context: context)
             },
             ApiHandler(ConsumerGroupDescribeRequest.self, response: ConsumerGroupDescribeResponse.self, versions: 0...1) {
-                request, _ in
-                await self.describe(request)
+                request, context in
+                var response = await self.describe(request) { self.access.authorizedOperations(context, .group, $0) }
+                guard self.access.isEnabled else { return response }
+                for index in response.groups.indices {
+                    let group = response.groups[index]
+                    if !self.access.allows(context, .describe, .group, group.groupId) {
+                        response.groups[index] = .init(
+                            errorCode: KafkaErrorCode.groupAuthorizationFailed.rawValue,
+                            errorMessage: "Group authorization failed.", groupId: group.groupId)
+                    } else if !Self.topicNames(of: group).allSatisfy({ self.access.allows(context, .describe, .topic, $0) }) {
+                        response.groups[index] = .init(
+                            errorCode: KafkaErrorCode.topicAuthorizationFailed.rawValue,
+                            errorMessage: "The described group uses topics that the client is not authorized to describe.",
+                            groupId: group.groupId)
+                    }
+                }
+                return response
             },
         ]
     }
@@ -78,10 +104,22 @@ struct ConsumerGroupHandlers: Sendable {
         }
     }
 
-    func describe(_ request: ConsumerGroupDescribeRequest) async -> ConsumerGroupDescribeResponse {
+    /// Every topic a described group's members subscribe to by name or are (to be) assigned.
+    static func topicNames(of group: ConsumerGroupDescribeResponse.DescribedGroup) -> Set<String> {
+        var names = Set<String>()
+        for member in group.members {
+            names.formUnion(member.subscribedTopicNames)
+            names.formUnion(member.assignment.topicPartitions.map(\.topicName))
+            names.formUnion(member.targetAssignment.topicPartitions.map(\.topicName))
+        }
+        return names
+    }
+
+    func describe(
+        _ request: ConsumerGroupDescribeRequest,
+        operations groupOperations: (String) -> Int32 = { _ in GroupAdminHandlers.groupAuthorizedOperations }
+    ) async -> ConsumerGroupDescribeResponse {
         var groups: [ConsumerGroupDescribeResponse.DescribedGroup] = []
-        let operations = request.includeAuthorizedOperations
-            ? GroupAdminHandlers.groupAuthorizedOperations : MetadataHandler.authorizedOperationsNotRequested
         // Each distinct group id is described once per request; a repeated id reuses the answer.
         var described: [String: ConsumerGroupDescribeResponse.DescribedGroup] = [:]
         for groupId in request.groupIds {
@@ -90,6 +128,8 @@ struct ConsumerGroupHandlers: Sendable {
                 continue
             }
             defer { if let last = groups.last { described[groupId] = last } }
+            let operations = request.includeAuthorizedOperations
+                ? groupOperations(groupId) : MetadataHandler.authorizedOperationsNotRequested
             guard let group = coordinator.consumerGroup(groupId) else {
                 let code: KafkaErrorCode = groupId.isEmpty ? .invalidGroupId : .groupIdNotFound
                 groups.append(.init(

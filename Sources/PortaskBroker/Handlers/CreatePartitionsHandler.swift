@@ -3,24 +3,27 @@ import KafkaProtocol
 /// CreatePartitions (key 37), versions 0–3: grows topics to a larger partition count, with Kafka's
 /// INVALID_PARTITIONS messages when the count does not grow, and INVALID_REPLICA_ASSIGNMENT unless a manual
 /// assignment places each new partition on this broker alone. validateOnly checks without creating.
-/// Thread-safe.
+/// With an authorizer a topic needs ALTER, else TOPIC_AUTHORIZATION_FAILED. Thread-safe.
 struct CreatePartitionsHandler: Sendable {
     let topics: TopicManager
+    var access = AccessControl()
 
     func makeHandler() -> ApiHandler {
-        ApiHandler(CreatePartitionsRequest.self, response: CreatePartitionsResponse.self, versions: 0...3, blocking: .always) { request, _ in
-            self.respond(request)
+        ApiHandler(CreatePartitionsRequest.self, response: CreatePartitionsResponse.self, versions: 0...3, blocking: .always) { request, context in
+            self.respond(request) { self.access.allows(context, .alter, .topic, $0) }
         }
     }
 
-    func respond(_ request: CreatePartitionsRequest) -> CreatePartitionsResponse {
+    func respond(_ request: CreatePartitionsRequest, allowed: (String) -> Bool = { _ in true }) -> CreatePartitionsResponse {
         var counts: [String: Int] = [:]
         for topic in request.topics { counts[topic.name, default: 0] += 1 }
         var answered = Set<String>()
         return CreatePartitionsResponse(throttleTimeMs: 0, results: request.topics.compactMap { topic in
             guard answered.insert(topic.name).inserted else { return nil }
             let outcome = counts[topic.name, default: 0] > 1
-                ? AdminOutcome(.invalidRequest, "Duplicate topic name.") : grow(topic, validateOnly: request.validateOnly)
+                ? AdminOutcome(.invalidRequest, "Duplicate topic name.")
+                : !allowed(topic.name) ? AdminOutcome(.topicAuthorizationFailed, "The topic authorization is failed.")
+                : grow(topic, validateOnly: request.validateOnly)
             return .init(name: topic.name, errorCode: outcome.code.rawValue, errorMessage: outcome.message)
         })
     }

@@ -3,10 +3,12 @@ import KafkaProtocol
 /// DescribeCluster (key 60), versions 0–2: this broker as the cluster's only broker and its controller; v2's
 /// fenced brokers (KIP-1073) are none, the only broker being unfenced while it serves.
 /// v1's endpoint type must be BROKER (1): CONTROLLER (2) gets MISMATCHED_ENDPOINT_TYPE and anything else
-/// UNSUPPORTED_ENDPOINT_TYPE, as a Kafka broker answers. Without an authorizer every cluster operation is
-/// allowed, so the authorized operations asked for are all of the cluster's. Thread-safe.
+/// UNSUPPORTED_ENDPOINT_TYPE, as a Kafka broker answers. The authorized operations asked for are the
+/// principal's on the cluster when it may DESCRIBE it, else none (0), as Kafka reports them; without an
+/// authorizer all of the cluster's. Thread-safe.
 struct DescribeClusterHandler: Sendable {
     let cluster: ClusterIdentity
+    var access = AccessControl()
 
     static let brokerEndpoint: Int8 = 1
     static let controllerEndpoint: Int8 = 2
@@ -16,7 +18,12 @@ struct DescribeClusterHandler: Sendable {
 
     func makeHandler() -> ApiHandler {
         ApiHandler(DescribeClusterRequest.self, response: DescribeClusterResponse.self, versions: 0...2) { request, context in
-            self.respond(request, version: context.apiVersion, listener: context.listenerName)
+            var response = self.respond(request, version: context.apiVersion, listener: context.listenerName)
+            if response.errorCode == 0, request.includeClusterAuthorizedOperations {
+                response.clusterAuthorizedOperations = self.access.allowsCluster(context, .describe)
+                    ? self.access.clusterAuthorizedOperations(context) : 0
+            }
+            return response
         }
     }
 

@@ -5,9 +5,12 @@ import KafkaProtocol
 /// (resource type 4: every property portaskd knows, read-only, STATIC_BROKER_CONFIG or DEFAULT_CONFIG).
 /// Synonyms (v1+) when asked for, ConfigType and documentation (v3+). Client-metrics subscriptions (type 16)
 /// answer the configs set on them with source CLIENT_METRICS_CONFIG (none for an unknown subscription), as
-/// Kafka does. Broker loggers (type 8) are not served and are answered with INVALID_REQUEST. Thread-safe.
+/// Kafka does. Broker loggers (type 8) are not served and are answered with INVALID_REQUEST. With an authorizer
+/// each resource needs DESCRIBE_CONFIGS (topics on the topic, brokers and subscriptions on the cluster), else
+/// Kafka's TOPIC_/CLUSTER_AUTHORIZATION_FAILED. Thread-safe.
 struct DescribeConfigsHandler: Sendable {
     let topics: TopicManager
+    var access = AccessControl()
     var clientMetrics: ClientMetricsStore? = nil
 
     /// Kafka's ConfigSource CLIENT_METRICS_CONFIG.
@@ -15,13 +18,22 @@ struct DescribeConfigsHandler: Sendable {
 
     func makeHandler() -> ApiHandler {
         ApiHandler(DescribeConfigsRequest.self, response: DescribeConfigsResponse.self, versions: 0...4) { request, context in
-            self.respond(request, version: context.apiVersion)
+            self.respond(request, version: context.apiVersion) {
+                self.access.configRefusal(context, .describeConfigs, type: $0, name: $1)
+            }
         }
     }
 
-    func respond(_ request: DescribeConfigsRequest, version: Int16) -> DescribeConfigsResponse {
+    func respond(
+        _ request: DescribeConfigsRequest, version: Int16,
+        refusal: (Int8, String) -> AdminOutcome? = { _, _ in nil }
+    ) -> DescribeConfigsResponse {
         DescribeConfigsResponse(throttleTimeMs: 0, results: request.resources.map { resource in
-            describe(resource, request: request, version: version)
+            if let refused = refusal(resource.resourceType, resource.resourceName) {
+                return failed(.init(errorCode: 0, errorMessage: nil, resourceType: resource.resourceType,
+                                    resourceName: resource.resourceName), refused)
+            }
+            return describe(resource, request: request, version: version)
         })
     }
 

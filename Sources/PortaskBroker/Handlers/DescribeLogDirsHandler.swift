@@ -5,13 +5,19 @@ import LogEngine
 /// DescribeLogDirs (key 35), versions 0–5: the broker's one data directory with the size of each requested
 /// partition (all when the topic list is null); v5's cordoned flag (KIP-1066) is false, as a directory cannot be
 /// cordoned here; v4 adds the file system's total and usable bytes (statvfs).
-/// A single replica has no lag and no future replicas. Thread-safe.
+/// A single replica has no lag and no future replicas. With an authorizer it needs DESCRIBE on the cluster,
+/// else CLUSTER_AUTHORIZATION_FAILED and no directories, as Kafka answers. Thread-safe.
 struct DescribeLogDirsHandler: Sendable {
     let topics: TopicManager
+    var access = AccessControl()
 
     func makeHandler() -> ApiHandler {
-        ApiHandler(DescribeLogDirsRequest.self, response: DescribeLogDirsResponse.self, versions: 0...5) { request, _ in
-            self.respond(request)
+        ApiHandler(DescribeLogDirsRequest.self, response: DescribeLogDirsResponse.self, versions: 0...5) { request, context in
+            guard self.access.allowsCluster(context, .describe) else {
+                return DescribeLogDirsResponse(
+                    throttleTimeMs: 0, errorCode: KafkaErrorCode.clusterAuthorizationFailed.rawValue, results: [])
+            }
+            return self.respond(request)
         }
     }
 

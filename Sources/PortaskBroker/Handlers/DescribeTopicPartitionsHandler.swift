@@ -10,10 +10,12 @@ import KafkaProtocol
 /// UNKNOWN_TOPIC_OR_PARTITION (INVALID_TOPIC_EXCEPTION for an invalid name); with "every topic" none are. A cursor
 /// naming a topic the list lacks, or a negative cursor partition, fails the request with INVALID_REQUEST. One
 /// replica: this broker leads every partition at epoch 0, no eligible leader replicas (ELR) are kept.
-/// Thread-safe.
+/// With an authorizer topics without DESCRIBE are left out of an every-topic answer and answer
+/// TOPIC_AUTHORIZATION_FAILED when named; authorized operations are the principal's. Thread-safe.
 struct DescribeTopicPartitionsHandler: Sendable {
     let cluster: ClusterIdentity
     let topics: TopicManager
+    var access = AccessControl()
     /// Kafka's `max.request.partition.size.limit`.
     var maximumPartitions = 2000
 
@@ -24,17 +26,22 @@ struct DescribeTopicPartitionsHandler: Sendable {
     func makeHandler() -> ApiHandler {
         ApiHandler(
             DescribeTopicPartitionsRequest.self, response: DescribeTopicPartitionsResponse.self, versions: 0...0
-        ) { request, _ in
-            self.respond(request)
+        ) { request, context in
+            self.respond(
+                request, visible: { self.access.allows(context, .describe, .topic, $0) },
+                operations: { self.access.authorizedOperations(context, .topic, $0) })
         }
     }
 
-    func respond(_ request: DescribeTopicPartitionsRequest) -> DescribeTopicPartitionsResponse {
+    func respond(
+        _ request: DescribeTopicPartitionsRequest, visible: (String) -> Bool = { _ in true },
+        operations: (String) -> Int32 = { _ in Self.topicOperations }
+    ) -> DescribeTopicPartitionsResponse {
         let cursorTopic = request.cursor?.topicName ?? ""
         let everyTopic = request.topics.isEmpty
         var names: Set<String>
         if everyTopic {
-            names = Set(topics.allTopics().map(\.name).filter { $0 >= cursorTopic })
+            names = Set(topics.allTopics().map(\.name).filter { $0 >= cursorTopic && visible($0) })
         } else {
             names = Set(request.topics.map(\.name).filter { $0 >= cursorTopic })
             if let cursor = request.cursor, !names.contains(cursor.topicName) {
@@ -51,6 +58,12 @@ struct DescribeTopicPartitionsHandler: Sendable {
                 response.nextCursor = .init(topicName: name, partitionIndex: 0)
                 break
             }
+            guard everyTopic || visible(name) else {
+                response.topics.append(.init(
+                    errorCode: KafkaErrorCode.topicAuthorizationFailed.rawValue, name: name, topicId: .zero,
+                    isInternal: false))
+                continue
+            }
             guard let topic = topics.topic(named: name) else {
                 if !everyTopic {
                     let code: KafkaErrorCode = Topic.validate(name: name) == nil
@@ -65,7 +78,7 @@ struct DescribeTopicPartitionsHandler: Sendable {
             response.topics.append(.init(
                 name: name, topicId: topic.id, isInternal: topic.isInternal,
                 partitions: indexes.map { describe(partition: Int32($0)) },
-                topicAuthorizedOperations: Self.topicOperations))
+                topicAuthorizedOperations: operations(name)))
             if end < topic.partitionCount {
                 response.nextCursor = .init(topicName: name, partitionIndex: Int32(end))
                 break

@@ -1,14 +1,18 @@
 import KafkaProtocol
 
 /// DescribeGroups (key 15, v0–6; v6 answers a missing or non-classic group GROUP_ID_NOT_FOUND with a message,
-/// KIP-1043; before v6 such a group is Dead), ListGroups (key 16, v0–5, state filter v4+, type filter v5+: classic, consumer, share) and
-/// DeleteGroups (key 42, v0–2) over the `GroupCoordinator`. Thread-safe.
+/// KIP-1043; before v6 such a group is Dead), ListGroups (key 16, v0–5, state filter v4+, type filter v5+:
+/// classic, consumer, share) and DeleteGroups (key 42, v0–2) over the `GroupCoordinator`. With an authorizer, as
+/// Kafka checks them: describing a group needs DESCRIBE on it and deleting DELETE (else
+/// GROUP_AUTHORIZATION_FAILED); listing shows every group to DESCRIBE on the cluster, else only the groups the
+/// principal may DESCRIBE. Thread-safe.
 struct GroupAdminHandlers: Sendable {
     let coordinator: GroupCoordinator
+    var access = AccessControl()
 
-    /// The operations a group resource supports (READ 3, DELETE 6, DESCRIBE 8), all allowed without an
-    /// authorizer, as Kafka reports them when asked.
-    static let groupAuthorizedOperations: Int32 = (1 << 3) | (1 << 6) | (1 << 8)
+    /// The operations a group resource supports (READ 3, DELETE 6, DESCRIBE 8, DESCRIBE_CONFIGS 10,
+    /// ALTER_CONFIGS 11), all allowed without an authorizer, as Kafka reports them when asked.
+    static let groupAuthorizedOperations: Int32 = [3, 6, 8, 10, 11].reduce(0) { $0 | (1 << $1) }
 
     /// The first DescribeGroups version that reports a missing group as GROUP_ID_NOT_FOUND with a message.
     static let firstErrorMessageVersion: Int16 = 6
@@ -16,15 +20,24 @@ struct GroupAdminHandlers: Sendable {
     func makeHandlers() -> [ApiHandler] {
         [
             ApiHandler(DescribeGroupsRequest.self, response: DescribeGroupsResponse.self, versions: 0...6) { request, context in
-                await self.describe(request, version: context.apiVersion)
+                await self.describe(
+                    request, version: context.apiVersion,
+                    allowed: { self.access.allows(context, .describe, .group, $0) },
+                    operations: { self.access.authorizedOperations(context, .group, $0) })
             },
             ApiHandler(ListGroupsRequest.self, response: ListGroupsResponse.self, versions: 0...5) { request, context in
-                await self.list(request, version: context.apiVersion)
+                let everyGroup = self.access.allowsCluster(context, .describe)
+                return await self.list(request, version: context.apiVersion) {
+                    everyGroup || self.access.allows(context, .describe, .group, $0)
+                }
             },
-            ApiHandler(DeleteGroupsRequest.self, response: DeleteGroupsResponse.self, versions: 0...2) { request, _ in
+            ApiHandler(DeleteGroupsRequest.self, response: DeleteGroupsResponse.self, versions: 0...2) { request, context in
                 var results: [DeleteGroupsResponse.DeletableGroupResult] = []
                 for groupId in request.groupsNames {
-                    let error = await self.coordinator.deleteGroup(groupId)
+                    var error = KafkaErrorCode.groupAuthorizationFailed
+                    if self.access.allows(context, .delete, .group, groupId) {
+                        error = await self.coordinator.deleteGroup(groupId)
+                    }
                     results.append(.init(groupId: groupId, errorCode: error.rawValue))
                 }
                 return DeleteGroupsResponse(results: results)
@@ -34,9 +47,11 @@ struct GroupAdminHandlers: Sendable {
 
     /// DescribeGroups: each distinct group id is described once per request (a repeated id reuses the answer),
     /// so the work is bounded by the distinct ids, not by how often a large group is named.
-    func describe(_ request: DescribeGroupsRequest, version: Int16) async -> DescribeGroupsResponse {
-        let operations = version >= 3 && request.includeAuthorizedOperations
-            ? Self.groupAuthorizedOperations : MetadataHandler.authorizedOperationsNotRequested
+    func describe(
+        _ request: DescribeGroupsRequest, version: Int16, allowed: (String) -> Bool = { _ in true },
+        operations groupOperations: (String) -> Int32 = { _ in Self.groupAuthorizedOperations }
+    ) async -> DescribeGroupsResponse {
+        let includeOperations = version >= 3 && request.includeAuthorizedOperations
         var groups: [DescribeGroupsResponse.DescribedGroup] = []
         var described: [String: DescribeGroupsResponse.DescribedGroup] = [:]
         for groupId in request.groups {
@@ -44,6 +59,15 @@ struct GroupAdminHandlers: Sendable {
                 groups.append(known)
                 continue
             }
+            guard allowed(groupId) else {
+                let refused = DescribeGroupsResponse.DescribedGroup(
+                    errorCode: KafkaErrorCode.groupAuthorizationFailed.rawValue, groupId: groupId, groupState: "",
+                    protocolType: "", protocolData: "")
+                described[groupId] = refused
+                groups.append(refused)
+                continue
+            }
+            let operations = includeOperations ? groupOperations(groupId) : MetadataHandler.authorizedOperationsNotRequested
             let group = await describe(groupId, version: version, operations: operations)
             described[groupId] = group
             groups.append(group)
@@ -90,7 +114,9 @@ struct GroupAdminHandlers: Sendable {
         return missing
     }
 
-    func list(_ request: ListGroupsRequest, version: Int16) async -> ListGroupsResponse {
+    func list(
+        _ request: ListGroupsRequest, version: Int16, visible: (String) -> Bool = { _ in true }
+    ) async -> ListGroupsResponse {
         let states = Set((version >= 4 ? request.statesFilter : []).map { $0.lowercased() })
         let types = Set((version >= 5 ? request.typesFilter : []).map { $0.lowercased() })
         var listed: [ListGroupsResponse.ListedGroup] = []
@@ -99,6 +125,7 @@ struct GroupAdminHandlers: Sendable {
             let state = await group.state
             guard state != .dead else { continue }
             consumerIds.insert(id)
+            guard visible(id) else { continue }
             guard types.isEmpty || types.contains("consumer") else { continue }
             guard states.isEmpty || states.contains(state.rawValue.lowercased()) else { continue }
             var entry = ListGroupsResponse.ListedGroup(groupId: id, protocolType: "consumer")
@@ -107,7 +134,7 @@ struct GroupAdminHandlers: Sendable {
             listed.append(entry)
         }
         if types.isEmpty || types.contains("share") {
-            for (id, group) in coordinator.shareGroups.withLockedValue({ $0 }).sorted(by: { $0.key < $1.key }) {
+            for (id, group) in coordinator.shareGroups.withLockedValue({ $0 }).sorted(by: { $0.key < $1.key }) where visible(id) {
                 let state = await group.state
                 guard state != "Dead", states.isEmpty || states.contains(state.lowercased()) else { continue }
                 var entry = ListGroupsResponse.ListedGroup(groupId: id, protocolType: "share")
@@ -119,7 +146,7 @@ struct GroupAdminHandlers: Sendable {
         guard types.isEmpty || types.contains("classic") else {
             return ListGroupsResponse(groups: listed.sorted { $0.groupId < $1.groupId })
         }
-        for (id, group) in coordinator.allGroups() where !consumerIds.contains(id) {
+        for (id, group) in coordinator.allGroups() where !consumerIds.contains(id) && visible(id) {
             let summary = await group.summary()
             guard summary.state != .dead else { continue }
             guard states.isEmpty || states.contains(summary.state.rawValue.lowercased()) else { continue }

@@ -6,7 +6,8 @@ import LogEngine
 /// topics by id (KIP-848): an unknown id gets UNKNOWN_TOPIC_ID, and OffsetFetch's "all offsets" leaves out topics
 /// that no longer exist. With an authorizer, a commit needs READ on the group (else GROUP_AUTHORIZATION_FAILED
 /// everywhere) and on each topic (else TOPIC_AUTHORIZATION_FAILED); a fetch needs DESCRIBE on the group, and
-/// offsets of topics without DESCRIBE are left out. Thread-safe.
+/// offsets of topics without DESCRIBE are left out; deleting offsets needs DELETE on the group (else
+/// GROUP_AUTHORIZATION_FAILED) and READ on each topic (else TOPIC_AUTHORIZATION_FAILED). Thread-safe.
 struct GroupOffsetHandlers: Sendable {
     let coordinator: GroupCoordinator
     let topics: TopicManager
@@ -20,8 +21,8 @@ struct GroupOffsetHandlers: Sendable {
             ApiHandler(OffsetFetchRequest.self, response: OffsetFetchResponse.self, versions: 0...10) { request, context in
                 await self.fetch(request, version: context.apiVersion, context: context)
             },
-            ApiHandler(OffsetDeleteRequest.self, response: OffsetDeleteResponse.self, versions: 0...0) { request, _ in
-                await self.delete(request)
+            ApiHandler(OffsetDeleteRequest.self, response: OffsetDeleteResponse.self, versions: 0...0) { request, context in
+                await self.delete(request, context: context)
             },
         ]
     }
@@ -237,14 +238,20 @@ struct GroupOffsetHandlers: Sendable {
         return order.map { ($0, grouped[$0] ?? []) }
     }
 
-    func delete(_ request: OffsetDeleteRequest) async -> OffsetDeleteResponse {
+    func delete(_ request: OffsetDeleteRequest, context: RequestContext? = nil) async -> OffsetDeleteResponse {
+        if let context, !access.allows(context, .delete, .group, request.groupId) {
+            return OffsetDeleteResponse(errorCode: KafkaErrorCode.groupAuthorizationFailed.rawValue)
+        }
+        let readable = Set(request.topics.map(\.name).filter { name in
+            context.map { access.allows($0, .read, .topic, name) } ?? true
+        })
         guard !request.groupId.isEmpty else { return OffsetDeleteResponse(errorCode: KafkaErrorCode.invalidGroupId.rawValue) }
         guard let group = coordinator.group(request.groupId) else {
             return OffsetDeleteResponse(errorCode: KafkaErrorCode.groupIdNotFound.rawValue)
         }
         var partitions: [TopicPartition] = []
         var unknown = Set<TopicPartition>()
-        for topic in request.topics {
+        for topic in request.topics where readable.contains(topic.name) {
             let known = topics.topic(named: topic.name)
             for partition in topic.partitions {
                 let key = TopicPartition(topic.name, partition.partitionIndex)
@@ -260,7 +267,8 @@ struct GroupOffsetHandlers: Sendable {
         return OffsetDeleteResponse(topics: request.topics.map { topic in
             .init(name: topic.name, partitions: topic.partitions.map { partition in
                 let key = TopicPartition(topic.name, partition.partitionIndex)
-                let code: KafkaErrorCode = unknown.contains(key) ? .unknownTopicOrPartition : errors[key] ?? .noError
+                let code: KafkaErrorCode = !readable.contains(topic.name) ? .topicAuthorizationFailed
+                    : unknown.contains(key) ? .unknownTopicOrPartition : errors[key] ?? .noError
                 return .init(partitionIndex: partition.partitionIndex, errorCode: code.rawValue)
             })
         })

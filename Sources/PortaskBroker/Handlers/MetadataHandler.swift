@@ -19,7 +19,7 @@ struct MetadataHandler: Sendable {
 
     /// With an authorizer, topics without DESCRIBE are left out of an all-topics answer and answer
     /// TOPIC_AUTHORIZATION_FAILED when named, as does a missing topic that may not be created (CREATE on the
-    /// cluster or the topic), as Kafka does.
+    /// cluster or the topic), as Kafka does. Authorized operations (v8+) are the principal's, when asked for.
     func respond(
         _ request: MetadataRequest, version: Int16, listener: String = "PLAINTEXT", context: RequestContext? = nil
     ) throws -> MetadataResponse {
@@ -34,12 +34,27 @@ struct MetadataHandler: Sendable {
             .init(errorCode: KafkaErrorCode.topicAuthorizationFailed.rawValue, name: name,
                   topicAuthorizedOperations: Self.authorizedOperationsNotRequested)
         }
+        func operations(_ name: String) -> Int32 {
+            guard version >= 8, request.includeTopicAuthorizedOperations else { return Self.authorizedOperationsNotRequested }
+            return context.map { access.authorizedOperations($0, .topic, name) } ?? DescribeTopicPartitionsHandler.topicOperations
+        }
+        func describe(_ topic: Topic) -> MetadataResponse.MetadataResponseTopic {
+            var described = self.describe(topic)
+            described.topicAuthorizedOperations = operations(topic.name)
+            return described
+        }
         let endpoint = cluster.endpoint(for: listener)
         var response = MetadataResponse(
             brokers: [.init(nodeId: cluster.nodeId, host: endpoint.host, port: endpoint.port)],
             clusterId: cluster.clusterId,
             controllerId: cluster.nodeId,
             clusterAuthorizedOperations: Self.authorizedOperationsNotRequested)
+        if (8...10).contains(version), request.includeClusterAuthorizedOperations {
+            // As Kafka: without DESCRIBE on the cluster the client is told of no operation.
+            response.clusterAuthorizedOperations = context.map {
+                access.allowsCluster($0, .describe) ? access.clusterAuthorizedOperations($0) : 0
+            } ?? DescribeClusterHandler.clusterOperations
+        }
         // Version 0 has no null list: an empty list asks for every topic there.
         let requested: [MetadataRequest.MetadataRequestTopic]? =
             (version == 0 && request.topics?.isEmpty == true) ? nil : request.topics

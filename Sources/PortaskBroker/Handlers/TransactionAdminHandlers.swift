@@ -2,16 +2,26 @@ import KafkaProtocol
 import LogEngine
 
 /// DescribeTransactions (key 65, v0) and ListTransactions (key 66, v0–1: state, producer id and, from v1,
-/// duration filters) over the `TransactionCoordinator`'s current states. Thread-safe: the coordinator is an actor.
+/// duration filters) over the `TransactionCoordinator`'s current states. With an authorizer, as Kafka: a
+/// transactional id needs DESCRIBE (described: else TRANSACTIONAL_ID_AUTHORIZATION_FAILED; listed: else left
+/// out) and a described transaction shows only the topics the principal may DESCRIBE.
+/// Thread-safe: the coordinator is an actor.
 struct TransactionAdminHandlers: Sendable {
     let coordinator: TransactionCoordinator
+    var access = AccessControl()
 
     func makeHandlers() -> [ApiHandler] {
         [
             ApiHandler(DescribeTransactionsRequest.self, response: DescribeTransactionsResponse.self, versions: 0...0) {
-                request, _ in
+                request, context in
                 let found = await coordinator.describe(request.transactionalIds)
                 return DescribeTransactionsResponse(transactionStates: zip(request.transactionalIds, found).map { id, metadata in
+                    guard access.allows(context, .describe, .transactionalId, id) else {
+                        return .init(
+                            errorCode: KafkaErrorCode.transactionalIdAuthorizationFailed.rawValue, transactionalId: id,
+                            transactionState: "", transactionTimeoutMs: 0, transactionStartTimeMs: -1, producerId: -1,
+                            producerEpoch: -1, topics: [])
+                    }
                     guard let metadata else {
                         return .init(
                             errorCode: KafkaErrorCode.transactionalIdNotFound.rawValue, transactionalId: id,
@@ -23,7 +33,7 @@ struct TransactionAdminHandlers: Sendable {
                         errorCode: 0, transactionalId: id, transactionState: metadata.state.name,
                         transactionTimeoutMs: metadata.timeoutMs, transactionStartTimeMs: metadata.startTimestamp,
                         producerId: metadata.producerId, producerEpoch: metadata.producerEpoch,
-                        topics: byTopic.keys.sorted().map { topic in
+                        topics: byTopic.keys.sorted().filter { access.allows(context, .describe, .topic, $0) }.map { topic in
                             .init(topic: topic, partitions: (byTopic[topic] ?? []).map(\.partition).sorted())
                         })
                 })
@@ -37,7 +47,9 @@ struct TransactionAdminHandlers: Sendable {
                     minimumDurationMs: context.apiVersion >= 1 ? request.durationFilter : -1)
                 return ListTransactionsResponse(
                     errorCode: 0, unknownStateFilters: unknown,
-                    transactionStates: listed.map { .init(
+                    transactionStates: listed.filter {
+                        access.allows(context, .describe, .transactionalId, $0.transactionalId)
+                    }.map { .init(
                         transactionalId: $0.transactionalId, producerId: $0.producerId, transactionState: $0.state.name)
                     })
             },

@@ -7,14 +7,27 @@ import NIOCore
 /// partition leaders do for the coordinator; admin tools use it to abort a hanging transaction. Each marker is
 /// appended durably before the answer; a marker of an epoch older than the partition's producer gets
 /// INVALID_PRODUCER_EPOCH; a marker on `__consumer_offsets` applies or drops the producer's pending offsets.
+/// With an authorizer it needs CLUSTER_ACTION on the cluster, else every partition answers
+/// CLUSTER_AUTHORIZATION_FAILED, as Kafka checks it.
 /// Thread-safe: appends are serialised by each partition log.
 struct WriteTxnMarkersHandler: Sendable {
     let topics: TopicManager
     let groups: GroupCoordinator
+    var access = AccessControl()
 
     func makeHandler() -> ApiHandler {
-        ApiHandler(WriteTxnMarkersRequest.self, response: WriteTxnMarkersResponse.self, versions: 0...1) { request, _ in
+        ApiHandler(WriteTxnMarkersRequest.self, response: WriteTxnMarkersResponse.self, versions: 0...1) { request, context in
             var response = WriteTxnMarkersResponse()
+            guard access.allowsCluster(context, .clusterAction) else {
+                response.markers = request.markers.map { marker in
+                    .init(producerId: marker.producerId, topics: marker.topics.map { topic in
+                        .init(name: topic.name, partitions: topic.partitionIndexes.map {
+                            .init(partitionIndex: $0, errorCode: KafkaErrorCode.clusterAuthorizationFailed.rawValue)
+                        })
+                    })
+                }
+                return response
+            }
             for marker in request.markers {
                 var result = WriteTxnMarkersResponse.WritableTxnMarkerResult(producerId: marker.producerId)
                 var offsetsMarked = false

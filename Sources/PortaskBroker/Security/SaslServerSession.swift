@@ -119,6 +119,9 @@ final class SaslServerSession {
 
     private func makeServer(_ mechanism: String) -> SaslMechanismServer? {
         if mechanism == "PLAIN" { return PlainSaslServer(users: security.plainUsers) }
+        if mechanism == "OAUTHBEARER", let validator = security.oauthBearer {
+            return OAuthBearerSaslServer(validator: validator)
+        }
         if let scram = ScramMechanism(mechanismName: mechanism) {
             return ScramSaslServer(mechanism: scram, store: scramCredentials)
         }
