@@ -6,7 +6,7 @@ import struct
 
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, Producer, TopicCollection, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
-from kafka_wire import read_response
+from kafka_wire import Reader, read_response, uvarint
 
 TIMEOUT = 10
 BASE = 1_700_000_000_000
@@ -101,51 +101,6 @@ def test_produce_consume_commit_and_describe_with_the_newest_versions(broker):
     assert sorted((entry.partition, entry.offset) for entry in offsets.topic_partitions) == [(0, 7), (1, 9)]
 
 
-def uvarint(value):
-    out = b""
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        out += bytes([byte | (0x80 if value else 0)])
-        if not value:
-            return out
-
-
-class Reader:
-    def __init__(self, data):
-        self.data, self.at = data, 0
-
-    def take(self, count):
-        chunk = self.data[self.at:self.at + count]
-        self.at += count
-        return chunk
-
-    def int(self, fmt):
-        return struct.unpack(fmt, self.take(struct.calcsize(fmt)))[0]
-
-    def uvarint(self):
-        value, shift = 0, 0
-        while True:
-            byte = self.take(1)[0]
-            value |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                return value
-
-    def string(self):
-        length = self.uvarint() - 1
-        return None if length < 0 else self.take(length).decode()
-
-    def int32s(self):
-        count = self.uvarint() - 1
-        return None if count < 0 else [self.int(">i") for _ in range(count)]
-
-    def tags(self):
-        for _ in range(self.uvarint()):
-            self.uvarint()
-            self.take(self.uvarint())
-
-
 def describe_topic_partitions(port, topics, limit, cursor=None):
     """A raw DescribeTopicPartitions v0 exchange: ([(topic, [partitions])], next cursor)."""
     body = uvarint(len(topics) + 1)
@@ -173,7 +128,8 @@ def describe_topic_partitions(port, topics, limit, cursor=None):
             answer.int(">h")
             partitions.append(answer.int(">i"))
             answer.take(8)  # leader, leader epoch
-            answer.int32s(), answer.int32s(), answer.int32s(), answer.int32s(), answer.int32s()
+            for _ in range(5):
+                answer.array(lambda: answer.int(">i"))
             answer.tags()
         answer.int(">i")
         answer.tags()
