@@ -94,7 +94,7 @@ public final class Broker: Service, Sendable {
         transactionCleanupIntervalMs = max(10, setting("transaction.abort.timed.out.transaction.cleanup.interval.ms") ?? 10_000)
         let advertised = config.advertisedListeners[0]
         identity = ClusterIdentity(
-            nodeId: config.nodeId, clusterId: "portask-cluster", advertisedHost: advertised.host,
+            nodeId: config.nodeId, clusterId: topics.logs.meta.clusterID, advertisedHost: advertised.host,
             advertisedPort: Int32(advertised.port), defaultListener: advertised.name)
         for endpoint in config.advertisedListeners.dropFirst() {
             identity.setEndpoint(endpoint.name, host: endpoint.host, port: Int32(endpoint.port))

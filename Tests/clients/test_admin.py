@@ -253,7 +253,9 @@ def test_confluent_admin_delete_records_and_describe_cluster(broker):
     assert [node.id for node in cluster.nodes] == [0]
     assert cluster.nodes[0].port == broker.port
     assert cluster.controller.id == 0
-    assert cluster.cluster_id
+    meta = dict(line.split("=", 1) for line in (broker.data_dir / "meta.properties").read_text().splitlines()
+                if "=" in line and not line.startswith("#"))
+    assert cluster.cluster_id == meta["cluster.id"]
     assert "trimmed" in topics_of(admin)
 
 
