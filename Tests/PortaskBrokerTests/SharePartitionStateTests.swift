@@ -21,6 +21,19 @@ struct SharePartitionStateTests {
         #expect(state.acquiredCount == 10 && state.endOffset == 20)
     }
 
+    @Test func acquire_finishesTheBatchInWhichTheLimitIsReached() {
+        var state = SharePartitionState(startOffset: 0)
+        // Stored batches 0-4, 5-9, 10-14: a limit of 7 reached at offset 6 acquires through 9.
+        let batches: [Int64] = [4, 9, 14]
+        #expect(state.acquire(
+            memberId: "a", from: 0, upTo: 15, limit: 7, nowMs: 0, lockDurationMs: 1000, batchLastOffsets: batches)
+            == [Range(firstOffset: 0, lastOffset: 9, deliveryCount: 1)])
+        #expect(state.acquire(
+            memberId: "b", from: 10, upTo: 15, limit: 1, nowMs: 0, lockDurationMs: 1000, batchLastOffsets: batches)
+            == [Range(firstOffset: 10, lastOffset: 14, deliveryCount: 1)])
+        #expect(state.nextAcquirableOffset == 15)
+    }
+
     @Test func accept_advancesTheStartOffset_andOnlyTheHolderMayAcknowledge() {
         var state = SharePartitionState(startOffset: 0)
         _ = state.acquire(memberId: "a", from: 0, upTo: 5, limit: 5, nowMs: 0, lockDurationMs: 1000)

@@ -177,13 +177,18 @@ extension ShareFetchHandler {
             } catch {
                 continue
             }
-            guard let slice else { continue }
+            guard var slice else { continue }
+            let bounds = (try? slice.batchBounds()) ?? []
             let ranges = state.withLockedValue {
                 $0.acquire(
                     memberId: prepared.memberId, from: from, upTo: slice.nextOffset, limit: recordsLeft, nowMs: now,
-                    lockDurationMs: lock)
+                    lockDurationMs: lock, batchLastOffsets: bounds.map(\.lastOffset))
             }
-            guard !ranges.isEmpty else { continue }
+            guard let last = ranges.last else { continue }
+            // Send no batch past the last acquired record: clients deliver the batches they receive.
+            if let bound = bounds.first(where: { $0.lastOffset >= last.lastOffset }) {
+                slice = slice.prefix(through: bound)
+            }
             let count = ranges.reduce(0) { $0 + Int($1.lastOffset - $1.firstOffset) + 1 }
             recordsLeft -= count
             bytesLeft -= slice.length

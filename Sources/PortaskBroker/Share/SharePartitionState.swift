@@ -99,9 +99,12 @@ struct SharePartitionState: Sendable, Equatable {
 
     /// Acquires for `memberId` up to `limit` records in `from ..< upTo` (`upTo` is where the read log data ends):
     /// Available in-flight records and records past the end of the range, until the range holds `maxRecordLocks`.
-    /// Returns the acquired runs in offset order.
+    /// `batchLastOffsets` (ascending) are the last offsets of the stored batches read: as Kafka's batch-optimized
+    /// acquisition does, `limit` is soft and acquisition goes on to the end of the batch in which it was reached,
+    /// so a batch sent whole is never split between members. Returns the acquired runs in offset order.
     mutating func acquire(
-        memberId: String, from: Int64, upTo: Int64, limit: Int, nowMs: Int64, lockDurationMs: Int64
+        memberId: String, from: Int64, upTo: Int64, limit: Int, nowMs: Int64, lockDurationMs: Int64,
+        batchLastOffsets: [Int64] = []
     ) -> [AcquiredRange] {
         guard limit > 0, upTo > from else { return [] }
         let deadline = nowMs.addingReportingOverflow(lockDurationMs).overflow ? Int64.max : nowMs &+ lockDurationMs
@@ -116,7 +119,14 @@ struct SharePartitionState: Sendable, Equatable {
                 ranges.append(AcquiredRange(firstOffset: offset, lastOffset: offset, deliveryCount: count))
             }
         }
-        while offset < upTo, taken < limit {
+        /// Set once `limit` is reached: the last offset of the batch holding the record that reached it.
+        var stopAfter: Int64?
+        func reachedLimit(at offset: Int64) {
+            guard taken >= limit, stopAfter == nil else { return }
+            stopAfter = batchLastOffsets.first { $0 >= offset } ?? offset
+        }
+        while offset < upTo {
+            if let stop = stopAfter, offset > stop { break }
             if offset < endOffset {
                 let index = Int(offset - startOffset)
                 if records[index].state == .available {
@@ -127,12 +137,14 @@ struct SharePartitionState: Sendable, Equatable {
                     records[index].lockDeadlineMs = deadline
                     note(offset, records[index].deliveryCount)
                     taken += 1
+                    reachedLimit(at: offset)
                 }
             } else {
                 guard records.count < maxRecordLocks else { break }
                 records.append(InFlight(state: .acquired, deliveryCount: 1, memberId: memberId, lockDeadlineMs: deadline))
                 note(offset, 1)
                 taken += 1
+                reachedLimit(at: offset)
             }
             offset &+= 1
         }
