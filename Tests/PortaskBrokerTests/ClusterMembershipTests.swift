@@ -10,12 +10,12 @@ struct ClusterMembershipTests {
             registration: BrokerRegistration(
                 nodeId: nodeId, endpoints: [.init(listener: "PLAINTEXT", host: "127.0.0.1", port: 9092, securityProtocol: "PLAINTEXT")]),
             clusterId: "cluster-1",
-            config: ClusterMetadataConfig(endpoints: [], sessionTimeoutMs: 1_000, heartbeatIntervalMs: 20),
+            config: ClusterMetadataConfig(endpoints: [], sessionTimeoutMs: 60_000, heartbeatIntervalMs: 20),
             logger: Logger(label: "test"))
     }
 
     private func waitFor(_ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+        let deadline = ContinuousClock.now.advanced(by: .seconds(60))
         while try await !condition(), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }

@@ -22,8 +22,8 @@ struct ClusterRegistryTests {
     @Test func duplicateNodeId_isRefusedWhileTheFirstSessionLives() async throws {
         let store = InMemoryMetadataStore()
         let registry = ClusterRegistry(store: store)
-        let first = try await store.openSession(ttlSeconds: 10)
-        let second = try await store.openSession(ttlSeconds: 10)
+        let first = try await store.openSession(ttlSeconds: 600)
+        let second = try await store.openSession(ttlSeconds: 600)
         let epoch = try await registry.register(registration(1), session: first.id)
         #expect(try await registry.register(registration(1), session: first.id) == epoch)
         let thrown2 = await #expect(throws: BrokerError.self) {
@@ -45,7 +45,7 @@ struct ClusterRegistryTests {
         let store = InMemoryMetadataStore()
         let registry = ClusterRegistry(store: store)
         var sessions: [Int64] = []
-        for _ in 0..<8 { sessions.append(try await store.openSession(ttlSeconds: 10).id) }
+        for _ in 0..<8 { sessions.append(try await store.openSession(ttlSeconds: 600).id) }
         let winners = await withTaskGroup(of: Bool.self) { group in
             for session in sessions {
                 group.addTask { (try? await registry.register(self.registration(7), session: session)) != nil }
@@ -60,7 +60,7 @@ struct ClusterRegistryTests {
         let registry = ClusterRegistry(store: store)
         var brokers: [(Int32, Int64, Int64)] = []
         for nodeId: Int32 in 1...5 {
-            let session = try await store.openSession(ttlSeconds: 10)
+            let session = try await store.openSession(ttlSeconds: 600)
             brokers.append((nodeId, try await registry.register(registration(nodeId), session: session.id), session.id))
         }
         let results = try await withThrowingTaskGroup(of: ControllerLeadership?.self) { group in
@@ -77,8 +77,8 @@ struct ClusterRegistryTests {
     @Test func deposedController_cannotWrite_andStaleIncarnationCannotCampaign() async throws {
         let store = InMemoryMetadataStore()
         let registry = ClusterRegistry(store: store)
-        let sessionA = try await store.openSession(ttlSeconds: 10)
-        let sessionB = try await store.openSession(ttlSeconds: 10)
+        let sessionA = try await store.openSession(ttlSeconds: 600)
+        let sessionB = try await store.openSession(ttlSeconds: 600)
         let epochA = try await registry.register(registration(1), session: sessionA.id)
         let epochB = try await registry.register(registration(2), session: sessionB.id)
         let leaderA = try #require(try await registry.campaign(nodeId: 1, brokerEpoch: epochA, session: sessionA.id))
@@ -100,7 +100,7 @@ struct ClusterRegistryTests {
         #expect(try await store.commit(if: ClusterRegistry.fence(for: leaderB), then: [.put(key: "topics/a", value: [3])]).succeeded)
 
         // A re-registers (new epoch); campaigning with its old epoch fails even when the seat is free.
-        let sessionA2 = try await store.openSession(ttlSeconds: 10)
+        let sessionA2 = try await store.openSession(ttlSeconds: 600)
         let epochA2 = try await registry.register(registration(1), session: sessionA2.id)
         #expect(epochA2 > epochA)
         try await registry.resign(leaderB)
