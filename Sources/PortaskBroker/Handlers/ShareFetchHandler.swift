@@ -20,7 +20,8 @@ struct ShareFetchHandler: Sendable {
     let topics: TopicManager
     let waiters: FetchWaiters
     let nodeId: Int32
-    /// With an authorizer, each topic needs READ, else its partitions answer TOPIC_AUTHORIZATION_FAILED.
+    /// With an authorizer, the share group needs READ (else GROUP_AUTHORIZATION_FAILED for the whole request, as
+    /// Kafka) and each topic READ, else its partitions answer TOPIC_AUTHORIZATION_FAILED.
     var access = AccessControl()
     /// Kafka's `fetch.max.bytes`: the most record bytes of one response.
     var maximumResponseBytes = 57_671_680
@@ -34,6 +35,9 @@ struct ShareFetchHandler: Sendable {
         [
             ApiHandler(ShareFetchRequest.self, response: ShareFetchResponse.self, versions: 1...2, ordered: {
                 (request: ShareFetchRequest, context: RequestContext) in
+                guard self.access.allows(context, .read, .group, request.groupId ?? "") else {
+                    return { ShareFetchResponse(errorCode: KafkaErrorCode.groupAuthorizationFailed.rawValue) }
+                }
                 // Session step and acknowledgements in request order; acquisition and its long poll in the
                 // completion, so a parked share fetch does not hold up the connection's later requests.
                 let prepared = await self.prepareFetch(request, context: context)
@@ -41,7 +45,10 @@ struct ShareFetchHandler: Sendable {
             }),
             ApiHandler(ShareAcknowledgeRequest.self, response: ShareAcknowledgeResponse.self, versions: 1...2) {
                 request, context in
-                await self.acknowledge(request, context: context)
+                guard self.access.allows(context, .read, .group, request.groupId ?? "") else {
+                    return ShareAcknowledgeResponse(errorCode: KafkaErrorCode.groupAuthorizationFailed.rawValue)
+                }
+                return await self.acknowledge(request, context: context)
             },
         ]
     }

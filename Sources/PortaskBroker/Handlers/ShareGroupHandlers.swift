@@ -7,16 +7,34 @@ import LogEngine
 struct ShareGroupHandlers: Sendable {
     let coordinator: GroupCoordinator
     let topics: TopicManager
+    /// With an authorizer, as Kafka checks them: a heartbeat needs READ on the group (GROUP_AUTHORIZATION_FAILED)
+    /// and DESCRIBE on every subscribed topic (TOPIC_AUTHORIZATION_FAILED); describing needs DESCRIBE on the group.
+    var access = AccessControl()
 
     func makeHandlers() -> [ApiHandler] {
         [
             ApiHandler(ShareGroupHeartbeatRequest.self, response: ShareGroupHeartbeatResponse.self, versions: 1...1) {
                 request, context in
-                await self.heartbeat(request, context: context)
+                guard self.access.allows(context, .read, .group, request.groupId) else {
+                    return ShareGroupHeartbeatResponse(errorCode: KafkaErrorCode.groupAuthorizationFailed.rawValue)
+                }
+                if let names = request.subscribedTopicNames,
+                   !Set(names).allSatisfy({ self.access.allows(context, .describe, .topic, $0) }) {
+                    return ShareGroupHeartbeatResponse(errorCode: KafkaErrorCode.topicAuthorizationFailed.rawValue)
+                }
+                return await self.heartbeat(request, context: context)
             },
             ApiHandler(ShareGroupDescribeRequest.self, response: ShareGroupDescribeResponse.self, versions: 1...1) {
-                request, _ in
-                await self.describe(request)
+                request, context in
+                var response = await self.describe(request)
+                guard self.access.isEnabled else { return response }
+                for index in response.groups.indices
+                where !self.access.allows(context, .describe, .group, response.groups[index].groupId) {
+                    response.groups[index] = .init(
+                        errorCode: KafkaErrorCode.groupAuthorizationFailed.rawValue,
+                        errorMessage: "Group authorization failed.", groupId: response.groups[index].groupId)
+                }
+                return response
             },
         ]
     }

@@ -1,0 +1,80 @@
+import Foundation
+import KafkaProtocol
+import Logging
+import NIOCore
+import Testing
+@testable import PortaskBroker
+
+/// With an authorizer, the share-group APIs check the group and the subscribed topics as Kafka does.
+struct ShareGroupAuthorizationTests {
+    private func answer<Response: KafkaResponseMessage>(
+        _ router: RequestRouter, _ body: some KafkaRequestMessage, as _: Response.Type, version: Int16,
+        principal: String
+    ) async throws -> Response {
+        let apiKey = type(of: body).apiKey
+        let handler = try #require(router.handler(for: apiKey))
+        let request = KafkaRequest(
+            header: RequestHeader(apiKey: apiKey.rawValue, apiVersion: version, correlationId: 1, clientId: "t"),
+            apiKey: apiKey, body: body)
+        let context = RequestContext(
+            apiKey: apiKey, apiVersion: version, correlationId: 1, clientId: "t", clientAddress: "127.0.0.1:1",
+            principal: KafkaPrincipal(name: principal))
+        let encoded = try #require(try await handler.respond(request, context)())
+        guard case .byteBuffer(var frame) = encoded.parts[0] else { throw KafkaProtocolError(.invalid, "no buffer") }
+        frame.moveReaderIndex(forwardBy: 4)
+        return try KafkaResponseFrame.decode(Response.self, frame: frame, version: version).body
+    }
+
+    @Test func shareGroupApis_refuseWhatTheAuthorizerDoesNotAllow() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portask-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let broker = try Broker(
+            config: BrokerConfig(properties: [
+                "log.dirs": directory,
+                "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            ]),
+            logger: Logger(label: "test"))
+        let authorizer = try #require(broker.authorizer)
+        try authorizer.create([
+            AclBinding(
+                resourceType: .group, resourceName: "bob-share", patternType: .literal, principal: "User:bob",
+                host: "*", operation: .read, permission: .allow),
+            AclBinding(
+                resourceType: .topic, resourceName: "orders", patternType: .literal, principal: "User:bob",
+                host: "*", operation: .read, permission: .allow),
+        ])
+        _ = try broker.topics.create(name: "orders", partitions: 1)
+        _ = try broker.topics.create(name: "secret", partitions: 1)
+        let router = broker.makeRouter()
+
+        let otherGroup = try await answer(
+            router, ShareGroupHeartbeatRequest(groupId: "alice-share", memberId: "m1", subscribedTopicNames: ["orders"]),
+            as: ShareGroupHeartbeatResponse.self, version: 1, principal: "bob")
+        #expect(otherGroup.errorCode == KafkaErrorCode.groupAuthorizationFailed.rawValue)
+
+        let secretTopic = try await answer(
+            router, ShareGroupHeartbeatRequest(groupId: "bob-share", memberId: "m1", subscribedTopicNames: ["secret"]),
+            as: ShareGroupHeartbeatResponse.self, version: 1, principal: "bob")
+        #expect(secretTopic.errorCode == KafkaErrorCode.topicAuthorizationFailed.rawValue)
+
+        let joined = try await answer(
+            router, ShareGroupHeartbeatRequest(groupId: "bob-share", memberId: "m1", subscribedTopicNames: ["orders"]),
+            as: ShareGroupHeartbeatResponse.self, version: 1, principal: "bob")
+        #expect(joined.errorCode == 0 && joined.memberEpoch > 0)
+
+        let described = try await answer(
+            router, ShareGroupDescribeRequest(groupIds: ["bob-share", "alice-share"]),
+            as: ShareGroupDescribeResponse.self, version: 1, principal: "bob")
+        #expect(described.groups.map(\.errorCode) == [0, KafkaErrorCode.groupAuthorizationFailed.rawValue])
+
+        let fetch = try await answer(
+            router, ShareFetchRequest(groupId: "alice-share", memberId: "m1", maxRecords: 10),
+            as: ShareFetchResponse.self, version: 1, principal: "bob")
+        #expect(fetch.errorCode == KafkaErrorCode.groupAuthorizationFailed.rawValue)
+
+        let acknowledge = try await answer(
+            router, ShareAcknowledgeRequest(groupId: "alice-share", memberId: "m1", shareSessionEpoch: 1),
+            as: ShareAcknowledgeResponse.self, version: 1, principal: "bob")
+        #expect(acknowledge.errorCode == KafkaErrorCode.groupAuthorizationFailed.rawValue)
+    }
+}
