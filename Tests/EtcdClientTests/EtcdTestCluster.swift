@@ -27,7 +27,11 @@ final class EtcdTestCluster {
 
     /// Starts `size` members and waits until every one serves requests.
     init(size: Int = 1) async throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-test-\(UUID().uuidString)")
+        // Members keep their data in memory when the machine has a tmpfs: etcd fsyncs its WAL on every write, and
+        // a disk busy with the rest of the suite can hold a member's start-up for tens of seconds.
+        let base = FileManager.default.isWritableFile(atPath: "/dev/shm")
+            ? URL(fileURLWithPath: "/dev/shm") : FileManager.default.temporaryDirectory
+        root = base.appendingPathComponent("etcd-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         for index in 0..<size {
             let name = "m\(index)"
@@ -90,15 +94,21 @@ final class EtcdTestCluster {
         members[index].process = nil
     }
 
-    /// Waits until member `index` answers a read (up to 20 s).
+    /// Waits until member `index` answers a read (up to 90 s on a loaded machine); fails at once, with the end of
+    /// its log, when the member exited.
     func waitUntilServing(_ index: Int) async throws {
         let single = client(endpoints: [endpoints[index]])
-        let deadline = ContinuousClock.now.advanced(by: .seconds(20))
+        let deadline = ContinuousClock.now.advanced(by: .seconds(90))
         while true {
             do {
                 _ = try await single.range(Array("health".utf8))
                 return
             } catch {
+                if let process = members[index].process, !process.isRunning {
+                    let log = root.appendingPathComponent("\(members[index].name).log")
+                    let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+                    throw EtcdMemberExited(status: process.terminationStatus, logTail: String(text.suffix(2_000)))
+                }
                 if ContinuousClock.now > deadline { throw error }
                 try await Task.sleep(for: .milliseconds(100))
             }
@@ -156,4 +166,11 @@ func eventually<Value>(timeout: Duration = .seconds(20), _ body: () async throws
             try await Task.sleep(for: .milliseconds(100))
         }
     }
+}
+
+/// An etcd member of a test cluster exited before it served: its exit status and the end of its log.
+struct EtcdMemberExited: Error, CustomStringConvertible {
+    var status: Int32
+    var logTail: String
+    var description: String { "etcd exited with status \(status): \(logTail)" }
 }
