@@ -57,7 +57,7 @@ final class EtcdTestCluster {
     func client(endpoints: [EtcdEndpoint]? = nil) -> EtcdClient {
         EtcdClient(
             configuration: EtcdClientConfiguration(
-                endpoints: endpoints ?? self.endpoints, requestTimeout: .seconds(5), connectTimeout: .seconds(1),
+                endpoints: endpoints ?? self.endpoints, requestTimeout: .seconds(30), connectTimeout: .seconds(5),
                 watchRetryDelay: .milliseconds(100)))
     }
 
