@@ -100,7 +100,11 @@ final class EtcdHTTPTransport: Sendable {
             }
     }
 
-    /// Writes the request head and body on `channel`.
+    /// Writes the whole request (head, body and end) in one write and one flush.
+    ///
+    /// One write matters: the server answers and closes the connection as soon as the body is complete, so a
+    /// request written part by part could find the channel closed before its `end` part, with the answer already
+    /// waiting unread.
     static func writeRequest(
         _ outbound: NIOAsyncChannelOutboundWriter<HTTPClientRequestPart>, endpoint: EtcdEndpoint, path: String,
         body: [UInt8]
@@ -110,9 +114,7 @@ final class EtcdHTTPTransport: Sendable {
         head.headers.add(name: "Content-Type", value: "application/json")
         head.headers.add(name: "Content-Length", value: String(body.count))
         head.headers.add(name: "Connection", value: "close")
-        try await outbound.write(.head(head))
-        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body))))
-        try await outbound.write(.end(nil))
+        try await outbound.write(contentsOf: [.head(head), .body(.byteBuffer(ByteBuffer(bytes: body))), .end(nil)])
     }
 
     private func exchange(
@@ -130,7 +132,14 @@ final class EtcdHTTPTransport: Sendable {
         do {
             return try await withTaskCancellationHandler {
                 try await channel.executeThenClose { inbound, outbound in
-                    try await Self.writeRequest(outbound, endpoint: endpoint, path: path, body: body)
+                    // A failed write does not end the exchange: an answer that arrived before the channel closed
+                    // is still read, and decides the outcome.
+                    var writeFailure: (any Error)?
+                    do {
+                        try await Self.writeRequest(outbound, endpoint: endpoint, path: path, body: body)
+                    } catch {
+                        writeFailure = error
+                    }
                     var status = HTTPResponseStatus.ok
                     var collected: [UInt8] = []
                     for try await part in inbound {
@@ -146,6 +155,7 @@ final class EtcdHTTPTransport: Sendable {
                             return (status, collected)
                         }
                     }
+                    if let writeFailure { throw writeFailure }
                     throw EtcdError(.unavailable, "connection closed before the answer ended")
                 }
             } onCancel: {
