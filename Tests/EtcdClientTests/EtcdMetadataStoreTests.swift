@@ -1,4 +1,5 @@
 import EtcdClient
+import Logging
 import Testing
 
 @testable import PortaskBroker
@@ -42,5 +43,40 @@ struct EtcdMetadataStoreTests {
         #expect(thrown?.code == .metadataSessionExpired)
         watcher.cancel()
         try await watcher.value
+    }
+
+    @Test func clusterMetadataOnEtcd_followsTopicsBrokersAndTheController() async throws {
+        let cluster = try await EtcdTestCluster()
+        let store = EtcdMetadataStore(client: cluster.client(), root: "/portask/c2/")
+        let registry = ClusterRegistry(store: store)
+        let session = try await store.openSession(ttlSeconds: 30)
+        let epoch = try await registry.register(
+            BrokerRegistration(nodeId: 1, endpoints: [.init(listener: "PLAINTEXT", host: "127.0.0.1", port: 9092, securityProtocol: "PLAINTEXT")]),
+            session: session.id)
+        let leadership = try #require(try await registry.campaign(nodeId: 1, brokerEpoch: epoch, session: session.id))
+        let follower = MetadataImageFollower(store: store, retryDelay: .milliseconds(50), logger: Logger(label: "test"))
+        let task = Task { await follower.run() }
+        defer { task.cancel() }
+
+        let topics = ClusterTopics(store: store)
+        #expect(try await topics.createTopic(
+            name: "t", partitions: 3, replicationFactor: 1, configs: [:], liveBrokers: [1], leadership: leadership).isSuccess)
+        let blocks = ProducerIdBlocks(store: store)
+        let first = try await blocks.allocate()
+        let second = try await blocks.allocate()
+        #expect(first == 0...999 && second == 1_000...1_999)
+        let revision = try await store.read(prefix: "").revision
+        let image = await follower.waitFor(revision: revision)
+        #expect(image.liveBrokerIds == [1])
+        #expect(image.controller == leadership)
+        #expect(image.topics["t"]?.partitions.map(\.leader) == [1, 1, 1])
+
+        // The broker's session ends: the reconciler (run by a controller that is not the lost broker in a real
+        // cluster; here the same fence, still held) takes its partitions offline.
+        try await store.closeSession(session.id)
+        let gone = await follower.waitFor(revision: revision + 1)
+        #expect(gone.brokers.isEmpty && gone.controller == nil)
+        let written = try await PartitionLeadershipReconciler(topics: topics).reconcile(gone, leadership: leadership)
+        #expect(written == 0)  // the controller key went with the session: a deposed controller writes nothing
     }
 }
