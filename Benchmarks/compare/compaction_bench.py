@@ -3,17 +3,23 @@
 1. Set-up, on a broker with the cleaner off: DIRTY_TOPICS compacted topics (segment.bytes 16 MiB) are each filled
    with DIRTY_MB of 1 KiB values over keys of which 10 % are distinct, and an empty topic `load` is created. The
    data directory is then kept as a pristine copy.
-2. PAIRS alternating pairs of runs, each run on a broker started on a fresh copy of the pristine directory
-   (page cache synced): librdkafka (`rdkafka_driver produce-for`, acks=1, no compression) produces 1 KiB
-   messages to `load` for PRODUCE_SECONDS,
-   - first with the cleaner off (produce alone),
-   - then with the cleaner on (one thread, default dedupe buffer, backoff 100 ms): it starts on the dirty topics
+2. PAIRS pairs of runs, each run on a broker started on a fresh copy of the pristine directory (page cache
+   synced, then WARM_GIB GiB of memory touched and freed, see warm_memory): librdkafka (`rdkafka_driver
+   produce-for`, acks=1, no compression) produces 1 KiB messages to `load` for PRODUCE_SECONDS (odd pairs in
+   this order, even pairs in the opposite order),
+   - with the cleaner off (produce alone),
+   - with the cleaner on (one thread, default dedupe buffer, backoff 100 ms): it starts on the dirty topics
      as the broker starts and has more dirty data than it can clean during the produce phase, so it cleans for
      the whole phase (the run checks this and reports it as `overlap`).
    Each pair gives a ratio produce-while-cleaning / produce-alone; the result is the median of the ratios.
 3. The cleaner's log lines, stamped as they appear, give its rounds: the dirty bytes of the rounds finished
    during the produce phase over the phase's length (cleaner MB/s while producing), and of the rounds that ran
    after it (cleaner MB/s on an idle broker).
+4. Keep-up run (KEEP_UP_SECONDS, 0 to skip): on an empty broker with the cleaner on, librdkafka
+   (`rdkafka_driver produce-keyed-for`) saturates a compacted topic (segment.bytes 16 MiB) with 1 KiB values over
+   KEYS keys. Reported: produced MB/s, cleaned MB/s (payload bytes of the offsets the cleaner's rounds covered
+   during the phase), what was left uncleaned when it ended, and the topic's size on disk (sampled every 0.5 s)
+   against the bytes produced.
 """
 import argparse
 import json
@@ -119,14 +125,28 @@ def fill_dirty_topics(bootstrap, topics, dirty_mb):
     del producer
 
 
-def restore(pristine, data):
+def warm_memory(gib):
+    """Touches GIB GiB of fresh memory and frees it. On a VM whose balloon takes idle free memory back from the
+    guest (free page reporting), the first write to such a page faults into the host, so a run that allocates
+    page cache from reported memory is slower than one that reuses pages just freed (the cleaner frees the
+    segments it replaces): touching the memory first gives both runs of a pair the same start."""
+    size = int(gib * (1 << 30))
+    if size <= 0:
+        return
+    block = bytearray(size)
+    block[::4096] = b"\x01" * len(range(0, size, 4096))
+    del block
+
+
+def restore(pristine, data, warm_gib):
     shutil.rmtree(data, ignore_errors=True)
     subprocess.run(["cp", "-a", str(pristine), str(data)], check=True)
     os.sync()
+    warm_memory(warm_gib)
 
 
 def cleaning_run(args, pristine, data, log_path, dirty_sizes):
-    restore(pristine, data)
+    restore(pristine, data, args.warm_gib)
     broker = Broker(args.portaskd, data, log_path, {"log.cleaner.backoff.ms": "100"})
     broker_started = time.monotonic()
     produce_started = time.monotonic()
@@ -171,8 +191,59 @@ def cleaning_run(args, pristine, data, log_path, dirty_sizes):
     }
 
 
+def keep_up_run(args, work, log_path):
+    data = work / "keepup"
+    broker = Broker(args.portaskd, data, log_path, {"log.cleaner.backoff.ms": "100"})
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    topic = NewTopic("keyed", 1, 1, config={"cleanup.policy": "compact", "segment.bytes": str(16 << 20)})
+    for future in admin.create_topics([topic]).values():
+        future.result(30)
+    del admin
+    sizes = []
+    sampling = threading.Event()
+
+    def sample():
+        while not sampling.wait(0.5):
+            try:
+                sizes.append(sum(path.stat().st_size for path in (data / "keyed-0").glob("*.log")))
+            except FileNotFoundError:
+                pass
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.monotonic()
+    completed = subprocess.run([args.driver, "produce-keyed-for", broker.bootstrap, "keyed", "1024",
+                                str(args.keep_up_seconds), "1", str(args.keep_up_keys)],
+                               capture_output=True, text=True, timeout=900, check=True)
+    produced = json.loads(completed.stdout.strip().splitlines()[-1])
+    ended = time.monotonic()
+    sampling.set()
+    sampler.join(5)
+    rounds = [(stamp, fields) for stamp, fields in broker.cleaner_rounds() if fields.get("partition") == "keyed-0"]
+    during = [fields for stamp, fields in rounds if stamp <= ended]
+    cleaned_to = max((int(fields["toOffset"]) for fields in during), default=0)
+    cleaned_offsets = sum(int(fields["toOffset"]) - int(fields["fromOffset"]) for fields in during)
+    seconds = ended - started
+    size_at_end = sizes[-1] if sizes else None
+    broker.stop()
+    shutil.rmtree(data, ignore_errors=True)
+    return {
+        "produce": produced,
+        "keys": args.keep_up_keys,
+        "seconds": seconds,
+        "produced_mb_per_sec": produced["messages"] * 1024 / 1e6 / seconds,
+        "cleaned_mb_per_sec": cleaned_offsets * 1024 / 1e6 / seconds,
+        "rounds": len(during),
+        "paused_ms": sum(int(fields.get("pausedMs", 0)) for fields in during),
+        "uncleaned_at_end_mb": (produced["messages"] - cleaned_to) * 1024 / 1e6,
+        "max_size_mb": max(sizes) / 1e6 if sizes else None,
+        "size_at_end_mb": size_at_end / 1e6 if size_at_end is not None else None,
+        "produced_mb": produced["messages"] * 1024 / 1e6,
+    }
+
+
 def alone_run(args, pristine, data, log_path):
-    restore(pristine, data)
+    restore(pristine, data, args.warm_gib)
     broker = Broker(args.portaskd, data, log_path, {"log.cleaner.enable": "false"})
     result = produce_for(args.driver, broker.bootstrap, "load", args.produce_seconds)
     broker.stop()
@@ -187,6 +258,10 @@ def main():
     parser.add_argument("--dirty-topics", type=int, default=12)
     parser.add_argument("--produce-seconds", type=float, default=10)
     parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--warm-gib", type=float, default=8,
+                        help="GiB of memory touched and freed before each run (0: none)")
+    parser.add_argument("--keep-up-seconds", type=float, default=20)
+    parser.add_argument("--keep-up-keys", type=int, default=100_000)
     parser.add_argument("--work", help="directory for the data (default: a new temporary directory)")
     args = parser.parse_args()
     work = pathlib.Path(tempfile.mkdtemp(prefix="portask-compaction-bench-", dir=args.work))
@@ -199,6 +274,7 @@ def main():
                   for name in names] + [NewTopic("load", 1, 1)]
         for future in admin.create_topics(topics).values():
             future.result(30)
+        del admin
         fill_dirty_topics(broker.bootstrap, names, args.dirty_mb)
         time.sleep(0.2)
         broker.stop()
@@ -206,8 +282,14 @@ def main():
                        for name in names}
         pairs = []
         for index in range(args.pairs):
-            alone = alone_run(args, pristine, data, log_path)
-            cleaning = cleaning_run(args, pristine, data, log_path, dirty_sizes)
+            # The order alternates (alone first, then cleaning first, ...), so a drift of the machine during the
+            # benchmark does not favour one side.
+            if index % 2 == 0:
+                alone = alone_run(args, pristine, data, log_path)
+                cleaning = cleaning_run(args, pristine, data, log_path, dirty_sizes)
+            else:
+                cleaning = cleaning_run(args, pristine, data, log_path, dirty_sizes)
+                alone = alone_run(args, pristine, data, log_path)
             ratio = cleaning["produce"]["msgs_per_sec"] / alone["msgs_per_sec"]
             pairs.append({"pair": index + 1, "alone": alone, "cleaning": cleaning, "ratio": ratio})
             print(json.dumps({"pair": index + 1, "alone_mb_per_sec": alone["mb_per_sec"],
@@ -216,7 +298,12 @@ def main():
                                   round(cleaning["cleaner_mb_per_sec_while_producing"], 1),
                               "cleaner_mb_per_sec_idle": cleaning["cleaner_mb_per_sec_idle"],
                               "overlap": cleaning["overlap"]}), flush=True)
+        shutil.rmtree(data, ignore_errors=True)
+        keep_up = keep_up_run(args, work, log_path) if args.keep_up_seconds > 0 else None
+        if keep_up:
+            print(json.dumps({"keep_up": keep_up}), flush=True)
         result = {
+            "keep_up": keep_up,
             "dirty_topics": args.dirty_topics, "dirty_bytes_total": sum(dirty_sizes.values()),
             "produce_seconds": args.produce_seconds, "pairs": pairs,
             "median_ratio": statistics.median(pair["ratio"] for pair in pairs),

@@ -6,6 +6,7 @@
  *
  *   rdkafka_driver produce BOOTSTRAP TOPIC SIZE COUNT ACKS COMPRESSION
  *   rdkafka_driver produce-for BOOTSTRAP TOPIC SIZE SECONDS ACKS COMPRESSION
+ *   rdkafka_driver produce-keyed-for BOOTSTRAP TOPIC SIZE SECONDS ACKS KEYS
  *   rdkafka_driver latency BOOTSTRAP TOPIC SIZE RATE SECONDS ACKS
  *   rdkafka_driver consume BOOTSTRAP TOPIC COUNT
  *
@@ -136,8 +137,14 @@ static rd_kafka_t *producer(const char *bootstrap, const char *acks, const char 
     return producer_queueing(bootstrap, acks, compression, linger, "1000000");
 }
 
+/* Keys of produce-keyed-for: message i gets "key-<i mod keys>"; 0 keys means no key. */
+static long key_count;
+
 static void produce_one(rd_kafka_t *rk, rd_kafka_topic_t *rkt, char *payload, size_t size, long index) {
-    while (rd_kafka_produce(rkt, 0, 0, payload, size, NULL, 0, (void *)(intptr_t)index) != 0) {
+    char key[32];
+    int key_length = key_count > 0 ? snprintf(key, sizeof key, "key-%08ld", index % key_count) : 0;
+    while (rd_kafka_produce(rkt, 0, 0, payload, size, key_length ? key : NULL, (size_t)key_length,
+                            (void *)(intptr_t)index) != 0) {
         int err = rd_kafka_last_error();
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) die("produce", rd_kafka_err2str(err));
         struct timespec pause = {0, 200000};
@@ -295,9 +302,14 @@ static int run_consume(char **argv) {
 
 int main(int argc, char **argv) {
     if (argc == 8 && !strcmp(argv[1], "produce")) return run_produce(argv + 2, 0);
-    if (argc == 8 && !strcmp(argv[1], "produce-for")) {
+    if (argc == 8 && (!strcmp(argv[1], "produce-for") || !strcmp(argv[1], "produce-keyed-for"))) {
         double duration = strtod(argv[5], NULL);
         if (!(duration > 0)) die("produce-for", "SECONDS must be positive");
+        if (!strcmp(argv[1], "produce-keyed-for")) {
+            key_count = strtol(argv[7], NULL, 10);
+            if (key_count < 1) die("produce-keyed-for", "KEYS must be positive");
+            argv[7] = "none";
+        }
         return run_produce(argv + 2, duration);
     }
     if (argc == 8 && !strcmp(argv[1], "latency")) return run_latency(argv + 2);
@@ -305,6 +317,7 @@ int main(int argc, char **argv) {
     fprintf(stderr,
             "usage: rdkafka_driver produce BOOTSTRAP TOPIC SIZE COUNT ACKS COMPRESSION\n"
             "       rdkafka_driver produce-for BOOTSTRAP TOPIC SIZE SECONDS ACKS COMPRESSION\n"
+            "       rdkafka_driver produce-keyed-for BOOTSTRAP TOPIC SIZE SECONDS ACKS KEYS\n"
             "       rdkafka_driver latency BOOTSTRAP TOPIC SIZE RATE SECONDS ACKS\n"
             "       rdkafka_driver consume BOOTSTRAP TOPIC COUNT\n"
             "librdkafka %s\n", rd_kafka_version_str());
