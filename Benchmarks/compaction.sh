@@ -3,9 +3,11 @@
 # alternating pairs of runs of the same invocation (median ratio), and the cleaner's throughput on dirty compacted
 # topics (1 KiB values, 10 % distinct keys) while the producer runs and on an idle broker, and its memory.
 #
-#   Benchmarks/compaction.sh [--dirty-topics N] [--dirty-mb N] [--produce-seconds S] [--pairs N] [--work DIR]
+#   Benchmarks/compaction.sh [--portaskd PATH] [--dirty-topics N] [--dirty-mb N] [--produce-seconds S] [--pairs N]
+#                            [--warm-gib G] [--keep-up-seconds S] [--keep-up-keys N] [--work DIR]
 #
-# Defaults: 12 dirty topics of 256 MB, 10 s produce phases, 3 pairs (about 6 minutes; needs ~15 GB of disk in
+# Defaults: 48 dirty topics of 64 MB (small rounds, so the cleaner's progress during the produce phase is
+# measured finely), 10 s produce phases, 3 pairs, a 20 s keep-up run (about 8 minutes; needs ~15 GB of disk in
 # DIR, default the system temporary directory). Needs a built portaskd (.build/release/portaskd). The driver is
 # built as compare.sh builds it.
 set -euo pipefail

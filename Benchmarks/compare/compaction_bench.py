@@ -254,8 +254,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--driver", required=True)
     parser.add_argument("--portaskd", required=True)
-    parser.add_argument("--dirty-mb", type=int, default=256, help="MB of dirty data per dirty topic")
-    parser.add_argument("--dirty-topics", type=int, default=12)
+    parser.add_argument("--dirty-mb", type=int, default=64, help="MB of dirty data per dirty topic")
+    parser.add_argument("--dirty-topics", type=int, default=48)
     parser.add_argument("--produce-seconds", type=float, default=10)
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--warm-gib", type=float, default=8,
