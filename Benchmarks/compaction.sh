@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Log cleaner benchmark: cleaner throughput on a dirty compacted topic (1 KiB values, 10 % distinct keys) and its
-# memory, and librdkafka produce throughput while the cleaner runs as a ratio to produce alone, in the same run.
+# Log cleaner benchmark: librdkafka produce throughput while the cleaner runs as a ratio to produce alone, in
+# alternating pairs of runs of the same invocation (median ratio), and the cleaner's throughput on dirty compacted
+# topics (1 KiB values, 10 % distinct keys) while the producer runs and on an idle broker, and its memory.
 #
-#   Benchmarks/compaction.sh [--portaskd PATH] [--dirty-mb N] [--produce-count N]
+#   Benchmarks/compaction.sh [--portaskd PATH] [--dirty-topics N] [--dirty-mb N] [--produce-seconds S] [--pairs N]
+#                            [--warm-gib G] [--keep-up-seconds S] [--keep-up-keys N] [--work DIR]
 #
-# Needs a built portaskd (default .build/release/portaskd). The driver is built as compare.sh builds it.
+# Defaults: 48 dirty topics of 64 MB (small rounds, so the cleaner's progress during the produce phase is
+# measured finely), 10 s produce phases, 3 pairs, a 20 s keep-up run (about 8 minutes; needs ~15 GB of disk in
+# DIR, default the system temporary directory). Needs a built portaskd (.build/release/portaskd). The driver is
+# built as compare.sh builds it.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(dirname "$HERE")"

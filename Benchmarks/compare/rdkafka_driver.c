@@ -5,6 +5,8 @@
  * needs from rdkafka.h are repeated here (stable C ABI), so no headers are required.
  *
  *   rdkafka_driver produce BOOTSTRAP TOPIC SIZE COUNT ACKS COMPRESSION
+ *   rdkafka_driver produce-for BOOTSTRAP TOPIC SIZE SECONDS ACKS COMPRESSION
+ *   rdkafka_driver produce-keyed-for BOOTSTRAP TOPIC SIZE SECONDS ACKS KEYS
  *   rdkafka_driver latency BOOTSTRAP TOPIC SIZE RATE SECONDS ACKS
  *   rdkafka_driver consume BOOTSTRAP TOPIC COUNT
  *
@@ -115,14 +117,15 @@ static void *poller(void *arg) {
     return NULL;
 }
 
-static rd_kafka_t *producer(const char *bootstrap, const char *acks, const char *compression, const char *linger) {
+static rd_kafka_t *producer_queueing(const char *bootstrap, const char *acks, const char *compression,
+                                     const char *linger, const char *queue_messages) {
     char err[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     set(conf, "bootstrap.servers", bootstrap);
     set(conf, "acks", acks);
     set(conf, "compression.codec", compression);
     set(conf, "linger.ms", linger);
-    set(conf, "queue.buffering.max.messages", "1000000");
+    set(conf, "queue.buffering.max.messages", queue_messages);
     set(conf, "enable.idempotence", "false");
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
@@ -130,8 +133,18 @@ static rd_kafka_t *producer(const char *bootstrap, const char *acks, const char 
     return rk;
 }
 
+static rd_kafka_t *producer(const char *bootstrap, const char *acks, const char *compression, const char *linger) {
+    return producer_queueing(bootstrap, acks, compression, linger, "1000000");
+}
+
+/* Keys of produce-keyed-for: message i gets "key-<i mod keys>"; 0 keys means no key. */
+static long key_count;
+
 static void produce_one(rd_kafka_t *rk, rd_kafka_topic_t *rkt, char *payload, size_t size, long index) {
-    while (rd_kafka_produce(rkt, 0, 0, payload, size, NULL, 0, (void *)(intptr_t)index) != 0) {
+    char key[32];
+    int key_length = key_count > 0 ? snprintf(key, sizeof key, "key-%08ld", index % key_count) : 0;
+    while (rd_kafka_produce(rkt, 0, 0, payload, size, key_length ? key : NULL, (size_t)key_length,
+                            (void *)(intptr_t)index) != 0) {
         int err = rd_kafka_last_error();
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) die("produce", rd_kafka_err2str(err));
         struct timespec pause = {0, 200000};
@@ -140,11 +153,14 @@ static void produce_one(rd_kafka_t *rk, rd_kafka_topic_t *rkt, char *payload, si
     (void)rk;
 }
 
-static int run_produce(char **argv) {
+/* produce: COUNT messages as fast as librdkafka takes them. produce-for (duration != 0): as many as it takes in
+ * DURATION seconds (checked every 256 messages), then the time until all are delivered is counted too. */
+static int run_produce(char **argv, double duration) {
     const char *bootstrap = argv[0], *topic = argv[1];
     size_t size = strtoul(argv[2], NULL, 10);
-    long count = strtol(argv[3], NULL, 10);
-    rd_kafka_t *rk = producer(bootstrap, argv[4], argv[5], "5");
+    long count = duration > 0 ? 0 : strtol(argv[3], NULL, 10);
+    /* A timed run queues at most 100,000 messages, so it ends soon after its duration. */
+    rd_kafka_t *rk = producer_queueing(bootstrap, argv[4], argv[5], "5", duration > 0 ? "100000" : "1000000");
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     char *payload = payload_of(size);
     pthread_t thread;
@@ -156,7 +172,13 @@ static int run_produce(char **argv) {
         nanosleep(&pause, NULL);
     }
     double start = now_s();
-    for (long i = 1; i < count; i++) produce_one(rk, rkt, payload, size, i);
+    if (duration > 0) {
+        long i = 1;
+        for (; (i & 255) || now_s() - start < duration; i++) produce_one(rk, rkt, payload, size, i);
+        count = i;
+    } else {
+        for (long i = 1; i < count; i++) produce_one(rk, rkt, payload, size, i);
+    }
     while (__atomic_load_n(&delivered, __ATOMIC_ACQUIRE) < count) {
         struct timespec pause = {0, 100000};
         nanosleep(&pause, NULL);
@@ -279,11 +301,23 @@ static int run_consume(char **argv) {
 }
 
 int main(int argc, char **argv) {
-    if (argc == 8 && !strcmp(argv[1], "produce")) return run_produce(argv + 2);
+    if (argc == 8 && !strcmp(argv[1], "produce")) return run_produce(argv + 2, 0);
+    if (argc == 8 && (!strcmp(argv[1], "produce-for") || !strcmp(argv[1], "produce-keyed-for"))) {
+        double duration = strtod(argv[5], NULL);
+        if (!(duration > 0)) die("produce-for", "SECONDS must be positive");
+        if (!strcmp(argv[1], "produce-keyed-for")) {
+            key_count = strtol(argv[7], NULL, 10);
+            if (key_count < 1) die("produce-keyed-for", "KEYS must be positive");
+            argv[7] = "none";
+        }
+        return run_produce(argv + 2, duration);
+    }
     if (argc == 8 && !strcmp(argv[1], "latency")) return run_latency(argv + 2);
     if (argc == 5 && !strcmp(argv[1], "consume")) return run_consume(argv + 2);
     fprintf(stderr,
             "usage: rdkafka_driver produce BOOTSTRAP TOPIC SIZE COUNT ACKS COMPRESSION\n"
+            "       rdkafka_driver produce-for BOOTSTRAP TOPIC SIZE SECONDS ACKS COMPRESSION\n"
+            "       rdkafka_driver produce-keyed-for BOOTSTRAP TOPIC SIZE SECONDS ACKS KEYS\n"
             "       rdkafka_driver latency BOOTSTRAP TOPIC SIZE RATE SECONDS ACKS\n"
             "       rdkafka_driver consume BOOTSTRAP TOPIC COUNT\n"
             "librdkafka %s\n", rd_kafka_version_str());

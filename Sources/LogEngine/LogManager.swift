@@ -28,6 +28,8 @@ public final class LogManager: @unchecked Sendable {
     private var configs: [TopicPartition: LogConfig] = [:]
     /// The log cleaner's bookkeeping (see `LogManager+Cleaning.swift`).
     let cleaning = LockedState(CleaningState())
+    /// What the logs' appends and reads have done: the cleaner yields to it (`LogCleaner(activity:)`).
+    public let activity = LogActivity()
 
     /// Opens (creating when needed) the data directory and every partition in it.
     ///
@@ -73,12 +75,13 @@ public final class LogManager: @unchecked Sendable {
              logStarts[partition] ?? 0)
         }
         let results = OpenResults(count: jobs.count)
+        let activity = self.activity
         DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
             let (_, path, config, recoveryPoint, logStart) = jobs[index]
             results.set(index) {
                 try PartitionLog(
                     directory: path, config: config, clock: clock, recoveryPoint: recoveryPoint,
-                    logStartOffset: logStart)
+                    logStartOffset: logStart, activity: activity)
             }
         }
         for (index, job) in jobs.enumerated() {
@@ -114,7 +117,8 @@ public final class LogManager: @unchecked Sendable {
             if let existing = logs[partition] { return existing }
             let resolved = config ?? defaultConfig
             let log = try PartitionLog(
-                directory: directory + "/" + partition.directoryName, config: resolved, clock: clock)
+                directory: directory + "/" + partition.directoryName, config: resolved, clock: clock,
+                activity: activity)
             try FileSystem.syncDirectory(directory)
             logs[partition] = log
             configs[partition] = resolved

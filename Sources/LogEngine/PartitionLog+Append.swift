@@ -86,6 +86,7 @@ extension PartitionLog {
                 throw stop.error
             }
         }
+        let appendedBytes = buffer.readableBytes
         let flushNeeded: Bool
         let info: AppendInfo
         (info, flushNeeded) = try writer.withLock { state in
@@ -173,6 +174,7 @@ extension PartitionLog {
         // Outside the writer lock: the fsync runs on the log's sync queue, never on the appending thread, and
         // listeners may take other locks.
         if flushNeeded { scheduleFlush() }
+        activity?.recordAppend(bytes: appendedBytes, compacted: config.compact)
         notifyAppendListeners(highWatermark)
         return info
     }

@@ -27,6 +27,7 @@ extension PartitionLog {
             if let slice = try current[index].read(
                 from: offset, maxBytes: maxBytes, upperBound: bound, minOneBatch: minOneBatch)
             {
+                activity?.recordRead(bytes: slice.length)
                 return slice
             }
             index += 1

@@ -59,6 +59,8 @@ public final class PartitionLog: @unchecked Sendable {
     /// the writer (under the writer lock, this lock nested inside), read by read_committed fetches.
     let abortedIndex: LockedState<[AbortedTransaction]>
     let listenerCount = ManagedAtomic<Int>(0)
+    /// Where appends and reads are counted for the log cleaner's pacing (the `LogManager`'s), if anywhere.
+    let activity: LogActivity?
 
     /// Opens (creating when absent) the log in `directory`. Segments after `recoveryPoint` are scanned and cut
     /// after their last valid batch; indexes that are missing or fail validation are rebuilt.
@@ -66,14 +68,16 @@ public final class PartitionLog: @unchecked Sendable {
     /// - Parameters:
     ///   - recoveryPoint: offset below which data is known to be flushed (from the recovery point checkpoint).
     ///   - logStartOffset: the checkpointed log start offset (from `deleteRecords`).
+    ///   - activity: where appended and read bytes are counted (the cleaner yields to them).
     public init(
         directory: String, config: LogConfig = LogConfig(), clock: LogClock = .system,
-        recoveryPoint: Int64 = 0, logStartOffset: Int64 = 0
+        recoveryPoint: Int64 = 0, logStartOffset: Int64 = 0, activity: LogActivity? = nil
     ) throws {
         guard config.segmentBytes > RecordBatchHeader.size, config.segmentBytes <= Int(Int32.max),
               config.segmentIndexBytes >= OffsetIndex.entrySize * 4, config.indexIntervalBytes >= 0
         else { throw LogEngineError(.invalidArgument, "invalid log configuration", context: directory) }
         self.directory = directory
+        self.activity = activity
         self.configState = LockedState(config)
         self.clock = clock
         self.syncQueue = DispatchQueue(label: "portask.logengine.flush", target: .global())

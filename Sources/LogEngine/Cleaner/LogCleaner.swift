@@ -1,11 +1,5 @@
 import Atomics
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// One cleaner (Kafka's `Cleaner`): cleans one compacted log at a time, keeping the latest record of every key.
 ///
 /// A round over `[firstDirtyOffset, firstUncleanableOffset)`:
@@ -22,7 +16,9 @@ import Darwin
 /// The caller checkpoints `endOffset` as the log's new first dirty offset.
 ///
 /// Appends, rolls and fetches go on meanwhile: the cleaner reads inactive segments only and takes the writer lock
-/// only to swap. I/O is limited to `maxIoBytesPerSecond` (read plus written bytes).
+/// only to swap. Its read plus written bytes go to a `CleanerPacer` (which yields to produce and fetch traffic
+/// seen in the log engine's `LogActivity`) and to a `CleanerIoThrottle` (`log.cleaner.io.max.bytes.per.second`,
+/// shared by all cleaner threads).
 ///
 /// Thread-safety: one thread uses a cleaner at a time (it owns its statistics); run several cleaners for
 /// several threads. Memory: the offset map (at most `dedupeBufferBytes`), one output chunk, one batch.
@@ -33,16 +29,19 @@ public final class LogCleaner: @unchecked Sendable {
         public var dedupeBufferBytes: Int
         /// `log.cleaner.io.buffer.load.factor`.
         public var loadFactor: Double
-        /// `log.cleaner.io.max.bytes.per.second`.
+        /// `log.cleaner.io.max.bytes.per.second` (used when no shared `CleanerIoThrottle` is given).
         public var maxIoBytesPerSecond: Double
+        /// How the cleaner yields to foreground traffic (when it is given a `LogActivity`).
+        public var pacing: CleanerPacer.Settings
 
         public init(
             dedupeBufferBytes: Int = 134_217_728, loadFactor: Double = 0.9,
-            maxIoBytesPerSecond: Double = Double.greatestFiniteMagnitude
+            maxIoBytesPerSecond: Double = Double.greatestFiniteMagnitude, pacing: CleanerPacer.Settings = .init()
         ) {
             self.dedupeBufferBytes = dedupeBufferBytes
             self.loadFactor = loadFactor
             self.maxIoBytesPerSecond = maxIoBytesPerSecond
+            self.pacing = pacing
         }
     }
 
@@ -59,6 +58,10 @@ public final class LogCleaner: @unchecked Sendable {
         /// The offset map filled before the dirty range ended.
         public var mapFull = false
         public var elapsedMs: Int64 = 0
+        /// Time the round slept to yield to produce and fetch traffic (`CleanerPacer`).
+        public var pausedMs: Int64 = 0
+        /// Time the round slept for `log.cleaner.io.max.bytes.per.second`.
+        public var throttledMs: Int64 = 0
     }
 
     /// The cleaning round was abandoned (the log closed, or its segments changed under it).
@@ -69,12 +72,25 @@ public final class LogCleaner: @unchecked Sendable {
     /// Called after each swap step (tests simulate crashes by throwing).
     var swapHook: ((PartitionLog.SwapStep) throws -> Void)? = nil
     private let stopRequested = ManagedAtomic(false)
-    private var ioBytes = 0
-    private var ioWindowStartMs: Int64 = 0
+    /// Yields to the foreground; never pauses without a `LogActivity`.
+    public let pacer: CleanerPacer
+    /// `log.cleaner.io.max.bytes.per.second`, shared with the other cleaner threads when given.
+    public let ioThrottle: CleanerIoThrottle
+    private var roundPausedNs: Int64 = 0
+    private var roundThrottledNs: Int64 = 0
 
-    public init(config: Config = Config(), clock: LogClock = .system) {
+    /// A cleaner reading `clock` for horizons. With `activity` (the log engine's, `LogManager.activity`) it yields
+    /// to produce and fetch traffic as `config.pacing` says; without, it cleans at full speed. `ioThrottle` is the
+    /// I/O limit shared by all cleaner threads (default: one of its own at `config.maxIoBytesPerSecond`).
+    public init(
+        config: Config = Config(), clock: LogClock = .system, activity: LogActivity? = nil,
+        ioThrottle: CleanerIoThrottle? = nil, pacingClock: CleanerClock = .system
+    ) {
         self.config = config
         self.clock = clock
+        self.pacer = CleanerPacer(settings: config.pacing, activity: activity, clock: pacingClock)
+        self.ioThrottle = ioThrottle
+            ?? CleanerIoThrottle(maxBytesPerSecond: config.maxIoBytesPerSecond, clock: pacingClock)
     }
 
     /// Makes the round in progress (and every later one) end with `Aborted` at its next segment. Any thread.
@@ -93,6 +109,9 @@ public final class LogCleaner: @unchecked Sendable {
         let started = clock.nowMs()
         let now = started
         var stats = Stats()
+        roundPausedNs = 0
+        roundThrottledNs = 0
+        pacer.beginWork()
         let logConfig = log.config
         let current = log.segments
         let inactive = Array(current.dropLast())
@@ -116,6 +135,8 @@ public final class LogCleaner: @unchecked Sendable {
             stats.groups += 1
         }
         stats.elapsedMs = clock.nowMs().saturatingSubtract(started)
+        stats.pausedMs = roundPausedNs / 1_000_000
+        stats.throttledMs = roundThrottledNs / 1_000_000
         return (endOffset, stats)
     }
 
@@ -312,20 +333,10 @@ public final class LogCleaner: @unchecked Sendable {
         return rewritten.withUnsafeBytes { RecordBatchSequence.header(in: $0, at: 0)?.maxTimestamp ?? fallback }
     }
 
-    /// Sleeps as needed to keep read plus written bytes under `maxIoBytesPerSecond` (Kafka's `Throttler`).
+    /// Counts `bytes` of read or written data: the pacer may pause to yield to the foreground, and the I/O
+    /// throttle to keep all cleaners under `log.cleaner.io.max.bytes.per.second`.
     private func throttle(_ bytes: Int) {
-        guard config.maxIoBytesPerSecond < 1e15 else { return }
-        ioBytes += bytes
-        let now = clock.nowMs()
-        if ioWindowStartMs == 0 { ioWindowStartMs = now }
-        let elapsed = max(now - ioWindowStartMs, 0)
-        let allowedMs = Double(ioBytes) / config.maxIoBytesPerSecond * 1000
-        if allowedMs > Double(elapsed) {
-            usleep(useconds_t(min((allowedMs - Double(elapsed)) * 1000, 1_000_000)))
-        }
-        if elapsed > 1000 {
-            ioBytes = 0
-            ioWindowStartMs = clock.nowMs()
-        }
+        roundPausedNs &+= pacer.account(bytes)
+        roundThrottledNs &+= ioThrottle.account(bytes)
     }
 }

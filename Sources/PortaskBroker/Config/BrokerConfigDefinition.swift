@@ -110,7 +110,7 @@ public struct BrokerConfigDefinition: Sendable {
         .init("log.cleaner.dedupe.buffer.size", .long, "134217728", "Offset map memory of all cleaner threads together (bytes); a round that fills it cleans up to what it mapped."),
         .init("log.cleaner.io.buffer.load.factor", .double, "0.9", "Fill factor of the cleaner's offset map."),
         .init("log.cleaner.io.buffer.size", .int, "524288", "I/O buffer size of the cleaner. Accepted, no effect: the cleaner reads mapped segments."),
-        .init("log.cleaner.io.max.bytes.per.second", .double, "1.7976931348623157E308", "Read plus write rate limit of each cleaner thread (bytes/s)."),
+        .init("log.cleaner.io.max.bytes.per.second", .double, "1.7976931348623157E308", "Read plus write rate limit of all cleaner threads together (bytes/s), as in Kafka; cleaners also yield to produce and fetch traffic below it."),
         .init("log.cleaner.delete.retention.ms", .long, "86400000", "Delete markers kept on compacted topics (topic: delete.retention.ms)."),
         .init("log.cleaner.min.compaction.lag.ms", .long, "0", "Shortest time a record stays uncompacted (topic: min.compaction.lag.ms)."),
         .init("log.cleaner.max.compaction.lag.ms", .long, "9223372036854775807", "Longest time a record stays uncompacted (topic: max.compaction.lag.ms)."),

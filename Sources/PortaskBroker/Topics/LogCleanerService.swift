@@ -15,8 +15,11 @@ import Darwin
 /// dedicated thread (off the event loops and off the cooperative pool, since a round reads and writes whole
 /// segments), each cleaning the filthiest compacted log (`LogManager.cleanFilthiestLog`) and sleeping
 /// `log.cleaner.backoff.ms` when none needs cleaning. The threads run at the lowest scheduling priority (nice
-/// `cleanerNice`): cleaning uses the CPU time that request handling leaves free, so produce and fetch keep their
-/// throughput while a round runs, and an idle broker cleans at full speed. Each thread owns a `LogCleaner` whose offset map gets
+/// `cleanerNice`), and each cleaner is paced by the log engine's activity (`CleanerPacer`): while produce or fetch
+/// traffic flows, a thread works at most a fifth of the wall-clock time (more when compacted topics are written
+/// fast, to keep up with them), so produce and fetch keep their throughput while a round runs, and an idle broker
+/// cleans at full speed. `log.cleaner.io.max.bytes.per.second` bounds all threads together (one shared
+/// `CleanerIoThrottle`, as in Kafka). Each thread owns a `LogCleaner` whose offset map gets
 /// `log.cleaner.dedupe.buffer.size / log.cleaner.threads` bytes at most.
 ///
 /// A `Service` of the broker's `ServiceGroup`: with `log.cleaner.enable=false` (or 0 threads) it only waits for
@@ -28,6 +31,7 @@ struct LogCleanerService: Service {
     let threads: Int
     let backoffMs: Int64
     let cleanerConfig: LogCleaner.Config
+    let ioThrottle: CleanerIoThrottle
     let logger: Logger
 
     init(logs: LogManager, config: BrokerConfig, logger: Logger) {
@@ -40,6 +44,7 @@ struct LogCleanerService: Service {
             dedupeBufferBytes: Int(clamping: min(perThread, Int64(Int32.max))),
             loadFactor: config.logCleanerIoBufferLoadFactor,
             maxIoBytesPerSecond: config.logCleanerIoMaxBytesPerSecond)
+        ioThrottle = CleanerIoThrottle(maxBytesPerSecond: config.logCleanerIoMaxBytesPerSecond)
         self.logger = logger
     }
 
@@ -62,7 +67,7 @@ struct LogCleanerService: Service {
 
     /// One cleaner thread until cancellation.
     private func loop(_ index: Int) async {
-        let cleaner = LogCleaner(config: cleanerConfig)
+        let cleaner = LogCleaner(config: cleanerConfig, activity: logs.activity, ioThrottle: ioThrottle)
         let wake = DispatchSemaphore(value: 0)
         let stopped = NIOLockedValueBox(false)
         let backoff = DispatchTimeInterval.milliseconds(Int(clamping: backoffMs))
@@ -104,6 +109,7 @@ struct LogCleanerService: Service {
                 "bytesRead": "\(stats.bytesRead)", "bytesWritten": "\(stats.bytesWritten)",
                 "recordsRead": "\(stats.recordsRead)", "recordsKept": "\(stats.recordsRetained)",
                 "mapFull": "\(stats.mapFull)", "mapBytes": "\(stats.mapBytes)", "ms": "\(stats.elapsedMs)",
+                "pausedMs": "\(stats.pausedMs)", "throttledMs": "\(stats.throttledMs)",
             ])
             return true
         } catch {
