@@ -171,6 +171,7 @@ public final class GroupCoordinator: Sendable {
         var offsets: [String: [TopicPartition: CommittedOffset]] = [:]
         var metadata: [String: StoredGroup?] = [:]
         var consumer: [String: [String: ConsumerGroupRecord]] = [:]
+        var share: [String: [String: ShareGroupRecord]] = [:]
         for record in records {
             switch record {
             case .offset(let group, let partition, let value):
@@ -179,9 +180,12 @@ public final class GroupCoordinator: Sendable {
                 metadata[group] = .some(value)
             case .consumer(let record):
                 consumer[record.groupId, default: [:]][record.keyName] = record.isTombstone ? nil : record
+            case .share(let record):
+                share[record.groupId, default: [:]][record.keyName] = record.isTombstone ? nil : record
             }
         }
         await restoreConsumerGroups(consumer.mapValues { Array($0.values) })
+        await restoreShareGroups(share.filter { !$0.value.isEmpty }.mapValues { Array($0.values) })
         let ids = Set(offsets.keys).union(metadata.keys)
         for id in ids.sorted() {
             let stored = metadata[id] ?? nil
