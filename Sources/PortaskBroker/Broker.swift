@@ -61,7 +61,7 @@ public final class Broker: Service, Sendable {
         let telemetry = ClientTelemetry()
         self.telemetry = telemetry
         clientMetrics = try ClientMetricsStore(dataDirectory: config.dataDirectory) { telemetry.update($0) }
-        groups = GroupCoordinator(topics: topics, loops: group, logger: logger)
+        groups = try GroupCoordinator(topics: topics, loops: group, logger: logger)
         scramCredentials = try ScramCredentialStore(dataDirectory: config.dataDirectory)
         authorizer = config.authorizerEnabled
             ? try StandardAuthorizer(
@@ -138,11 +138,12 @@ public final class Broker: Service, Sendable {
             DeleteTopicsHandler(topics: topics, access: access).makeHandler(),
             CreatePartitionsHandler(topics: topics, access: access).makeHandler(),
             DeleteRecordsHandler(topics: topics, access: access).makeHandler(),
-            DescribeConfigsHandler(topics: topics, access: access, clientMetrics: clientMetrics).makeHandler(),
-            AlterConfigsHandler(alterer: ConfigAlterer(topics: topics, clientMetrics: clientMetrics), access: access)
+            DescribeConfigsHandler(
+                topics: topics, access: access, clientMetrics: clientMetrics, groupConfigs: groups.groupConfigs).makeHandler(),
+            AlterConfigsHandler(alterer: ConfigAlterer(topics: topics, clientMetrics: clientMetrics, groupConfigs: groups.groupConfigs), access: access)
                 .makeHandler(),
             IncrementalAlterConfigsHandler(
-                alterer: ConfigAlterer(topics: topics, clientMetrics: clientMetrics), access: access
+                alterer: ConfigAlterer(topics: topics, clientMetrics: clientMetrics, groupConfigs: groups.groupConfigs), access: access
             ).makeHandler(),
             DescribeClusterHandler(cluster: identity, access: access).makeHandler(),
             DescribeTopicPartitionsHandler(

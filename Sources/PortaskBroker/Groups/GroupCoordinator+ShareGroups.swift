@@ -33,12 +33,13 @@ extension GroupCoordinator {
         let others = allGroups().count + consumerGroups.withLockedValue { $0.count }
         let partitions = sharePartitions
         let sessions = shareSessions
+        let groupConfigs = groupConfigs
         return shareGroups.withLockedValue { groups -> ShareGroup? in
             if let existing = groups[groupId] { return existing }
             guard atStartUp || others + groups.count < config.groupMaxCount else { return nil }
             let group = ShareGroup(
                 groupId: groupId, timers: timers, topics: topics, sessionTimeoutMs: config.shareSessionTimeoutMs,
-                maxSize: config.shareGroupMaxSize, store: store
+                maxSize: config.shareGroupMaxSize, store: store, groupConfigs: groupConfigs
             ) { memberId in
                 sessions.remove(.init(groupId: groupId, memberId: memberId))
                 partitions.releaseAll(groupId: groupId, memberId: memberId)

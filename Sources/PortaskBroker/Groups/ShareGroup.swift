@@ -67,15 +67,19 @@ actor ShareGroup {
     var isDead = false
     /// Where the group's records go (`__consumer_offsets`); nil in unit tests that do not store.
     let store: GroupStore?
+    /// The group's `share.session.timeout.ms`, when set, replaces `sessionTimeoutMs`.
+    let groupConfigs: GroupConfigStore?
     /// The records last handed to the store, by key name; the next write is the difference.
     var persisted: [String: ShareGroupRecord] = [:]
     var lastWrite: Task<Void, any Error>?
 
     init(
         groupId: String, timers: GroupTimers, topics: TopicManager, sessionTimeoutMs: Int32, maxSize: Int,
-        store: GroupStore? = nil, onMemberRemoved: @escaping @Sendable (String) -> Void
+        store: GroupStore? = nil, groupConfigs: GroupConfigStore? = nil,
+        onMemberRemoved: @escaping @Sendable (String) -> Void
     ) {
         self.store = store
+        self.groupConfigs = groupConfigs
         self.groupId = groupId
         self.timers = timers
         self.topics = topics
@@ -195,7 +199,8 @@ actor ShareGroup {
         member.sessionTimer?.cancel()
         let token = nextToken()
         member.sessionToken = token
-        member.sessionTimer = timers.schedule(afterMs: Int64(sessionTimeoutMs)) { [weak self] in
+        let timeoutMs = groupConfigs?.integer(GroupConfigStore.sessionTimeout, of: groupId) ?? Int64(sessionTimeoutMs)
+        member.sessionTimer = timers.schedule(afterMs: timeoutMs) { [weak self] in
             guard let self else { return }
             Task { await self.sessionExpired(memberId, token: token) }
         }

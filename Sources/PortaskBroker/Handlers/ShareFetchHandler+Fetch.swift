@@ -27,7 +27,7 @@ extension ShareFetchHandler {
     func prepareFetch(_ request: ShareFetchRequest, context: RequestContext) async -> PreparedFetch {
         let version = context.apiVersion
         var prepared = PreparedFetch(response: ShareFetchResponse(
-            acquisitionLockTimeoutMs: Int32(clamping: partitions.settings.lockDurationMs)))
+            acquisitionLockTimeoutMs: Int32(clamping: partitions.lockDurationMs(request.groupId ?? ""))))
         func fail(_ code: KafkaErrorCode, _ message: String? = nil) -> PreparedFetch {
             prepared.response.errorCode = code.rawValue
             prepared.response.errorMessage = message
@@ -152,7 +152,7 @@ extension ShareFetchHandler {
         var bytesLeft = prepared.maxBytes
         var total = 0
         let now = coordinator.timers.nowMs()
-        let lock = partitions.settings.lockDurationMs
+        let lock = partitions.lockDurationMs(prepared.groupId)
         for key in prepared.fetch {
             let target = resolveTarget(key.topicId, key.partition, context: context)
             guard target.readable else {

@@ -93,7 +93,7 @@ struct ShareFetchHandler: Sendable {
         guard let state = partitions.existing(key) else { return (.invalidRecordState, nil) }
         let sharePartitions = partitions
         let now = coordinator.timers.nowMs()
-        let lock = partitions.settings.lockDurationMs
+        let lock = partitions.lockDurationMs(groupId)
         var released = false
         let result = state.withLockedValue { state -> (KafkaErrorCode, (PartitionLog, Int64)?) in
             state.expireLocks(nowMs: now)
@@ -148,7 +148,7 @@ struct ShareFetchHandler: Sendable {
     func acknowledge(_ request: ShareAcknowledgeRequest, context: RequestContext) async -> ShareAcknowledgeResponse {
         let version = context.apiVersion
         var response = ShareAcknowledgeResponse(
-            acquisitionLockTimeoutMs: Int32(clamping: partitions.settings.lockDurationMs))
+            acquisitionLockTimeoutMs: Int32(clamping: partitions.lockDurationMs(request.groupId ?? "")))
         guard let groupId = request.groupId, !groupId.isEmpty, let memberId = request.memberId, !memberId.isEmpty else {
             response.errorCode = KafkaErrorCode.invalidRequest.rawValue
             return response
