@@ -165,10 +165,10 @@ public final class Broker: Service, Sendable {
         served += ConsumerGroupHandlers(coordinator: groups, topics: topics, access: access).makeHandlers()
         served += ShareGroupHandlers(coordinator: groups, topics: topics, access: access).makeHandlers()
         served += ShareGroupOffsetHandlers(coordinator: groups, topics: topics).makeHandlers()
-        served += ShareFetchHandler(
+        let shareFetch = ShareFetchHandler(
             coordinator: groups, topics: topics, waiters: waiters, nodeId: identity.nodeId, access: access,
-            maximumResponseBytes: config.fetchMaxBytes
-        ).makeHandlers()
+            maximumResponseBytes: config.fetchMaxBytes)
+        served += shareFetch.makeHandlers()
         served += PlaintextSaslHandlers().makeHandlers()
         served += ScramCredentialHandlers(store: scramCredentials, access: access).makeHandlers()
         served += AclHandlers(authorizer: authorizer).makeHandlers()
@@ -176,7 +176,9 @@ public final class Broker: Service, Sendable {
         served += PartitionAdminHandlers(topics: topics, nodeId: identity.nodeId, access: access).makeHandlers()
         served += TelemetryHandlers(telemetry: telemetry, subscriptions: clientMetrics, topics: topics, access: access).makeHandlers()
         let supported = RequestRouter(served + [ApiVersionsHandler.make(supported: { [] })]).supportedVersions
-        return RequestRouter(served + [ApiVersionsHandler.make(supported: { supported })], quotas: quotaEnforcer)
+        return RequestRouter(
+            served + [ApiVersionsHandler.make(supported: { supported })], quotas: quotaEnforcer,
+            connectionClosed: { shareFetch.connectionClosed($0) })
     }
 
     public func run() async throws {

@@ -52,7 +52,7 @@ extension ShareFetchHandler {
         let key = ShareSessionCache.Key(groupId: groupId, memberId: memberId)
         let added = epoch == ShareSessionCache.finalEpoch ? [] : named
         let sessionPartitions: [ShareSessionCache.Partition]
-        switch sessions.fetch(key, epoch: epoch, added: added, forgotten: forgotten) {
+        switch sessions.fetch(key, epoch: epoch, added: added, forgotten: forgotten, connectionId: context.connectionId) {
         case .failure(let code): return fail(code)
         case .success(let list): sessionPartitions = list
         }

@@ -139,6 +139,14 @@ struct ShareFetchHandler: Sendable {
         }
     }
 
+    /// A connection closed: the share sessions it opened end and their members' acquired records become
+    /// Available again at once (Kafka's disconnect listener), rather than when their locks expire.
+    func connectionClosed(_ connectionId: UInt64) {
+        for key in sessions.removeSessions(ofConnection: connectionId) {
+            closeSession(groupId: key.groupId, memberId: key.memberId)
+        }
+    }
+
     func resolveTarget(_ topicId: KafkaUUID, _ partition: Int32, context: RequestContext) -> Target {
         let topic = topics.topic(id: topicId)
         let readable = access.allows(context, .read, .topic, topic?.name ?? "")
