@@ -18,6 +18,8 @@ extension ShareFetchHandler {
         var maxWaitMs: Int64 = 0
         var maxBytes = 0
         var maxRecords = 0
+        /// `BatchSize`: the most records of one `AcquiredRecords` entry (Int.max when the request sets none).
+        var batchSize = Int.max
         var done = false
     }
 
@@ -81,6 +83,7 @@ extension ShareFetchHandler {
         prepared.maxWaitMs = Int64(max(request.maxWaitMs, 0))
         prepared.maxBytes = min(Int(max(request.maxBytes, 0)), maximumResponseBytes)
         prepared.maxRecords = Int(request.maxRecords > 0 ? request.maxRecords : Self.defaultMaxRecords)
+        prepared.batchSize = request.batchSize > 0 ? Int(request.batchSize) : Int.max
         return prepared
     }
 
@@ -193,7 +196,25 @@ extension ShareFetchHandler {
             recordsLeft -= count
             bytesLeft -= slice.length
             total += slice.length
-            result[key] = Acquired(slice: slice, ranges: ranges)
+            result[key] = Acquired(slice: slice, ranges: Self.split(ranges, batchSize: prepared.batchSize))
+        }
+        return result
+    }
+
+    /// The acquired runs cut into `AcquiredRecords` entries of at most `batchSize` records each (the request's
+    /// `BatchSize`, so the client acknowledges in batches of that size).
+    static func split(_ ranges: [SharePartitionState.AcquiredRange], batchSize: Int) -> [SharePartitionState.AcquiredRange] {
+        let size = Int64(max(1, batchSize))
+        var result: [SharePartitionState.AcquiredRange] = []
+        for range in ranges {
+            var first = range.firstOffset
+            while first <= range.lastOffset {
+                let (end, overflow) = first.addingReportingOverflow(size - 1)
+                let last = overflow ? range.lastOffset : min(end, range.lastOffset)
+                result.append(.init(firstOffset: first, lastOffset: last, deliveryCount: range.deliveryCount))
+                guard last < range.lastOffset else { break }
+                first = last &+ 1
+            }
         }
         return result
     }

@@ -9,7 +9,7 @@ import NIOCore
 /// partitions of its share session (`ShareSessionCache`): Available records first (redeliveries), then records
 /// past the in-flight range, at most `MaxRecords` in all, each locked for `group.share.record.lock.duration.ms`.
 /// The log data goes out as whole stored batches (zero-copy file regions); `AcquiredRecords` tells the client
-/// which offsets of them it holds. A fetch that acquires nothing parks until an append to one of its partitions,
+/// which offsets of them it holds, in entries of at most `BatchSize` records. A fetch that acquires nothing parks until an append to one of its partitions,
 /// a release of records, the next lock expiry or `MaxWaitMs`. v2's `IsRenewAck` makes a request acknowledge
 /// only (RENEW extends locks); both acquire modes stop at `MaxRecords`.
 ///
