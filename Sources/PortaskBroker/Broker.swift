@@ -61,7 +61,7 @@ public final class Broker: Service, Sendable {
         let telemetry = ClientTelemetry()
         self.telemetry = telemetry
         clientMetrics = try ClientMetricsStore(dataDirectory: config.dataDirectory) { telemetry.update($0) }
-        groups = GroupCoordinator(topics: topics, loops: group, logger: logger)
+        groups = try GroupCoordinator(topics: topics, loops: group, logger: logger)
         scramCredentials = try ScramCredentialStore(dataDirectory: config.dataDirectory)
         authorizer = config.authorizerEnabled
             ? try StandardAuthorizer(
@@ -138,11 +138,12 @@ public final class Broker: Service, Sendable {
             DeleteTopicsHandler(topics: topics, access: access).makeHandler(),
             CreatePartitionsHandler(topics: topics, access: access).makeHandler(),
             DeleteRecordsHandler(topics: topics, access: access).makeHandler(),
-            DescribeConfigsHandler(topics: topics, access: access, clientMetrics: clientMetrics).makeHandler(),
-            AlterConfigsHandler(alterer: ConfigAlterer(topics: topics, clientMetrics: clientMetrics), access: access)
+            DescribeConfigsHandler(
+                topics: topics, access: access, clientMetrics: clientMetrics, groupConfigs: groups.groupConfigs).makeHandler(),
+            AlterConfigsHandler(alterer: ConfigAlterer(topics: topics, clientMetrics: clientMetrics, groupConfigs: groups.groupConfigs), access: access)
                 .makeHandler(),
             IncrementalAlterConfigsHandler(
-                alterer: ConfigAlterer(topics: topics, clientMetrics: clientMetrics), access: access
+                alterer: ConfigAlterer(topics: topics, clientMetrics: clientMetrics, groupConfigs: groups.groupConfigs), access: access
             ).makeHandler(),
             DescribeClusterHandler(cluster: identity, access: access).makeHandler(),
             DescribeTopicPartitionsHandler(
@@ -164,10 +165,10 @@ public final class Broker: Service, Sendable {
         served += ConsumerGroupHandlers(coordinator: groups, topics: topics, access: access).makeHandlers()
         served += ShareGroupHandlers(coordinator: groups, topics: topics, access: access).makeHandlers()
         served += ShareGroupOffsetHandlers(coordinator: groups, topics: topics).makeHandlers()
-        served += ShareFetchHandler(
+        let shareFetch = ShareFetchHandler(
             coordinator: groups, topics: topics, waiters: waiters, nodeId: identity.nodeId, access: access,
-            maximumResponseBytes: config.fetchMaxBytes
-        ).makeHandlers()
+            maximumResponseBytes: config.fetchMaxBytes)
+        served += shareFetch.makeHandlers()
         served += PlaintextSaslHandlers().makeHandlers()
         served += ScramCredentialHandlers(store: scramCredentials, access: access).makeHandlers()
         served += AclHandlers(authorizer: authorizer).makeHandlers()
@@ -175,7 +176,9 @@ public final class Broker: Service, Sendable {
         served += PartitionAdminHandlers(topics: topics, nodeId: identity.nodeId, access: access).makeHandlers()
         served += TelemetryHandlers(telemetry: telemetry, subscriptions: clientMetrics, topics: topics, access: access).makeHandlers()
         let supported = RequestRouter(served + [ApiVersionsHandler.make(supported: { [] })]).supportedVersions
-        return RequestRouter(served + [ApiVersionsHandler.make(supported: { supported })], quotas: quotaEnforcer)
+        return RequestRouter(
+            served + [ApiVersionsHandler.make(supported: { supported })], quotas: quotaEnforcer,
+            connectionClosed: { shareFetch.connectionClosed($0) })
     }
 
     public func run() async throws {

@@ -123,7 +123,8 @@ struct ConfigHandlerTests {
         #expect(alter([("num.partitions", 0, "3")], name: "0", type: 4).errorCode == KafkaErrorCode.invalidRequest.rawValue)
         #expect(alter([], name: "0", type: 4).errorCode == 0)
         #expect(alter([], name: "9", type: 4).errorMessage == "Unexpected broker id, expected 0, but received 9")
-        #expect(alter([], name: "t", type: 32).errorMessage == "Unknown resource type 32")
+        #expect(alter([], name: "t", type: 64).errorMessage == "Unknown resource type 64")
+        #expect(alter([], name: "t", type: 32).errorMessage == "Unsupported resource type: 32")
         let twice = handler.respond(IncrementalAlterConfigsRequest(resources: [
             .init(resourceType: 2, resourceName: "t", configs: [.init(name: "retention.ms", configOperation: 0, value: "1")]),
             .init(resourceType: 2, resourceName: "t", configs: [.init(name: "segment.ms", configOperation: 0, value: "1")]),

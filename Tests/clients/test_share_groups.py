@@ -1,7 +1,8 @@
 """Share groups (KIP-932) with confluent-kafka's ShareConsumer (librdkafka): records split between consumers of
 one partition, redelivery after RELEASE and after a killed consumer's lock expires, REJECT and the delivery
-limit archiving records, deleting share groups through the admin client, and a broker SIGKILL losing no
-acknowledgement."""
+limit archiving records, a closed connection releasing its records at once, per-group configs
+(share.auto.offset.reset, share.record.lock.duration.ms) through the admin client, deleting share groups through
+the admin client, and a broker SIGKILL losing no acknowledgement."""
 import signal
 import subprocess
 import sys
@@ -149,55 +150,158 @@ def test_released_records_are_redelivered_and_rejected_ones_never(broker_factory
     second.close()
 
 
-def test_killed_consumers_records_come_back_after_the_lock_and_the_limit_archives(broker_factory, tmp_path):
+HOLDER = """
+import os, signal, sys, time
+from confluent_kafka import ShareConsumer
+consumer = ShareConsumer({"bootstrap.servers": sys.argv[1], "group.id": sys.argv[2],
+                          "share.acknowledgement.mode": "explicit"})
+consumer.subscribe([sys.argv[3]])
+got = 0
+deadline = time.time() + 20
+while got < 5 and time.time() < deadline:
+    got += len([m for m in consumer.poll(0.5) if m.error() is None])
+print(got, flush=True)
+os.kill(os.getpid(), getattr(signal, sys.argv[4]))
+time.sleep(60)
+"""
+
+
+def hold_five(broker, group, topic, how):
+    """A share consumer in a child process that acquires five records and then stops (SIGSTOP: its connection
+    stays open, its locks run out) or dies (SIGKILL: its connection closes). Returns the child."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, broker.bootstrap, group, topic, how],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "5"
+    return holder
+
+
+def test_stopped_consumers_records_come_back_after_the_lock_and_the_limit_archives(broker_factory):
     broker = broker_factory(**SHARE_BROKER)
     create_topic(broker.bootstrap, "locks")
     produce(broker.bootstrap, "locks", 5)
-    script = textwrap.dedent(f"""
-        import os, sys, time
-        from confluent_kafka import ShareConsumer
-        consumer = ShareConsumer({{"bootstrap.servers": "{broker.bootstrap}", "group.id": "locked",
-                                   "share.acknowledgement.mode": "explicit"}})
-        consumer.subscribe(["locks"])
-        got = 0
-        deadline = time.time() + 20
-        while got < 5 and time.time() < deadline:
-            got += len([m for m in consumer.poll(0.5) if m.error() is None])
-        print(got, flush=True)
-        os.kill(os.getpid(), 9)
-    """)
-    holder = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert holder.stdout.strip() == "5"
-    killed_at = time.time()
+    holder = hold_five(broker, "locked", "locks", "SIGSTOP")
+    stopped_at = time.time()
+    try:
+        survivor = share_consumer(broker.bootstrap, "locked", **{"share.acknowledgement.mode": "explicit"})
+        survivor.subscribe(["locks"])
+        seen = []
 
-    survivor = share_consumer(broker.bootstrap, "locked", **{"share.acknowledgement.mode": "explicit"})
-    survivor.subscribe(["locks"])
-    seen = []
+        def release(batch):
+            for message in batch:
+                seen.append((message.value(), time.time()))
+                survivor.acknowledge(message, AcknowledgeType.RELEASE)
+            if batch:
+                survivor.commit_sync(10)
 
-    def release(batch):
-        for message in batch:
-            seen.append((message.value(), time.time()))
-            survivor.acknowledge(message, AcknowledgeType.RELEASE)
-        if batch:
-            survivor.commit_sync(10)
-
-    # Redelivered after the 3 s lock (second delivery), released, delivered a third time, released: with a
-    # delivery limit of 3 they are archived and never come back.
-    poll_until(survivor, lambda: len(seen) >= 10, timeout=25, on_batch=release)
-    assert len(seen) == 10
-    first_back = min(at for _, at in seen)
-    assert first_back - killed_at > 1.0
-    assert sorted(value for value, _ in seen) == sorted([b"m%d" % i for i in range(5)] * 2)
-    rest = []
-    poll_until(survivor, lambda: False, timeout=5, on_batch=rest.extend)
-    assert rest == []
-    survivor.close()
+        # The stopped consumer's connection stays open: its records come back when the 3 s lock runs out (second
+        # delivery), are released, delivered a third time, released: with a delivery limit of 3 they are
+        # archived and never come back.
+        poll_until(survivor, lambda: len(seen) >= 10, timeout=25, on_batch=release)
+        assert len(seen) == 10
+        first_back = min(at for _, at in seen)
+        assert first_back - stopped_at > 2.0
+        assert sorted(value for value, _ in seen) == sorted([b"m%d" % i for i in range(5)] * 2)
+        rest = []
+        poll_until(survivor, lambda: False, timeout=5, on_batch=rest.extend)
+        assert rest == []
+        survivor.close()
+    finally:
+        holder.kill()
+        holder.wait()
 
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
-    # The survivor left: the empty share group can be deleted (DeleteGroups); a second delete finds no group.
-    admin.delete_consumer_groups(["locked"])["locked"].result(10)
+    # The survivor left and the stopped member's session ran out: the empty share group can be deleted
+    # (DeleteGroups); a second delete finds no group.
+    deadline = time.time() + 15
+    while True:
+        try:
+            admin.delete_consumer_groups(["locked"])["locked"].result(10)
+            break
+        except KafkaException:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.5)
     with pytest.raises(KafkaException):
         admin.delete_consumer_groups(["locked"])["locked"].result(10)
+
+
+def test_a_closed_connection_releases_its_records_at_once(broker_factory):
+    # A 30 s lock: the records can only come back this soon because the connection closed.
+    broker = broker_factory(**dict(SHARE_BROKER, **{"group.share.record.lock.duration.ms": 30000}))
+    create_topic(broker.bootstrap, "dropped")
+    produce(broker.bootstrap, "dropped", 5)
+    holder = hold_five(broker, "dropping", "dropped", "SIGKILL")
+    holder.wait()
+    killed_at = time.time()
+    survivor = share_consumer(broker.bootstrap, "dropping")
+    survivor.subscribe(["dropped"])
+    got = []
+    poll_until(survivor, lambda: len(got) >= 5, timeout=20, on_batch=lambda batch: got.extend(values(batch)))
+    survivor.close()
+    assert sorted(got) == sorted(b"m%d" % i for i in range(5))
+    assert time.time() - killed_at < 20
+
+
+def test_group_configs_set_the_reset_and_the_lock_of_one_group(broker_factory):
+    from confluent_kafka.admin import (AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource,
+                                       ResourceType)
+    broker = broker_factory(**{"group.share.record.lock.duration.ms": 30000,
+                               "group.share.min.record.lock.duration.ms": 1000,
+                               "group.share.heartbeat.interval.ms": 500, "group.share.session.timeout.ms": 6000})
+    create_topic(broker.bootstrap, "configured")
+    produce(broker.bootstrap, "configured", 5)
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+
+    def alter(group, **configs):
+        resource = ConfigResource(ResourceType.GROUP, group, incremental_configs=[
+            ConfigEntry(name.replace("_", "."), value, incremental_operation=AlterConfigOpType.SET)
+            for name, value in configs.items()])
+        return admin.incremental_alter_configs([resource])[resource].result(10)
+
+    alter("early", share_auto_offset_reset="earliest", share_record_lock_duration_ms="2000")
+    with pytest.raises(KafkaException, match="share.auto.offset.reset"):
+        alter("early", share_auto_offset_reset="sometimes")
+    with pytest.raises(KafkaException, match="greater than or equal to"):
+        alter("early", share_record_lock_duration_ms="10")
+    with pytest.raises(KafkaException, match="Unknown group config name"):
+        alter("early", share_delivery_limit="3")
+    resource = ConfigResource(ResourceType.GROUP, "early")
+    described = admin.describe_configs([resource])[resource].result(10)
+    assert described["share.auto.offset.reset"].value == "earliest"
+    assert described["share.auto.offset.reset"].source == ConfigSource.GROUP_CONFIG.value
+    assert described["share.record.lock.duration.ms"].value == "2000"
+    assert described["share.session.timeout.ms"].value == "6000"
+    assert described["share.session.timeout.ms"].source == ConfigSource.DEFAULT_CONFIG.value
+
+    # The group set to earliest reads what was produced before it; the broker's latest leaves another group
+    # only what comes later.
+    late = share_consumer(broker.bootstrap, "late")
+    late.subscribe(["configured"])
+    poll_until(late, lambda: False, timeout=3)
+    holder = hold_five(broker, "early", "configured", "SIGSTOP")
+    stopped_at = time.time()
+    try:
+        # The group's 2 s lock, not the broker's 30 s one, gives the stopped member's records to another.
+        survivor = share_consumer(broker.bootstrap, "early")
+        survivor.subscribe(["configured"])
+        again = []
+        poll_until(survivor, lambda: len(again) >= 5, timeout=20,
+                   on_batch=lambda batch: again.extend(values(batch)))
+        survivor.close()
+        assert sorted(again) == sorted(b"m%d" % i for i in range(5))
+        assert time.time() - stopped_at < 20
+    finally:
+        holder.kill()
+        holder.wait()
+    producer = Producer({"bootstrap.servers": broker.bootstrap})
+    for index in range(3):
+        producer.produce("configured", value=b"later%d" % index, partition=0)
+    assert producer.flush(15) == 0
+    later = []
+    poll_until(late, lambda: len(later) >= 3, timeout=20, on_batch=lambda batch: later.extend(values(batch)))
+    poll_until(late, lambda: False, timeout=2, on_batch=lambda batch: later.extend(values(batch)))
+    late.close()
+    assert sorted(later) == [b"later0", b"later1", b"later2"]
 
 
 def test_a_broker_kill_loses_no_acknowledgement(broker_factory):

@@ -27,16 +27,19 @@ extension GroupCoordinator {
         return await group.heartbeat(input)
     }
 
-    func shareGroupCreatingIfRoom(_ groupId: String, topics: TopicManager) -> ShareGroup? {
+    /// The share group, created when missing and `group.max.count` leaves room (at start-up every stored group
+    /// is kept, as for the other group types).
+    func shareGroupCreatingIfRoom(_ groupId: String, topics: TopicManager, atStartUp: Bool = false) -> ShareGroup? {
         let others = allGroups().count + consumerGroups.withLockedValue { $0.count }
         let partitions = sharePartitions
         let sessions = shareSessions
+        let groupConfigs = groupConfigs
         return shareGroups.withLockedValue { groups -> ShareGroup? in
             if let existing = groups[groupId] { return existing }
-            guard others + groups.count < config.groupMaxCount else { return nil }
+            guard atStartUp || others + groups.count < config.groupMaxCount else { return nil }
             let group = ShareGroup(
                 groupId: groupId, timers: timers, topics: topics, sessionTimeoutMs: config.shareSessionTimeoutMs,
-                maxSize: config.shareGroupMaxSize
+                maxSize: config.shareGroupMaxSize, store: store, groupConfigs: groupConfigs
             ) { memberId in
                 sessions.remove(.init(groupId: groupId, memberId: memberId))
                 partitions.releaseAll(groupId: groupId, memberId: memberId)
@@ -44,6 +47,17 @@ extension GroupCoordinator {
             groups[groupId] = group
             return group
         }
+    }
+
+    /// Restores share groups from their latest records in `__consumer_offsets` (replayed in log order by the
+    /// caller), before their share partitions are loaded.
+    func restoreShareGroups(_ records: [String: [ShareGroupRecord]]) async {
+        guard let topics else { return }
+        for (groupId, groupRecords) in records.sorted(by: { $0.key < $1.key }) where !groupRecords.isEmpty {
+            guard let group = shareGroupCreatingIfRoom(groupId, topics: topics, atStartUp: true) else { continue }
+            await group.restore(groupRecords)
+        }
+        if !records.isEmpty { logger.info("loaded share groups", metadata: ["shareGroups": "\(records.count)"]) }
     }
 
     /// Loads the share partitions' delivery states from `__share_group_state` (start-up).
@@ -60,7 +74,7 @@ extension GroupCoordinator {
         let restored = sharePartitions.restore(stored, topics: topics)
         // A share group with stored delivery state exists (empty) until its members return or it is deleted.
         for groupId in Set(stored.filter { $0.value != nil }.map(\.groupId)).sorted() {
-            _ = shareGroupCreatingIfRoom(groupId, topics: topics)
+            _ = shareGroupCreatingIfRoom(groupId, topics: topics, atStartUp: true)
         }
         if restored > 0 { logger.info("loaded share partitions", metadata: ["sharePartitions": "\(restored)"]) }
     }
@@ -78,6 +92,7 @@ extension GroupCoordinator {
             if groups[groupId] === group { groups.removeValue(forKey: groupId) }
         }
         do {
+            try await group.deleteRecords()
             try await sharePartitions.removeAll(groupId: groupId, topics: topics)
         } catch {
             return .coordinatorNotAvailable

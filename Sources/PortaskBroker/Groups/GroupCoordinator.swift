@@ -26,6 +26,8 @@ public final class GroupCoordinator: Sendable {
     let shareGroups = NIOLockedValueBox<[String: ShareGroup]>([:])
     let sharePartitions: SharePartitions
     let shareSessions: ShareSessionCache
+    /// Dynamic group configs (resource type 32): the share group settings that override the broker's.
+    let groupConfigs: GroupConfigStore
     private let groups = NIOLockedValueBox<[String: ClassicGroup]>([:])
     private let expiryTimer = NIOLockedValueBox<GroupTimer?>(nil)
     /// Whether the last group creation was refused for `group.max.count` (the warning is logged once per episode).
@@ -35,21 +37,27 @@ public final class GroupCoordinator: Sendable {
     let pendingTransactionalOffsets = NIOLockedValueBox<[Int64: [String: [TopicPartition: CommittedOffset]]]>([:])
 
     /// A coordinator storing its state in `__consumer_offsets` of `topics`.
-    public convenience init(topics: TopicManager, loops: any EventLoopGroup, logger: Logger) {
+    /// Group configs are loaded from the data directory; throws when that file is unreadable.
+    public convenience init(topics: TopicManager, loops: any EventLoopGroup, logger: Logger) throws {
         let timers = EventLoopGroupTimers(loops: loops)
         let config = GroupCoordinatorConfig(topics.config)
+        let groupConfigs = try GroupConfigStore.load(
+            dataDirectory: topics.config.dataDirectory, bounds: config.shareGroupConfigBounds)
         let topic = OffsetsTopic(topics: topics, partitions: config.offsetsTopicPartitions, clock: { timers.nowMs() })
         let shareState = ShareStateTopic(
             topics: topics, partitions: config.shareStateTopicPartitions, clock: { timers.nowMs() })
         self.init(
             config: config, timers: timers, store: topic, offsetsTopic: topic, topics: topics, shareState: shareState,
-            logger: logger)
+            groupConfigs: groupConfigs, logger: logger)
     }
 
     init(
         config: GroupCoordinatorConfig, timers: GroupTimers, store: GroupStore, offsetsTopic: OffsetsTopic?,
-        topics: TopicManager? = nil, shareState: ShareStateTopic? = nil, logger: Logger
+        topics: TopicManager? = nil, shareState: ShareStateTopic? = nil, groupConfigs: GroupConfigStore? = nil,
+        logger: Logger
     ) {
+        let groupConfigs = groupConfigs ?? GroupConfigStore(bounds: config.shareGroupConfigBounds)
+        self.groupConfigs = groupConfigs
         self.topics = topics
         self.config = config
         self.timers = timers
@@ -59,7 +67,7 @@ public final class GroupCoordinator: Sendable {
         sharePartitions = SharePartitions(settings: .init(
             lockDurationMs: config.shareRecordLockDurationMs, deliveryLimit: config.shareDeliveryCountLimit,
             maxRecordLocks: config.sharePartitionMaxRecordLocks, startAtEarliest: config.shareAutoOffsetResetEarliest),
-            store: shareState)
+            store: shareState, groupConfigs: groupConfigs)
         shareSessions = ShareSessionCache(maxSessions: config.shareMaxSessions)
     }
 
@@ -171,6 +179,7 @@ public final class GroupCoordinator: Sendable {
         var offsets: [String: [TopicPartition: CommittedOffset]] = [:]
         var metadata: [String: StoredGroup?] = [:]
         var consumer: [String: [String: ConsumerGroupRecord]] = [:]
+        var share: [String: [String: ShareGroupRecord]] = [:]
         for record in records {
             switch record {
             case .offset(let group, let partition, let value):
@@ -179,9 +188,12 @@ public final class GroupCoordinator: Sendable {
                 metadata[group] = .some(value)
             case .consumer(let record):
                 consumer[record.groupId, default: [:]][record.keyName] = record.isTombstone ? nil : record
+            case .share(let record):
+                share[record.groupId, default: [:]][record.keyName] = record.isTombstone ? nil : record
             }
         }
         await restoreConsumerGroups(consumer.mapValues { Array($0.values) })
+        await restoreShareGroups(share.filter { !$0.value.isEmpty }.mapValues { Array($0.values) })
         let ids = Set(offsets.keys).union(metadata.keys)
         for id in ids.sorted() {
             let stored = metadata[id] ?? nil

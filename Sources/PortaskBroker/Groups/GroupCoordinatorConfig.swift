@@ -42,6 +42,8 @@ public struct GroupCoordinatorConfig: Sendable, Equatable {
     /// `group.share.auto.offset.reset` (Portask's own broker-wide value of Kafka's group config
     /// `share.auto.offset.reset`): where a share group starts reading a partition, `latest` or `earliest`.
     public var shareAutoOffsetResetEarliest = false
+    /// The bounds of the share group configs (`group.share.min/max.*`) and the broker-wide values they override.
+    var shareGroupConfigBounds = GroupConfigStore.Bounds()
     /// `share.coordinator.state.topic.num.partitions`: partitions of `__share_group_state`.
     public var shareStateTopicPartitions: Int = 50
 
@@ -77,5 +79,19 @@ public struct GroupCoordinatorConfig: Sendable, Equatable {
         shareStateTopicPartitions = Int(Int32(clamping: max(1, value("share.coordinator.state.topic.num.partitions") ?? 50)))
         let reset = config.properties["group.share.auto.offset.reset"] ?? "latest"
         shareAutoOffsetResetEarliest = reset.trimmingWhitespace().lowercased() == "earliest"
+        func range(_ kind: String, _ low: Int64, _ high: Int64) -> ClosedRange<Int64> {
+            let lower = value("group.share.min.\(kind)") ?? low
+            return lower...max(lower, value("group.share.max.\(kind)") ?? high)
+        }
+        shareGroupConfigBounds = .init(
+            lockDurationMs: range("record.lock.duration.ms", 15_000, 60_000),
+            heartbeatIntervalMs: range("heartbeat.interval.ms", 5_000, 15_000),
+            sessionTimeoutMs: range("session.timeout.ms", 45_000, 60_000),
+            defaults: [
+                GroupConfigStore.autoOffsetReset: shareAutoOffsetResetEarliest ? "earliest" : "latest",
+                GroupConfigStore.recordLockDuration: String(shareRecordLockDurationMs),
+                GroupConfigStore.heartbeatInterval: String(shareHeartbeatIntervalMs),
+                GroupConfigStore.sessionTimeout: String(shareSessionTimeoutMs),
+            ])
     }
 }

@@ -4,7 +4,7 @@ import NIOCore
 
 /// One record of `__consumer_offsets`: a thin mapping between the coordinator's model and the generated record
 /// types (``OffsetCommitKey``/``OffsetCommitValue``, ``GroupMetadataKey``/``GroupMetadataValue``,
-/// ``ConsumerGroupRecord`` for the `consumer`-protocol ones), which hold Kafka's layouts (all integers big-endian,
+/// ``ConsumerGroupRecord`` for the `consumer`-protocol ones, ``ShareGroupRecord`` for share groups), which hold Kafka's layouts (all integers big-endian,
 /// strings as int16 length + UTF-8, nullable strings with length -1, bytes as int32 length + data):
 ///
 /// ```
@@ -28,6 +28,8 @@ enum GroupRecord: Sendable, Equatable {
     case metadata(group: String, value: StoredGroup?)
     /// A record of a `consumer`-protocol group (key versions 3, 5, 6, 7, 8).
     case consumer(ConsumerGroupRecord)
+    /// A record of a share group (key versions 10–14).
+    case share(ShareGroupRecord)
 
     /// The longest string Kafka's record schemas can hold (int16 length; Kafka's generated writers refuse more,
     /// for compact strings too).
@@ -42,6 +44,7 @@ enum GroupRecord: Sendable, Equatable {
         switch self {
         case .offset(let group, _, _), .metadata(let group, _): return group
         case .consumer(let record): return record.groupId
+        case .share(let record): return record.groupId
         }
     }
 
@@ -51,6 +54,7 @@ enum GroupRecord: Sendable, Equatable {
         case .offset(_, _, let value): return value == nil
         case .metadata(_, let value): return value == nil
         case .consumer(let record): return record.isTombstone
+        case .share(let record): return record.isTombstone
         }
     }
 
@@ -70,6 +74,8 @@ enum GroupRecord: Sendable, Equatable {
         case .metadata(let group, _):
             return try Self.stored(GroupMetadataKey(group: group), version: Self.groupMetadataKeyVersion)
         case .consumer(let record):
+            return try record.key()
+        case .share(let record):
             return try record.key()
         }
     }
@@ -97,6 +103,8 @@ enum GroupRecord: Sendable, Equatable {
                 })
             return try Self.stored(stored, version: Self.classicValueVersion)
         case .consumer(let record):
+            return try record.value()
+        case .share(let record):
             return try record.value()
         }
     }
@@ -165,8 +173,13 @@ enum GroupRecord: Sendable, Equatable {
             self = .metadata(
                 group: stored.group, value: try value.map { (bytes) throws(BrokerError) in try Self.storedGroup(bytes) })
         default:
-            guard let record = try ConsumerGroupRecord(keyVersion: keyVersion, key: &key, value: value) else { return nil }
-            self = .consumer(record)
+            if let record = try ConsumerGroupRecord(keyVersion: keyVersion, key: &key, value: value) {
+                self = .consumer(record)
+            } else if let record = try ShareGroupRecord(keyVersion: keyVersion, key: &key, value: value) {
+                self = .share(record)
+            } else {
+                return nil
+            }
         }
     }
 

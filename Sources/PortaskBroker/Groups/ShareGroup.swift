@@ -41,6 +41,7 @@ actor ShareGroup {
         var clientHost: String
         var subscribedTopics: [String] = []
         var memberEpoch: Int32 = 0
+        var previousMemberEpoch: Int32 = -1
         var assigned: Set<TopicPartition> = []
         var sessionToken: UInt64 = 0
         var sessionTimer: GroupTimer?
@@ -64,11 +65,21 @@ actor ShareGroup {
     var partitionCounts: [String: Int] = [:]
     var token: UInt64 = 0
     var isDead = false
+    /// Where the group's records go (`__consumer_offsets`); nil in unit tests that do not store.
+    let store: GroupStore?
+    /// The group's `share.session.timeout.ms`, when set, replaces `sessionTimeoutMs`.
+    let groupConfigs: GroupConfigStore?
+    /// The records last handed to the store, by key name; the next write is the difference.
+    var persisted: [String: ShareGroupRecord] = [:]
+    var lastWrite: Task<Void, any Error>?
 
     init(
         groupId: String, timers: GroupTimers, topics: TopicManager, sessionTimeoutMs: Int32, maxSize: Int,
+        store: GroupStore? = nil, groupConfigs: GroupConfigStore? = nil,
         onMemberRemoved: @escaping @Sendable (String) -> Void
     ) {
+        self.store = store
+        self.groupConfigs = groupConfigs
         self.groupId = groupId
         self.timers = timers
         self.topics = topics
@@ -83,8 +94,19 @@ actor ShareGroup {
         return members.isEmpty ? "Empty" : "Stable"
     }
 
-    /// ShareGroupHeartbeat.
-    func heartbeat(_ input: ShareHeartbeatInput) -> ShareHeartbeatOutcome {
+    /// ShareGroupHeartbeat: applies it, then writes what changed to `__consumer_offsets` before answering.
+    func heartbeat(_ input: ShareHeartbeatInput) async -> ShareHeartbeatOutcome {
+        let outcome = applyHeartbeat(input)
+        guard outcome.error == .noError else { return outcome }
+        do {
+            try await persistChanges()
+        } catch {
+            return ShareHeartbeatOutcome(error: GroupRecord.errorCode(forWriteFailure: error), message: "\(error)")
+        }
+        return outcome
+    }
+
+    func applyHeartbeat(_ input: ShareHeartbeatInput) -> ShareHeartbeatOutcome {
         if isDead { return ShareHeartbeatOutcome(error: .coordinatorNotAvailable) }
         let memberId = input.memberId
         if input.memberEpoch == Self.leaveEpoch {
@@ -135,6 +157,7 @@ actor ShareGroup {
         guard var current = members[memberId] else { return ShareHeartbeatOutcome(error: .unknownMemberId) }
         let target = targetAssignment(for: current)
         let changed = current.memberEpoch != assignmentEpoch || current.assigned != target
+        if current.memberEpoch != assignmentEpoch { current.previousMemberEpoch = current.memberEpoch }
         current.memberEpoch = assignmentEpoch
         current.assigned = target
         members[memberId] = current
@@ -176,7 +199,8 @@ actor ShareGroup {
         member.sessionTimer?.cancel()
         let token = nextToken()
         member.sessionToken = token
-        member.sessionTimer = timers.schedule(afterMs: Int64(sessionTimeoutMs)) { [weak self] in
+        let timeoutMs = groupConfigs?.integer(GroupConfigStore.sessionTimeout, of: groupId) ?? Int64(sessionTimeoutMs)
+        member.sessionTimer = timers.schedule(afterMs: timeoutMs) { [weak self] in
             guard let self else { return }
             Task { await self.sessionExpired(memberId, token: token) }
         }
@@ -186,6 +210,7 @@ actor ShareGroup {
     func sessionExpired(_ memberId: String, token: UInt64) {
         guard members[memberId]?.sessionToken == token else { return }
         removeMember(memberId)
+        persistInBackground()
     }
 
     /// Removes a member (leave or session timeout); the group epoch advances. A member whose session expired

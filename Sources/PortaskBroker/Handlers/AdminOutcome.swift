@@ -22,6 +22,7 @@ enum ConfigResourceType: Int8 {
     case broker = 4
     case brokerLogger = 8
     case clientMetrics = 16
+    case group = 32
 
     /// Checks the name of a broker resource: this broker's id, or "" for the cluster-wide default.
     static func checkBrokerName(_ name: String, nodeId: Int32) -> AdminOutcome {

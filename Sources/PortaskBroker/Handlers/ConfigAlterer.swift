@@ -8,6 +8,8 @@ struct ConfigAlterer: Sendable {
     let topics: TopicManager
     /// Where client-metrics subscriptions (resource type 16) are altered; nil refuses that type.
     var clientMetrics: ClientMetricsStore? = nil
+    /// Where group configs (resource type 32) are altered; nil refuses that type.
+    var groupConfigs: GroupConfigStore? = nil
 
     static let attempts = 16
 
@@ -98,6 +100,9 @@ struct ConfigAlterer: Sendable {
         case .clientMetrics:
             guard let clientMetrics else { return ConfigResourceType.unsupported(type) }
             return clientMetrics.alter(name: name, changes: changes, replace: replace, validateOnly: validateOnly)
+        case .group:
+            guard let groupConfigs else { return ConfigResourceType.unsupported(type) }
+            return groupConfigs.alter(groupId: name, changes: changes, replace: replace, validateOnly: validateOnly)
         case .brokerLogger:
             return ConfigResourceType.unsupported(type)
         case nil:

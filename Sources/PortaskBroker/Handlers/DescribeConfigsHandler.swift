@@ -5,13 +5,15 @@ import KafkaProtocol
 /// (resource type 4: every property portaskd knows, read-only, STATIC_BROKER_CONFIG or DEFAULT_CONFIG).
 /// Synonyms (v1+) when asked for, ConfigType and documentation (v3+). Client-metrics subscriptions (type 16)
 /// answer the configs set on them with source CLIENT_METRICS_CONFIG (none for an unknown subscription), as
-/// Kafka does. Broker loggers (type 8) are not served and are answered with INVALID_REQUEST. With an authorizer
+/// Kafka does. Groups (type 32) answer every share group config: the group's own value (DYNAMIC_GROUP_CONFIG)
+/// or the broker's (DEFAULT_CONFIG), as Kafka describes them. Broker loggers (type 8) are not served and are answered with INVALID_REQUEST. With an authorizer
 /// each resource needs DESCRIBE_CONFIGS (topics on the topic, brokers and subscriptions on the cluster), else
 /// Kafka's TOPIC_/CLUSTER_AUTHORIZATION_FAILED. Thread-safe.
 struct DescribeConfigsHandler: Sendable {
     let topics: TopicManager
     var access = AccessControl()
     var clientMetrics: ClientMetricsStore? = nil
+    var groupConfigs: GroupConfigStore? = nil
 
     /// Kafka's ConfigSource CLIENT_METRICS_CONFIG.
     static let clientMetricsSource: Int8 = 7
@@ -62,6 +64,11 @@ struct DescribeConfigsHandler: Sendable {
                 .init(name: name, value: value, readOnly: false, configSource: Self.clientMetricsSource, isSensitive: false)
             }
             return result
+        case .group where groupConfigs != nil:
+            guard let groupConfigs, !resource.resourceName.isEmpty else {
+                return failed(result, AdminOutcome(.invalidRequest, "Group name must not be empty"))
+            }
+            entries = Self.groupEntries(groupConfigs, groupId: resource.resourceName)
         default:
             return failed(result, ConfigResourceType.unsupported(resource.resourceType))
         }
@@ -71,6 +78,18 @@ struct DescribeConfigsHandler: Sendable {
                         documentation: request.includeDocumentation)
         }
         return result
+    }
+
+    /// The share group configs of a group: its own values, else the broker-wide ones.
+    static func groupEntries(_ store: GroupConfigStore, groupId: String) -> [ConfigDescriber.Entry] {
+        let own = store.configs(of: groupId)
+        return GroupConfigStore.names.map { name in
+            let type: BrokerConfigDefinition.ValueType = name == GroupConfigStore.autoOffsetReset ? .string : .int
+            return ConfigDescriber.Entry(
+                name: name, value: own[name] ?? store.bounds.defaults[name],
+                source: own[name] != nil ? .dynamicGroup : .defaultValue, readOnly: false, isSensitive: false,
+                type: type, documentation: nil, synonyms: [])
+        }
     }
 
     private func failed(

@@ -18,6 +18,8 @@ extension ShareFetchHandler {
         var maxWaitMs: Int64 = 0
         var maxBytes = 0
         var maxRecords = 0
+        /// `BatchSize`: the most records of one `AcquiredRecords` entry (Int.max when the request sets none).
+        var batchSize = Int.max
         var done = false
     }
 
@@ -27,7 +29,7 @@ extension ShareFetchHandler {
     func prepareFetch(_ request: ShareFetchRequest, context: RequestContext) async -> PreparedFetch {
         let version = context.apiVersion
         var prepared = PreparedFetch(response: ShareFetchResponse(
-            acquisitionLockTimeoutMs: Int32(clamping: partitions.settings.lockDurationMs)))
+            acquisitionLockTimeoutMs: Int32(clamping: partitions.lockDurationMs(request.groupId ?? ""))))
         func fail(_ code: KafkaErrorCode, _ message: String? = nil) -> PreparedFetch {
             prepared.response.errorCode = code.rawValue
             prepared.response.errorMessage = message
@@ -52,7 +54,7 @@ extension ShareFetchHandler {
         let key = ShareSessionCache.Key(groupId: groupId, memberId: memberId)
         let added = epoch == ShareSessionCache.finalEpoch ? [] : named
         let sessionPartitions: [ShareSessionCache.Partition]
-        switch sessions.fetch(key, epoch: epoch, added: added, forgotten: forgotten) {
+        switch sessions.fetch(key, epoch: epoch, added: added, forgotten: forgotten, connectionId: context.connectionId) {
         case .failure(let code): return fail(code)
         case .success(let list): sessionPartitions = list
         }
@@ -81,6 +83,7 @@ extension ShareFetchHandler {
         prepared.maxWaitMs = Int64(max(request.maxWaitMs, 0))
         prepared.maxBytes = min(Int(max(request.maxBytes, 0)), maximumResponseBytes)
         prepared.maxRecords = Int(request.maxRecords > 0 ? request.maxRecords : Self.defaultMaxRecords)
+        prepared.batchSize = request.batchSize > 0 ? Int(request.batchSize) : Int.max
         return prepared
     }
 
@@ -152,7 +155,7 @@ extension ShareFetchHandler {
         var bytesLeft = prepared.maxBytes
         var total = 0
         let now = coordinator.timers.nowMs()
-        let lock = partitions.settings.lockDurationMs
+        let lock = partitions.lockDurationMs(prepared.groupId)
         for key in prepared.fetch {
             let target = resolveTarget(key.topicId, key.partition, context: context)
             guard target.readable else {
@@ -193,7 +196,25 @@ extension ShareFetchHandler {
             recordsLeft -= count
             bytesLeft -= slice.length
             total += slice.length
-            result[key] = Acquired(slice: slice, ranges: ranges)
+            result[key] = Acquired(slice: slice, ranges: Self.split(ranges, batchSize: prepared.batchSize))
+        }
+        return result
+    }
+
+    /// The acquired runs cut into `AcquiredRecords` entries of at most `batchSize` records each (the request's
+    /// `BatchSize`, so the client acknowledges in batches of that size).
+    static func split(_ ranges: [SharePartitionState.AcquiredRange], batchSize: Int) -> [SharePartitionState.AcquiredRange] {
+        let size = Int64(max(1, batchSize))
+        var result: [SharePartitionState.AcquiredRange] = []
+        for range in ranges {
+            var first = range.firstOffset
+            while first <= range.lastOffset {
+                let (end, overflow) = first.addingReportingOverflow(size - 1)
+                let last = overflow ? range.lastOffset : min(end, range.lastOffset)
+                result.append(.init(firstOffset: first, lastOffset: last, deliveryCount: range.deliveryCount))
+                guard last < range.lastOffset else { break }
+                first = last &+ 1
+            }
         }
         return result
     }

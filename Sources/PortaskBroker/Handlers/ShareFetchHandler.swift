@@ -9,7 +9,7 @@ import NIOCore
 /// partitions of its share session (`ShareSessionCache`): Available records first (redeliveries), then records
 /// past the in-flight range, at most `MaxRecords` in all, each locked for `group.share.record.lock.duration.ms`.
 /// The log data goes out as whole stored batches (zero-copy file regions); `AcquiredRecords` tells the client
-/// which offsets of them it holds. A fetch that acquires nothing parks until an append to one of its partitions,
+/// which offsets of them it holds, in entries of at most `BatchSize` records. A fetch that acquires nothing parks until an append to one of its partitions,
 /// a release of records, the next lock expiry or `MaxWaitMs`. v2's `IsRenewAck` makes a request acknowledge
 /// only (RENEW extends locks); both acquire modes stop at `MaxRecords`.
 ///
@@ -93,7 +93,7 @@ struct ShareFetchHandler: Sendable {
         guard let state = partitions.existing(key) else { return (.invalidRecordState, nil) }
         let sharePartitions = partitions
         let now = coordinator.timers.nowMs()
-        let lock = partitions.settings.lockDurationMs
+        let lock = partitions.lockDurationMs(groupId)
         var released = false
         let result = state.withLockedValue { state -> (KafkaErrorCode, (PartitionLog, Int64)?) in
             state.expireLocks(nowMs: now)
@@ -139,6 +139,14 @@ struct ShareFetchHandler: Sendable {
         }
     }
 
+    /// A connection closed: the share sessions it opened end and their members' acquired records become
+    /// Available again at once (Kafka's disconnect listener), rather than when their locks expire.
+    func connectionClosed(_ connectionId: UInt64) {
+        for key in sessions.removeSessions(ofConnection: connectionId) {
+            closeSession(groupId: key.groupId, memberId: key.memberId)
+        }
+    }
+
     func resolveTarget(_ topicId: KafkaUUID, _ partition: Int32, context: RequestContext) -> Target {
         let topic = topics.topic(id: topicId)
         let readable = access.allows(context, .read, .topic, topic?.name ?? "")
@@ -148,7 +156,7 @@ struct ShareFetchHandler: Sendable {
     func acknowledge(_ request: ShareAcknowledgeRequest, context: RequestContext) async -> ShareAcknowledgeResponse {
         let version = context.apiVersion
         var response = ShareAcknowledgeResponse(
-            acquisitionLockTimeoutMs: Int32(clamping: partitions.settings.lockDurationMs))
+            acquisitionLockTimeoutMs: Int32(clamping: partitions.lockDurationMs(request.groupId ?? "")))
         guard let groupId = request.groupId, !groupId.isEmpty, let memberId = request.memberId, !memberId.isEmpty else {
             response.errorCode = KafkaErrorCode.invalidRequest.rawValue
             return response

@@ -60,7 +60,9 @@ struct ShareGroupHandlers: Sendable {
             errorCode: outcome.error.rawValue, errorMessage: outcome.message, memberId: outcome.memberId,
             memberEpoch: outcome.memberEpoch)
         guard outcome.error == .noError else { return response }
-        response.heartbeatIntervalMs = coordinator.config.shareHeartbeatIntervalMs
+        response.heartbeatIntervalMs = coordinator.groupConfigs.integer(
+            GroupConfigStore.heartbeatInterval, of: request.groupId).map { Int32(clamping: $0) }
+            ?? coordinator.config.shareHeartbeatIntervalMs
         if let assignment = outcome.assignment {
             response.assignment = .init(topicPartitions: byTopicId(assignment).map { .init(topicId: $0.0, partitions: $0.2) })
         }

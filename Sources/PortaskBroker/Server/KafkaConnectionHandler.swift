@@ -381,6 +381,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         waitingFrames.removeAll()
         for task in tasks.values { task.cancel() }
         tasks.removeAll()
+        router.connectionClosed(connectionId)
         context.fireChannelInactive()
     }
 

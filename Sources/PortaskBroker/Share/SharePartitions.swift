@@ -4,8 +4,8 @@ import NIOConcurrencyHelpers
 
 /// Every share partition of every share group on this broker (Kafka's `SharePartitionManager`): one
 /// `SharePartitionState` per (group, topic partition), created on the first ShareFetch of the group for the
-/// partition, starting where `share.auto.offset.reset` says (latest: the high watermark; earliest: the log
-/// start offset).
+/// partition, starting where the group's `share.auto.offset.reset` says (latest: the high watermark; earliest: the
+/// log start offset; the broker's `group.share.auto.offset.reset` when the group sets none).
 ///
 /// Thread-safety: the map sits behind one lock held only for lookups and insertions; each share partition has
 /// its own lock, held for state changes only (never during log reads or I/O).
@@ -30,11 +30,24 @@ final class SharePartitions: Sendable {
     let settings: Settings
     /// Where the states are kept durably; nil in unit tests.
     let store: ShareStateTopic?
+    /// Per-group overrides of `share.auto.offset.reset` and `share.record.lock.duration.ms`; nil: none.
+    let groupConfigs: GroupConfigStore?
     private let partitions = NIOLockedValueBox<[Key: NIOLockedValueBox<SharePartitionState>]>([:])
 
-    init(settings: Settings, store: ShareStateTopic? = nil) {
+    init(settings: Settings, store: ShareStateTopic? = nil, groupConfigs: GroupConfigStore? = nil) {
         self.settings = settings
         self.store = store
+        self.groupConfigs = groupConfigs
+    }
+
+    /// The acquisition lock duration of a group's records: its `share.record.lock.duration.ms`, else the broker's.
+    func lockDurationMs(_ groupId: String) -> Int64 {
+        groupConfigs?.integer(GroupConfigStore.recordLockDuration, of: groupId) ?? settings.lockDurationMs
+    }
+
+    /// Whether a new share partition of the group starts at the log start (`earliest`) or the high watermark.
+    func startsAtEarliest(_ groupId: String) -> Bool {
+        groupConfigs?.startsAtEarliest(groupId) ?? settings.startAtEarliest
     }
 
     /// Writes the state of one share partition to `__share_group_state` (the caller holds its lock, so the
@@ -65,7 +78,7 @@ final class SharePartitions: Sendable {
     func partition(_ key: Key, log: PartitionLog) -> NIOLockedValueBox<SharePartitionState> {
         partitions.withLockedValue { map in
             if let existing = map[key] { return existing }
-            let start = settings.startAtEarliest ? log.logStartOffset : log.highWatermark
+            let start = startsAtEarliest(key.groupId) ? log.logStartOffset : log.highWatermark
             let state = NIOLockedValueBox(SharePartitionState(
                 startOffset: start, deliveryLimit: settings.deliveryLimit, maxRecordLocks: settings.maxRecordLocks))
             map[key] = state

@@ -8,7 +8,8 @@ import NIOConcurrencyHelpers
 /// partitions; the next request carries 1, then 2, ... (after Int32.max comes 1), adding partitions and
 /// forgetting others; epoch -1 ends the session. An unknown session is SHARE_SESSION_NOT_FOUND, a wrong epoch
 /// INVALID_SHARE_SESSION_EPOCH. At most `group.share.max.share.sessions` sessions (a new one past that is
-/// SHARE_SESSION_LIMIT_REACHED); sessions end with their final request or their member's session timeout. A
+/// SHARE_SESSION_LIMIT_REACHED); sessions end with their final request, their member's session timeout, or the
+/// close of the connection that opened them (the member's acquired records are released then, as in Kafka). A
 /// final request finding no session is answered normally (its acknowledgements still apply).
 ///
 /// Thread-safety: one lock, held only for the map operations.
@@ -39,6 +40,8 @@ final class ShareSessionCache: Sendable {
     private struct Session {
         var nextEpoch: Int32
         var partitions: [Partition]
+        /// The connection that opened the session; the session ends when it closes.
+        var connectionId: UInt64
     }
 
     let maxSessions: Int
@@ -56,11 +59,11 @@ final class ShareSessionCache: Sendable {
     /// A ShareFetch's step: opens (epoch 0) or advances the session with `added` and `forgotten`, and returns its
     /// partitions in session order; epoch -1 checks that the session exists and returns its partitions (the
     /// caller ends it with `remove` after the acknowledgements).
-    func fetch(_ key: Key, epoch: Int32, added: [Partition], forgotten: [Partition]) -> Step {
+    func fetch(_ key: Key, epoch: Int32, added: [Partition], forgotten: [Partition], connectionId: UInt64 = 0) -> Step {
         sessions.withLockedValue { map in
             if epoch == Self.initialEpoch {
                 guard map[key] != nil || map.count < maxSessions else { return .failure(.shareSessionLimitReached) }
-                var session = Session(nextEpoch: 1, partitions: [])
+                var session = Session(nextEpoch: 1, partitions: [], connectionId: connectionId)
                 guard Self.merge(&session, added: added, forgotten: forgotten) else { return .failure(.invalidRequest) }
                 map[key] = session
                 return .success(session.partitions)
@@ -92,6 +95,16 @@ final class ShareSessionCache: Sendable {
 
     func remove(_ key: Key) {
         _ = sessions.withLockedValue { $0.removeValue(forKey: key) }
+    }
+
+    /// Ends the sessions opened on a connection that closed; returns their keys (their members' records are
+    /// released by the caller, as Kafka's share session cache does on a disconnect).
+    func removeSessions(ofConnection connectionId: UInt64) -> [Key] {
+        sessions.withLockedValue { map in
+            let keys = map.filter { $0.value.connectionId == connectionId }.map(\.key)
+            for key in keys { map.removeValue(forKey: key) }
+            return keys
+        }
     }
 
     /// Applies a request's partitions to the session; false (and the session unchanged) past the bound.

@@ -41,6 +41,8 @@ public struct TopicConfigDefinition: Sendable {
         case topic = 1
         case staticBroker = 4
         case defaultValue = 5
+        /// A group's own config (resource type 32).
+        case dynamicGroup = 8
     }
 
     public var name: String
