@@ -163,7 +163,7 @@ public final class Broker: Service, Sendable {
         served += GroupAdminHandlers(coordinator: groups, access: access).makeHandlers()
         served += ConsumerGroupHandlers(coordinator: groups, topics: topics, access: access).makeHandlers()
         served += ShareGroupHandlers(coordinator: groups, topics: topics, access: access).makeHandlers()
-        served += ShareGroupOffsetHandlers(coordinator: groups, topics: topics).makeHandlers()
+        served += ShareGroupOffsetHandlers(coordinator: groups, topics: topics, access: access).makeHandlers()
         served += ShareFetchHandler(
             coordinator: groups, topics: topics, waiters: waiters, nodeId: identity.nodeId, access: access,
             maximumResponseBytes: config.fetchMaxBytes
