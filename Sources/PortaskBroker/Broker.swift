@@ -63,6 +63,10 @@ public final class Broker: Service, Sendable {
         clientMetrics = try ClientMetricsStore(dataDirectory: config.dataDirectory) { telemetry.update($0) }
         groups = GroupCoordinator(topics: topics, loops: group, logger: logger)
         scramCredentials = try ScramCredentialStore(dataDirectory: config.dataDirectory)
+        let bootstrapped = try scramCredentials.bootstrap(config.scramBootstrapCredentials)
+        if !bootstrapped.isEmpty {
+            logger.info("SCRAM credentials created from scram.bootstrap.credentials: \(bootstrapped.joined(separator: ", "))")
+        }
         authorizer = config.authorizerEnabled
             ? try StandardAuthorizer(
                 dataDirectory: config.dataDirectory, superUsers: config.superUsers,

@@ -17,6 +17,8 @@ public struct BrokerConfig: Sendable {
     /// `super.users` as principals (`User:name`).
     public var superUsers: [String]
     public var allowEveryoneIfNoAclFound: Bool
+    /// `scram.bootstrap.credentials`: SCRAM users created at start-up when they have no credential yet.
+    public var scramBootstrapCredentials: [ScramBootstrapCredential]
     public var dataDirectory: String
     public var numPartitions: Int
     public var autoCreateTopics: Bool
@@ -111,6 +113,7 @@ public struct BrokerConfig: Sendable {
         authorizerEnabled = !authorizer.isEmpty
         superUsers = (value("super.users") ?? "").split(separator: ";").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
         allowEveryoneIfNoAclFound = value("allow.everyone.if.no.acl.found")?.lowercased() == "true"
+        scramBootstrapCredentials = try ScramBootstrapCredential.parseList(properties["scram.bootstrap.credentials"] ?? "")
         let directories = (properties["log.dirs"] ?? value("log.dir") ?? "").split(separator: ",").map { $0.trimmingWhitespace() }
         guard let first = directories.first, !first.isEmpty else { throw BrokerError(.configuration, "log.dirs is empty") }
         dataDirectory = first
