@@ -187,7 +187,8 @@ public struct BrokerConfig: Sendable {
     }
 
     /// Whether `name` is a property portaskd knows, directly or as a listener override
-    /// (`listener.name.<listener>.<property>`, `listener.name.<listener>.<mechanism>.sasl.jaas.config`).
+    /// (`listener.name.<listener>.<property>`, `listener.name.<listener>.<mechanism>.sasl.jaas.config` and
+    /// `.connections.max.reauth.ms`).
     static func isKnown(_ name: String) -> Bool {
         if BrokerConfigDefinition.byName[name] != nil { return true }
         guard name.hasPrefix("listener.name.") else { return false }
@@ -195,7 +196,7 @@ public struct BrokerConfig: Sendable {
         guard let dot = rest.firstIndex(of: ".") else { return false }
         let property = String(rest[rest.index(after: dot)...])
         if BrokerConfigDefinition.byName[property] != nil { return true }
-        return property.hasSuffix(".sasl.jaas.config")
+        return property.hasSuffix(".sasl.jaas.config") || property.hasSuffix(".connections.max.reauth.ms")
     }
 
     /// Merges the sources in Kafka's order of precedence: file, then environment (`PORTASK_LOG_DIRS` →

@@ -63,6 +63,8 @@ public struct BrokerConfigDefinition: Sendable {
               "Rules mapping a client certificate's subject to a user name: RULE:pattern/replacement/[LU], ..., DEFAULT."),
         .init("sasl.enabled.mechanisms", .list, "GSSAPI",
               "SASL mechanisms of SASL listeners: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (GSSAPI, Kafka's default, is not served)."),
+        .init("connections.max.reauth.ms", .long, "0",
+              "The longest SASL session (KIP-368) before the client must re-authenticate; told to clients in SaslAuthenticate, which re-authenticate in time; a connection used after its session expired is closed. 0: no limit. May be prefixed with listener.name.<l>.<mechanism>."),
         .init("scram.bootstrap.credentials", .password, nil,
               "SCRAM users created at start-up unless they already have a credential for the mechanism, in kafka-storage's --add-scram syntax: SCRAM-SHA-256=[name=alice,password=alice-secret];SCRAM-SHA-512=[name=bob,iterations=8192,salt=\"<base64>\",saltedpassword=\"<base64>\"]. Stored salted and hashed."),
         .init("authorizer.class.name", .string, "",
