@@ -196,7 +196,10 @@ public struct BrokerConfig: Sendable {
         guard let dot = rest.firstIndex(of: ".") else { return false }
         let property = String(rest[rest.index(after: dot)...])
         if BrokerConfigDefinition.byName[property] != nil { return true }
-        return property.hasSuffix(".sasl.jaas.config") || property.hasSuffix(".connections.max.reauth.ms")
+        if property.hasSuffix(".sasl.jaas.config") || property.hasSuffix(".connections.max.reauth.ms") { return true }
+        // listener.name.<listener>.<mechanism>.<sasl property>
+        guard let mechanismDot = property.firstIndex(of: ".") else { return false }
+        return BrokerConfigDefinition.byName[String(property[property.index(after: mechanismDot)...])] != nil
     }
 
     /// Merges the sources in Kafka's order of precedence: file, then environment (`PORTASK_LOG_DIRS` →

@@ -17,7 +17,7 @@ public struct ListenerSecurity: Sendable {
     /// Users and passwords for SASL/PLAIN from the listener's `plain.sasl.jaas.config`.
     public var plainUsers: [String: String]
     /// OAUTHBEARER's token validation: unsecured tokens with the options of the listener's
-    /// `oauthbearer.sasl.jaas.config`.
+    /// `oauthbearer.sasl.jaas.config`, or signed JWTs when `sasl.oauthbearer.jwks.endpoint.url` is set.
     var oauthBearer: (any OAuthBearerTokenValidator)?
     /// `connections.max.reauth.ms` (KIP-368) by enabled mechanism: the longest session before the client must
     /// re-authenticate; 0 leaves sessions unbounded (unless the credential itself expires, as tokens do).
@@ -76,16 +76,20 @@ public struct ListenerSecurity: Sendable {
             }
         }
         if saslMechanisms.contains("OAUTHBEARER") {
-            if let url = value("sasl.oauthbearer.jwks.endpoint.url"), !url.isEmpty {
-                throw BrokerError(
-                    .configuration,
-                    "sasl.oauthbearer.jwks.endpoint.url is not supported: OAUTHBEARER validates unsecured tokens only")
-            }
             let name = prefix + "oauthbearer.sasl.jaas.config"
             guard let jaas = properties[name] else {
                 throw BrokerError(.configuration, "Could not find a '\(listenerName)' entry in the JAAS configuration: set \(name)")
             }
-            oauthBearer = try OAuthBearerUnsecuredValidator(options: JaasConfig(parsing: jaas).options)
+            let options = try JaasConfig(parsing: jaas).options
+            // Kafka's lookup for mechanism settings: listener and mechanism prefix, listener prefix, plain name.
+            func oauthValue(_ name: String) -> String? {
+                (properties[prefix + "oauthbearer." + name] ?? value(name))?.trimmingWhitespace()
+            }
+            if let url = oauthValue("sasl.oauthbearer.jwks.endpoint.url"), !url.isEmpty {
+                oauthBearer = try OAuthBearerJwtValidator(value: oauthValue)
+            } else {
+                oauthBearer = try OAuthBearerUnsecuredValidator(options: options)
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
-/// Validates the bearer tokens of SASL/OAUTHBEARER (Kafka's unsecured-JWS validator for development,
-/// ``OAuthBearerUnsecuredValidator``). Implementations are values; thread-safe.
+/// Validates the bearer tokens of SASL/OAUTHBEARER: Kafka's unsecured-JWS validator for development
+/// (``OAuthBearerUnsecuredValidator``) or signed-JWT validation against configured keys
+/// (``OAuthBearerJwtValidator``). Implementations are values; thread-safe.
 protocol OAuthBearerTokenValidator: Sendable {
     /// Validates `token` (untrusted, from the client) at `nowMs` (milliseconds since the epoch).
     func validate(_ token: String, nowMs: Int64) throws(OAuthBearerRefusal) -> OAuthBearerToken
