@@ -63,6 +63,10 @@ public final class Broker: Service, Sendable {
         clientMetrics = try ClientMetricsStore(dataDirectory: config.dataDirectory) { telemetry.update($0) }
         groups = try GroupCoordinator(topics: topics, loops: group, logger: logger)
         scramCredentials = try ScramCredentialStore(dataDirectory: config.dataDirectory)
+        let bootstrapped = try scramCredentials.bootstrap(config.scramBootstrapCredentials)
+        if !bootstrapped.isEmpty {
+            logger.info("SCRAM credentials created from scram.bootstrap.credentials: \(bootstrapped.joined(separator: ", "))")
+        }
         authorizer = config.authorizerEnabled
             ? try StandardAuthorizer(
                 dataDirectory: config.dataDirectory, superUsers: config.superUsers,
@@ -164,7 +168,7 @@ public final class Broker: Service, Sendable {
         served += GroupAdminHandlers(coordinator: groups, access: access).makeHandlers()
         served += ConsumerGroupHandlers(coordinator: groups, topics: topics, access: access).makeHandlers()
         served += ShareGroupHandlers(coordinator: groups, topics: topics, access: access).makeHandlers()
-        served += ShareGroupOffsetHandlers(coordinator: groups, topics: topics).makeHandlers()
+        served += ShareGroupOffsetHandlers(coordinator: groups, topics: topics, access: access).makeHandlers()
         let shareFetch = ShareFetchHandler(
             coordinator: groups, topics: topics, waiters: waiters, nodeId: identity.nodeId, access: access,
             maximumResponseBytes: config.fetchMaxBytes)

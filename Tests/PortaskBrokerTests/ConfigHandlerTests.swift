@@ -61,13 +61,28 @@ struct ConfigHandlerTests {
         #expect(configs["log.retention.ms"]?.value == nil && configs["log.retention.ms"]?.configSource == 5)
         #expect(configs["num.partitions"]?.value == "1" && configs["num.partitions"]?.configSource == 5)
         #expect(configs["log.dirs"]?.configSource == 4)
-        #expect(configs.values.allSatisfy { $0.readOnly && !$0.isSensitive })
+        #expect(configs.values.allSatisfy { $0.readOnly })
+        #expect(configs.values.filter(\.isSensitive).map(\.name).sorted()
+            == ["scram.bootstrap.credentials", "ssl.key.password", "ssl.keystore.key", "ssl.truststore.certificates"])
         #expect(Self.describe(handler, type: 4, name: "").configs.isEmpty)
         #expect(Self.describe(handler, type: 4, name: "3").errorCode == KafkaErrorCode.invalidRequest.rawValue)
         #expect(Self.describe(handler, type: 4, name: "x").errorCode == KafkaErrorCode.invalidRequest.rawValue)
         #expect(Self.describe(handler, type: 8, name: "0").errorCode == KafkaErrorCode.invalidRequest.rawValue)
         #expect(Self.describe(handler, type: 2, name: "absent").errorCode == KafkaErrorCode.unknownTopicOrPartition.rawValue)
         #expect(Self.describe(handler, type: 2, name: "bad name").errorCode == KafkaErrorCode.invalidTopicException.rawValue)
+    }
+
+    @Test func describeConfigs_broker_neverShowsSensitiveValues() throws {
+        let fixture = try TemporaryTopics([
+            "ssl.key.password": "key-secret", "scram.bootstrap.credentials": "SCRAM-SHA-256=[name=a,password=a-secret]",
+        ])
+        let handler = DescribeConfigsHandler(topics: fixture.manager)
+        let configs = Self.entries(Self.describe(handler, type: 4, name: "0", synonyms: true))
+        for name in ["ssl.key.password", "scram.bootstrap.credentials"] {
+            let entry = try #require(configs[name])
+            #expect(entry.isSensitive && entry.value == nil && entry.configType == 9 && entry.configSource == 4)
+            #expect(entry.synonyms.map(\.source) == [4] && entry.synonyms.allSatisfy { $0.value == nil })
+        }
     }
 
     @Test func alterConfigs_replacesOverridesAndAppliesThemToTheLogs() throws {

@@ -77,4 +77,99 @@ struct ShareGroupAuthorizationTests {
             as: ShareAcknowledgeResponse.self, version: 1, principal: "bob")
         #expect(acknowledge.errorCode == KafkaErrorCode.groupAuthorizationFailed.rawValue)
     }
+
+    @Test func shareGroupOffsetApis_checkTheGroupAndEachTopicAsKafkaDoes() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portask-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let broker = try Broker(
+            config: BrokerConfig(properties: [
+                "log.dirs": directory,
+                "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                "super.users": "User:admin",
+            ]),
+            logger: Logger(label: "test"))
+        let authorizer = try #require(broker.authorizer)
+        func allow(_ principal: String, _ type: AclResourceType, _ name: String, _ operation: AclOperation) -> AclBinding {
+            AclBinding(
+                resourceType: type, resourceName: name, patternType: .literal, principal: "User:\(principal)",
+                host: "*", operation: operation, permission: .allow)
+        }
+        try authorizer.create([
+            allow("bob", .group, "bob-share", .read), allow("bob", .topic, "orders", .read),
+            allow("carol", .group, "bob-share", .delete), allow("carol", .topic, "orders", .read),
+        ])
+        _ = try broker.topics.create(name: "orders", partitions: 1)
+        _ = try broker.topics.create(name: "secret", partitions: 1)
+        let router = broker.makeRouter()
+
+        // The group exists and is empty again: offsets may be altered and deleted.
+        let joined = try await answer(
+            router, ShareGroupHeartbeatRequest(groupId: "bob-share", memberId: "m1", subscribedTopicNames: ["orders"]),
+            as: ShareGroupHeartbeatResponse.self, version: 1, principal: "bob")
+        #expect(joined.errorCode == 0)
+        let left = try await answer(
+            router, ShareGroupHeartbeatRequest(groupId: "bob-share", memberId: "m1", memberEpoch: -1),
+            as: ShareGroupHeartbeatResponse.self, version: 1, principal: "bob")
+        #expect(left.errorCode == 0)
+        let both = [
+            AlterShareGroupOffsetsRequest.AlterShareGroupOffsetsRequestTopic(topicName: "orders", partitions: [.init()]),
+            AlterShareGroupOffsetsRequest.AlterShareGroupOffsetsRequestTopic(topicName: "secret", partitions: [.init()]),
+        ]
+        let byAdmin = try await answer(
+            router, AlterShareGroupOffsetsRequest(groupId: "bob-share", topics: both),
+            as: AlterShareGroupOffsetsResponse.self, version: 0, principal: "admin")
+        #expect(byAdmin.errorCode == 0 && byAdmin.responses.flatMap(\.partitions).map(\.errorCode) == [0, 0])
+
+        // Alter: READ on the group, READ on each topic.
+        let otherGroup = try await answer(
+            router, AlterShareGroupOffsetsRequest(groupId: "alice-share", topics: both),
+            as: AlterShareGroupOffsetsResponse.self, version: 0, principal: "bob")
+        #expect(otherGroup.errorCode == KafkaErrorCode.groupAuthorizationFailed.rawValue)
+        let altered = try await answer(
+            router, AlterShareGroupOffsetsRequest(groupId: "bob-share", topics: both),
+            as: AlterShareGroupOffsetsResponse.self, version: 0, principal: "bob")
+        #expect(altered.errorCode == 0)
+        #expect(altered.responses.map(\.topicName) == ["orders", "secret"])
+        #expect(altered.responses.flatMap(\.partitions).map(\.errorCode)
+            == [0, KafkaErrorCode.topicAuthorizationFailed.rawValue])
+
+        // Describe: DESCRIBE on the group (implied by READ) and on each topic; all topics shows only permitted ones.
+        typealias DescribedGroup = DescribeShareGroupOffsetsRequest.DescribeShareGroupOffsetsRequestGroup
+        let named = try await answer(
+            router, DescribeShareGroupOffsetsRequest(groups: [
+                DescribedGroup(groupId: "bob-share", topics: [
+                    .init(topicName: "orders", partitions: [0]), .init(topicName: "secret", partitions: [0]),
+                ]),
+                DescribedGroup(groupId: "alice-share", topics: nil),
+            ]),
+            as: DescribeShareGroupOffsetsResponse.self, version: 1, principal: "bob")
+        #expect(named.groups.map(\.errorCode) == [0, KafkaErrorCode.groupAuthorizationFailed.rawValue])
+        let namedPartitions = named.groups[0].topics.flatMap(\.partitions)
+        #expect(namedPartitions.map(\.errorCode) == [0, KafkaErrorCode.topicAuthorizationFailed.rawValue])
+        #expect(namedPartitions.map(\.startOffset) == [0, -1])
+        let all = try await answer(
+            router, DescribeShareGroupOffsetsRequest(groups: [DescribedGroup(groupId: "bob-share", topics: nil)]),
+            as: DescribeShareGroupOffsetsResponse.self, version: 1, principal: "bob")
+        #expect(all.groups.first?.topics.map(\.topicName) == ["orders"])
+        let allByAdmin = try await answer(
+            router, DescribeShareGroupOffsetsRequest(groups: [DescribedGroup(groupId: "bob-share", topics: nil)]),
+            as: DescribeShareGroupOffsetsResponse.self, version: 1, principal: "admin")
+        #expect(allByAdmin.groups.first?.topics.map(\.topicName) == ["orders", "secret"])
+
+        // Delete: DELETE on the group (READ is not enough), READ on each topic.
+        let deleteNames = ["orders", "secret"].map { DeleteShareGroupOffsetsRequest.DeleteShareGroupOffsetsRequestTopic(topicName: $0) }
+        let withoutDelete = try await answer(
+            router, DeleteShareGroupOffsetsRequest(groupId: "bob-share", topics: deleteNames),
+            as: DeleteShareGroupOffsetsResponse.self, version: 0, principal: "bob")
+        #expect(withoutDelete.errorCode == KafkaErrorCode.groupAuthorizationFailed.rawValue)
+        let deleted = try await answer(
+            router, DeleteShareGroupOffsetsRequest(groupId: "bob-share", topics: deleteNames),
+            as: DeleteShareGroupOffsetsResponse.self, version: 0, principal: "carol")
+        #expect(deleted.errorCode == 0)
+        #expect(deleted.responses.map(\.errorCode) == [0, KafkaErrorCode.topicAuthorizationFailed.rawValue])
+        let remaining = try await answer(
+            router, DescribeShareGroupOffsetsRequest(groups: [DescribedGroup(groupId: "bob-share", topics: nil)]),
+            as: DescribeShareGroupOffsetsResponse.self, version: 1, principal: "admin")
+        #expect(remaining.groups.first?.topics.map(\.topicName) == ["secret"])
+    }
 }

@@ -1,6 +1,8 @@
 """TLS and SASL listeners with real clients: confluent-kafka (librdkafka) over SSL, mutual TLS, SASL_PLAINTEXT
 and SASL_SSL with PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512; SCRAM users managed with the AdminClient; wrong
 credentials, unknown mechanisms, early requests and protocol mix-ups refused while the broker keeps serving."""
+import base64
+import hashlib
 import pathlib
 import shutil
 import socket
@@ -10,7 +12,7 @@ import time
 
 import pytest
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import (AdminClient, ScramCredentialInfo, ScramMechanism, UserScramCredentialDeletion,
+from confluent_kafka.admin import (AdminClient, ConfigResource, ResourceType, ScramCredentialInfo, ScramMechanism, UserScramCredentialDeletion,
                                    UserScramCredentialUpsertion)
 
 from kafka_wire import frame, read_response
@@ -18,6 +20,12 @@ from security_support import SecuredBroker, make_certificates, raw_connection_cl
 
 JAAS = ('org.apache.kafka.common.security.plain.PlainLoginModule required '
         'user_alice="alice-secret" user_admin="admin-secret";')
+# SCRAM users from configuration, in kafka-storage's --add-scram syntax: one by password, one by salted password.
+GRACE_SALT = b"grace-salt"
+GRACE_SALTED = hashlib.pbkdf2_hmac("sha512", b"grace-secret", GRACE_SALT, 8192)
+SCRAM_BOOTSTRAP = ('SCRAM-SHA-256=[name=frank,password=frank-secret];'
+                   f'SCRAM-SHA-512=[name=grace,iterations=8192,salt="{base64.b64encode(GRACE_SALT).decode()}",'
+                   f'saltedpassword="{base64.b64encode(GRACE_SALTED).decode()}"]')
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +54,7 @@ def secured(certificates):
         "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
         "listener.name.sasl_plaintext.plain.sasl.jaas.config": JAAS,
         "listener.name.sasl_ssl.plain.sasl.jaas.config": JAAS,
+        "scram.bootstrap.credentials": SCRAM_BOOTSTRAP,
     })
     broker.start()
     yield broker
@@ -156,6 +165,26 @@ def test_scram_users_are_managed_by_the_admin_client_and_authenticate(secured, c
     errors = client_errors(secured.address("SASL_PLAINTEXT"),
                            sasl_config("SASL_PLAINTEXT", "SCRAM-SHA-512", "carol", "carol-pw"))
     assert errors and errors[0].code() == KafkaError._AUTHENTICATION
+
+
+def test_scram_users_bootstrapped_from_configuration_authenticate_and_stay_secret(secured, certificates):
+    for protocol, mechanism, user in (("SASL_SSL", "SCRAM-SHA-256", "frank"), ("SASL_PLAINTEXT", "SCRAM-SHA-512", "grace")):
+        tls = certificates if protocol == "SASL_SSL" else None
+        bootstrap = secured.address(protocol)
+        round_trip(bootstrap, sasl_config(protocol, mechanism, user, f"{user}-secret", tls), f"bootstrapped-{user}")
+        errors = client_errors(bootstrap, sasl_config(protocol, mechanism, user, "wrong", tls))
+        assert errors and errors[0].code() == KafkaError._AUTHENTICATION
+    admin = AdminClient({"bootstrap.servers": secured.bootstrap})
+    described = {user: [(i.mechanism, i.iterations) for i in future.result(timeout=10).scram_credential_infos]
+                 for user, future in admin.describe_user_scram_credentials(["frank", "grace"]).items()}
+    assert described == {"frank": [(ScramMechanism.SCRAM_SHA_256, 4096)], "grace": [(ScramMechanism.SCRAM_SHA_512, 8192)]}
+    # Neither the stored credentials nor DescribeConfigs give the secrets away.
+    stored = (secured.data_dir / "scram-credentials").read_text()
+    assert "frank-secret" not in stored and base64.b64encode(GRACE_SALTED).decode() not in stored
+    configs = admin.describe_configs([ConfigResource(ResourceType.BROKER, "0")])
+    entries = next(iter(configs.values())).result(timeout=10)
+    secret = entries["scram.bootstrap.credentials"]
+    assert secret.is_sensitive and secret.value is None and not secret.is_default
 
 
 def test_scram_credential_validation_answers_kafkas_errors(secured):

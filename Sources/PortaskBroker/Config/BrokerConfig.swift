@@ -17,6 +17,8 @@ public struct BrokerConfig: Sendable {
     /// `super.users` as principals (`User:name`).
     public var superUsers: [String]
     public var allowEveryoneIfNoAclFound: Bool
+    /// `scram.bootstrap.credentials`: SCRAM users created at start-up when they have no credential yet.
+    public var scramBootstrapCredentials: [ScramBootstrapCredential]
     public var dataDirectory: String
     public var numPartitions: Int
     public var autoCreateTopics: Bool
@@ -111,6 +113,7 @@ public struct BrokerConfig: Sendable {
         authorizerEnabled = !authorizer.isEmpty
         superUsers = (value("super.users") ?? "").split(separator: ";").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
         allowEveryoneIfNoAclFound = value("allow.everyone.if.no.acl.found")?.lowercased() == "true"
+        scramBootstrapCredentials = try ScramBootstrapCredential.parseList(properties["scram.bootstrap.credentials"] ?? "")
         let directories = (properties["log.dirs"] ?? value("log.dir") ?? "").split(separator: ",").map { $0.trimmingWhitespace() }
         guard let first = directories.first, !first.isEmpty else { throw BrokerError(.configuration, "log.dirs is empty") }
         dataDirectory = first
@@ -184,7 +187,8 @@ public struct BrokerConfig: Sendable {
     }
 
     /// Whether `name` is a property portaskd knows, directly or as a listener override
-    /// (`listener.name.<listener>.<property>`, `listener.name.<listener>.<mechanism>.sasl.jaas.config`).
+    /// (`listener.name.<listener>.<property>`, `listener.name.<listener>.<mechanism>.sasl.jaas.config` and
+    /// `.connections.max.reauth.ms`).
     static func isKnown(_ name: String) -> Bool {
         if BrokerConfigDefinition.byName[name] != nil { return true }
         guard name.hasPrefix("listener.name.") else { return false }
@@ -192,7 +196,10 @@ public struct BrokerConfig: Sendable {
         guard let dot = rest.firstIndex(of: ".") else { return false }
         let property = String(rest[rest.index(after: dot)...])
         if BrokerConfigDefinition.byName[property] != nil { return true }
-        return property.hasSuffix(".sasl.jaas.config")
+        if property.hasSuffix(".sasl.jaas.config") || property.hasSuffix(".connections.max.reauth.ms") { return true }
+        // listener.name.<listener>.<mechanism>.<sasl property>
+        guard let mechanismDot = property.firstIndex(of: ".") else { return false }
+        return BrokerConfigDefinition.byName[String(property[property.index(after: mechanismDot)...])] != nil
     }
 
     /// Merges the sources in Kafka's order of precedence: file, then environment (`PORTASK_LOG_DIRS` →

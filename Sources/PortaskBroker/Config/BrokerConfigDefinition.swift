@@ -1,8 +1,9 @@
 /// One broker configuration property, by Kafka's name, with its type, default and documentation.
 /// The table drives parsing, `portaskd --help` and DescribeConfigs. Immutable; thread-safe.
 public struct BrokerConfigDefinition: Sendable {
+    /// Kafka's config types; `password` values are sensitive (DescribeConfigs never shows them).
     public enum ValueType: String, Sendable {
-        case string, int, long, double, boolean, list
+        case string, int, long, double, boolean, list, password
     }
 
     public var name: String
@@ -48,12 +49,12 @@ public struct BrokerConfigDefinition: Sendable {
         .init("inter.broker.listener.name", .string, nil, "Reserved for replication; accepted, no effect yet."),
         .init("ssl.keystore.type", .string, "PEM", "Format of the key store; only PEM is served (Kafka's default is JKS)."),
         .init("ssl.keystore.location", .string, nil, "PEM file with the private key and the certificate chain of a TLS listener."),
-        .init("ssl.keystore.key", .string, nil, "The private key in PEM, inline (instead of ssl.keystore.location)."),
+        .init("ssl.keystore.key", .password, nil, "The private key in PEM, inline (instead of ssl.keystore.location)."),
         .init("ssl.keystore.certificate.chain", .string, nil, "The certificate chain in PEM, inline (with ssl.keystore.key)."),
-        .init("ssl.key.password", .string, nil, "Password of an encrypted private key."),
+        .init("ssl.key.password", .password, nil, "Password of an encrypted private key."),
         .init("ssl.truststore.type", .string, "PEM", "Format of the trust store; only PEM is served."),
         .init("ssl.truststore.location", .string, nil, "PEM file with the CA certificates client certificates are verified against."),
-        .init("ssl.truststore.certificates", .string, nil, "The trusted CA certificates in PEM, inline."),
+        .init("ssl.truststore.certificates", .password, nil, "The trusted CA certificates in PEM, inline."),
         .init("ssl.client.auth", .string, "none", "Client certificates: none, requested (verified when sent) or required."),
         .init("ssl.enabled.protocols", .list, "TLSv1.2,TLSv1.3", "TLS versions accepted (TLSv1.2, TLSv1.3)."),
         .init("ssl.protocol", .string, "TLSv1.3", "Accepted for compatibility; ssl.enabled.protocols decides."),
@@ -62,6 +63,19 @@ public struct BrokerConfigDefinition: Sendable {
               "Rules mapping a client certificate's subject to a user name: RULE:pattern/replacement/[LU], ..., DEFAULT."),
         .init("sasl.enabled.mechanisms", .list, "GSSAPI",
               "SASL mechanisms of SASL listeners: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (GSSAPI, Kafka's default, is not served)."),
+        .init("sasl.oauthbearer.jwks.endpoint.url", .string, nil,
+              "OAUTHBEARER validates signed JWTs against the JSON Web Key Set at this file:// URL (RS256/384/512, ES256/384/512) instead of Kafka's unsecured development tokens."),
+        .init("sasl.oauthbearer.expected.audience", .list, nil, "With JWT validation: the token's aud must contain one of these."),
+        .init("sasl.oauthbearer.expected.issuer", .string, nil, "With JWT validation: the token's iss must equal this."),
+        .init("sasl.oauthbearer.sub.claim.name", .string, "sub", "With JWT validation: the claim naming the principal."),
+        .init("sasl.oauthbearer.scope.claim.name", .string, "scope", "With JWT validation: the claim holding the token's scope."),
+        .init("sasl.oauthbearer.clock.skew.seconds", .int, "30", "With JWT validation: the clock difference allowed for exp, nbf."),
+        .init("sasl.server.callback.handler.class", .string, nil,
+              "Accepted for Kafka compatibility (OAuthBearerValidatorCallbackHandler); sasl.oauthbearer.jwks.endpoint.url selects JWT validation."),
+        .init("connections.max.reauth.ms", .long, "0",
+              "The longest SASL session (KIP-368) before the client must re-authenticate; told to clients in SaslAuthenticate, which re-authenticate in time; a connection used after its session expired is closed. 0: no limit. May be prefixed with listener.name.<l>.<mechanism>."),
+        .init("scram.bootstrap.credentials", .password, nil,
+              "SCRAM users created at start-up unless they already have a credential for the mechanism, in kafka-storage's --add-scram syntax: SCRAM-SHA-256=[name=alice,password=alice-secret];SCRAM-SHA-512=[name=bob,iterations=8192,salt=\"<base64>\",saltedpassword=\"<base64>\"]. Stored salted and hashed."),
         .init("authorizer.class.name", .string, "",
               "org.apache.kafka.metadata.authorizer.StandardAuthorizer enables ACLs (stored in the data directory); empty: no authorization."),
         .init("super.users", .string, nil, "Principals allowed everything, separated by semicolons: User:admin;User:ops."),

@@ -42,16 +42,20 @@ public enum ConfigDescriber {
         case .long: return 5
         case .double: return 6
         case .list: return 7
+        case .password: return 9
         }
     }
 
     /// Every broker property portaskd knows, with its value for `config`.
     public static func brokerEntries(_ config: BrokerConfig) -> [Entry] {
         BrokerConfigDefinition.all.map { definition in
+            // Kafka never shows a sensitive value (passwords, private keys), not even in synonyms.
+            let sensitive = definition.type == .password
             let synonyms = brokerSynonyms(of: definition.name, config: config)
+                .map { sensitive ? Synonym(name: $0.name, value: nil, source: $0.source) : $0 }
             return Entry(
-                name: definition.name, value: config.properties[definition.name] ?? definition.defaultValue,
-                source: synonyms.first?.source ?? .defaultValue, readOnly: true, isSensitive: false,
+                name: definition.name, value: sensitive ? nil : config.properties[definition.name] ?? definition.defaultValue,
+                source: synonyms.first?.source ?? .defaultValue, readOnly: true, isSensitive: sensitive,
                 type: definition.type, documentation: definition.documentation, synonyms: synonyms)
         }
     }

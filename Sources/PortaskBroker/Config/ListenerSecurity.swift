@@ -16,8 +16,12 @@ public struct ListenerSecurity: Sendable {
     public var saslMechanisms: [String]
     /// Users and passwords for SASL/PLAIN from the listener's `plain.sasl.jaas.config`.
     public var plainUsers: [String: String]
-    /// OAUTHBEARER's unsecured-token validation options from the listener's `oauthbearer.sasl.jaas.config`.
-    var oauthBearer: OAuthBearerUnsecuredValidator?
+    /// OAUTHBEARER's token validation: unsecured tokens with the options of the listener's
+    /// `oauthbearer.sasl.jaas.config`, or signed JWTs when `sasl.oauthbearer.jwks.endpoint.url` is set.
+    var oauthBearer: (any OAuthBearerTokenValidator)?
+    /// `connections.max.reauth.ms` (KIP-368) by enabled mechanism: the longest session before the client must
+    /// re-authenticate; 0 leaves sessions unbounded (unless the credential itself expires, as tokens do).
+    public var maxReauthMs: [String: Int64] = [:]
 
     /// The mechanisms portaskd serves.
     public static let supportedMechanisms: Set<String> = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"]
@@ -44,6 +48,15 @@ public struct ListenerSecurity: Sendable {
             .map { $0.trimmingWhitespace().uppercased() }.filter { !$0.isEmpty }
         plainUsers = [:]
         guard securityProtocol.usesSASL else { return }
+        for mechanism in saslMechanisms {
+            // Kafka's precedence: listener and mechanism prefix, listener prefix, then the plain property.
+            let name = "connections.max.reauth.ms"
+            let text = properties[prefix + mechanism.lowercased() + "." + name] ?? value(name) ?? "0"
+            guard let milliseconds = Int64(text.trimmingWhitespace()) else {
+                throw BrokerError(.configuration, "Invalid value \(text) for configuration \(name): Not a number of type LONG")
+            }
+            maxReauthMs[mechanism] = max(0, milliseconds)
+        }
         if saslMechanisms.isEmpty {
             throw BrokerError(.configuration, "sasl.enabled.mechanisms must not be empty on SASL listener \(listenerName)")
         }
@@ -63,16 +76,20 @@ public struct ListenerSecurity: Sendable {
             }
         }
         if saslMechanisms.contains("OAUTHBEARER") {
-            if let url = value("sasl.oauthbearer.jwks.endpoint.url"), !url.isEmpty {
-                throw BrokerError(
-                    .configuration,
-                    "sasl.oauthbearer.jwks.endpoint.url is not supported: OAUTHBEARER validates unsecured tokens only")
-            }
             let name = prefix + "oauthbearer.sasl.jaas.config"
             guard let jaas = properties[name] else {
                 throw BrokerError(.configuration, "Could not find a '\(listenerName)' entry in the JAAS configuration: set \(name)")
             }
-            oauthBearer = try OAuthBearerUnsecuredValidator(options: JaasConfig(parsing: jaas).options)
+            let options = try JaasConfig(parsing: jaas).options
+            // Kafka's lookup for mechanism settings: listener and mechanism prefix, listener prefix, plain name.
+            func oauthValue(_ name: String) -> String? {
+                (properties[prefix + "oauthbearer." + name] ?? value(name))?.trimmingWhitespace()
+            }
+            if let url = oauthValue("sasl.oauthbearer.jwks.endpoint.url"), !url.isEmpty {
+                oauthBearer = try OAuthBearerJwtValidator(value: oauthValue)
+            } else {
+                oauthBearer = try OAuthBearerUnsecuredValidator(options: options)
+            }
         }
     }
 }

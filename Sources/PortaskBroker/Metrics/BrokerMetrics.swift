@@ -15,6 +15,7 @@ import Prometheus
 /// | `portask_connections` | gauge (open now) | |
 /// | `portask_connections_accepted_total` | counter | |
 /// | `portask_refusals_total` | counter | `cause` (limits and budgets that refused a connection or request) |
+/// | `portask_reauthentications_total` | counter | (successful SASL re-authentications, KIP-368) |
 /// | `portask_quota_throttle_time_ms_total`, `portask_quota_throttled_requests_total` | counter | `type` (`produce`, `fetch`, `request`) |
 /// | `portask_partition_log_size_bytes`, `portask_partition_log_start_offset`, `portask_partition_log_end_offset` | gauge | `topic`, `partition` |
 ///
@@ -30,6 +31,7 @@ public final class BrokerMetrics: Sendable {
     let connectionsAccepted: CoreMetrics.Counter
     private let openConnections = ManagedAtomic<Int>(0)
     private let refusals: [RefusalCause: CoreMetrics.Counter]
+    private let reauthentications: CoreMetrics.Counter
     private let throttleTime: [String: CoreMetrics.Counter]
     private let throttled: [String: CoreMetrics.Counter]
 
@@ -63,6 +65,7 @@ public final class BrokerMetrics: Sendable {
         throttled = Dictionary(uniqueKeysWithValues: ["produce", "fetch", "request"].map {
             ($0, Counter(label: "portask_quota_throttled_requests_total", dimensions: [("type", $0)], factory: factory))
         })
+        reauthentications = Counter(label: "portask_reauthentications_total", factory: factory)
         refusals = Dictionary(uniqueKeysWithValues: RefusalCause.allCases.map {
             ($0, Counter(label: "portask_refusals_total", dimensions: [("cause", $0.rawValue)], factory: factory))
         })
@@ -77,6 +80,11 @@ public final class BrokerMetrics: Sendable {
     /// Counts one refusal by a limit or budget.
     func recordRefusal(_ cause: RefusalCause) {
         refusals[cause]?.increment()
+    }
+
+    /// Counts one successful SASL re-authentication.
+    func recordReauthentication() {
+        reauthentications.increment()
     }
 
     /// Records one answered request of `apiKey` that took `nanoseconds`.

@@ -11,4 +11,6 @@ public enum RefusalCause: String, Sendable, CaseIterable {
     case requestBudget = "request_budget"
     /// A SASL authentication failed, or a request arrived before authentication completed.
     case authenticationFailed = "authentication_failed"
+    /// A request arrived on a SASL connection whose session had expired without re-authentication (KIP-368).
+    case sessionExpired = "session_expired"
 }

@@ -15,17 +15,19 @@ final class OAuthBearerSaslServer: SaslMechanismServer {
         case failed
     }
 
-    private let validator: OAuthBearerUnsecuredValidator
+    private let validator: any OAuthBearerTokenValidator
     private let clock: @Sendable () -> Int64
     private var state = State.receiveInitialResponse
     private(set) var authenticatedUser: String?
+    /// The validated token's expiration (ms since the epoch): the session ends with it (KIP-368).
+    private(set) var credentialExpirationMs: Int64?
     var isComplete: Bool { if case .complete = state { true } else { false } }
 
     /// The longest initial response accepted: a maximal token and room for the header and extensions.
     static let maximumResponseBytes = OAuthBearerUnsecuredValidator.maximumTokenBytes + 4096
     static let separator: UInt8 = 0x01
 
-    init(validator: OAuthBearerUnsecuredValidator, clock: @escaping @Sendable () -> Int64 = OAuthBearerSaslServer.nowMs) {
+    init(validator: any OAuthBearerTokenValidator, clock: @escaping @Sendable () -> Int64 = OAuthBearerSaslServer.nowMs) {
         self.validator = validator
         self.clock = clock
     }
@@ -59,7 +61,9 @@ final class OAuthBearerSaslServer: SaslMechanismServer {
         }
         let principal: String
         do {
-            principal = try validator.principal(of: message.token, nowMs: clock())
+            let validated = try validator.validate(message.token, nowMs: clock())
+            principal = validated.principal
+            credentialExpirationMs = validated.expirationMs
         } catch {
             let json = error.json
             state = .refused(json)

@@ -7,7 +7,7 @@ import Foundation
 /// `unsecuredValidatorAllowableClockSkewMs`, and whose scope claim (`unsecuredValidatorScopeClaimName`, default
 /// `scope`, a space-separated string or an array of strings) holds every `unsecuredValidatorRequiredScope`.
 /// Tokens are untrusted: their size is bounded before any decoding. A value; thread-safe.
-struct OAuthBearerUnsecuredValidator: Sendable, Equatable {
+struct OAuthBearerUnsecuredValidator: OAuthBearerTokenValidator, Equatable {
     var principalClaimName = "sub"
     var scopeClaimName = "scope"
     var requiredScope: [String] = []
@@ -33,22 +33,15 @@ struct OAuthBearerUnsecuredValidator: Sendable, Equatable {
         }
     }
 
-    /// A refused token: Kafka's OAuth status (`invalid_token` or `insufficient_scope`) and, for the latter, the
-    /// scope that was required.
-    struct Refusal: Error, Equatable {
-        var status: String
-        var scope: String?
-        var reason: String
-
-        /// The JSON error the server sends as its challenge (RFC 7628 §3.2.2).
-        var json: String {
-            guard let scope else { return "{\"status\":\"\(status)\"}" }
-            return "{\"status\":\"\(status)\", \"scope\":\"\(scope)\"}"
-        }
-    }
+    typealias Refusal = OAuthBearerRefusal
 
     /// Validates `token` at `nowMs` and returns its principal name.
     func principal(of token: String, nowMs: Int64) throws(Refusal) -> String {
+        try validate(token, nowMs: nowMs).principal
+    }
+
+    /// Validates `token` at `nowMs`: its principal and expiration.
+    func validate(_ token: String, nowMs: Int64) throws(Refusal) -> OAuthBearerToken {
         func invalid(_ reason: String) -> Refusal { Refusal(status: "invalid_token", scope: nil, reason: reason) }
         guard token.utf8.count <= Self.maximumTokenBytes else { throw invalid("token too long") }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
@@ -86,7 +79,7 @@ struct OAuthBearerUnsecuredValidator: Sendable, Equatable {
             throw Refusal(status: "insufficient_scope", scope: requiredScope.joined(separator: " "),
                           reason: "The provided scope is missing required values: \(missing)")
         }
-        return principal
+        return OAuthBearerToken(principal: principal, expirationMs: OAuthBearerToken.milliseconds(seconds: expiration))
     }
 
     /// A finite JSON number of seconds, nil otherwise.

@@ -6,6 +6,13 @@ protocol SaslMechanismServer: AnyObject {
     var isComplete: Bool { get }
     /// The authenticated user name once complete.
     var authenticatedUser: String? { get }
+    /// When the credential used expires (ms since the epoch), for credentials that do (tokens); it bounds the
+    /// session as `connections.max.reauth.ms` does.
+    var credentialExpirationMs: Int64? { get }
+}
+
+extension SaslMechanismServer {
+    var credentialExpirationMs: Int64? { nil }
 }
 
 /// A failed SASL exchange: the message sent to the client (never containing a secret).
@@ -50,5 +57,21 @@ final class PlainSaslServer: SaslMechanismServer {
         var difference: UInt8 = 0
         for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
         return difference == 0
+    }
+}
+
+/// An exchange that fails at the client's first token with a fixed message (a re-authentication that asked for
+/// another mechanism). Event-loop confined.
+final class RefusingSaslServer: SaslMechanismServer {
+    private let message: String
+    let isComplete = false
+    let authenticatedUser: String? = nil
+
+    init(message: String) {
+        self.message = message
+    }
+
+    func evaluate(_ token: [UInt8]) throws(SaslFailure) -> [UInt8] {
+        throw SaslFailure(message: message)
     }
 }

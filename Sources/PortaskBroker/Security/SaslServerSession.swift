@@ -5,7 +5,14 @@ import NIOCore
 /// ApiVersions and SaslHandshake (v0–1) first, then the mechanism's tokens in SaslAuthenticate requests (after a
 /// v1 handshake) or as bare length-prefixed frames (after a v0 handshake). No other request is accepted before
 /// the exchange completes: one closes the connection. A failed exchange answers SASL_AUTHENTICATION_FAILED
-/// (unframed: nothing) and the connection closes after the answer. Event-loop confined.
+/// (unframed: nothing) and the connection closes after the answer.
+///
+/// Sessions (KIP-368): on completion the session lifetime is `connections.max.reauth.ms` of the mechanism,
+/// bounded by the credential's own expiry (a token's `exp`), and is told to the client in SaslAuthenticate v1+.
+/// Once the session has expired, the connection closes at its next request unless that request is a SaslHandshake
+/// (v1+) beginning re-authentication: the same mechanism and the same principal must then authenticate again
+/// (anything else fails with SASL_AUTHENTICATION_FAILED and closes), at most once a second, and a new session
+/// starts. Event-loop confined.
 final class SaslServerSession {
     /// What the connection does with a frame received before authentication completed.
     enum Step {
@@ -26,18 +33,59 @@ final class SaslServerSession {
 
     private let security: ListenerSecurity
     private let scramCredentials: ScramCredentialStore
+    /// Milliseconds since the epoch (a token's expiry is given in wall-clock time).
+    private let wallClockMs: @Sendable () -> Int64
     private var state = State.handshake
     /// The principal once authentication succeeded.
     private(set) var principal: KafkaPrincipal?
     /// The mechanism that failed last, for the broker's log.
     private(set) var failure: String?
+    /// The mechanism of the authenticated session.
+    private var sessionMechanism: String?
+    /// When the session ends; nil when it does not.
+    private(set) var sessionExpiration: NIODeadline?
+    /// The session before the re-authentication in progress: its mechanism and principal must not change.
+    private var previous: (mechanism: String, principal: KafkaPrincipal)?
+    private var lastReauthenticationStart: NIODeadline?
+    /// Whether the exchange in progress (or the last one) re-authenticates a session.
+    var isReauthenticating: Bool { previous != nil }
 
-    init(security: ListenerSecurity, scramCredentials: ScramCredentialStore) {
+    /// Kafka's smallest interval between two re-authentications of a connection.
+    static let minimumReauthenticationInterval = TimeAmount.seconds(1)
+    /// Session lifetimes are capped (ten years) so that deadlines cannot overflow.
+    static let maximumSessionLifetimeMs: Int64 = 315_360_000_000
+
+    init(
+        security: ListenerSecurity, scramCredentials: ScramCredentialStore,
+        wallClockMs: @escaping @Sendable () -> Int64 = OAuthBearerSaslServer.nowMs
+    ) {
         self.security = security
         self.scramCredentials = scramCredentials
+        self.wallClockMs = wallClockMs
     }
 
     var isAuthenticated: Bool { if case .complete = state { true } else { false } }
+
+    /// Whether the authenticated session has expired at `now`.
+    func isExpired(at now: NIODeadline) -> Bool {
+        guard isAuthenticated, let sessionExpiration else { return false }
+        return now > sessionExpiration
+    }
+
+    /// Begins re-authentication when `frame`, received on the authenticated connection, is a SaslHandshake v1+,
+    /// the session has a lifetime and the last re-authentication began at least a second ago; the caller then
+    /// passes the frame to ``receive(_:)``. False leaves the frame to the usual handlers.
+    func beginReauthentication(_ frame: ByteBuffer, now: NIODeadline) -> Bool {
+        guard isAuthenticated, sessionExpiration != nil, let principal, let sessionMechanism,
+              frame.getInteger(at: frame.readerIndex, as: Int16.self) == ApiKey.saslHandshake.rawValue,
+              let version = frame.getInteger(at: frame.readerIndex + 2, as: Int16.self), version >= 1
+        else { return false }
+        if let last = lastReauthenticationStart, now - last < Self.minimumReauthenticationInterval { return false }
+        lastReauthenticationStart = now
+        previous = (sessionMechanism, principal)
+        state = .handshake
+        return true
+    }
 
     func receive(_ frame: ByteBuffer) -> Step {
         switch state {
@@ -47,7 +95,7 @@ final class SaslServerSession {
             let token = Array(frame.readableBytesView)
             do {
                 let answer = try server.evaluate(token)
-                finishIfComplete(server)
+                _ = try finishIfComplete(server, mechanism: mechanism)
                 var buffer = ByteBuffer()
                 buffer.writeInteger(Int32(truncatingIfNeeded: answer.count))
                 buffer.writeBytes(answer)
@@ -81,20 +129,28 @@ final class SaslServerSession {
                     SaslHandshakeResponse(errorCode: KafkaErrorCode.unsupportedSaslMechanism.rawValue, mechanisms: mechanisms),
                     version: version, correlationId: correlationId, thenClose: true)
             }
-            state = version == 0
-                ? .unframedAuthenticate(server, mechanism: handshake.mechanism)
-                : .authenticate(server, mechanism: handshake.mechanism)
+            if let previous, previous.mechanism != handshake.mechanism {
+                // Kafka answers the handshake and fails the exchange that follows.
+                state = .authenticate(
+                    RefusingSaslServer(message: "SASL mechanism '\(handshake.mechanism)' requested by client is not "
+                        + "supported for re-authentication of mechanism '\(previous.mechanism)'"),
+                    mechanism: handshake.mechanism)
+            } else {
+                state = version == 0
+                    ? .unframedAuthenticate(server, mechanism: handshake.mechanism)
+                    : .authenticate(server, mechanism: handshake.mechanism)
+            }
             return respond(
                 SaslHandshakeResponse(errorCode: KafkaErrorCode.noError.rawValue, mechanisms: mechanisms),
                 version: version, correlationId: correlationId, thenClose: false)
         case (.authenticate(let server, let mechanism), let authenticate as SaslAuthenticateRequest):
             do {
                 let answer = try server.evaluate(Array(authenticate.authBytes.readableBytesView))
-                finishIfComplete(server)
+                let lifetimeMs = try finishIfComplete(server, mechanism: mechanism)
                 return respond(
                     SaslAuthenticateResponse(
                         errorCode: KafkaErrorCode.noError.rawValue, errorMessage: nil, authBytes: ByteBuffer(bytes: answer),
-                        sessionLifetimeMs: 0),
+                        sessionLifetimeMs: lifetimeMs),
                     version: version, correlationId: correlationId, thenClose: false)
             } catch {
                 failure = "\(mechanism): \(error.message)"
@@ -111,13 +167,39 @@ final class SaslServerSession {
         }
     }
 
-    private func finishIfComplete(_ server: SaslMechanismServer) {
-        guard server.isComplete, let user = server.authenticatedUser else { return }
+    /// Completes the session when the mechanism has; returns the session lifetime to tell the client (0: none
+    /// or not complete yet). Throws when re-authentication names another principal.
+    private func finishIfComplete(_ server: SaslMechanismServer, mechanism: String) throws(SaslFailure) -> Int64 {
+        guard server.isComplete, let user = server.authenticatedUser else { return 0 }
+        let authenticated = KafkaPrincipal(name: user)
+        if let previous, previous.principal != authenticated {
+            throw SaslFailure(message: "Cannot change principals during re-authentication from "
+                + "\(previous.principal.type).\(previous.principal.name): \(authenticated.type).\(authenticated.name)")
+        }
         state = .complete
-        principal = KafkaPrincipal(name: user)
+        principal = authenticated
+        sessionMechanism = mechanism
+        previous = nil
+        // Kafka's session lifetime: the configured maximum, bounded by the credential's expiry when it has one.
+        let maximum = security.maxReauthMs[mechanism] ?? 0
+        var lifetimeMs: Int64?
+        if let expiration = server.credentialExpirationMs {
+            let remaining = max(0, expiration.subtractingReportingOverflow(wallClockMs()).partialValue)
+            lifetimeMs = maximum > 0 ? min(remaining, maximum) : remaining
+        } else if maximum > 0 {
+            lifetimeMs = maximum
+        }
+        guard let lifetimeMs else {
+            sessionExpiration = nil
+            return 0
+        }
+        let bounded = min(lifetimeMs, Self.maximumSessionLifetimeMs)
+        sessionExpiration = NIODeadline.now() + .milliseconds(bounded)
+        return bounded
     }
 
     private func makeServer(_ mechanism: String) -> SaslMechanismServer? {
+        guard security.saslMechanisms.contains(mechanism) else { return nil }
         if mechanism == "PLAIN" { return PlainSaslServer(users: security.plainUsers) }
         if mechanism == "OAUTHBEARER", let validator = security.oauthBearer {
             return OAuthBearerSaslServer(validator: validator)

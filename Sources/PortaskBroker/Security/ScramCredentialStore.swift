@@ -82,6 +82,16 @@ public final class ScramCredentialStore: Sendable {
         }
     }
 
+    /// Creates the configured credentials of users that have none for the mechanism yet (as Kafka's storage
+    /// format does once) and persists them; existing credentials are left as they are. Returns the users created.
+    @discardableResult
+    public func bootstrap(_ entries: [ScramBootstrapCredential]) throws -> [String] {
+        let missing = entries.filter { credential(user: $0.user, mechanism: $0.mechanism) == nil }
+        guard !missing.isEmpty else { return [] }
+        try apply(deletions: [], upsertions: missing.map { ($0.user, $0.mechanism, $0.credential()) })
+        return missing.map { "\($0.user) (\($0.mechanism.mechanismName))" }
+    }
+
     private static func encode(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
     private static func decode(_ text: String) -> [UInt8]? { Data(base64Encoded: text).map { Array($0) } }
 }

@@ -27,7 +27,9 @@ import X509
 /// On a TLS listener the connection's principal is the client certificate's subject mapped by
 /// `ssl.principal.mapping.rules` (`User:ANONYMOUS` without a certificate) and file regions are copied into
 /// buffers, since TLS cannot send them. On a SASL listener a ``SaslServerSession`` admits only ApiVersions and
-/// the SASL exchange until the client has authenticated; its principal is then the authenticated user.
+/// the SASL exchange until the client has authenticated; its principal is then the authenticated user. A session
+/// with a lifetime (`connections.max.reauth.ms`, token expiry) may re-authenticate with a new SaslHandshake; a
+/// request after its end closes the connection (KIP-368).
 /// Event-loop confined: every method runs on the channel's event loop.
 final class KafkaConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
@@ -177,9 +179,19 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
 
     private func process(_ frame: ByteBuffer, context: ChannelHandlerContext) {
         guard closeAfterSequence == nil else { return }
-        if let sasl, !sasl.isAuthenticated {
-            authenticate(frame, session: sasl, context: context)
-            return
+        if let sasl {
+            let now = NIODeadline.now()
+            // A SaslHandshake on an authenticated connection re-authenticates it (KIP-368), even once expired;
+            // any other request after the session's end closes the connection, as Kafka does.
+            if !sasl.isAuthenticated || sasl.beginReauthentication(frame, now: now) {
+                authenticate(frame, session: sasl, context: context)
+                return
+            }
+            if sasl.isExpired(at: now) {
+                metrics?.recordRefusal(.sessionExpired)
+                close(context: context, reason: "SASL session expired without re-authentication")
+                return
+            }
         }
         let request: KafkaRequest
         do {
@@ -198,6 +210,10 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
 
     /// Runs the SASL exchange on a frame received before authentication completed.
     private func authenticate(_ frame: ByteBuffer, session: SaslServerSession, context: ChannelHandlerContext) {
+        let reauthenticating = session.isReauthenticating
+        defer {
+            if reauthenticating, session.isAuthenticated { metrics?.recordReauthentication() }
+        }
         switch session.receive(frame) {
         case .route(let request):
             route(request, bytes: frame.readableBytes, context: context)

@@ -30,7 +30,7 @@ extension TopicConfigDefinition {
             case "false": return .success(.boolean(false))
             default: return .failure(invalid(value, "Expected value to be either true or false"))
             }
-        case .string:
+        case .string, .password:
             return .success(.string(trimmed))
         case .list:
             return .success(.list(Self.listItems(trimmed)))
