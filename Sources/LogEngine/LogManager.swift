@@ -6,6 +6,7 @@ import Dispatch
 /// <data.dir>/recovery-point-offset-checkpoint     per partition: offsets below are fsynced
 /// <data.dir>/log-start-offset-checkpoint          per partition: first readable offset
 /// <data.dir>/cleaner-offset-checkpoint            per compacted partition: first uncleaned offset
+/// <data.dir>/replication-offset-checkpoint        per partition: high watermark
 /// <data.dir>/<topic>-<partition>/...              one PartitionLog each
 /// <data.dir>/<topic>-<partition>.<id>-delete/     a partition being deleted (removed at start-up)
 /// ```
@@ -17,6 +18,7 @@ import Dispatch
 public final class LogManager: @unchecked Sendable {
     public static let recoveryPointCheckpointName = "recovery-point-offset-checkpoint"
     public static let logStartCheckpointName = "log-start-offset-checkpoint"
+    public static let highWatermarkCheckpointName = "replication-offset-checkpoint"
 
     public let directory: String
     public let defaultConfig: LogConfig
@@ -26,6 +28,10 @@ public final class LogManager: @unchecked Sendable {
     private let checkpointLock = Lock()
     private var logs: [TopicPartition: PartitionLog] = [:]
     private var configs: [TopicPartition: LogConfig] = [:]
+    /// The high watermarks of `replication-offset-checkpoint` as found at open (Kafka's starting point for a
+    /// replica's high watermark); empty when the file was absent or unreadable. The logs themselves open with
+    /// the high watermark at their log end, as a single replica's always is.
+    public let checkpointedHighWatermarks: [TopicPartition: Int64]
     /// The log cleaner's bookkeeping (see `LogManager+Cleaning.swift`).
     let cleaning = LockedState(CleaningState())
     /// What the logs' appends and reads have done: the cleaner yields to it (`LogCleaner(activity:)`).
@@ -57,6 +63,8 @@ public final class LogManager: @unchecked Sendable {
             try FileSystem.writeAtomically(meta.text, to: metaPath, directory: directory)
             self.meta = meta
         }
+        self.checkpointedHighWatermarks =
+            (try? OffsetCheckpointFile(directory: directory, name: Self.highWatermarkCheckpointName).read()) ?? [:]
         let recoveryPoints = (try? recoveryPointFile.read()) ?? [:]
         let logStarts = (try? logStartFile.read()) ?? [:]
         var partitions: [(TopicPartition, String)] = []
@@ -97,6 +105,10 @@ public final class LogManager: @unchecked Sendable {
 
     var logStartFile: OffsetCheckpointFile {
         OffsetCheckpointFile(directory: directory, name: Self.logStartCheckpointName)
+    }
+
+    var highWatermarkFile: OffsetCheckpointFile {
+        OffsetCheckpointFile(directory: directory, name: Self.highWatermarkCheckpointName)
     }
 
     /// The log of `partition`, if it exists.
@@ -146,12 +158,13 @@ public final class LogManager: @unchecked Sendable {
         try checkpoint()
     }
 
-    /// Writes both checkpoint files from the logs' current recovery points and log start offsets.
+    /// Writes the checkpoint files from the logs' current recovery points, log start offsets and high watermarks.
     public func checkpoint() throws {
         try checkpointLock.withLock {
             let current = allLogs
             try recoveryPointFile.write(current.mapValues(\.recoveryPoint))
             try logStartFile.write(current.mapValues(\.logStartOffset))
+            try highWatermarkFile.write(current.mapValues(\.highWatermark))
         }
     }
 

@@ -33,7 +33,9 @@ extension PartitionLog {
     /// against the producer state (see `ProducerStateManager`): a duplicate of a retained batch returns that
     /// batch's offsets with `isDuplicate` and appends nothing; an epoch or sequence violation throws
     /// `invalidProducerEpoch` or `outOfOrderSequence`. The check and the append happen under one lock. Then offsets
-    /// are assigned by rewriting each base offset in place (and, under LogAppendTime, the timestamp type and max
+    /// are assigned by rewriting each base offset in place; the log's leader epoch is stamped over each batch's
+    /// partition leader epoch (outside the CRC; clients' values are overwritten, as Kafka's leader does), and the
+    /// epoch cache and its checkpoint gain an entry when the epoch starts (and, under LogAppendTime, the timestamp type and max
     /// timestamp, with the CRC recomputed), and all batches are written with one write call. Records are never
     /// decoded. Rolls the active segment first when `segment.bytes`, `segment.ms` (measured like Kafka, from the
     /// first batch's timestamp to the incoming one), a full index or the 32-bit relative offset limit require it.
@@ -130,9 +132,11 @@ extension PartitionLog {
                     next = after
                 }
                 next = firstOffset
+                let epoch = leaderEpoch
                 for batch in RecordBatchSequence(readable) {
                     let (position, header) = (batch.position, batch.header)
                     RecordBatchHeader.rewriteBaseOffset(next, in: bytes, at: position)
+                    RecordBatchHeader.setPartitionLeaderEpoch(epoch, in: bytes, at: position)
                     if appendTime >= 0 {
                         RecordBatchHeader.setLogAppendTime(appendTime, in: bytes, at: position, totalSize: header.totalSize)
                     }
@@ -147,6 +151,7 @@ extension PartitionLog {
                 let segment = try activeSegment(
                     &state, forAppending: bytes.count, lastOffset: next - 1, maxTimestamp: incomingMaxTimestamp,
                     nowMs: now)
+                try assignEpoch(epoch, startOffset: firstOffset, state: &state)
                 try segment.append(readable, batches: batches, state: &state.active)
                 end = next
                 return nil
@@ -180,7 +185,7 @@ extension PartitionLog {
     }
 
     /// The segment to append `incomingBytes` to, rolling first when needed. Caller holds the writer lock.
-    private func activeSegment(
+    func activeSegment(
         _ state: inout WriterState, forAppending incomingBytes: Int, lastOffset: Int64, maxTimestamp: Int64,
         nowMs: Int64
     ) throws -> LogSegment {

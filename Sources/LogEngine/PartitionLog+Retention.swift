@@ -52,6 +52,7 @@ extension PartitionLog {
             }
             if offset > logStartOffset { publishStart(offset) }
             trimAbortedTransactions(below: logStartOffset)
+            try truncateEpochs(fromStart: logStartOffset, state: &state)
             let current = state.segments
             var count = 0
             while count < current.count - 1, current[count + 1].baseOffset <= logStartOffset { count += 1 }
@@ -69,6 +70,7 @@ extension PartitionLog {
         // Start offset first: a reader that sees the shorter segment list then sees the new start too.
         if let first = remaining.first, first.baseOffset > logStartOffset { publishStart(first.baseOffset) }
         trimAbortedTransactions(below: logStartOffset)
+        try truncateEpochs(fromStart: logStartOffset, state: &state)
         replaceSegments(remaining, in: &state)
         for segment in removed { try segment.delete() }
         state.directoryNeedsSync = true

@@ -23,6 +23,16 @@ extension PartitionLog {
         var producerStateChanged = false
         /// Snapshot files written without fsync; `flush` fsyncs them outside the lock.
         var unsyncedSnapshots: [String] = []
+        /// The newest entry of the epoch cache (`PartitionLog.epochs`), so appends decide without a lock whether
+        /// an epoch starts.
+        var latestEpochEntry: LeaderEpochCache.Entry?
+
+        /// Whether assigning `epoch` at `startOffset` would change the epoch cache.
+        func epochCacheNeedsUpdate(epoch: Int32, startOffset: Int64) -> Bool {
+            guard epoch >= 0, startOffset >= 0 else { return false }
+            guard let latest = latestEpochEntry else { return true }
+            return latest.epoch != epoch || startOffset < latest.startOffset
+        }
     }
 
     /// Group commit bookkeeping (see `waitUntilDurable`), owned by `PartitionLog.groupCommit`'s lock.

@@ -62,6 +62,12 @@ public final class PartitionLog: @unchecked Sendable {
     /// Where appends and reads are counted for the log cleaner's pacing (the `LogManager`'s), if anywhere.
     let activity: LogActivity?
 
+    /// The epoch cache (see `PartitionLog+LeaderEpochs.swift`); replaced by the writer under the writer lock (this
+    /// lock nested inside), read by OffsetForLeaderEpoch.
+    let epochs: LockedState<LeaderEpochCache>
+    /// The leader epoch stamped on appended batches, stored under the writer lock.
+    let currentEpoch: ManagedAtomic<Int32>
+
     /// Opens (creating when absent) the log in `directory`. Segments after `recoveryPoint` are scanned and cut
     /// after their last valid batch; indexes that are missing or fail validation are rebuilt.
     ///
@@ -94,16 +100,25 @@ public final class PartitionLog: @unchecked Sendable {
         let producers = try Self.loadProducerState(
             directory: directory, segments: segments, logEndOffset: end, nowMs: clock.nowMs(), config: config)
         stats.warnings += producers.warnings
-        self.writer = LockedState(WriterState(
+        let startOffset = min(max(logStartOffset, segments[0].baseOffset), end)
+        let epochCache = try Self.loadLeaderEpochs(
+            directory: directory, segments: segments, recoveryPoint: recoveryPoint, logStartOffset: startOffset,
+            logEndOffset: end, stats: &stats)
+        var writerState = WriterState(
             segments: segments, active: activeState, producerState: producers.state,
-            producerSnapshotOffset: producers.snapshotOffset, producerStateChanged: producers.changed))
+            producerSnapshotOffset: producers.snapshotOffset, producerStateChanged: producers.changed)
+        writerState.latestEpochEntry = epochCache.entries.last
+        self.writer = LockedState(writerState)
+        self.epochs = LockedState(epochCache)
+        // Epoch 0 for a partition that never changed leader; never below an epoch its data already carries.
+        self.currentEpoch = ManagedAtomic(max(0, epochCache.latestEpoch ?? 0))
         self.publishedSegments = LockedState(segments)
         self.recoveryStats = stats
         self.logEnd = ManagedAtomic(end)
         self.highWater = ManagedAtomic(end)
         self.lastStable = ManagedAtomic(min(producers.state.firstUnstableOffset ?? end, end))
         self.abortedIndex = LockedState(producers.aborted)
-        self.logStart = ManagedAtomic(min(max(logStartOffset, segments[0].baseOffset), end))
+        self.logStart = ManagedAtomic(startOffset)
         // Scanned data is fsynced by loadSegments, so everything present is now recovered.
         self.recovered = ManagedAtomic(end)
     }
@@ -139,6 +154,28 @@ public final class PartitionLog: @unchecked Sendable {
         logEnd.store(offset, ordering: .releasing)
         highWater.store(offset, ordering: .releasing)
         lastStable.store(min(firstUnstableOffset ?? offset, offset), ordering: .releasing)
+    }
+
+    /// Publishes a new log end offset after a follower's append; the high watermark and last stable offset stay
+    /// (the replication layer moves them). Caller holds the writer lock.
+    func publishFollowerEnd(_ offset: Int64) {
+        logEnd.store(offset, ordering: .releasing)
+    }
+
+    /// Publishes the offsets after a truncation to `end`: the last stable offset, high watermark and recovery
+    /// point move down to it when above (stored in that order, so LSO <= HW <= LEO holds for any reader), then
+    /// the log end, and the start offset becomes `start`. Caller holds the writer lock.
+    func publishTruncation(end: Int64, start: Int64, firstUnstableOffset: Int64?) {
+        let watermark = min(highWatermark, end)
+        lastStable.store(min(firstUnstableOffset ?? watermark, watermark), ordering: .releasing)
+        highWater.store(watermark, ordering: .releasing)
+        recovered.store(min(recoveryPoint, end), ordering: .releasing)
+        logEnd.store(end, ordering: .releasing)
+        logStart.store(start, ordering: .releasing)
+        // A whole new log (truncateFullyAndStartAt) moves everything to its start.
+        if highWatermark < start { highWater.store(start, ordering: .releasing) }
+        if lastStableOffset < start { lastStable.store(start, ordering: .releasing) }
+        if recoveryPoint < start { recovered.store(start, ordering: .releasing) }
     }
 
     func publishStart(_ offset: Int64) {

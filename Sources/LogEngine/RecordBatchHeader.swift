@@ -153,6 +153,11 @@ public struct RecordBatchHeader: Sendable, Equatable {
         bytes.storeInt64BE(baseOffset, at: offset)
     }
 
+    /// Sets the partition leader epoch of the batch at `offset` (bytes 12–15, not covered by the CRC).
+    public static func setPartitionLeaderEpoch(_ epoch: Int32, in bytes: UnsafeMutableRawBufferPointer, at offset: Int) {
+        bytes.storeInt32BE(epoch, at: offset + 12)
+    }
+
     /// Sets the max timestamp of the CreateTime batch at `offset` and recomputes the CRC (the field is covered by
     /// it). `totalSize` must have been validated.
     static func setCreateTimeMaxTimestamp(

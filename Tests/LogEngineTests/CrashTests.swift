@@ -55,7 +55,7 @@ struct CrashTests {
                 if fields.count == 3, let offset = Int64(fields[0]), let r = Int(fields[1]), let s = Int(fields[2]) {
                     let bytes = Self.crashTestBatch(run: r, sequence: s)
                     #expect(acknowledged[offset] == nil, "offset \(offset) acknowledged twice")
-                    acknowledged[offset] = Batches.stored(bytes, baseOffset: offset)
+                    acknowledged[offset] = Batches.stored(bytes, baseOffset: offset, leaderEpoch: 0)
                 }
             }
             if run % 3 == 2 { try damageTail(of: partition, using: &generator) }

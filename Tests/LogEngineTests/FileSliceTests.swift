@@ -12,8 +12,8 @@ struct FileSliceTests {
         #expect(slice.position == 0 && slice.length == bytes.count)
         #expect(slice.firstOffset == 0 && slice.nextOffset == 4)
         let buffer = try slice.readBuffer()
-        #expect(Array(buffer.readableBytesView) == Batches.stored(bytes, baseOffset: 0))
-        #expect(try slice.copyBytes() == Batches.stored(bytes, baseOffset: 0))
+        #expect(Array(buffer.readableBytesView) == Batches.stored(bytes, baseOffset: 0, leaderEpoch: 0))
+        #expect(try slice.copyBytes() == Batches.stored(bytes, baseOffset: 0, leaderEpoch: 0))
     }
 
     @Test func fileDescriptor_readsTheSliceWithPread() throws {
@@ -26,6 +26,6 @@ struct FileSliceTests {
         try bytes.withUnsafeMutableBytes {
             try FileSystem.preadAll(slice.fileDescriptor, into: $0, at: slice.position, path: "")
         }
-        #expect(bytes == Batches.stored(Batches.bytes(seed: 2), baseOffset: 3))
+        #expect(bytes == Batches.stored(Batches.bytes(seed: 2), baseOffset: 3, leaderEpoch: 0))
     }
 }

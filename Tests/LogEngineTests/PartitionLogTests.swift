@@ -25,7 +25,7 @@ struct PartitionLogTests {
         let info = try log.append(Batches.buffer(a + b))
         #expect(info.batchCount == 2 && info.recordCount == 6 && info.lastOffset == 5)
         let slice = try #require(try log.read(from: 0, maxBytes: 1 << 20))
-        #expect(try slice.copyBytes() == Batches.stored(a, baseOffset: 0) + Batches.stored(b, baseOffset: 2))
+        #expect(try slice.copyBytes() == Batches.stored(a, baseOffset: 0, leaderEpoch: 0) + Batches.stored(b, baseOffset: 2, leaderEpoch: 0))
     }
 
     @Test func append_whenOneBatchInvalid_appendsNothing() throws {
@@ -138,7 +138,7 @@ struct PartitionLogTests {
         for seed in 0..<40 {
             let bytes = Batches.bytes(count: 3, seed: seed, valueSize: 30)
             let info = try log.append(Batches.buffer(bytes))
-            expected[info.firstOffset] = Batches.stored(bytes, baseOffset: info.firstOffset)
+            expected[info.firstOffset] = Batches.stored(bytes, baseOffset: info.firstOffset, leaderEpoch: 0)
         }
         for offset in Int64(0)..<120 {
             let slice = try #require(try log.read(from: offset, maxBytes: 1))
@@ -184,7 +184,7 @@ struct PartitionLogTests {
         let slice = try #require(try log.read(from: 0, maxBytes: 1 << 20))
         #expect(try log.deleteRecords(before: 3) == 3)
         #expect(!FileSystem.exists(directory.file("00000000000000000000.log")))
-        #expect(try slice.copyBytes() == Batches.stored(bytes, baseOffset: 0))
+        #expect(try slice.copyBytes() == Batches.stored(bytes, baseOffset: 0, leaderEpoch: 0))
         #expect(throws: LogEngineError.self) { try log.read(from: 0, maxBytes: 10) }
     }
 
@@ -196,7 +196,7 @@ struct PartitionLogTests {
             for seed in 0..<30 {
                 let bytes = Batches.bytes(count: 2, seed: seed, valueSize: 50)
                 let info = try log.append(Batches.buffer(bytes))
-                all += Batches.stored(bytes, baseOffset: info.firstOffset)
+                all += Batches.stored(bytes, baseOffset: info.firstOffset, leaderEpoch: 0)
             }
             try log.close()
             #expect(log.recoveryPoint == 60)

@@ -14,7 +14,7 @@ struct RecoveryTests {
         for seed in 0..<batches {
             let bytes = Batches.bytes(count: 2, seed: seed, valueSize: 60)
             let info = try log.append(Batches.buffer(bytes))
-            all.append(Batches.stored(bytes, baseOffset: info.firstOffset))
+            all.append(Batches.stored(bytes, baseOffset: info.firstOffset, leaderEpoch: 0))
         }
         try log.flush()
         return (all, config)
@@ -81,7 +81,7 @@ struct RecoveryTests {
         #expect(try readAll(reopened) == all)
         let extra = Batches.bytes(seed: 99)
         try reopened.append(Batches.buffer(extra))
-        #expect(try readAll(reopened) == all + [Batches.stored(extra, baseOffset: 40)])
+        #expect(try readAll(reopened) == all + [Batches.stored(extra, baseOffset: 40, leaderEpoch: 0)])
     }
 
     @Test func open_whenLastBatchesZeroedInPlace_truncatesThem() throws {

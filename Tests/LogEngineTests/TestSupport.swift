@@ -48,10 +48,14 @@ enum Batches {
         ByteBuffer(bytes: bytes(count: count, timestamp: timestamp, seed: seed, valueSize: valueSize))
     }
 
-    /// The bytes a batch has once stored at `baseOffset` (CreateTime).
-    static func stored(_ bytes: [UInt8], baseOffset: Int64) -> [UInt8] {
+    /// The bytes a batch has once stored at `baseOffset` (CreateTime): by a segment as given, by a partition
+    /// log's append with the log's `leaderEpoch` stamped too.
+    static func stored(_ bytes: [UInt8], baseOffset: Int64, leaderEpoch: Int32? = nil) -> [UInt8] {
         var copy = bytes
-        copy.withUnsafeMutableBytes { RecordBatchHeader.rewriteBaseOffset(baseOffset, in: $0, at: 0) }
+        copy.withUnsafeMutableBytes { raw in
+            RecordBatchHeader.rewriteBaseOffset(baseOffset, in: raw, at: 0)
+            if let leaderEpoch { RecordBatchHeader.setPartitionLeaderEpoch(leaderEpoch, in: raw, at: 0) }
+        }
         return copy
     }
 
@@ -81,4 +85,18 @@ func smallConfig(
         segmentBytes: segmentBytes, segmentMs: segmentMs, indexIntervalBytes: indexIntervalBytes,
         segmentIndexBytes: segmentIndexBytes, retentionMs: retentionMs, retentionBytes: retentionBytes,
         flushMessages: flushMessages, flushMs: flushMs, messageTimestampType: timestampType)
+}
+
+/// Every byte of `log` from its start to its log end (not bounded by the high watermark), segment by segment.
+func allLogBytes(_ log: PartitionLog, from start: Int64? = nil) throws -> [UInt8] {
+    var bytes: [UInt8] = []
+    var next = start ?? log.logStartOffset
+    while next < log.logEndOffset,
+          let slice = try log.read(from: next, maxBytes: 1 << 24, upperBound: log.logEndOffset) {
+        let chunk = try slice.copyBytes()
+        guard let last = try Batches.headers(chunk).last else { break }
+        bytes += chunk
+        next = last.nextOffset
+    }
+    return bytes
 }

@@ -29,7 +29,7 @@ struct VerifierFuzzTests {
         try Damager.write(Array("0\n1\norders 0 \(logEnd)\n".utf8), directory + "/recovery-point-offset-checkpoint")
         try Damager.write(Array("0\n1\norders 0 0\n".utf8), directory + "/log-start-offset-checkpoint")
         try Damager.write(Array("version=1\ncluster.id=abc\nnode.id=0\n".utf8), directory + "/meta.properties")
-        try Damager.write(Array("0\n2\n0 0\n3 12\n".utf8), partition + "/leader-epoch-checkpoint")
+        try Damager.write(Array("0\n2\n0 0\n3 \(logEnd)\n".utf8), partition + "/leader-epoch-checkpoint")
         let producer = ProducerStateEntry(producerId: 5, producerEpoch: 0, batches: [
             .init(firstSequence: 0, lastSequence: 2, firstOffset: 0, lastOffset: 2, timestamp: 1_700_000_000_000),
         ], lastTimestamp: 1_700_000_000_000)

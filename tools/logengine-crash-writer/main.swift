@@ -9,6 +9,12 @@
 // cleans until nothing is left to clean, forever.
 //
 // Usage: logengine-crash-writer --clean <data-directory> <run>
+//
+// With --truncate, the child of the truncation crash test: appends batches, starts new leader epochs and
+// truncates the partition log given (at batch boundaries), forever. Before each truncation it prints
+// "T <offset>", after each durable step (flushed appends, a finished truncation) "E <log end offset>".
+//
+// Usage: logengine-crash-writer --truncate <partition-directory> <run>
 
 import LogEngine
 import NIOCore
@@ -62,6 +68,40 @@ if arguments.count == 4, arguments[1] == "--clean", let run = Int(arguments[3]) 
         }
     } catch {
         printError("cleaning child failed: \(error)")
+        exit(1)
+    }
+}
+if arguments.count == 4, arguments[1] == "--truncate", let run = Int(arguments[3]) {
+    let config = LogConfig(segmentBytes: 16 * 1024, indexIntervalBytes: 512, segmentIndexBytes: 8 * 1024)
+    func say(_ line: String) {
+        let bytes = Array((line + "\n").utf8)
+        _ = bytes.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+    }
+    do {
+        let log = try PartitionLog(directory: arguments[2], config: config)
+        var generator = SystemRandomNumberGenerator()
+        var sequence = 0
+        // Batch boundaries: truncations cut at one, so the log end after one is its offset exactly.
+        var boundaries = [log.logEndOffset]
+        while true {
+            for _ in 0..<Int.random(in: 1...12, using: &generator) {
+                try log.append(ByteBuffer(bytes: crashTestBatch(run: run, sequence: sequence)))
+                boundaries.append(log.logEndOffset)
+                sequence += 1
+                if Int.random(in: 0..<5, using: &generator) == 0 { try log.becomeLeader(epoch: log.leaderEpoch + 1) }
+            }
+            try log.flush()
+            say("E \(log.logEndOffset)")
+            let candidates = boundaries.suffix(8)
+            let target = candidates.randomElement(using: &generator) ?? log.logEndOffset
+            say("T \(target)")
+            try log.truncate(to: target)
+            boundaries.removeAll { $0 > target }
+            try log.flush()
+            say("E \(log.logEndOffset)")
+        }
+    } catch {
+        printError("truncating child failed: \(error)")
         exit(1)
     }
 }

@@ -1,11 +1,11 @@
 import KafkaProtocol
 
 /// OffsetForLeaderEpoch (key 23), versions 0–4: the end offset of a leader epoch, used by consumers to detect
-/// log truncation. portaskd is a single replica whose partitions have always had leader epoch 0, so no data was
-/// ever truncated by a leader change: for any requested epoch >= 0 the answer is that epoch with the log end
-/// offset (for epoch 0 exactly Kafka's answer; for a higher epoch, seen in batches of data copied from another
-/// broker, it tells the consumer nothing was truncated). Epoch -1 gets the undefined answer (-1, -1).
-/// A current leader epoch (v2+) above 0 gets UNKNOWN_LEADER_EPOCH, below 0 (other than -1) FENCED_LEADER_EPOCH.
+/// log truncation, answered from the partition's epoch cache as Kafka's leader does (`PartitionLog.endOffset(
+/// forLeaderEpoch:)`): the current epoch ends at the log end offset, an older one at the start of the next
+/// larger epoch; epoch -1, epochs above the latest and partitions with no epoch entry yet get (-1, -1).
+/// A current leader epoch (v2+) above the log's leader epoch gets UNKNOWN_LEADER_EPOCH, below it (other than -1)
+/// FENCED_LEADER_EPOCH.
 /// With an authorizer a request from a replica (replica id other than -1) needs CLUSTER_ACTION (else every
 /// partition answers CLUSTER_AUTHORIZATION_FAILED) and each topic DESCRIBE (else TOPIC_AUTHORIZATION_FAILED).
 /// Thread-safe.
@@ -14,7 +14,6 @@ struct OffsetForLeaderEpochHandler: Sendable {
     var access = AccessControl()
     static let consumerReplicaId: Int32 = -1
 
-    static let leaderEpoch: Int32 = 0
     static let undefined: Int32 = -1
 
     func makeHandler() -> ApiHandler {
@@ -52,19 +51,17 @@ struct OffsetForLeaderEpochHandler: Sendable {
             return result
         }
         if partition.currentLeaderEpoch != Self.undefined {
-            if partition.currentLeaderEpoch > Self.leaderEpoch {
+            let leaderEpoch = log.leaderEpoch
+            if partition.currentLeaderEpoch > leaderEpoch {
                 result.errorCode = KafkaErrorCode.unknownLeaderEpoch.rawValue
                 return result
             }
-            if partition.currentLeaderEpoch < Self.leaderEpoch {
+            if partition.currentLeaderEpoch < leaderEpoch {
                 result.errorCode = KafkaErrorCode.fencedLeaderEpoch.rawValue
                 return result
             }
         }
-        if partition.leaderEpoch >= 0 {
-            result.leaderEpoch = partition.leaderEpoch
-            result.endOffset = log.logEndOffset
-        }
+        (result.leaderEpoch, result.endOffset) = log.endOffset(forLeaderEpoch: partition.leaderEpoch)
         return result
     }
 }

@@ -1,5 +1,4 @@
-/// Checks a partition's `leader-epoch-checkpoint`, which Apache Kafka writes (Portask does not yet), in Kafka's
-/// text format:
+/// Checks a partition's `leader-epoch-checkpoint` (written by Portask and Apache Kafka), in Kafka's text format:
 /// ```
 /// 0                 version
 /// 2                 number of entries
@@ -7,13 +6,18 @@
 /// 3 1200
 /// ```
 /// Epochs must strictly increase and start offsets never decrease. An entry starting beyond the log end is
-/// only a warning: Kafka truncates its epoch cache to the log at start-up.
+/// only a warning: Kafka and Portask truncate the epoch cache to the log at start-up. Against the batches: each
+/// batch carrying an epoch must lie in that epoch's range (from its entry's start offset to the next entry's),
+/// as the cache answers OffsetForLeaderEpoch from those ranges; batches before the first entry (removed by
+/// retention and compaction, or written before epochs were recorded) are not checked.
 ///
 /// Thread-safety: stateless.
 enum LeaderEpochCheckpointCheck {
     static let name = "leader-epoch-checkpoint"
 
-    static func run(path: String, logEnd: Int64?) throws -> (damage: [Damage], warnings: [Warning]) {
+    static func run(
+        path: String, logEnd: Int64?, batches: [(offset: Int64, epoch: Int32)] = []
+    ) throws -> (damage: [Damage], warnings: [Warning]) {
         let file = try MappedFile(path: path)
         let lines = String(decoding: file.bytes, as: UTF8.self)
             .split(separator: "\n", omittingEmptySubsequences: false)
@@ -24,6 +28,7 @@ enum LeaderEpochCheckpointCheck {
         }
         var warnings: [Warning] = []
         var previous: (epoch: Int32, offset: Int64)? = nil
+        var entries: [(epoch: Int32, offset: Int64)] = []
         for (number, line) in lines[2..<(count + 2)].enumerated() {
             let fields = line.split(separator: " ")
             guard fields.count == 2, let epoch = Int32(fields[0]), let offset = Int64(fields[1]), epoch >= 0, offset >= 0
@@ -40,8 +45,26 @@ enum LeaderEpochCheckpointCheck {
                                             + "\(logEnd); Kafka truncates it at start-up"))
             }
             previous = (epoch, offset)
+            entries.append((epoch, offset))
         }
-        return ([], warnings)
+        return (checkBatches(batches, against: entries, path: path), warnings)
+    }
+
+    /// Damage for the first batch whose epoch is not the one the entries give its offset.
+    static func checkBatches(
+        _ batches: [(offset: Int64, epoch: Int32)], against entries: [(epoch: Int32, offset: Int64)], path: String
+    ) -> [Damage] {
+        guard let first = entries.first else { return [] }
+        var entry = 0
+        for batch in batches where batch.offset >= first.offset && batch.epoch >= 0 {
+            while entry + 1 < entries.count, entries[entry + 1].offset <= batch.offset { entry += 1 }
+            if entries[entry].epoch != batch.epoch {
+                return [Damage(.badCheckpoint, file: path, offset: batch.offset,
+                               "the batch at offset \(batch.offset) has leader epoch \(batch.epoch), but the checkpoint "
+                                   + "gives that offset to epoch \(entries[entry].epoch)")]
+            }
+        }
+        return []
     }
 }
 

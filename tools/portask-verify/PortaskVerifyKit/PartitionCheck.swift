@@ -62,6 +62,8 @@ struct PartitionCheck {
         }
         var previousLast: Int64? = nil
         var truncated = false
+        /// Base offset and leader epoch of every valid batch (epoch -1 when it carries none), oldest first.
+        var batchEpochs: [(offset: Int64, epoch: Int32)] = []
         for base in segmentBases {
             let logName = LogSegment.fileName(base, suffix: ".log")
             var segment = SegmentCheck(path: path(logName), baseOffset: base, deep: deep)
@@ -87,6 +89,9 @@ struct PartitionCheck {
             }
             if let last = segment.lastOffset { previousLast = max(previousLast ?? last, last) }
             if !truncated {
+                for batch in segment.batches where batch.position + batch.size <= segment.validBytes {
+                    batchEpochs.append((batch.baseOffset, batch.leaderEpoch))
+                }
                 validLogEnd = segment.validNextOffset ?? base
                 truncated = segment.validBytes < segment.fileSize
             }
@@ -112,7 +117,8 @@ struct PartitionCheck {
         }
         try checkProducerSnapshots(names)
         if nameSet.contains(LeaderEpochCheckpointCheck.name) {
-            let result = try LeaderEpochCheckpointCheck.run(path: path(LeaderEpochCheckpointCheck.name), logEnd: validLogEnd)
+            let result = try LeaderEpochCheckpointCheck.run(
+                path: path(LeaderEpochCheckpointCheck.name), logEnd: validLogEnd, batches: batchEpochs)
             damage += result.damage
             warnings += result.warnings
             badLeaderEpochCheckpoint = !result.damage.isEmpty

@@ -24,6 +24,7 @@ struct SegmentCheck {
         var baseOffset: Int64
         var lastOffset: Int64
         var maxTimestamp: Int64
+        var leaderEpoch: Int32 = -1
     }
 
     let path: String
@@ -102,7 +103,8 @@ struct SegmentCheck {
             checkTimestamps(header, at: position)
             if deep && batchIsValid && header.recordCount > 0 { checkRecords(header, in: bytes, at: position) }
             batches.append(Batch(position: position, size: header.totalSize, baseOffset: header.baseOffset,
-                                 lastOffset: header.lastOffset, maxTimestamp: header.maxTimestamp))
+                                 lastOffset: header.lastOffset, maxTimestamp: header.maxTimestamp,
+                                 leaderEpoch: header.partitionLeaderEpoch))
             records += Int64(header.recordCount)
             if truncateAt == nil { validNextOffset = header.nextOffset }
             nextOffset = max(nextOffset, header.nextOffset)
