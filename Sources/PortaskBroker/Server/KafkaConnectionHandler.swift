@@ -35,7 +35,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = IOData
 
-    private let router: RequestRouter
+    let router: RequestRouter
     private let logger: Logger
     private let connectionId: UInt64
     private let maximumInFlight: Int
@@ -287,7 +287,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         return created
     }
 
-    private func begin(bytes: Int = 0) -> UInt64 {
+    func begin(bytes: Int = 0) -> UInt64 {
         let sequence = nextSequence
         nextSequence &+= 1
         inFlight += 1
@@ -299,7 +299,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     }
 
     /// Takes a finished response and writes every response that is next in request order.
-    private func complete(context: ChannelHandlerContext, sequence: UInt64, response: EncodedResponse?) {
+    func complete(context: ChannelHandlerContext, sequence: UInt64, response: EncodedResponse?) {
         guard !closing else { return }  // dropped unwritten: its owners release their descriptors
         var response = response
         if listener?.tls != nil, let encoded = response {
@@ -354,34 +354,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         resume(context: context)
     }
 
-    private func rejectUndecodable(context: ChannelHandlerContext, frame: ByteBuffer, error: KafkaProtocolError) {
-        if let (apiKey, _, correlationId) = RequestHeader.peek(frame), apiKey == ApiKey.apiVersions.rawValue,
-            error.code == .unsupportedVersion
-        {
-            answerUnsupportedApiVersions(context: context, correlationId: correlationId)
-            return
-        }
-        close(context: context, reason: "undecodable request: \(error)")
-    }
-
-    /// Kafka's answer to an ApiVersions request of a version it does not know: the v0 layout (which every
-    /// client can read) with UNSUPPORTED_VERSION and the served ranges, so the client can retry.
-    private func answerUnsupportedApiVersions(context: ChannelHandlerContext, correlationId: Int32) {
-        let response = ApiVersionsResponse(
-            errorCode: KafkaErrorCode.unsupportedVersion.rawValue,
-            apiKeys: router.supportedVersions.map {
-                .init(apiKey: $0.apiKey.rawValue, minVersion: $0.versions.lowerBound, maxVersion: $0.versions.upperBound)
-            })
-        let sequence = begin()
-        do {
-            let encoded = try KafkaResponseFrame.encodeRetaining(response, version: 0, correlationId: correlationId)
-            complete(context: context, sequence: sequence, response: encoded)
-        } catch {
-            close(context: context, reason: "cannot encode ApiVersions error: \(error)")
-        }
-    }
-
-    private func close(context: ChannelHandlerContext, reason: String) {
+    func close(context: ChannelHandlerContext, reason: String) {
         guard !closing else { return }
         closing = true
         logger.warning(
