@@ -1,7 +1,7 @@
 """Share group APIs as raw frames (KIP-932 layouts from Kafka 4.2's schemas): ShareGroupHeartbeat and
 ShareGroupDescribe, a share group surviving a broker SIGKILL through its records in __consumer_offsets,
-Describe/Alter/DeleteShareGroupOffsets, and ShareFetch and ShareAcknowledge from a member id the group does not
-know."""
+Describe/Alter/DeleteShareGroupOffsets, ShareFetch and ShareAcknowledge from a member id the group does not know,
+and DeleteGroups removing a share group's group configs."""
 import signal
 import socket
 import struct
@@ -9,7 +9,8 @@ import uuid
 
 from confluent_kafka import Producer
 from confluent_kafka import TopicCollection
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource,
+                                   NewTopic, ResourceType)
 
 from kafka_wire import Reader, carray, cstring, flexible_exchange, read_response
 
@@ -329,3 +330,34 @@ def test_share_fetch_and_acknowledge_from_a_member_the_group_does_not_know(broke
     finally:
         connection.close()
 
+
+def test_deleting_a_share_group_removes_its_group_configs(broker_factory):
+    broker = broker_factory(**{"group.share.record.lock.duration.ms": 30000,
+                               "group.share.min.record.lock.duration.ms": 1000})
+    create_topic(broker.bootstrap, "wire-configured")
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    group = ConfigResource(ResourceType.GROUP, "wire-cfg", incremental_configs=[
+        ConfigEntry("share.auto.offset.reset", "earliest", incremental_operation=AlterConfigOpType.SET),
+        ConfigEntry("share.record.lock.duration.ms", "2000", incremental_operation=AlterConfigOpType.SET)])
+    admin.incremental_alter_configs([group])[group].result(10)
+    # A share group that existed and is empty now.
+    assert heartbeat(broker.port, "wire-cfg", "member-c", 0, ["wire-configured"])["error"] == NONE
+    assert heartbeat(broker.port, "wire-cfg", "member-c", -1)["error"] == NONE
+
+    def described():
+        resource = ConfigResource(ResourceType.GROUP, "wire-cfg")
+        return admin.describe_configs([resource])[resource].result(10)
+
+    before = described()
+    assert before["share.auto.offset.reset"].value == "earliest"
+    assert before["share.auto.offset.reset"].source == ConfigSource.GROUP_CONFIG.value
+    admin.delete_consumer_groups(["wire-cfg"])["wire-cfg"].result(10)
+    after = described()
+    assert after["share.auto.offset.reset"].value == "latest"
+    assert after["share.auto.offset.reset"].source == ConfigSource.DEFAULT_CONFIG.value
+    assert after["share.record.lock.duration.ms"].value == "30000"
+    # Gone for good: a restart does not bring them back.
+    broker.stop(signal.SIGKILL)
+    broker.start()
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    assert described()["share.record.lock.duration.ms"].source == ConfigSource.DEFAULT_CONFIG.value

@@ -86,7 +86,7 @@ extension GroupCoordinator {
         return await group.hasMember(memberId)
     }
 
-    /// DeleteGroups for a share group: only an empty one; its share partitions go with it.
+    /// DeleteGroups for a share group: only an empty one; its share partitions and its group configs go with it.
     func deleteShareGroup(_ groupId: String, _ group: ShareGroup) async -> KafkaErrorCode {
         guard await group.markDeleted() else { return .nonEmptyGroup }
         shareGroups.withLockedValue { groups in
@@ -95,6 +95,7 @@ extension GroupCoordinator {
         do {
             try await group.deleteRecords()
             try await sharePartitions.removeAll(groupId: groupId)
+            try groupConfigs.remove(groupId: groupId)
         } catch {
             return .coordinatorNotAvailable
         }
