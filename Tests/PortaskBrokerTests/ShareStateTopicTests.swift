@@ -146,4 +146,19 @@ struct ShareStateTopicTests {
         #expect(store.loadAll(deliveryLimit: 3, maxRecordLocks: 2000, &report).isEmpty)
         #expect(topics.partition(ShareStateTopic.name, index)?.logStartOffset == tombstone.end)
     }
+
+    @Test func aCompactedTopicOfAnEarlierVersionIsSwitchedToDelete() throws {
+        let config = try TopicTests.temporaryConfig()
+        defer { try? FileManager.default.removeItem(atPath: config.dataDirectory) }
+        let topics = try TopicManager(config: config, logger: Logger(label: "test"))
+        defer { try? topics.close() }
+        // Compaction would keep only the last ShareUpdate of each share partition.
+        try topics.create(name: ShareStateTopic.name, partitions: 3, configs: ["cleanup.policy": "compact", "retention.ms": "-1"])
+        let store = ShareStateTopic(topics: topics, partitions: 50, clock: { 0 })
+        #expect(store.partitions == 3)
+        try store.ensureCreated()
+        let configs = topics.topic(named: ShareStateTopic.name)?.configs ?? [:]
+        #expect(configs["cleanup.policy"] == "delete" && configs["retention.ms"] == "-1")
+        #expect(topics.partition(ShareStateTopic.name, 0)?.config.compact == false)
+    }
 }
