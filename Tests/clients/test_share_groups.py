@@ -334,3 +334,76 @@ def test_a_broker_kill_loses_no_acknowledgement(broker_factory):
     poll_until(after, lambda: False, timeout=3, on_batch=lambda batch: more.extend(values(batch)))
     after.close()
     assert sorted(again + more) == sorted(b"m%d" % index for index in range(12, 20))
+
+
+def share_state_key_versions(bootstrap):
+    """The key versions (0: ShareSnapshot, 1: ShareUpdate) of every record in __share_group_state."""
+    from confluent_kafka import Consumer, TopicPartition
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    partitions = admin.list_topics("__share_group_state", timeout=10).topics["__share_group_state"].partitions
+    reader = Consumer({"bootstrap.servers": bootstrap, "group.id": "state-reader", "enable.auto.commit": False,
+                       "enable.partition.eof": True})
+    reader.assign([TopicPartition("__share_group_state", index, 0) for index in partitions])
+    versions, ended, deadline = [], set(), time.time() + 20
+    while len(ended) < len(partitions) and time.time() < deadline:
+        message = reader.poll(0.5)
+        if message is None:
+            continue
+        if message.error():
+            ended.add(message.partition())
+            continue
+        versions.append(int.from_bytes(message.key()[:2], "big"))
+    reader.close()
+    return versions
+
+
+def test_delivery_counts_and_archives_survive_broker_kills(broker_factory):
+    # Delivery limit 3: m3-m5 are released twice, the broker is killed, their third delivery counts 3 and its
+    # release archives them; m0-m2 were accepted and never come back, nor do the archived ones after another kill.
+    broker = broker_factory(**SHARE_BROKER)
+    create_topic(broker.bootstrap, "counted")
+    produce(broker.bootstrap, "counted", 6)
+    explicit = {"share.acknowledgement.mode": "explicit"}
+    consumer = share_consumer(broker.bootstrap, "counting", **explicit)
+    consumer.subscribe(["counted"])
+    first = []
+    assert poll_until(consumer, lambda: len(first) >= 6, on_batch=first.extend)
+    assert sorted(m.delivery_count() for m in first) == [1] * 6
+    for message in first:
+        index = int(message.value()[1:])
+        consumer.acknowledge(message, AcknowledgeType.ACCEPT if index < 3 else AcknowledgeType.RELEASE)
+    consumer.commit_sync(10)
+    second = []
+    assert poll_until(consumer, lambda: len(second) >= 3, on_batch=second.extend)
+    assert sorted((m.value(), m.delivery_count()) for m in second) == [(b"m3", 2), (b"m4", 2), (b"m5", 2)]
+    for message in second:
+        consumer.acknowledge(message, AcknowledgeType.RELEASE)
+    consumer.commit_sync(10)
+    consumer.close()
+    broker.stop(signal.SIGKILL)
+    broker.start()
+
+    after = share_consumer(broker.bootstrap, "counting", **explicit)
+    after.subscribe(["counted"])
+    third = []
+    assert poll_until(after, lambda: len(third) >= 3, timeout=30, on_batch=third.extend)
+    assert sorted((m.value(), m.delivery_count()) for m in third) == [(b"m3", 3), (b"m4", 3), (b"m5", 3)]
+    for message in third:
+        after.acknowledge(message, AcknowledgeType.RELEASE)
+    after.commit_sync(10)
+    rest = []
+    poll_until(after, lambda: False, timeout=4, on_batch=rest.extend)
+    assert rest == []
+    after.close()
+    # The changes went to __share_group_state as ShareUpdate records after a first ShareSnapshot.
+    versions = share_state_key_versions(broker.bootstrap)
+    assert versions[0] == 0 and versions.count(1) >= 2, versions
+
+    broker.stop(signal.SIGKILL)
+    broker.start()
+    last = share_consumer(broker.bootstrap, "counting")
+    last.subscribe(["counted"])
+    rest = []
+    poll_until(last, lambda: False, timeout=5, on_batch=rest.extend)
+    last.close()
+    assert rest == []

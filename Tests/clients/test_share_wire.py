@@ -1,19 +1,26 @@
 """Share group APIs as raw frames (KIP-932 layouts from Kafka 4.2's schemas): ShareGroupHeartbeat and
-ShareGroupDescribe, a share group surviving a broker SIGKILL through its records in __consumer_offsets, and
-Describe/Alter/DeleteShareGroupOffsets."""
+ShareGroupDescribe, a share group surviving a broker SIGKILL through its records in __consumer_offsets,
+Describe/Alter/DeleteShareGroupOffsets, ShareFetch and ShareAcknowledge from a member id the group does not know,
+and DeleteGroups removing a share group's group configs."""
 import signal
+import socket
 import struct
 import uuid
 
 from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import TopicCollection
+from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource,
+                                   NewTopic, ResourceType)
 
-from kafka_wire import Reader, carray, cstring, flexible_exchange
+from kafka_wire import Reader, carray, cstring, flexible_exchange, read_response
 
 SHARE_GROUP_HEARTBEAT, SHARE_GROUP_DESCRIBE = 76, 77
 DESCRIBE_OFFSETS, ALTER_OFFSETS, DELETE_OFFSETS = 90, 91, 92
 NONE, UNKNOWN_TOPIC_OR_PARTITION, OFFSET_OUT_OF_RANGE, GROUP_ID_NOT_FOUND = 0, 3, 1, 69
 FENCED_MEMBER_EPOCH, UNKNOWN_MEMBER_ID, NON_EMPTY_GROUP = 110, 25, 68
+SHARE_FETCH, SHARE_ACKNOWLEDGE = 78, 79
+INVALID_RECORD_STATE, INVALID_SHARE_SESSION_EPOCH = 121, 123
+ACCEPT = 1
 
 
 def create_topic(bootstrap, name, partitions=1):
@@ -214,3 +221,143 @@ def test_share_group_offsets_frames(broker_factory):
     error, _, deleted = delete_offsets(broker.port, "wire-o", ["wire-offsets", "no-such-topic"])
     assert error == NONE and deleted == [("wire-offsets", NONE), ("no-such-topic", UNKNOWN_TOPIC_OR_PARTITION)]
     assert describe_offsets(broker.port, "wire-o", None)["topics"] == []
+
+
+def topic_id(bootstrap, name):
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    identity = admin.describe_topics(TopicCollection([name]))[name].result(10).topic_id
+    return struct.pack(">qq", identity.get_most_significant_bits(), identity.get_least_significant_bits())
+
+
+class Connection:
+    """One connection for several requests: a share session ends when the connection that opened it closes."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=15)
+        self.correlation = 0
+
+    def exchange(self, api_key, version, body) -> Reader:
+        self.correlation += 1
+        header = struct.pack(">hhih", api_key, version, self.correlation, 3) + b"raw" + b"\x00"
+        self.sock.sendall(struct.pack(">i", len(header) + len(body)) + header + body)
+        answer = Reader(read_response(self.sock))
+        assert answer.int(">i") == self.correlation
+        answer.tags()
+        return answer
+
+    def close(self):
+        self.sock.close()
+
+
+def ack_batches(batches):
+    """AcknowledgementBatches: (first, last, type) each."""
+    return carray(batches, lambda batch: struct.pack(">qq", batch[0], batch[1])
+                  + carray([batch[2]], lambda kind: struct.pack(">b", kind)) + b"\x00")
+
+
+def share_fetch(connection, group, member, epoch, topic, acks=(), max_wait_ms=3000):
+    """ShareFetch v1 for partition 0 of `topic` (an id); returns the top-level error and, per partition, its
+    error, acknowledgement error and acquired (first, last, delivery count) runs."""
+    partition = struct.pack(">i", 0) + ack_batches(list(acks)) + b"\x00"
+    body = (cstring(group) + cstring(member) + struct.pack(">iiiiii", epoch, max_wait_ms, 1, 1 << 20, 500, 500)
+            + carray([topic + carray([partition]) + b"\x00"]) + carray([]) + b"\x00")
+    answer = connection.exchange(SHARE_FETCH, 1, body)
+    answer.int(">i")
+    error, _, _ = answer.int(">h"), answer.string(), answer.int(">i")
+
+    def partition_data():
+        entry = {"partition": answer.int(">i"), "error": answer.int(">h"), "message": answer.string(),
+                 "ack_error": answer.int(">h"), "ack_message": answer.string()}
+        answer.int(">i"), answer.int(">i"), answer.tags()
+        length = answer.uvarint() - 1
+        if length > 0:
+            answer.take(length)
+        entry["acquired"] = answer.array(lambda: (answer.int(">q"), answer.int(">q"), answer.int(">h"), answer.tags())[:3])
+        answer.tags()
+        return entry
+
+    topics = answer.array(lambda: (answer.take(16), answer.array(partition_data), answer.tags())[1])
+    return error, [entry for partitions in topics or [] for entry in partitions]
+
+
+def share_acknowledge(connection, group, member, epoch, topic, acks):
+    """ShareAcknowledge v1 for partition 0 of `topic`; returns the top-level error and the partition's error."""
+    partition = struct.pack(">i", 0) + ack_batches(acks) + b"\x00"
+    body = (cstring(group) + cstring(member) + struct.pack(">i", epoch)
+            + carray([topic + carray([partition]) + b"\x00"]) + b"\x00")
+    answer = connection.exchange(SHARE_ACKNOWLEDGE, 1, body)
+    answer.int(">i")
+    error, _ = answer.int(">h"), answer.string()
+
+    def partition_error():
+        index, code, _ = answer.int(">i"), answer.int(">h"), answer.string()
+        answer.int(">i"), answer.int(">i"), answer.tags()
+        answer.tags()
+        return index, code
+
+    topics = answer.array(lambda: (answer.take(16), answer.array(partition_error), answer.tags())[1])
+    return error, [entry for partitions in topics or [] for entry in partitions]
+
+
+def test_share_fetch_and_acknowledge_from_a_member_the_group_does_not_know(broker_factory):
+    # Kafka's share-partition leader does not consult the group coordinator: a ShareFetch opens a share session
+    # for whatever member id it carries (SharePartitionManager.newContext), and ShareAcknowledge checks only that
+    # session. No UNKNOWN_MEMBER_ID: the member id just names the holder of the acquired records.
+    broker = broker_factory(**{"group.share.auto.offset.reset": "earliest", "group.share.session.timeout.ms": 60000})
+    create_topic(broker.bootstrap, "wire-outsider")
+    produce(broker.bootstrap, "wire-outsider", 4)
+    topic = topic_id(broker.bootstrap, "wire-outsider")
+    assert heartbeat(broker.port, "wire-x", "insider", 0, ["wire-outsider"])["error"] == NONE
+
+    connection = Connection(broker.port)
+    try:
+        error, [partition] = share_fetch(connection, "wire-x", "outsider", 0, topic)
+        assert error == NONE and partition["error"] == NONE
+        assert partition["acquired"] == [(0, 3, 1)]
+        # The outsider holds records without being a member of the group.
+        [group] = describe(broker.port, "wire-x")
+        assert [entry["member"] for entry in group["members"]] == ["insider"]
+        error, [(index, code)] = share_acknowledge(connection, "wire-x", "outsider", 1, topic, [(0, 1, ACCEPT)])
+        assert (error, index, code) == (NONE, 0, NONE)
+        # What it accepted it no longer holds; its session goes on with the next epoch.
+        error, [(_, code)] = share_acknowledge(connection, "wire-x", "outsider", 2, topic, [(0, 1, ACCEPT)])
+        assert (error, code) == (NONE, INVALID_RECORD_STATE)
+        error, _ = share_fetch(connection, "wire-x", "outsider", 7, topic)
+        assert error == INVALID_SHARE_SESSION_EPOCH
+        error, [partition] = share_fetch(connection, "wire-x", "outsider", 3, topic, acks=[(2, 3, ACCEPT)],
+                                         max_wait_ms=200)
+        assert error == NONE and partition["ack_error"] == NONE and not partition["acquired"]
+    finally:
+        connection.close()
+
+
+def test_deleting_a_share_group_removes_its_group_configs(broker_factory):
+    broker = broker_factory(**{"group.share.record.lock.duration.ms": 30000,
+                               "group.share.min.record.lock.duration.ms": 1000})
+    create_topic(broker.bootstrap, "wire-configured")
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    group = ConfigResource(ResourceType.GROUP, "wire-cfg", incremental_configs=[
+        ConfigEntry("share.auto.offset.reset", "earliest", incremental_operation=AlterConfigOpType.SET),
+        ConfigEntry("share.record.lock.duration.ms", "2000", incremental_operation=AlterConfigOpType.SET)])
+    admin.incremental_alter_configs([group])[group].result(10)
+    # A share group that existed and is empty now.
+    assert heartbeat(broker.port, "wire-cfg", "member-c", 0, ["wire-configured"])["error"] == NONE
+    assert heartbeat(broker.port, "wire-cfg", "member-c", -1)["error"] == NONE
+
+    def described():
+        resource = ConfigResource(ResourceType.GROUP, "wire-cfg")
+        return admin.describe_configs([resource])[resource].result(10)
+
+    before = described()
+    assert before["share.auto.offset.reset"].value == "earliest"
+    assert before["share.auto.offset.reset"].source == ConfigSource.GROUP_CONFIG.value
+    admin.delete_consumer_groups(["wire-cfg"])["wire-cfg"].result(10)
+    after = described()
+    assert after["share.auto.offset.reset"].value == "latest"
+    assert after["share.auto.offset.reset"].source == ConfigSource.DEFAULT_CONFIG.value
+    assert after["share.record.lock.duration.ms"].value == "30000"
+    # Gone for good: a restart does not bring them back.
+    broker.stop(signal.SIGKILL)
+    broker.start()
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    assert described()["share.record.lock.duration.ms"].source == ConfigSource.DEFAULT_CONFIG.value

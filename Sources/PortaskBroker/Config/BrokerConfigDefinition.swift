@@ -187,6 +187,8 @@ public struct BrokerConfigDefinition: Sendable {
               "The largest share.session.timeout.ms a share group's config may set."),
         .init("share.coordinator.state.topic.num.partitions", .int, "50",
               "Partitions of __share_group_state, where share partitions' delivery states are kept (fixed once the topic exists)."),
+        .init("share.coordinator.snapshot.update.records.per.snapshot", .int, "500",
+              "ShareUpdate records of a share partition between two of its ShareSnapshot records in __share_group_state (0-500)."),
         .init("group.share.auto.offset.reset", .string, "latest",
               "Portask's own: where share groups start reading a partition (latest or earliest) unless a group sets Kafka's group config share.auto.offset.reset."),
         .init("metrics.listener", .string, nil, "Prometheus metrics endpoint, e.g. http://127.0.0.1:9404; off when unset."),

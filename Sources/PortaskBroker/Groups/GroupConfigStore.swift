@@ -13,7 +13,8 @@ import NIOConcurrencyHelpers
 ///   `share.session.timeout.ms` (`group.share.min/max.session.timeout.ms`, 45000–60000), greater than the interval.
 ///
 /// Other names get INVALID_CONFIG "Unknown group config name" (the consumer group configs are not served).
-/// At most `maximumGroups` groups carry configs. A group's configs stay until deleted with DELETE, as in Kafka.
+/// At most `maximumGroups` groups carry configs. A group's configs stay until deleted with DELETE or until the
+/// share group is deleted (DeleteGroups).
 /// Thread-safe: one lock over the configs; a change is written to disk before it is published.
 final class GroupConfigStore: Sendable {
     static let fileName = "group-configs.json"
@@ -116,6 +117,16 @@ final class GroupConfigStore: Sendable {
             }
             state.withLockedValue { $0 = all }
             return .success
+        }
+    }
+
+    /// Removes every config of a group (its group was deleted), durably; nothing happens when it has none.
+    func remove(groupId: String) throws {
+        try writer.withLock {
+            var all = state.withLockedValue { $0 }
+            guard all.removeValue(forKey: groupId) != nil else { return }
+            try persist(all)
+            state.withLockedValue { $0 = all }
         }
     }
 

@@ -64,7 +64,8 @@ extension GroupCoordinator {
     func restoreSharePartitions() {
         guard let store = sharePartitions.store, let topics else { return }
         var report = OffsetsTopicLoadReport()
-        let stored = store.loadAll(&report)
+        let settings = sharePartitions.settings
+        let stored = store.loadAll(deliveryLimit: settings.deliveryLimit, maxRecordLocks: settings.maxRecordLocks, &report)
         if !report.isEmpty {
             logger.warning("skipped unreadable \(ShareStateTopic.name) data; everything else was loaded", metadata: [
                 "skippedRecords": "\(report.skippedRecords)", "unreadablePartitions": "\(report.unreadablePartitions)",
@@ -73,7 +74,7 @@ extension GroupCoordinator {
         }
         let restored = sharePartitions.restore(stored, topics: topics)
         // A share group with stored delivery state exists (empty) until its members return or it is deleted.
-        for groupId in Set(stored.filter { $0.value != nil }.map(\.groupId)).sorted() {
+        for groupId in Set(stored.map(\.key.groupId)).sorted() {
             _ = shareGroupCreatingIfRoom(groupId, topics: topics, atStartUp: true)
         }
         if restored > 0 { logger.info("loaded share partitions", metadata: ["sharePartitions": "\(restored)"]) }
@@ -85,7 +86,7 @@ extension GroupCoordinator {
         return await group.hasMember(memberId)
     }
 
-    /// DeleteGroups for a share group: only an empty one; its share partitions go with it.
+    /// DeleteGroups for a share group: only an empty one; its share partitions and its group configs go with it.
     func deleteShareGroup(_ groupId: String, _ group: ShareGroup) async -> KafkaErrorCode {
         guard await group.markDeleted() else { return .nonEmptyGroup }
         shareGroups.withLockedValue { groups in
@@ -93,7 +94,8 @@ extension GroupCoordinator {
         }
         do {
             try await group.deleteRecords()
-            try await sharePartitions.removeAll(groupId: groupId, topics: topics)
+            try await sharePartitions.removeAll(groupId: groupId)
+            try groupConfigs.remove(groupId: groupId)
         } catch {
             return .coordinatorNotAvailable
         }

@@ -47,7 +47,8 @@ public final class GroupCoordinator: Sendable {
             dataDirectory: topics.config.dataDirectory, bounds: config.shareGroupConfigBounds)
         let topic = OffsetsTopic(topics: topics, partitions: config.offsetsTopicPartitions, clock: { timers.nowMs() })
         let shareState = ShareStateTopic(
-            topics: topics, partitions: config.shareStateTopicPartitions, clock: { timers.nowMs() })
+            topics: topics, partitions: config.shareStateTopicPartitions, updatesPerSnapshot: config.shareUpdatesPerSnapshot,
+            clock: { timers.nowMs() })
         self.init(
             config: config, timers: timers, store: topic, offsetsTopic: topic, topics: topics, shareState: shareState,
             groupConfigs: groupConfigs, logger: logger)

@@ -46,6 +46,9 @@ public struct GroupCoordinatorConfig: Sendable, Equatable {
     var shareGroupConfigBounds = GroupConfigStore.Bounds()
     /// `share.coordinator.state.topic.num.partitions`: partitions of `__share_group_state`.
     public var shareStateTopicPartitions: Int = 50
+    /// `share.coordinator.snapshot.update.records.per.snapshot`: ShareUpdate records of a share partition between
+    /// two of its ShareSnapshot records in `__share_group_state` (0–500; 0: every write is a snapshot).
+    public var shareUpdatesPerSnapshot: Int = ShareStateTopic.defaultUpdatesPerSnapshot
 
     public init() {}
 
@@ -77,6 +80,7 @@ public struct GroupCoordinatorConfig: Sendable, Equatable {
         sharePartitionMaxRecordLocks = Int(max(100, min(value("group.share.partition.max.record.locks") ?? 2000, 10_000)))
         shareMaxSessions = Int(max(1, min(value("group.share.max.share.sessions") ?? 2000, 1_000_000)))
         shareStateTopicPartitions = Int(Int32(clamping: max(1, value("share.coordinator.state.topic.num.partitions") ?? 50)))
+        shareUpdatesPerSnapshot = Int(max(0, min(value("share.coordinator.snapshot.update.records.per.snapshot") ?? 500, 500)))
         let reset = config.properties["group.share.auto.offset.reset"] ?? "latest"
         shareAutoOffsetResetEarliest = reset.trimmingWhitespace().lowercased() == "earliest"
         func range(_ kind: String, _ low: Int64, _ high: Int64) -> ClosedRange<Int64> {

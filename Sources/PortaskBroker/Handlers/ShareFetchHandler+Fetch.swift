@@ -167,12 +167,14 @@ extension ShareFetchHandler {
                 continue
             }
             guard recordsLeft > 0, bytesLeft > 0 || total == 0 else { continue }
-            let state = partitions.partition(.init(groupId: prepared.groupId, partition: TopicPartition(topic.name, key.partition)), log: log)
+            let shareKey = SharePartitions.Key(groupId: prepared.groupId, partition: TopicPartition(topic.name, key.partition))
+            let state = partitions.partition(shareKey, topicId: topic.id, log: log)
             let logStart = log.logStartOffset
-            guard let from = state.withLockedValue({ state -> Int64? in
-                state.trim(toLogStart: logStart)
-                state.expireLocks(nowMs: now)
-                return state.nextAcquirableOffset
+            // Expired locks and a moved log start are written (not waited for: nothing is answered about them).
+            guard let from = partitions.change(shareKey, state, { state -> (Int64?, changed: Bool) in
+                let trimmed = state.trim(toLogStart: logStart)
+                let expired = state.expireLocks(nowMs: now)
+                return (state.nextAcquirableOffset, trimmed || expired)
             }) else { continue }
             let slice: FileSlice?
             do {

@@ -66,25 +66,25 @@ struct ShareFetchHandler: Sendable {
         var types: [Int8]
     }
 
-    /// Applies acknowledgement batches to one share partition and writes its new state to `__share_group_state`;
+    /// Applies acknowledgement batches to one share partition and writes the change to `__share_group_state`;
     /// returns once that is durable. The first error stops the partition (what came before it stays applied).
     func acknowledgeDurably(groupId: String, memberId: String, target: Target, batches: [AckBatch], renewAllowed: Bool)
         async -> KafkaErrorCode
     {
         let (error, pending) = applyAcknowledgements(
             groupId: groupId, memberId: memberId, target: target, batches: batches, renewAllowed: renewAllowed)
-        guard let (log, offset) = pending else { return error }
+        guard let pending else { return error }
         do {
-            try await log.waitUntilDurable(offset)
+            try await partitions.waitUntilDurable(pending)
         } catch {
             return .coordinatorNotAvailable
         }
         return error
     }
 
-    /// Applies acknowledgement batches to one share partition and appends its new state (to be made durable).
+    /// Applies acknowledgement batches to one share partition and appends the change (to be made durable).
     func applyAcknowledgements(groupId: String, memberId: String, target: Target, batches: [AckBatch], renewAllowed: Bool)
-        -> (KafkaErrorCode, (PartitionLog, Int64)?)
+        -> (KafkaErrorCode, ShareStateTopic.Pending?)
     {
         guard !batches.isEmpty else { return (.noError, nil) }
         guard target.readable else { return (.topicAuthorizationFailed, nil) }
@@ -95,9 +95,9 @@ struct ShareFetchHandler: Sendable {
         let now = coordinator.timers.nowMs()
         let lock = partitions.lockDurationMs(groupId)
         var released = false
-        let result = state.withLockedValue { state -> (KafkaErrorCode, (PartitionLog, Int64)?) in
-            state.expireLocks(nowMs: now)
+        let result = state.withLockedValue { state -> (KafkaErrorCode, ShareStateTopic.Pending?) in
             let before = state
+            state.expireLocks(nowMs: now)
             var error = KafkaErrorCode.noError
             for batch in batches {
                 if !renewAllowed, batch.types.contains(SharePartitionState.AcknowledgeType.renew.rawValue) {
@@ -110,9 +110,8 @@ struct ShareFetchHandler: Sendable {
                     nowMs: now, lockDurationMs: lock)
                 if error != .noError { break }
             }
-            guard state != before else { return (error, nil) }
             do {
-                return (error, try sharePartitions.persist(key, topicId: topic.id, state))
+                return (error, try sharePartitions.persist(key, state, before: before))
             } catch {
                 // Not stored: the acknowledgements are undone, the records stay with the member.
                 state = before
@@ -128,15 +127,10 @@ struct ShareFetchHandler: Sendable {
         waiters.notify(partition)
     }
 
-    /// Ends a member's share session and releases what it holds.
+    /// Ends a member's share session and releases what it holds (the releases are written to the share state).
     func closeSession(groupId: String, memberId: String) {
         sessions.remove(.init(groupId: groupId, memberId: memberId))
-        for (partition, state) in partitions.states(of: groupId) {
-            let held = state.withLockedValue { $0.records.contains { $0.memberId == memberId } }
-            guard held else { continue }
-            state.withLockedValue { $0.releaseAll(memberId: memberId) }
-            noteRelease(partition)
-        }
+        for partition in partitions.releaseAll(groupId: groupId, memberId: memberId) { noteRelease(partition) }
     }
 
     /// A connection closed: the share sessions it opened end and their members' acquired records become

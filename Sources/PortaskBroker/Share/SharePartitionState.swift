@@ -67,19 +67,23 @@ struct SharePartitionState: Sendable, Equatable {
         records.lazy.filter { $0.state == .acquired }.map(\.lockDeadlineMs).min()
     }
 
-    /// Makes records whose lock passed `nowMs` Available again (or Archived at the delivery limit).
-    mutating func expireLocks(nowMs: Int64) {
+    /// Makes records whose lock passed `nowMs` Available again (or Archived at the delivery limit); returns
+    /// whether any lock had passed.
+    @discardableResult
+    mutating func expireLocks(nowMs: Int64) -> Bool {
         var changed = false
         for index in records.indices where records[index].state == .acquired && records[index].lockDeadlineMs <= nowMs {
             release(at: index)
             changed = true
         }
         if changed { advanceStart() }
+        return changed
     }
 
-    /// Moves the start past offsets the log no longer holds (retention, DeleteRecords).
-    mutating func trim(toLogStart logStart: Int64) {
-        guard logStart > startOffset else { return }
+    /// Moves the start past offsets the log no longer holds (retention, DeleteRecords); returns whether it moved.
+    @discardableResult
+    mutating func trim(toLogStart logStart: Int64) -> Bool {
+        guard logStart > startOffset else { return false }
         if logStart >= endOffset {
             records.removeAll()
             startOffset = logStart
@@ -88,6 +92,7 @@ struct SharePartitionState: Sendable, Equatable {
             startOffset = logStart
         }
         advanceStart()
+        return true
     }
 
     /// Where the next acquisition reads from: the first Available in-flight record, else the end of the range
