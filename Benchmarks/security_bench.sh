@@ -4,7 +4,7 @@
 # round (median of the rounds), the broker's CPU seconds per GB for each, and the SCRAM connection set-up rate.
 #
 #   Benchmarks/security_bench.sh [--portaskd PATH] [--rounds N] [--seconds S] [--fill-mb N]
-#                                [--connect-seconds S] [--workers N] [--work DIR]
+#                                [--connect-seconds S] [--workers N] [--warm-gib G] [--work DIR]
 #
 # Defaults: 3 rounds of 6 s runs, a 2 GB topic to consume, 10 s of connections from 2 processes (about 3 minutes;
 # a few GB of disk in DIR, default the system temporary directory). Needs a built portaskd

@@ -11,7 +11,10 @@ order), over each listener:
 - consume: librdkafka (`rdkafka_driver consume-for`) reads a topic filled beforehand with FILL_MB of 1 KiB values
   (over PLAINTEXT) from the beginning for SECONDS, seeking back to the beginning at its end;
 
-and the broker's CPU time (utime + stime from /proc/<pid>/stat) during each run, per GB of values. Ratios
+and the broker's CPU time (utime + stime from /proc/<pid>/stat) during each run, per GB of values. Before each
+run the page cache is synced and WARM_GIB GiB of memory is touched and freed (compaction_bench.warm_memory): on a
+VM whose balloon takes idle memory back, a produce run writing page cache into reclaimed memory otherwise spends
+most of its time in the host's page faults (seen with perf as copy_folio_from_iter_atomic), whatever the listener. Ratios
 SSL / PLAINTEXT and SASL_SSL / PLAINTEXT are taken within each round; the result is their median.
 
 Connection set-up (after the rounds): WORKERS processes each open connections one after the other for
@@ -40,6 +43,8 @@ import tempfile
 import time
 
 from confluent_kafka.admin import AdminClient, NewTopic
+
+from compaction_bench import warm_memory
 
 LISTENERS = ("PLAINTEXT", "SSL", "SASL_SSL")
 USER, PASSWORD = "bench", "bench-secret"
@@ -125,11 +130,12 @@ class Broker:
         self.log.close()
 
 
-def run_driver(driver, broker, listener, arguments):
+def run_driver(driver, broker, listener, arguments, warm_gib=0):
     environment = dict(os.environ)
     environment["RDKAFKA_DRIVER_PROPERTIES"] = "\n".join(
         f"{name}={value}" for name, value in broker.client_properties(listener).items())
     subprocess.run(["sync"], check=True)
+    warm_memory(warm_gib)
     cpu_before = broker.cpu_seconds()
     completed = subprocess.run([driver, arguments[0], broker.address(listener), *arguments[1:]],
                                capture_output=True, text=True, timeout=900, env=environment)
@@ -283,6 +289,8 @@ def main():
     parser.add_argument("--seconds", type=float, default=6, help="length of each produce and consume run")
     parser.add_argument("--fill-mb", type=int, default=2048, help="MB of 1 KiB values in the consumed topic")
     parser.add_argument("--connect-seconds", type=float, default=10)
+    parser.add_argument("--warm-gib", type=float, default=8,
+                        help="GiB of memory touched and freed before each run (0: none), as compaction.sh does")
     parser.add_argument("--workers", type=int, default=2, help="processes opening connections")
     parser.add_argument("--work", help="directory for the data (default: a new temporary directory)")
     args = parser.parse_args()
@@ -304,12 +312,13 @@ def main():
                 topic = f"produce-{listener.lower()}-{index}"
                 create_topic(admin, topic)
                 produce[listener] = run_driver(args.driver, broker, listener,
-                                               ["produce-for", topic, "1024", str(args.seconds), "1", "none"])
+                                               ["produce-for", topic, "1024", str(args.seconds), "1", "none"],
+                                               args.warm_gib)
                 delete_topic(admin, topic)
                 time.sleep(1)
             for listener in order:
                 consume[listener] = run_driver(args.driver, broker, listener,
-                                               ["consume-for", "consume", str(args.seconds)])
+                                               ["consume-for", "consume", str(args.seconds)], args.warm_gib)
             result = {"round": index + 1, "order": order, "produce": produce, "consume": consume}
             for kind, runs in (("produce", produce), ("consume", consume)):
                 for listener in ("SSL", "SASL_SSL"):
