@@ -9,6 +9,13 @@
  *   rdkafka_driver produce-keyed-for BOOTSTRAP TOPIC SIZE SECONDS ACKS KEYS
  *   rdkafka_driver latency BOOTSTRAP TOPIC SIZE RATE SECONDS ACKS
  *   rdkafka_driver consume BOOTSTRAP TOPIC COUNT
+ *   rdkafka_driver consume-for BOOTSTRAP TOPIC SECONDS
+ *
+ * consume-for reads partition 0 from the beginning for SECONDS (timed from the first message to the end of the
+ * run), seeking back to the beginning whenever it reaches the end (fetch.wait.max.ms 10, so the end is seen soon),
+ * so a run lasts SECONDS whatever the size of the topic.
+ * RDKAFKA_DRIVER_PROPERTIES (environment): further librdkafka properties for every client, "name=value" pairs
+ * separated by newlines (e.g. security.protocol, ssl.ca.location, sasl.mechanisms, sasl.username, ...).
  *
  * Each prints one JSON object on stdout. Payloads are the bytes portask-bench sends (BatchEncoder.makePayload).
  * Delivery reports are served by a dedicated thread blocked in rd_kafka_poll, so a report is timed when
@@ -60,6 +67,7 @@ rd_kafka_queue_t *rd_kafka_queue_new(rd_kafka_t *);
 void rd_kafka_queue_destroy(rd_kafka_queue_t *);
 int rd_kafka_consume_start_queue(rd_kafka_topic_t *, int32_t, int64_t, rd_kafka_queue_t *);
 int rd_kafka_consume_stop(rd_kafka_topic_t *, int32_t);
+int rd_kafka_seek(rd_kafka_topic_t *, int32_t, int64_t, int);
 int rd_kafka_consume_callback_queue(rd_kafka_queue_t *, int, void (*)(rd_kafka_message_t *, void *), void *);
 
 static double now_s(void) {
@@ -82,6 +90,20 @@ static void die(const char *what, const char *detail) {
 static void set(rd_kafka_conf_t *conf, const char *name, const char *value) {
     char err[512];
     if (rd_kafka_conf_set(conf, name, value, err, sizeof err) != 0) die(name, err);
+}
+
+/* Applies RDKAFKA_DRIVER_PROPERTIES ("name=value" lines). */
+static void set_extra(rd_kafka_conf_t *conf) {
+    const char *text = getenv("RDKAFKA_DRIVER_PROPERTIES");
+    if (!text) return;
+    char *copy = strdup(text), *save = NULL;
+    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *equals = strchr(line, '=');
+        if (!equals) die("RDKAFKA_DRIVER_PROPERTIES", "a line has no '='");
+        *equals = 0;
+        set(conf, line, equals + 1);
+    }
+    free(copy);
 }
 
 static char *payload_of(size_t size) {
@@ -127,6 +149,7 @@ static rd_kafka_t *producer_queueing(const char *bootstrap, const char *acks, co
     set(conf, "linger.ms", linger);
     set(conf, "queue.buffering.max.messages", queue_messages);
     set(conf, "enable.idempotence", "false");
+    set_extra(conf);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
     if (!rk) die("rd_kafka_new", err);
@@ -252,13 +275,14 @@ static int run_latency(char **argv) {
 }
 
 static long consumed, consumed_bytes;
-static int consume_error;
+static int consume_error, reached_end;
 static double first_message_at, last_message_at;
 
 static void on_message(rd_kafka_message_t *m, void *opaque) {
     (void)opaque;
     if (m->err) {
-        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && !consume_error) consume_error = m->err;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) reached_end = 1;
+        else if (!consume_error) consume_error = m->err;
         return;
     }
     if (!consumed) first_message_at = now_s();
@@ -267,14 +291,22 @@ static void on_message(rd_kafka_message_t *m, void *opaque) {
     last_message_at = now_s();
 }
 
-static int run_consume(char **argv) {
+/* consume (duration 0): COUNT messages from the beginning. consume-for: DURATION seconds from the first message,
+ * starting again from the beginning at the end of the partition. */
+static int run_consume(char **argv, double duration) {
     const char *bootstrap = argv[0], *topic = argv[1];
-    long count = strtol(argv[2], NULL, 10);
+    long count = duration > 0 ? -1 : strtol(argv[2], NULL, 10);
     char err[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     set(conf, "bootstrap.servers", bootstrap);
     set(conf, "group.id", "rdkafka-driver");
     set(conf, "enable.auto.commit", "false");
+    if (duration > 0) {
+        /* The end of the partition is reported by a fetch that found nothing: it should not wait long. */
+        set(conf, "enable.partition.eof", "true");
+        set(conf, "fetch.wait.max.ms", "10");
+    }
+    set_extra(conf);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
     if (!rk) die("rd_kafka_new", err);
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
@@ -283,21 +315,36 @@ static int run_consume(char **argv) {
     if (rd_kafka_consume_start_queue(rkt, 0, RD_KAFKA_OFFSET_BEGINNING, queue) != 0)
         die("consume_start", rd_kafka_err2str(rd_kafka_last_error()));
     double deadline = start + 300;
-    while (consumed < count && !consume_error && now_s() < deadline)
-        rd_kafka_consume_callback_queue(queue, 100, on_message, NULL);
+    int seeks = 0;
+    if (duration > 0) {
+        while (!consume_error && now_s() < deadline && (!consumed || now_s() - first_message_at < duration)) {
+            rd_kafka_consume_callback_queue(queue, 100, on_message, NULL);
+            if (reached_end) {
+                reached_end = 0;
+                seeks++;
+                int err = rd_kafka_seek(rkt, 0, RD_KAFKA_OFFSET_BEGINNING, 10000);
+                if (err) die("seek", rd_kafka_err2str(err));
+            }
+        }
+        count = consumed;
+        last_message_at = now_s(); /* the rate covers the whole run, seeks included */
+    } else {
+        while (consumed < count && !consume_error && now_s() < deadline)
+            rd_kafka_consume_callback_queue(queue, 100, on_message, NULL);
+    }
     /* Timed from the first message to the last, so connection and metadata set-up are not counted. */
     double seconds = last_message_at - first_message_at;
     if (seconds <= 0) seconds = 1e-6;
     printf("{\"messages\": %ld, \"bytes\": %ld, \"seconds\": %.6f, \"startup_seconds\": %.6f, "
-           "\"msgs_per_sec\": %.1f, \"mb_per_sec\": %.3f, \"error\": \"%s\"}\n",
-           consumed, consumed_bytes, seconds, first_message_at - start, consumed / seconds,
+           "\"seeks\": %d, \"msgs_per_sec\": %.1f, \"mb_per_sec\": %.3f, \"error\": \"%s\"}\n",
+           consumed, consumed_bytes, seconds, first_message_at - start, seeks, consumed / seconds,
            consumed_bytes / seconds / 1e6,
            consume_error ? rd_kafka_err2str(consume_error) : "");
     rd_kafka_consume_stop(rkt, 0);
     rd_kafka_queue_destroy(queue);
     rd_kafka_topic_destroy(rkt);
     rd_kafka_destroy(rk);
-    return consumed >= count ? 0 : 1;
+    return consumed >= count && !consume_error ? 0 : 1;
 }
 
 int main(int argc, char **argv) {
@@ -313,13 +360,19 @@ int main(int argc, char **argv) {
         return run_produce(argv + 2, duration);
     }
     if (argc == 8 && !strcmp(argv[1], "latency")) return run_latency(argv + 2);
-    if (argc == 5 && !strcmp(argv[1], "consume")) return run_consume(argv + 2);
+    if (argc == 5 && !strcmp(argv[1], "consume")) return run_consume(argv + 2, 0);
+    if (argc == 5 && !strcmp(argv[1], "consume-for")) {
+        double duration = strtod(argv[4], NULL);
+        if (!(duration > 0)) die("consume-for", "SECONDS must be positive");
+        return run_consume(argv + 2, duration);
+    }
     fprintf(stderr,
             "usage: rdkafka_driver produce BOOTSTRAP TOPIC SIZE COUNT ACKS COMPRESSION\n"
             "       rdkafka_driver produce-for BOOTSTRAP TOPIC SIZE SECONDS ACKS COMPRESSION\n"
             "       rdkafka_driver produce-keyed-for BOOTSTRAP TOPIC SIZE SECONDS ACKS KEYS\n"
             "       rdkafka_driver latency BOOTSTRAP TOPIC SIZE RATE SECONDS ACKS\n"
             "       rdkafka_driver consume BOOTSTRAP TOPIC COUNT\n"
+            "       rdkafka_driver consume-for BOOTSTRAP TOPIC SECONDS\n"
             "librdkafka %s\n", rd_kafka_version_str());
     return 2;
 }

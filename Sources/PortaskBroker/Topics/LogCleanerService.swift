@@ -5,22 +5,18 @@ import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The broker's log cleaner threads (Kafka's `LogCleaner`): `log.cleaner.threads` loops, each on its own
 /// dedicated thread (off the event loops and off the cooperative pool, since a round reads and writes whole
 /// segments), each cleaning the filthiest compacted log (`LogManager.cleanFilthiestLog`) and sleeping
-/// `log.cleaner.backoff.ms` when none needs cleaning. The threads run at the lowest scheduling priority (nice
-/// `cleanerNice`), and each cleaner is paced by the log engine's activity (`CleanerPacer`): while produce or fetch
+/// `log.cleaner.backoff.ms` when none needs cleaning. The threads run at the normal scheduling priority: what
+/// protects produce and fetch is the pacing by the log engine's activity (`CleanerPacer`): while produce or fetch
 /// traffic flows, a thread works at most a fifth of the wall-clock time (more when compacted topics are written
 /// fast, to keep up with them), so produce and fetch keep their throughput while a round runs, and an idle broker
-/// cleans at full speed. `log.cleaner.io.max.bytes.per.second` bounds all threads together (one shared
-/// `CleanerIoThrottle`, as in Kafka). Each thread owns a `LogCleaner` whose offset map gets
-/// `log.cleaner.dedupe.buffer.size / log.cleaner.threads` bytes at most.
+/// cleans at full speed. (A lowered priority would starve the cleaner exactly when compacted topics are written
+/// fastest, and Linux does not let a thread raise its priority back without CAP_SYS_NICE.)
+/// `log.cleaner.io.max.bytes.per.second` bounds all threads together (one shared `CleanerIoThrottle`, as in
+/// Kafka). Each thread owns a `LogCleaner` whose offset map gets `log.cleaner.dedupe.buffer.size /
+/// log.cleaner.threads` bytes at most.
 ///
 /// A `Service` of the broker's `ServiceGroup`: with `log.cleaner.enable=false` (or 0 threads) it only waits for
 /// shutdown. At graceful shutdown a round in progress is abandoned at its next segment (its `.cleaned` file is
@@ -62,9 +58,6 @@ struct LogCleanerService: Service {
         }
     }
 
-    /// The nice value of the cleaner threads (Linux: per thread; 19 is the lowest priority).
-    static let cleanerNice: Int32 = 19
-
     /// One cleaner thread until cancellation.
     private func loop(_ index: Int) async {
         let cleaner = LogCleaner(config: cleanerConfig, activity: logs.activity, ioThrottle: ioThrottle)
@@ -74,7 +67,6 @@ struct LogCleanerService: Service {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let thread = Thread {
-                    Self.lowerPriority()
                     while !stopped.withLockedValue({ $0 }) {
                         if self.cleanOnce(cleaner) { continue }
                         _ = wake.wait(timeout: .now() + backoff)
@@ -89,13 +81,6 @@ struct LogCleanerService: Service {
             cleaner.requestStop()
             wake.signal()
         }
-    }
-
-    /// Lowers the calling thread's scheduling priority to `cleanerNice` (Linux applies nice values per thread).
-    private static func lowerPriority() {
-        #if os(Linux)
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, cleanerNice)
-        #endif
     }
 
     /// One round; true when a log was cleaned (the thread looks for the next one at once).
