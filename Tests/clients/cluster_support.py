@@ -332,7 +332,7 @@ class Cluster:
                          f"{log_tail(broker.log_path)}")
         for member in self.etcd:
             parts.append(f"---- {member.name} ({member.client_url}) {member.log_path} ----\n"
-                         f"{log_tail(member.log_path, 20)}")
+                         f"{log_tail(member.log_path, 8)}")
         return "\n".join(parts)
 
     def stop(self):
