@@ -41,6 +41,8 @@ public final class Broker: Service, Sendable {
     /// Client telemetry (KIP-714) and its client-metrics subscriptions.
     private let telemetry: ClientTelemetry
     private let clientMetrics: ClientMetricsStore
+    /// This broker's part in a cluster (`metadata.etcd.endpoints`); nil on a single node.
+    public let cluster: ClusterNode?
     private let ready: AsyncStream<SocketAddress>.Continuation
     /// Yields the bound address once the listener is up (useful with port 0).
     public let boundAddresses: AsyncStream<SocketAddress>
@@ -107,6 +109,16 @@ public final class Broker: Service, Sendable {
         maintenance = LogMaintenance(
             logs: topics.logs, retentionCheckIntervalMs: config.logRetentionCheckIntervalMs, logger: logger)
         cleaner = LogCleanerService(logs: topics.logs, config: config, logger: logger)
+        let topics = self.topics
+        let clusterConfig = try ClusterMetadataConfig(config: config)
+        cluster = clusterConfig.map { ClusterNode(config: $0, topics: topics, logger: logger) }
+        groups.routing.withLockedValue { [cluster] in $0 = cluster?.routing }
+        if let cluster {
+            let blocks = ProducerIdBlocks(store: cluster.store)
+            producerIds.clusterBlocks.withLockedValue {
+                $0 = { try BlockingAwait.run(timeout: .seconds(15)) { try await blocks.allocate() } }
+            }
+        }
     }
 
     /// What the process's `ServiceGroup` runs, in start order (shut down in reverse).
@@ -130,18 +142,21 @@ public final class Broker: Service, Sendable {
     /// The router with every served API; ApiVersions advertises exactly these.
     func makeRouter() -> RequestRouter {
         let access = AccessControl(authorizer: authorizer)
+        let routing = cluster?.routing
         var served: [ApiHandler] = [
-            MetadataHandler(cluster: identity, topics: topics, access: access).makeHandler(),
-            ProduceHandler(topics: topics, transactions: transactions, quotas: quotaEnforcer, access: access).makeHandler(),
+            MetadataHandler(cluster: identity, topics: topics, access: access, routing: routing).makeHandler(),
+            ProduceHandler(
+                topics: topics, transactions: transactions, quotas: quotaEnforcer, access: access, routing: routing
+            ).makeHandler(),
             FetchHandler(
                 topics: topics, waiters: waiters, sessions: fetchSessions, maximumResponseBytes: config.fetchMaxBytes,
-                quotas: quotaEnforcer, access: access
+                quotas: quotaEnforcer, access: access, routing: routing
             ).makeHandler(),
-            ListOffsetsHandler(topics: topics, access: access).makeHandler(),
+            ListOffsetsHandler(topics: topics, access: access, routing: routing).makeHandler(),
             CreateTopicsHandler(topics: topics, access: access).makeHandler(),
             DeleteTopicsHandler(topics: topics, access: access).makeHandler(),
             CreatePartitionsHandler(topics: topics, access: access).makeHandler(),
-            DeleteRecordsHandler(topics: topics, access: access).makeHandler(),
+            DeleteRecordsHandler(topics: topics, access: access, routing: routing).makeHandler(),
             DescribeConfigsHandler(
                 topics: topics, access: access, clientMetrics: clientMetrics, groupConfigs: groups.groupConfigs).makeHandler(),
             AlterConfigsHandler(alterer: ConfigAlterer(topics: topics, clientMetrics: clientMetrics, groupConfigs: groups.groupConfigs), access: access)
@@ -149,16 +164,18 @@ public final class Broker: Service, Sendable {
             IncrementalAlterConfigsHandler(
                 alterer: ConfigAlterer(topics: topics, clientMetrics: clientMetrics, groupConfigs: groups.groupConfigs), access: access
             ).makeHandler(),
-            DescribeClusterHandler(cluster: identity, access: access).makeHandler(),
+            DescribeClusterHandler(cluster: identity, access: access, routing: routing).makeHandler(),
             DescribeTopicPartitionsHandler(
-                cluster: identity, topics: topics, access: access, maximumPartitions: config.maxRequestPartitionSizeLimit
+                cluster: identity, topics: topics, access: access, routing: routing,
+                maximumPartitions: config.maxRequestPartitionSizeLimit
             ).makeHandler(),
             DescribeLogDirsHandler(topics: topics, access: access).makeHandler(),
-            OffsetForLeaderEpochHandler(topics: topics, access: access).makeHandler(),
+            OffsetForLeaderEpochHandler(topics: topics, access: access, routing: routing).makeHandler(),
             InitProducerIdHandler(producerIds: producerIds, transactions: transactions, access: access).makeHandler(),
             DescribeProducersHandler(topics: topics, access: access).makeHandler(),
-            FindCoordinatorHandler(cluster: identity, coordinator: groups, transactions: transactions, access: access)
-                .makeHandler(),
+            FindCoordinatorHandler(
+                cluster: identity, coordinator: groups, transactions: transactions, access: access, routing: routing
+            ).makeHandler(),
         ]
         served += TransactionHandlers(coordinator: transactions, groups: groups, topics: topics, access: access).makeHandlers()
         served += TransactionAdminHandlers(coordinator: transactions, access: access).makeHandlers()
@@ -185,6 +202,32 @@ public final class Broker: Service, Sendable {
             connectionClosed: { shareFetch.connectionClosed($0) })
     }
 
+    /// Registers this broker in its cluster with the bound listeners' endpoints and follows the cluster
+    /// metadata; when the cluster refuses the broker (another cluster id, a duplicate node id) it stops serving.
+    private func startCluster() -> Task<Void, any Error>? {
+        guard let cluster else { return nil }
+        let endpoints = zip(config.advertisedListeners, config.listenerSecurity).map { listener, security in
+            let endpoint = identity.endpoint(for: listener.name)
+            return BrokerRegistration.Endpoint(
+                listener: listener.name, host: endpoint.host, port: endpoint.port,
+                securityProtocol: security.securityProtocol.rawValue)
+        }
+        let registration = BrokerRegistration(
+            nodeId: config.nodeId, endpoints: endpoints, rack: config.properties["broker.rack"])
+        let servers = self.servers
+        let logger = self.logger
+        return Task {
+            do {
+                try await cluster.run(registration: registration)
+            } catch is CancellationError {
+            } catch {
+                logger.critical("leaving the cluster", metadata: ["error": "\(error)"])
+                for server in servers { await server.stop() }
+                throw error
+            }
+        }
+    }
+
     public func run() async throws {
         for unknown in config.unknownProperties {
             logger.warning("The configuration '\(unknown)' was supplied but isn't a known config.")
@@ -208,6 +251,7 @@ public final class Broker: Service, Sendable {
             }
             addresses.append(address)
         }
+        let clusterTask = startCluster()
         for address in addresses { ready.yield(address) }
         ready.finish()
         logger.info(
@@ -220,6 +264,8 @@ public final class Broker: Service, Sendable {
             Task { for server in servers { await server.stop() } }
         }
         cleanup.cancel()
+        clusterTask?.cancel()
+        _ = await clusterTask?.result
         await groups.stop()
         try await group.shutdownGracefully()
         do {

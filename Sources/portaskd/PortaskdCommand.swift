@@ -41,13 +41,23 @@ struct PortaskdCommand: AsyncParsableCommand {
             }
             fileProperties = JavaProperties.parse(text)
         }
-        let config: BrokerConfig
+        var config: BrokerConfig
+        let cluster: ClusterMetadataConfig?
         do {
             let merged = try BrokerConfig.merge(
                 file: fileProperties, environment: ProcessInfo.processInfo.environment, overrides: overrides)
             config = try BrokerConfig(properties: merged)
+            cluster = try ClusterMetadataConfig(config: config)
         } catch let error as BrokerError {
             throw ValidationError(error.message)
+        }
+        if let cluster {
+            do {
+                config.clusterId = try await ClusterNode.clusterIdForNewDataDirectory(
+                    config: cluster, dataDirectory: config.dataDirectory)
+            } catch {
+                throw ValidationError("cannot read the cluster id from the metadata store (metadata.etcd.endpoints): \(error)")
+            }
         }
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in

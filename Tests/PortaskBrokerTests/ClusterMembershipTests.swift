@@ -4,13 +4,13 @@ import Testing
 @testable import PortaskBroker
 
 struct ClusterMembershipTests {
-    private func membership(_ nodeId: Int32, store: InMemoryMetadataStore) -> ClusterMembership {
+    private func membership(_ nodeId: Int32, store: InMemoryMetadataStore, sessionTimeoutMs: Int64 = 60_000) -> ClusterMembership {
         ClusterMembership(
             registry: ClusterRegistry(store: store),
             registration: BrokerRegistration(
                 nodeId: nodeId, endpoints: [.init(listener: "PLAINTEXT", host: "127.0.0.1", port: 9092, securityProtocol: "PLAINTEXT")]),
             clusterId: "cluster-1",
-            config: ClusterMetadataConfig(endpoints: [], sessionTimeoutMs: 60_000, heartbeatIntervalMs: 20),
+            config: ClusterMetadataConfig(endpoints: [], sessionTimeoutMs: sessionTimeoutMs, heartbeatIntervalMs: 20),
             logger: Logger(label: "test"))
     }
 
@@ -48,7 +48,8 @@ struct ClusterMembershipTests {
         try await waitFor { first.isController }
 
         let thrown = await #expect(throws: BrokerError.self) {
-            try await self.membership(1, store: store).run()
+            // It waits two session timeouts for a previous session of node 1 to end, then gives up.
+            try await self.membership(1, store: store, sessionTimeoutMs: 1_000).run()
         }
         #expect(thrown?.code == .configuration)
 

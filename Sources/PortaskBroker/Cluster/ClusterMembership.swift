@@ -6,8 +6,9 @@ import NIOConcurrencyHelpers
 /// `run()` checks the cluster id, opens a session (TTL = `broker.session.timeout.ms`), registers the broker
 /// under it (a duplicate `node.id` ends `run()` with `.configuration`), campaigns for the controller, then renews
 /// the session every `broker.heartbeat.interval.ms`, campaigning again whenever the seat is free. When the
-/// session is lost (expired, or not renewed within its timeout) the broker stops counting itself registered or
-/// controller at once, then registers again under a new session, with a new broker epoch. Cancelling `run()`
+/// session is lost (the store reports it expired) the broker stops counting itself registered or
+/// controller at once, then registers again under a new session, with a new broker epoch. While the store cannot be
+/// reached the broker stays registered (see `keepAlive`). Cancelling `run()`
 /// closes the session, so the broker leaves the cluster at once. Thread-safe: `status` may be read anywhere.
 public final class ClusterMembership: Sendable {
     /// What this broker currently is in the cluster.
@@ -83,13 +84,15 @@ public final class ClusterMembership: Sendable {
         }
     }
 
-    /// A previous session of this broker may still hold its key until it expires: keep trying for a session timeout.
+    /// A previous session of this broker (before a restart or a lost session) may still hold its key until it
+    /// expires: keep trying for two session timeouts, as Kafka's controller refuses a second registration of a
+    /// node id until the first one's session ends; a node id still held after that is a duplicate.
     private func registerRetryingWhileAPreviousSessionLingers(session: Int64) async throws -> Int64 {
         let deadline = ContinuousClock.now.advanced(by: .milliseconds(config.sessionTimeoutMs &* 2))
         while true {
             do {
                 return try await registry.register(registration, session: session)
-            } catch let error as BrokerError where error.code == .configuration && status.incarnations > 0 {
+            } catch let error as BrokerError where error.code == .configuration {
                 if ContinuousClock.now > deadline || Task.isCancelled { throw error }
                 try await Task.sleep(for: .milliseconds(config.heartbeatIntervalMs))
             }
@@ -122,7 +125,13 @@ public final class ClusterMembership: Sendable {
             } catch let error as BrokerError where error.code == .metadataSessionExpired {
                 return
             } catch {
-                if ContinuousClock.now - lastRenewal >= .milliseconds(config.sessionTimeoutMs) { return }
+                // The store cannot be reached (no quorum, no member answers): it cannot expire the session
+                // either, so the broker stays registered and goes on serving what it leads; when the store
+                // answers again, a session it expired meanwhile is reported as such and the broker registers anew.
+                if ContinuousClock.now - lastRenewal >= .milliseconds(config.sessionTimeoutMs) {
+                    logger.warning("the metadata store has not answered for a session timeout", metadata: ["error": "\(error)"])
+                    lastRenewal = .now
+                }
             }
         }
     }

@@ -7,6 +7,11 @@ public struct BrokerConfig: Sendable {
     /// Every property as given (after precedence), by Kafka name; defaults are not included.
     public var properties: [String: String]
 
+    /// Whether the broker is one of a cluster (`metadata.etcd.endpoints` is set) rather than a single node.
+    public var isClustered: Bool {
+        !(properties["metadata.etcd.endpoints"] ?? "").trimmingWhitespace().isEmpty
+    }
+
     public var nodeId: Int32
     public var listeners: [Listener]
     public var advertisedListeners: [Listener]
@@ -20,6 +25,9 @@ public struct BrokerConfig: Sendable {
     /// `scram.bootstrap.credentials`: SCRAM users created at start-up when they have no credential yet.
     public var scramBootstrapCredentials: [ScramBootstrapCredential]
     public var dataDirectory: String
+    /// The cluster id written to a new data directory's `meta.properties` (cluster mode: the cluster's, read
+    /// from the metadata store before the logs open); nil picks a new random id.
+    public var clusterId: String?
     public var numPartitions: Int
     public var autoCreateTopics: Bool
     public var socketRequestMaxBytes: Int

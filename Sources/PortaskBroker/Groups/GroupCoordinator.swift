@@ -35,6 +35,8 @@ public final class GroupCoordinator: Sendable {
     /// Offsets committed in transactions not yet ended, by producer id, group and partition (see
     /// `GroupCoordinator+Transactions`).
     let pendingTransactionalOffsets = NIOLockedValueBox<[Int64: [String: [TopicPartition: CommittedOffset]]]>([:])
+    /// Cluster mode: which groups this broker coordinates (those whose `__consumer_offsets` partition it leads).
+    let routing = NIOLockedValueBox<ClusterRouting?>(nil)
 
     /// A coordinator storing its state in `__consumer_offsets` of `topics`.
     /// Group configs are loaded from the data directory; throws when that file is unreadable.
@@ -147,6 +149,14 @@ public final class GroupCoordinator: Sendable {
         groups.withLockedValue { groups in
             if groups[groupId] === group { groups.removeValue(forKey: groupId) }
         }
+    }
+
+    /// Whether this broker coordinates `groupId`: always on a single node; in a cluster when it leads the group's
+    /// `__consumer_offsets` partition (else requests answer NOT_COORDINATOR and the client looks it up again).
+    func coordinates(_ groupId: String) -> Bool {
+        guard let routing = routing.withLockedValue({ $0 }) else { return true }
+        guard let count = topics?.topic(named: OffsetsTopic.name)?.partitionCount else { return false }
+        return routing.coordinates(OffsetsTopic.name, partition: OffsetsTopic.partition(for: groupId, count: count))
     }
 
     /// Creates `__consumer_offsets` when missing (FindCoordinator does this, as Kafka does on first use).

@@ -25,6 +25,9 @@ struct ConsumerGroupHandlers: Sendable {
                    !Set(names).allSatisfy({ self.access.allows(context, .describe, .topic, $0) }) {
                     return ConsumerGroupHeartbeatResponse(errorCode: KafkaErrorCode.topicAuthorizationFailed.rawValue)
                 }
+                guard self.coordinator.coordinates(request.groupId) else {
+                    return ConsumerGroupHeartbeatResponse(errorCode: KafkaErrorCode.notCoordinator.rawValue)
+                }
                 return await self.heartbeat(request, context: context)
             },
             ApiHandler(ConsumerGroupDescribeRequest.self, response: ConsumerGroupDescribeResponse.self, versions: 0...1) {

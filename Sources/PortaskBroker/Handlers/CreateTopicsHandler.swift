@@ -172,6 +172,7 @@ struct CreateTopicsHandler: Sendable {
         case .invalidConfig(let reason): return AdminOutcome(.invalidConfig, reason)
         case .autoCreateDisabled: return AdminOutcome(.invalidRequest, "Topic creation is disabled.")
         case .storage(let reason): return AdminOutcome(.kafkaStorageError, reason)
+        case .metadataUnavailable(let reason): return AdminOutcome(.requestTimedOut, reason)
         }
     }
 }

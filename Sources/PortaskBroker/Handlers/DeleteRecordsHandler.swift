@@ -9,6 +9,8 @@ import LogEngine
 struct DeleteRecordsHandler: Sendable {
     let topics: TopicManager
     var access = AccessControl()
+    /// Cluster mode: partitions led elsewhere answer NOT_LEADER_OR_FOLLOWER, stale leader epochs FENCED_LEADER_EPOCH.
+    var routing: ClusterRouting? = nil
 
     static let highWatermark: Int64 = -1
 
@@ -42,6 +44,7 @@ struct DeleteRecordsHandler: Sendable {
         _ topicName: String, _ partition: DeleteRecordsRequest.DeleteRecordsPartition,
         into result: inout DeleteRecordsResponse.DeleteRecordsPartitionResult, deleted: inout Bool
     ) -> KafkaErrorCode {
+        if let refusal = routing?.refusal(topicName, partition.partitionIndex) { return refusal.code }
         guard let config = topics.topicConfig(named: topicName), let log = topics.partition(topicName, partition.partitionIndex) else {
             return .unknownTopicOrPartition
         }

@@ -9,6 +9,8 @@ import KafkaProtocol
 struct DescribeClusterHandler: Sendable {
     let cluster: ClusterIdentity
     var access = AccessControl()
+    /// Cluster mode: the live brokers and the controller come from the cluster metadata.
+    var routing: ClusterRouting? = nil
 
     static let brokerEndpoint: Int8 = 1
     static let controllerEndpoint: Int8 = 2
@@ -37,10 +39,19 @@ struct DescribeClusterHandler: Sendable {
                 : "Unsupported endpoint type \(request.endpointType)"
             return DescribeClusterResponse(errorCode: code.rawValue, errorMessage: message)
         }
-        return DescribeClusterResponse(
+        var response = DescribeClusterResponse(
             throttleTimeMs: 0, errorCode: 0, errorMessage: nil, endpointType: Self.brokerEndpoint,
             clusterId: cluster.clusterId, controllerId: cluster.nodeId,
             brokers: [.init(brokerId: cluster.nodeId, host: endpoint.host, port: endpoint.port, rack: nil)],
             clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? Self.clusterOperations : Int32.min)
+        if let routing {
+            let image = routing.image
+            response.controllerId = image.controller?.nodeId ?? -1
+            response.brokers = image.liveBrokerIds.compactMap { node in
+                guard let endpoint = routing.endpoint(of: node, listener: listener) else { return nil }
+                return .init(brokerId: node, host: endpoint.host, port: endpoint.port, rack: image.brokers[node]?.registration.rack)
+            }
+        }
+        return response
     }
 }

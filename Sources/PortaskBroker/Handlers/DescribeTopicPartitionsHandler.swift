@@ -16,6 +16,8 @@ struct DescribeTopicPartitionsHandler: Sendable {
     let cluster: ClusterIdentity
     let topics: TopicManager
     var access = AccessControl()
+    /// Cluster mode: partition states come from the cluster metadata.
+    var routing: ClusterRouting? = nil
     /// Kafka's `max.request.partition.size.limit`.
     var maximumPartitions = 2000
 
@@ -38,6 +40,7 @@ struct DescribeTopicPartitionsHandler: Sendable {
         operations: (String) -> Int32 = { _ in Self.topicOperations }
     ) -> DescribeTopicPartitionsResponse {
         let cursorTopic = request.cursor?.topicName ?? ""
+        let image = routing?.image
         let everyTopic = request.topics.isEmpty
         var names: Set<String>
         if everyTopic {
@@ -77,7 +80,7 @@ struct DescribeTopicPartitionsHandler: Sendable {
             let indexes = start < end ? Array(start..<end) : []
             response.topics.append(.init(
                 name: name, topicId: topic.id, isInternal: topic.isInternal,
-                partitions: indexes.map { describe(partition: Int32($0)) },
+                partitions: indexes.map { describe(topic: name, partition: Int32($0), image: image) },
                 topicAuthorizedOperations: operations(name)))
             if end < topic.partitionCount {
                 response.nextCursor = .init(topicName: name, partitionIndex: Int32(end))
@@ -88,8 +91,17 @@ struct DescribeTopicPartitionsHandler: Sendable {
         return response
     }
 
-    private func describe(partition: Int32) -> DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition {
+    private func describe(
+        topic: String, partition: Int32, image: MetadataImage?
+    ) -> DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition {
         let node = cluster.nodeId
+        if let image, let state = image.partition(topic, partition) {
+            let described = MetadataHandler.describe(partition: partition, state, live: image.brokers)
+            return .init(
+                errorCode: described.errorCode, partitionIndex: partition, leaderId: described.leaderId,
+                leaderEpoch: described.leaderEpoch, replicaNodes: described.replicaNodes, isrNodes: described.isrNodes,
+                eligibleLeaderReplicas: [], lastKnownElr: [], offlineReplicas: described.offlineReplicas)
+        }
         return .init(
             partitionIndex: partition, leaderId: node, leaderEpoch: 0, replicaNodes: [node], isrNodes: [node],
             eligibleLeaderReplicas: [], lastKnownElr: [], offlineReplicas: [])

@@ -25,6 +25,9 @@ struct FetchHandler: Sendable {
     var quotas: ClientQuotaEnforcer? = nil
     /// With an authorizer, each topic needs READ, else its partitions answer TOPIC_AUTHORIZATION_FAILED.
     var access = AccessControl()
+    /// Cluster mode: partitions led elsewhere answer NOT_LEADER_OR_FOLLOWER with their leader (KIP-951), stale
+    /// leader epochs FENCED_LEADER_EPOCH.
+    var routing: ClusterRouting? = nil
 
     static let readCommitted: Int8 = 1
 
@@ -152,6 +155,7 @@ struct FetchHandler: Sendable {
         var remaining = min(version >= 3 ? Int(request.maxBytes) : Int(Int32.max), maximumResponseBytes)
         var total = 0
         let committed = request.isolationLevel == Self.readCommitted
+        var redirectedTo = Set<Int32>()
         for fetchTopic in request.topics {
             let topic = resolve(fetchTopic, version: version)
             response.responses.append(.init(topic: fetchTopic.topic, topicId: fetchTopic.topicId))
@@ -163,6 +167,17 @@ struct FetchHandler: Sendable {
                     logStartOffset: -1, abortedTransactions: committed ? [] : nil)
                 guard readable else {
                     partition.errorCode = KafkaErrorCode.topicAuthorizationFailed.rawValue
+                    results.append(PartitionResult(topic: topicIndex, response: partition, slice: nil))
+                    continue
+                }
+                if let topic, let routing, let refusal = routing.refusal(
+                    topic.name, fetchPartition.partition, currentLeaderEpoch: version >= 9 ? fetchPartition.currentLeaderEpoch : -1)
+                {
+                    partition.errorCode = refusal.code.rawValue
+                    if version >= 12 {
+                        partition.currentLeader = .init(leaderId: refusal.leaderId, leaderEpoch: refusal.leaderEpoch)
+                        if refusal.leaderId >= 0 { redirectedTo.insert(refusal.leaderId) }
+                    }
                     results.append(PartitionResult(topic: topicIndex, response: partition, slice: nil))
                     continue
                 }
@@ -201,6 +216,11 @@ struct FetchHandler: Sendable {
                 results.append(PartitionResult(
                     topic: topicIndex, response: partition, slice: slice, fetchOffset: fetchPartition.fetchOffset,
                     limit: Int(max(fetchPartition.partitionMaxBytes, 0)), log: log))
+            }
+        }
+        if let routing, version >= 16, !redirectedTo.isEmpty {
+            response.nodeEndpoints = routing.nodeEndpoints(for: redirectedTo, listener: context?.listenerName ?? "").map {
+                .init(nodeId: $0.nodeId, host: $0.host, port: $0.port, rack: $0.rack)
             }
         }
         return (response, results, total)

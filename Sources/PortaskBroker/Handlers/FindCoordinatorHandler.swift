@@ -10,6 +10,8 @@ struct FindCoordinatorHandler: Sendable {
     /// With an authorizer a group key needs DESCRIBE on the group (else GROUP_AUTHORIZATION_FAILED), a
     /// transactional id DESCRIBE on it (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
     var access = AccessControl()
+    /// Cluster mode: a key's coordinator is the leader of its partition of the internal topic.
+    var routing: ClusterRouting? = nil
 
     static let groupKeyType: Int8 = 0
     static let transactionKeyType: Int8 = 1
@@ -32,7 +34,7 @@ struct FindCoordinatorHandler: Sendable {
             {
                 return (.transactionalIdAuthorizationFailed, nil)
             }
-            return self.lookup(keyType: keyType, listener: listener)
+            return self.lookup(keyType: keyType, key: key, listener: listener)
         }
         if version >= 4 {
             return FindCoordinatorResponse(coordinators: request.coordinatorKeys.map { key in
@@ -49,7 +51,18 @@ struct FindCoordinatorHandler: Sendable {
         return response
     }
 
-    private func lookup(keyType: Int8, listener: String) -> (KafkaErrorCode, (Int32, String, Int32)?) {
+    private func lookup(keyType: Int8, key: String, listener: String) -> (KafkaErrorCode, (Int32, String, Int32)?) {
+        let answer = localLookup(keyType: keyType, listener: listener)
+        guard let routing, answer.0 == .noError else { return answer }
+        let topic = keyType == Self.groupKeyType ? OffsetsTopic.name : TransactionStateTopic.name
+        guard let count = coordinator.topics?.topic(named: topic)?.partitionCount,
+            let leader = routing.leader(topic, OffsetsTopic.partition(for: key, count: count)),
+            let endpoint = routing.endpoint(of: leader, listener: listener)
+        else { return (.coordinatorNotAvailable, nil) }
+        return (.noError, (leader, endpoint.host, endpoint.port))
+    }
+
+    private func localLookup(keyType: Int8, listener: String) -> (KafkaErrorCode, (Int32, String, Int32)?) {
         switch keyType {
         case Self.groupKeyType:
             do {

@@ -3,7 +3,8 @@ import NIOCore
 
 /// JoinGroup (key 11, v0–9), SyncGroup (key 14, v0–5), Heartbeat (key 12, v0–4) and LeaveGroup (key 13, v0–5)
 /// of the classic group protocol, served by the `GroupCoordinator`. Thread-safe: stateless apart from the
-/// coordinator. With an authorizer each needs READ on the group, else GROUP_AUTHORIZATION_FAILED.
+/// coordinator. With an authorizer each needs READ on the group, else GROUP_AUTHORIZATION_FAILED; in a cluster a
+/// group this broker does not coordinate answers NOT_COORDINATOR.
 struct GroupMembershipHandlers: Sendable {
     let coordinator: GroupCoordinator
     var access = AccessControl()
@@ -14,24 +15,30 @@ struct GroupMembershipHandlers: Sendable {
                 guard self.access.allows(context, .read, .group, request.groupId) else {
                     return JoinGroupResponse(errorCode: KafkaErrorCode.groupAuthorizationFailed.rawValue, memberId: request.memberId)
                 }
+                guard self.coordinator.coordinates(request.groupId) else {
+                    return JoinGroupResponse(errorCode: KafkaErrorCode.notCoordinator.rawValue, memberId: request.memberId)
+                }
                 return await self.join(request, context: context)
             },
             ApiHandler(SyncGroupRequest.self, response: SyncGroupResponse.self, versions: 0...5) { request, context in
                 guard self.access.allows(context, .read, .group, request.groupId) else {
                     return SyncGroupResponse(errorCode: KafkaErrorCode.groupAuthorizationFailed.rawValue)
                 }
+                guard self.coordinator.coordinates(request.groupId) else { return SyncGroupResponse(errorCode: KafkaErrorCode.notCoordinator.rawValue) }
                 return await self.sync(request, version: context.apiVersion)
             },
             ApiHandler(HeartbeatRequest.self, response: HeartbeatResponse.self, versions: 0...4) { request, context in
                 guard self.access.allows(context, .read, .group, request.groupId) else {
                     return HeartbeatResponse(errorCode: KafkaErrorCode.groupAuthorizationFailed.rawValue)
                 }
+                guard self.coordinator.coordinates(request.groupId) else { return HeartbeatResponse(errorCode: KafkaErrorCode.notCoordinator.rawValue) }
                 return await self.heartbeat(request)
             },
             ApiHandler(LeaveGroupRequest.self, response: LeaveGroupResponse.self, versions: 0...5) { request, context in
                 guard self.access.allows(context, .read, .group, request.groupId) else {
                     return LeaveGroupResponse(errorCode: KafkaErrorCode.groupAuthorizationFailed.rawValue)
                 }
+                guard self.coordinator.coordinates(request.groupId) else { return LeaveGroupResponse(errorCode: KafkaErrorCode.notCoordinator.rawValue) }
                 return await self.leave(request, version: context.apiVersion)
             },
         ]

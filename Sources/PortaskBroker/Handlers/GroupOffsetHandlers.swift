@@ -41,6 +41,7 @@ struct GroupOffsetHandlers: Sendable {
         var errors: [TopicPartition: KafkaErrorCode] = [:]
         var accepted: [TopicPartition: CommittedOffset] = [:]
         let groupAllowed = context.map { access.allows($0, .read, .group, request.groupId) } ?? true
+        let coordinated = coordinator.coordinates(request.groupId)
         for topic in request.topics {
             let known = topics.topic(named: topic.name)
             let topicAllowed = context.map { access.allows($0, .read, .topic, topic.name) } ?? true
@@ -79,7 +80,8 @@ struct GroupOffsetHandlers: Sendable {
                 }
             }
         }
-        let groupError = groupAllowed ? await commitToGroup(request, version: version, accepted) : .groupAuthorizationFailed
+        let groupError = !groupAllowed ? .groupAuthorizationFailed
+            : !coordinated ? .notCoordinator : await commitToGroup(request, version: version, accepted)
         for key in accepted.keys { errors[key] = groupError }
         return OffsetCommitResponse(topics: request.topics.map { topic in
             .init(name: topic.name, topicId: topic.topicId, partitions: topic.partitions.map { partition in
@@ -126,6 +128,7 @@ struct GroupOffsetHandlers: Sendable {
         func committed(groupId: String, _ wanted: [TopicPartition]?) async
             -> (KafkaErrorCode, [(TopicPartition, CommittedOffset?)])
         {
+            guard coordinator.coordinates(groupId) else { return (.notCoordinator, []) }
             guard let context, access.isEnabled else { return await self.committed(groupId: groupId, wanted) }
             guard access.allows(context, .describe, .group, groupId) else { return (.groupAuthorizationFailed, []) }
             let (error, found) = await self.committed(groupId: groupId, wanted)

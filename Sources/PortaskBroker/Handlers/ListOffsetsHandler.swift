@@ -15,6 +15,8 @@ import LogEngine
 struct ListOffsetsHandler: Sendable {
     let topics: TopicManager
     var access = AccessControl()
+    /// Cluster mode: partitions led elsewhere answer NOT_LEADER_OR_FOLLOWER, stale leader epochs FENCED_LEADER_EPOCH.
+    var routing: ClusterRouting? = nil
 
     static let latest: Int64 = -1
     static let earliest: Int64 = -2
@@ -88,6 +90,12 @@ struct ListOffsetsHandler: Sendable {
             response.errorCode = KafkaErrorCode.unsupportedVersion.rawValue
             return response
         }
+        if let refusal = routing?.refusal(
+            topic, partition.partitionIndex, currentLeaderEpoch: version >= 4 ? partition.currentLeaderEpoch : -1)
+        {
+            response.errorCode = refusal.code.rawValue
+            return response
+        }
         guard let log = topics.partition(topic, partition.partitionIndex) else {
             response.errorCode = KafkaErrorCode.unknownTopicOrPartition.rawValue
             return response
@@ -97,7 +105,7 @@ struct ListOffsetsHandler: Sendable {
         do {
             switch timestamp {
             case Self.latest:
-                found = TimestampAndOffset(timestamp: -1, offset: lastFetchable, leaderEpoch: Self.leaderEpoch)
+                found = TimestampAndOffset(timestamp: -1, offset: lastFetchable, leaderEpoch: log.leaderEpoch)
             case Self.earliest, Self.earliestLocal:
                 found = TimestampAndOffset(timestamp: -1, offset: log.logStartOffset, leaderEpoch: Self.leaderEpoch)
             case Self.latestTiered, Self.earliestPendingUpload:

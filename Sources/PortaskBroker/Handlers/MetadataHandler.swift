@@ -7,6 +7,8 @@ struct MetadataHandler: Sendable {
     let cluster: ClusterIdentity
     let topics: TopicManager
     var access = AccessControl()
+    /// Cluster mode: the brokers, controller and partition states come from the cluster metadata.
+    var routing: ClusterRouting? = nil
 
     static let authorizedOperationsNotRequested = Int32.min
 
@@ -39,7 +41,7 @@ struct MetadataHandler: Sendable {
             return context.map { access.authorizedOperations($0, .topic, name) } ?? DescribeTopicPartitionsHandler.topicOperations
         }
         func describe(_ topic: Topic) -> MetadataResponse.MetadataResponseTopic {
-            var described = self.describe(topic)
+            var described = self.describe(topic, image: image)
             described.topicAuthorizedOperations = operations(topic.name)
             return described
         }
@@ -49,6 +51,14 @@ struct MetadataHandler: Sendable {
             clusterId: cluster.clusterId,
             controllerId: cluster.nodeId,
             clusterAuthorizedOperations: Self.authorizedOperationsNotRequested)
+        let image = routing?.image
+        if let routing, let image {
+            response.brokers = image.liveBrokerIds.compactMap { node in
+                guard let endpoint = routing.endpoint(of: node, listener: listener) else { return nil }
+                return .init(nodeId: node, host: endpoint.host, port: endpoint.port, rack: image.brokers[node]?.registration.rack)
+            }
+            response.controllerId = image.controller?.nodeId ?? -1
+        }
         if (8...10).contains(version), request.includeClusterAuthorizedOperations {
             // As Kafka: without DESCRIBE on the cluster the client is told of no operation.
             response.clusterAuthorizedOperations = context.map {
@@ -89,8 +99,16 @@ struct MetadataHandler: Sendable {
         return response
     }
 
-    private func describe(_ topic: Topic) -> MetadataResponse.MetadataResponseTopic {
+    private func describe(_ topic: Topic, image: MetadataImage?) -> MetadataResponse.MetadataResponseTopic {
         let node = cluster.nodeId
+        if let image, let states = image.topics[topic.name]?.partitions {
+            return .init(
+                errorCode: KafkaErrorCode.noError.rawValue, name: topic.name, topicId: topic.id, isInternal: topic.isInternal,
+                partitions: states.enumerated().map { index, state in
+                    Self.describe(partition: Int32(index), state, live: image.brokers)
+                },
+                topicAuthorizedOperations: Self.authorizedOperationsNotRequested)
+        }
         return .init(
             errorCode: KafkaErrorCode.noError.rawValue,
             name: topic.name,
@@ -100,5 +118,17 @@ struct MetadataHandler: Sendable {
                 .init(partitionIndex: $0, leaderId: node, leaderEpoch: 0, replicaNodes: [node], isrNodes: [node])
             },
             topicAuthorizedOperations: Self.authorizedOperationsNotRequested)
+    }
+
+    /// A partition as Kafka describes it: a leader that is not a live broker is none (LEADER_NOT_AVAILABLE);
+    /// replicas of brokers that are not live are offline.
+    static func describe(
+        partition: Int32, _ state: ClusterPartitionState, live: [Int32: RegisteredBroker]
+    ) -> MetadataResponse.MetadataResponsePartition {
+        let leaderLive = state.leader >= 0 && live[state.leader] != nil
+        return .init(
+            errorCode: (leaderLive ? KafkaErrorCode.noError : .leaderNotAvailable).rawValue, partitionIndex: partition,
+            leaderId: leaderLive ? state.leader : -1, leaderEpoch: state.leaderEpoch, replicaNodes: state.replicas,
+            isrNodes: state.isr.filter { live[$0] != nil }, offlineReplicas: state.replicas.filter { live[$0] == nil })
     }
 }

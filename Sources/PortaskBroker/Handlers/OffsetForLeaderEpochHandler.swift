@@ -12,6 +12,8 @@ import KafkaProtocol
 struct OffsetForLeaderEpochHandler: Sendable {
     let topics: TopicManager
     var access = AccessControl()
+    /// Cluster mode: partitions led elsewhere answer NOT_LEADER_OR_FOLLOWER, stale leader epochs FENCED_LEADER_EPOCH.
+    var routing: ClusterRouting? = nil
     static let consumerReplicaId: Int32 = -1
 
     static let undefined: Int32 = -1
@@ -46,6 +48,10 @@ struct OffsetForLeaderEpochHandler: Sendable {
     ) -> OffsetForLeaderEpochResponse.EpochEndOffset {
         var result = OffsetForLeaderEpochResponse.EpochEndOffset(
             errorCode: 0, partition: partition.partition, leaderEpoch: Self.undefined, endOffset: -1)
+        if let refusal = routing?.refusal(topic, partition.partition, currentLeaderEpoch: partition.currentLeaderEpoch) {
+            result.errorCode = refusal.code.rawValue
+            return result
+        }
         guard let log = topics.partition(topic, partition.partition) else {
             result.errorCode = KafkaErrorCode.unknownTopicOrPartition.rawValue
             return result

@@ -20,6 +20,8 @@ struct ProduceHandler: Sendable {
     /// The client quotas (`producer_byte_rate`), when the broker enforces them.
     var quotas: ClientQuotaEnforcer? = nil
     var access = AccessControl()
+    /// Cluster mode: partitions led elsewhere answer NOT_LEADER_OR_FOLLOWER with their leader (KIP-951).
+    var routing: ClusterRouting? = nil
 
     func makeHandler() -> ApiHandler {
         // Appends happen in the connection's request order; the fsync wait of acks=all overlaps later requests.
@@ -124,6 +126,7 @@ struct ProduceHandler: Sendable {
         var response = ProduceResponse()
         var durableWaits: [(topic: Int, partition: Int, log: PartitionLog, offset: Int64)] = []
         var budget = decompressionBudget(for: request)
+        var redirectedTo = Set<Int32>()
         for (topicIndex, topicData) in request.topicData.enumerated() {
             var topicResponse = ProduceResponse.TopicProduceResponse(name: topicData.name, topicId: topicData.topicId)
             let unknownId = context.apiVersion >= Self.firstTopicIdVersion && topicData.name.isEmpty
@@ -145,6 +148,15 @@ struct ProduceHandler: Sendable {
                     partitionResponse.errorCode = KafkaErrorCode.invalidTopicException.rawValue
                     if context.apiVersion >= 8 {
                         partitionResponse.errorMessage = "Cannot append to internal topic \(topicData.name)"
+                    }
+                    topicResponse.partitionResponses.append(partitionResponse)
+                    continue
+                }
+                if !unknownId, let routing, let refusal = routing.refusal(topicData.name, partitionData.index) {
+                    partitionResponse.errorCode = refusal.code.rawValue
+                    if context.apiVersion >= 10 {
+                        partitionResponse.currentLeader = .init(leaderId: refusal.leaderId, leaderEpoch: refusal.leaderEpoch)
+                        if refusal.leaderId >= 0 { redirectedTo.insert(refusal.leaderId) }
                     }
                     topicResponse.partitionResponses.append(partitionResponse)
                     continue
@@ -197,6 +209,11 @@ struct ProduceHandler: Sendable {
                 topicResponse.partitionResponses.append(partitionResponse)
             }
             response.responses.append(topicResponse)
+        }
+        if let routing, !redirectedTo.isEmpty {
+            response.nodeEndpoints = routing.nodeEndpoints(for: redirectedTo, listener: context.listenerName).map {
+                .init(nodeId: $0.nodeId, host: $0.host, port: $0.port, rack: $0.rack)
+            }
         }
         return Appended(response: response, acks: request.acks, durableWaits: durableWaits)
     }

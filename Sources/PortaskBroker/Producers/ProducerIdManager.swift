@@ -24,6 +24,9 @@ public final class ProducerIdManager: Sendable {
         var blockEnd: Int64
     }
     private let state: NIOLockedValueBox<State>
+    /// Cluster mode: where blocks come from instead of the file (the cluster's producer-id blocks, unique across
+    /// brokers); it may block its thread.
+    let clusterBlocks = NIOLockedValueBox<(@Sendable () throws -> ClosedRange<Int64>)?>(nil)
 
     /// Reads the reservation file of `dataDirectory` (none yet means ids start at 0).
     /// - Throws: `BrokerError(.io)` when the file exists but is malformed or unreadable.
@@ -54,7 +57,8 @@ public final class ProducerIdManager: Sendable {
     /// A producer id never returned before. Writes the next block reservation first when the block is used up.
     /// - Throws: `BrokerError(.io)` when the reservation cannot be made durable (no id is returned then).
     public func allocate() throws -> Int64 {
-        try state.withLockedValue { state in
+        if let blocks = clusterBlocks.withLockedValue({ $0 }) { return try allocateFromCluster(blocks) }
+        return try state.withLockedValue { state in
             if state.next >= state.blockEnd {
                 guard state.next <= Int64.max - blockSize else {
                     throw BrokerError(.internalError, "producer ids exhausted", context: path)
@@ -75,6 +79,23 @@ public final class ProducerIdManager: Sendable {
 
     /// Whether `producerId` was handed out by this data directory's broker (it lies below the next id).
     public func wasAllocated(_ producerId: Int64) -> Bool {
-        producerId >= 0 && producerId < nextProducerId
+        // In a cluster another broker may have handed it out: any id is one of the cluster's blocks.
+        if clusterBlocks.withLockedValue({ $0 }) != nil { return producerId >= 0 }
+        return producerId >= 0 && producerId < nextProducerId
+    }
+
+    /// An id from the current cluster block, taking a new block from the cluster when it is used up.
+    private func allocateFromCluster(_ blocks: @Sendable () throws -> ClosedRange<Int64>) throws -> Int64 {
+        if let id = state.withLockedValue({ state -> Int64? in
+            guard state.next < state.blockEnd else { return nil }
+            defer { state.next += 1 }
+            return state.next
+        }) { return id }
+        let block = try blocks()
+        return state.withLockedValue { state in
+            state.next = block.lowerBound + 1
+            state.blockEnd = block.upperBound &+ 1
+            return block.lowerBound
+        }
     }
 }

@@ -17,14 +17,16 @@ public final class TopicManager: Sendable {
         case invalidConfig(String)
         case autoCreateDisabled
         case storage(String)
+        /// Cluster mode: the metadata store did not take the change (no quorum, unreachable, no controller).
+        case metadataUnavailable(String)
     }
 
     public let config: BrokerConfig
     public let logs: LogManager
-    private let store: TopicMetadataStore
+    let store: TopicMetadataStore
     /// Topics by name, their resolved configurations, and names by topic id (Fetch v13+ and Metadata name
     /// topics by id).
-    private struct Registry {
+    struct Registry {
         var byName: [String: Topic] = [:]
         var configByName: [String: TopicConfig] = [:]
         var nameById: [KafkaUUID: String] = [:]
@@ -43,8 +45,11 @@ public final class TopicManager: Sendable {
         }
     }
 
-    private let state = NIOLockedValueBox(Registry())
-    private let changes = NIOLock()
+    let state = NIOLockedValueBox(Registry())
+    let changes = NIOLock()
+    /// In cluster mode, where topic changes go (the cluster metadata, applied back through
+    /// `TopicManager+Cluster`); nil on a single node, where they are made here directly.
+    let changeRouter = NIOLockedValueBox<(any TopicChangeRouter)?>(nil)
     /// The most partitions this broker holds in all (``PartitionBudget``): creations past it are refused with
     /// INVALID_PARTITIONS before any file is made, so descriptors are never exhausted by topic creation.
     public let maximumTotalPartitions: Int
@@ -61,7 +66,7 @@ public final class TopicManager: Sendable {
         let byName = Dictionary(stored.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let brokerConfig = config
         logs = try LogManager(
-            directory: config.dataDirectory, defaultConfig: config.logConfig(), nodeID: config.nodeId,
+            directory: config.dataDirectory, defaultConfig: config.logConfig(), nodeID: config.nodeId, clusterID: config.clusterId,
             configFor: { partition in byName[partition.topic].map { brokerConfig.logConfig(overrides: $0.configs) } })
         for (partition, log) in logs.allLogs {
             for warning in log.recoveryStats.warnings {
@@ -76,7 +81,8 @@ public final class TopicManager: Sendable {
             try store.save(topic)
             logger.info("adopted partition directory", metadata: ["partition": "\(partition)"])
         }
-        for topic in topics.values {
+        // In cluster mode a broker holds only the partitions assigned to it: the cluster metadata says which.
+        for topic in topics.values where !config.isClustered {
             for index in 0..<Int32(topic.partitionCount) where logs.log(for: TopicPartition(topic.name, index)) == nil {
                 try logs.createLog(for: TopicPartition(topic.name, index), config: config.logConfig(overrides: topic.configs))
             }
@@ -138,6 +144,11 @@ public final class TopicManager: Sendable {
     @discardableResult
     public func create(name: String, partitions: Int? = nil, configs: [String: String] = [:]) throws(CreateError) -> Topic {
         let count = try validateCreation(name: name, partitions: partitions, configs: configs)
+        if let router = changeRouter.withLockedValue({ $0 }) {
+            try router.create(name: name, partitions: count, configs: configs)
+            guard let created = topic(named: name) else { throw .storage("topic \(name) was created but not applied here") }
+            return created
+        }
         let topic = Topic(name: name, id: KafkaUUID.random(), partitionCount: count, configs: configs)
         do {
             try changes.withLock {
@@ -171,6 +182,15 @@ public final class TopicManager: Sendable {
 
     /// Deletes a topic: its metadata first, then its partition directories.
     public func delete(name: String) throws {
+        if let router = changeRouter.withLockedValue({ $0 }) {
+            guard topic(named: name) != nil else { throw BrokerError(.invalidRequest, "unknown topic", context: name) }
+            return try router.delete(name: name)
+        }
+        try deleteLocally(name: name)
+    }
+
+    /// Deletes a topic's metadata and partition directories here (cluster mode: as the cluster metadata says).
+    func deleteLocally(name: String) throws {
         try changes.withLock {
             guard let topic = topic(named: name) else {
                 throw BrokerError(.invalidRequest, "unknown topic", context: name)
@@ -185,6 +205,13 @@ public final class TopicManager: Sendable {
 
     /// Grows a topic to `count` partitions.
     public func addPartitions(name: String, count: Int) throws {
+        if let router = changeRouter.withLockedValue({ $0 }) {
+            guard let topic = topic(named: name) else { throw BrokerError(.invalidRequest, "unknown topic", context: name) }
+            guard count > topic.partitionCount else {
+                throw BrokerError(.invalidRequest, "Topic currently has \(topic.partitionCount) partitions, which is higher than the requested \(count).")
+            }
+            return try router.addPartitions(name: name, count: count)
+        }
         try changes.withLock {
             guard var topic = topic(named: name) else { throw BrokerError(.invalidRequest, "unknown topic", context: name) }
             guard count > topic.partitionCount else {
@@ -208,6 +235,21 @@ public final class TopicManager: Sendable {
     /// returns false when the current overrides differ (another change came first: compute again and retry).
     @discardableResult
     public func setConfigs(name: String, configs: [String: String], expected: [String: String]? = nil) throws -> Bool {
+        if let router = changeRouter.withLockedValue({ $0 }) {
+            guard let topic = topic(named: name) else { throw BrokerError(.invalidRequest, "unknown topic", context: name) }
+            if let expected, expected != topic.configs { return false }
+            if let problem = PartitionLog.problem(with: config.logConfig(overrides: configs)) {
+                throw BrokerError(.invalidRequest, problem, context: name)
+            }
+            try router.setConfigs(name: name, configs: configs)
+            return true
+        }
+        return try setConfigsLocally(name: name, configs: configs, expected: expected)
+    }
+
+    /// Replaces a topic's config overrides here (cluster mode: as the cluster metadata says).
+    @discardableResult
+    func setConfigsLocally(name: String, configs: [String: String], expected: [String: String]? = nil) throws -> Bool {
         try changes.withLock {
             guard var topic = topic(named: name) else { throw BrokerError(.invalidRequest, "unknown topic", context: name) }
             if let expected, expected != topic.configs { return false }
