@@ -262,8 +262,11 @@ class Cluster:
         self.stopped_brokers.discard(node_id)
 
     def restart_broker(self, node_id: int, sig=signal.SIGTERM):
+        """Stops and starts broker `node_id`; with every member up, returns once all brokers list it again."""
         self.kill_broker(node_id, sig)
         self.start_broker(node_id)
+        if not self.stopped_brokers and not self.stopped_etcd:
+            self.wait_until_ready()
 
     def kill_etcd(self, index: int, sig=signal.SIGKILL):
         self.stopped_etcd.add(index)

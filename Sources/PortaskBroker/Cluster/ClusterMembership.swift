@@ -77,7 +77,9 @@ public final class ClusterMembership: Sendable {
                 $0.controller = nil
             }
             if Task.isCancelled {
-                try? await store.closeSession(session.id)
+                // Closed on a task of its own: this one is cancelled, and the close must still reach the store so
+                // that the broker leaves at once and its next start registers without waiting for the lease.
+                await Task { try? await store.closeSession(session.id) }.value
                 return
             }
             logger.warning("cluster session lost; registering again", metadata: ["node.id": "\(registration.nodeId)"])
@@ -95,6 +97,8 @@ public final class ClusterMembership: Sendable {
             } catch let error as BrokerError where error.code == .configuration {
                 if ContinuousClock.now > deadline || Task.isCancelled { throw error }
                 try await Task.sleep(for: .milliseconds(config.heartbeatIntervalMs))
+                // Keep this broker's own new session alive while it waits.
+                try await registry.store.renewSession(session)
             }
         }
     }

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"log"
 	"os"
+	"strings"
 	"time"
 
 	kafka "github.com/segmentio/kafka-go"
@@ -27,7 +28,7 @@ func main() {
 	flag.Parse()
 
 	reader := kafka.NewReader(kafka.ReaderConfig{
-		Brokers:           []string{*brokers},
+		Brokers:           strings.Split(*brokers, ","),
 		GroupID:           *group,
 		Topic:             *topic,
 		MinBytes:          1,

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"log"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -57,7 +58,7 @@ func main() {
 	config.Consumer.Offsets.CommitInterval = 200 * time.Millisecond
 	config.Consumer.Group.Session.Timeout = 6 * time.Second
 	config.Consumer.Group.Heartbeat.Interval = time.Second
-	consumerGroup, err := sarama.NewConsumerGroup([]string{*brokers}, *group, config)
+	consumerGroup, err := sarama.NewConsumerGroup(strings.Split(*brokers, ","), *group, config)
 	if err != nil {
 		log.Fatalf("group: %v", err)
 	}
