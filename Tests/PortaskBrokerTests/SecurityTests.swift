@@ -93,8 +93,11 @@ struct SecurityTests {
     }
 
     /// Runs a whole SCRAM exchange as a client would; returns the server's final message or the failure.
+    /// `repeatClientNonce` sends the client nonce again before the server's nonce in the client-final message, as
+    /// librdkafka before 2.6.1 does (its proof is computed over that message, so only the nonce check refuses it).
     private func scramExchange(
-        _ mechanism: ScramMechanism, store: ScramCredentialStore, user: String, password: String
+        _ mechanism: ScramMechanism, store: ScramCredentialStore, user: String, password: String,
+        repeatClientNonce: Bool = false
     ) -> Result<String, SaslFailure> {
         let server = ScramSaslServer(mechanism: mechanism, store: store)
         let clientFirstBare = "n=\(user),r=clientnonce123"
@@ -103,7 +106,7 @@ struct SecurityTests {
             let attributes = ScramSaslServer.attributes(serverFirst)
             let salt = Array(Data(base64Encoded: attributes["s"]!)!)
             let salted = mechanism.saltedPassword(password, salt: salt, iterations: Int(attributes["i"]!)!)
-            let withoutProof = "c=biws,r=\(attributes["r"]!)"
+            let withoutProof = "c=biws,r=\(repeatClientNonce ? "clientnonce123" : "")\(attributes["r"]!)"
             let authMessage = Array("\(clientFirstBare),\(serverFirst),\(withoutProof)".utf8)
             let clientKey = mechanism.hmac(key: salted, Array("Client Key".utf8))
             let signature = mechanism.hmac(key: mechanism.hash(clientKey), authMessage)
@@ -135,6 +138,15 @@ struct SecurityTests {
                 Issue.record("an unknown user authenticated")
                 continue
             }
+            // Kafka 4.x compares the client-final nonce with the server's exactly (RFC 5802), so librdkafka before
+            // 2.6.1 (Debian's kcat links 2.0.2), which repeats the client nonce there, is refused by both.
+            guard case .failure(let repeated) = scramExchange(
+                mechanism, store: store, user: "alice", password: "secret", repeatClientNonce: true)
+            else {
+                Issue.record("a client-final message with the client nonce repeated authenticated")
+                continue
+            }
+            #expect(repeated.message.contains("invalid credentials"))
         }
         #expect(ScramSaslServer.decodeSaslName("a=2Cb=3Dc") == "a,b=c")
         #expect(ScramSaslServer.decodeSaslName("bad=2") == nil)
