@@ -25,10 +25,12 @@ struct EtcdLeaseTests {
     @Test func keptAlive_outlivesItsTTL_thenRevokeDeletesKeys() async throws {
         let cluster = try await EtcdTestCluster()
         let client = cluster.client()
-        let lease = try await client.grantLease(ttlSeconds: 1)
+        // A TTL of several keep-alive intervals: the suite runs tests in parallel with CPU-heavy ones, and a 1 s
+        // TTL could lapse between two renewals on a loaded 2-core machine.
+        let lease = try await client.grantLease(ttlSeconds: 3)
         try await client.put(b("/live/2"), value: b("x"), lease: lease.id)
         let keeper = Task { try await client.keepAlive(lease: lease.id, ttlSeconds: lease.ttlSeconds, interval: .milliseconds(250)) }
-        try await Task.sleep(for: .seconds(Int64(lease.ttlSeconds) * 3))
+        try await Task.sleep(for: .seconds(Int64(lease.ttlSeconds) * 2))
         #expect(try await client.range(b("/live/2")).kvs.count == 1)
         keeper.cancel()
         try await keeper.value
