@@ -85,8 +85,8 @@ struct ConsumerGroupTests {
         let started = ContinuousClock.now
         let answer = await group.heartbeat(input)
         // A backtracking matcher needs 2^40 steps per topic here; linear matching takes milliseconds (the bound is
-        // loose because the suite runs tests in parallel on a shared machine).
-        #expect(ContinuousClock.now - started < .seconds(30))
+        // loose because the suite runs tests in parallel on a shared machine: 2^40 steps would take hours).
+        #expect(ContinuousClock.now - started < .seconds(120))
         #expect(answer.error == .noError && answer.assignment?.count == 1)
         input.subscribedTopicRegex = "(a"
         input.memberId = "n"
