@@ -13,14 +13,5 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(dirname "$HERE")"
-PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
-[ -x "$PYTHON" ] || PYTHON=python3
-LIBDIR="$("$PYTHON" -c 'import confluent_kafka, pathlib; p = pathlib.Path(confluent_kafka.__file__).parent.parent / "confluent_kafka.libs"; print(p)')"
-LIB="$(cd "$LIBDIR" && ls librdkafka*.so* | head -n 1)"
-DRIVER="$ROOT/.build/compare/rdkafka_driver"
-SOURCE="$HERE/compare/rdkafka_driver.c"
-if [ ! -x "$DRIVER" ] || [ "$SOURCE" -nt "$DRIVER" ]; then
-    mkdir -p "$(dirname "$DRIVER")"
-    cc -O2 -Wall -o "$DRIVER" "$SOURCE" -L"$LIBDIR" -l:"$LIB" -Wl,-rpath,"$LIBDIR" -lpthread
-fi
+. "$HERE/compare/rdkafka_driver.sh"
 exec "$PYTHON" "$HERE/compare/compaction_bench.py" --driver "$DRIVER" --portaskd "$ROOT/.build/release/portaskd" "$@"

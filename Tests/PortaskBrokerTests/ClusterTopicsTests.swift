@@ -31,6 +31,23 @@ struct ClusterTopicsTests {
         }
     }
 
+    @Test func decode_refusesATopicPastThePartitionBoundOrUnderAnotherKey() throws {
+        func entry(_ key: String, partitions: Int) throws -> MetadataEntry {
+            let state = ClusterPartitionState(replicas: [1], leader: 1, leaderEpoch: 0, isr: [1], partitionEpoch: 0)
+            let topic = ClusterTopic(
+                name: "big", topicId: String(repeating: "0", count: 32), configs: [:],
+                partitions: Array(repeating: state, count: partitions))
+            return MetadataEntry(
+                key: key, value: try ClusterRegistry.encode(topic), createRevision: 1, modRevision: 1, version: 1, session: 0)
+        }
+        #expect(ClusterTopics.decode(try entry("topics/big", partitions: ClusterTopic.maxPartitions))?.partitions.count
+            == ClusterTopic.maxPartitions)
+        #expect(ClusterTopics.decode(try entry("topics/big", partitions: ClusterTopic.maxPartitions + 1)) == nil)
+        #expect(ClusterTopics.decode(try entry("topics/other", partitions: 1)) == nil)
+        #expect(ClusterTopics.decode(MetadataEntry(
+            key: "topics/big", value: Array("{".utf8), createRevision: 1, modRevision: 1, version: 1, session: 0)) == nil)
+    }
+
     @Test func assignment_isRoundRobinWithDistinctReplicas() {
         let replicas = ClusterTopics.assignReplicas(partitions: 6, replicationFactor: 2, brokers: [3, 1, 2], startIndex: 0)
         #expect(replicas == [[1, 2], [2, 3], [3, 1], [1, 2], [2, 3], [3, 1]])

@@ -45,9 +45,6 @@ public final class ClusterNode: Sendable {
         topics.changeRouter.withLockedValue { $0 = ClusterTopicChangeRouter(node: self) }
     }
 
-    /// The membership, once `run` started.
-    var currentMembership: ClusterMembership? { membership.withLockedValue { $0 } }
-
     /// Registers, follows and applies until cancelled; throws when the cluster refuses this broker (another
     /// cluster id, a duplicate `node.id`).
     public func run(registration: BrokerRegistration) async throws {
@@ -151,12 +148,6 @@ extension KafkaUUID {
         for byte in bytes.prefix(8) { high = high << 8 | UInt64(byte) }
         for byte in bytes.dropFirst(8).prefix(8) { low = low << 8 | UInt64(byte) }
         self.init(high: high, low: low)
-    }
-
-    /// Kafka's 16 bytes of the UUID.
-    var bytes: [UInt8] {
-        (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * UInt64($0))) }
-            + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * UInt64($0))) }
     }
 }
 

@@ -33,9 +33,6 @@ public final class ClusterRouting: Sendable {
         applied.withLockedValue { $0 = image }
     }
 
-    /// Whether this broker is registered (holds a live session) now.
-    public var isRegistered: Bool { registered() }
-
     /// nil when this broker leads `partition` of `topic` and `currentLeaderEpoch` (-1: not given) is current;
     /// otherwise UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER (with the leader as known, -1 when offline),
     /// FENCED_LEADER_EPOCH (the client's epoch is older) or UNKNOWN_LEADER_EPOCH (newer), as Kafka answers.

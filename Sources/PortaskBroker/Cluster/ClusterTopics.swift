@@ -137,8 +137,9 @@ struct ClusterTopics: Sendable {
     }
 
     static func decode(_ entry: MetadataEntry) -> ClusterTopic? {
+        // The store is read as untrusted: a topic past the partition bound is not applied (no logs are made for it).
         guard let topic = try? JSONDecoder().decode(ClusterTopic.self, from: Data(entry.value)),
-            entry.key == topicKey(topic.name)
+            entry.key == topicKey(topic.name), topic.partitions.count <= ClusterTopic.maxPartitions
         else { return nil }
         return topic
     }

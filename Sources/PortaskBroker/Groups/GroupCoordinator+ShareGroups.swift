@@ -80,12 +80,6 @@ extension GroupCoordinator {
         if restored > 0 { logger.info("loaded share partitions", metadata: ["sharePartitions": "\(restored)"]) }
     }
 
-    /// Whether `memberId` is a member of share group `groupId`.
-    func isShareMember(groupId: String, memberId: String) async -> Bool {
-        guard let group = shareGroup(groupId) else { return false }
-        return await group.hasMember(memberId)
-    }
-
     /// DeleteGroups for a share group: only an empty one; its share partitions and its group configs go with it.
     func deleteShareGroup(_ groupId: String, _ group: ShareGroup) async -> KafkaErrorCode {
         guard await group.markDeleted() else { return .nonEmptyGroup }

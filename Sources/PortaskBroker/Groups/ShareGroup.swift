@@ -223,9 +223,6 @@ actor ShareGroup {
         if expired { onMemberRemoved(memberId) }
     }
 
-    /// Whether `memberId` is a member now.
-    func hasMember(_ memberId: String) -> Bool { members[memberId] != nil }
-
     /// Marks the group deleted (DeleteGroups on an empty group); false when it has members.
     func markDeleted() -> Bool {
         guard members.isEmpty else { return false }
