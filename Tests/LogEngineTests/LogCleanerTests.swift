@@ -88,6 +88,26 @@ struct LogCleanerTests {
         #expect(KeyHash(Array("a".utf8)) != KeyHash(Array("b".utf8)))
     }
 
+    @Test func offsetMap_growsFromASmallTableUpToItsMemoryBound() throws {
+        let map = try OffsetMap(memoryBytes: 1000 * OffsetMap.slotSize, loadFactor: 0.9, initialSlots: 4)
+        #expect(map.slots == 4)
+        #expect(map.maxEntries == 900)
+        for key in 0..<900 { #expect(map.put(KeyHash(Array("key\(key)".utf8)), offset: Int64(key))) }
+        #expect(map.slots == 1000)
+        #expect(map.memoryBytes == 1000 * OffsetMap.slotSize)
+        #expect(map.isFull)
+        #expect(!map.put(KeyHash(Array("one more".utf8)), offset: 900))
+        #expect(map.put(KeyHash(Array("key7".utf8)), offset: 901))
+        for key in 0..<900 where key != 7 { #expect(map.get(KeyHash(Array("key\(key)".utf8))) == Int64(key)) }
+        #expect(map.get(KeyHash(Array("key7".utf8))) == 901)
+        // Few keys updated many times keep a small table.
+        let few = try OffsetMap(memoryBytes: 1 << 24, initialSlots: 64)
+        for offset in 0..<10_000 { few.put(KeyHash(Array("k\(offset % 50)".utf8)), offset: Int64(offset)) }
+        #expect(few.slots == 64)
+        #expect(few.size == 50)
+        #expect(few.get(KeyHash(Array("k49".utf8))) == 9_999)
+    }
+
     @Test func cleaning_keepsTheLatestValueOfEveryKey_andSurvivesReopen() throws {
         let directory = TemporaryDirectory()
         let partition = TopicPartition("compacted", 0)

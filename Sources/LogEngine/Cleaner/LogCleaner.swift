@@ -33,15 +33,20 @@ public final class LogCleaner: @unchecked Sendable {
         public var maxIoBytesPerSecond: Double
         /// How the cleaner yields to foreground traffic (when it is given a `LogActivity`).
         public var pacing: CleanerPacer.Settings
+        /// Threads rewriting a round's groups of segments at once (this cleaner's thread and pool threads); the
+        /// groups are swapped in log order whatever finishes first (`CleanerGroupPipeline`). 1: one at a time.
+        public var groupWorkers: Int
 
         public init(
             dedupeBufferBytes: Int = 134_217_728, loadFactor: Double = 0.9,
-            maxIoBytesPerSecond: Double = Double.greatestFiniteMagnitude, pacing: CleanerPacer.Settings = .init()
+            maxIoBytesPerSecond: Double = Double.greatestFiniteMagnitude, pacing: CleanerPacer.Settings = .init(),
+            groupWorkers: Int = 2
         ) {
             self.dedupeBufferBytes = dedupeBufferBytes
             self.loadFactor = loadFactor
             self.maxIoBytesPerSecond = maxIoBytesPerSecond
             self.pacing = pacing
+            self.groupWorkers = groupWorkers
         }
     }
 
@@ -77,6 +82,7 @@ public final class LogCleaner: @unchecked Sendable {
     /// `log.cleaner.io.max.bytes.per.second`, shared with the other cleaner threads when given.
     public let ioThrottle: CleanerIoThrottle
     private var roundPausedNs: Int64 = 0
+    private let throttleLock = Lock()
     private var roundThrottledNs: Int64 = 0
 
     /// A cleaner reading `clock` for horizons. With `activity` (the log engine's, `LogManager.activity`) it yields
@@ -98,7 +104,7 @@ public final class LogCleaner: @unchecked Sendable {
         stopRequested.store(true, ordering: .releasing)
     }
 
-    private var shouldStop: Bool { stopRequested.load(ordering: .acquiring) }
+    var shouldStop: Bool { stopRequested.load(ordering: .acquiring) }
 
     /// Cleans `log` from `firstDirtyOffset` up to (at most) `firstUncleanableOffset`. Returns the offset up to which
     /// the log is now clean (the next round's first dirty offset) and the round's statistics.
@@ -130,10 +136,7 @@ public final class LogCleaner: @unchecked Sendable {
         let groups = Self.groupSegments(
             inactive.filter { $0.baseOffset < endOffset }, maxBytes: logConfig.segmentBytes,
             maxIndexBytes: logConfig.segmentIndexBytes, firstUncleanableOffset: upper)
-        for group in groups {
-            try cleanGroup(group, of: log, retention: retention, upperBound: upper, budget: budget, stats: &stats)
-            stats.groups += 1
-        }
+        try cleanGroups(groups, of: log, retention: retention, upperBound: upper, budget: budget, stats: &stats)
         stats.elapsedMs = clock.nowMs().saturatingSubtract(started)
         stats.pausedMs = roundPausedNs / 1_000_000
         stats.throttledMs = roundThrottledNs / 1_000_000
@@ -160,7 +163,7 @@ public final class LogCleaner: @unchecked Sendable {
         let wanted = Int(Double(records) / max(config.loadFactor, 0.01)) + 2
         let bytes = min(config.dedupeBufferBytes, max(wanted, 1024) * OffsetMap.slotSize)
         let map = try OffsetMap(memoryBytes: bytes, loadFactor: config.loadFactor)
-        stats.mapBytes = map.memoryBytes
+        defer { stats.mapBytes = map.memoryBytes }
         // Records of aborted transactions are not mapped: they must not hide a committed value of their key.
         let transactions = CleanerTransactions(aborted: log.abortedTransactions(from: start, upTo: end))
         for (index, segment) in dirty.enumerated() {
@@ -210,7 +213,7 @@ public final class LogCleaner: @unchecked Sendable {
                         try CleanerRecords.walk(section, header) { record in
                             let offset = header.baseOffset &+ record.offsetDelta
                             guard !full, let key = record.key, offset >= start else { return }
-                            if map.size < map.maxEntries { map.put(KeyHash(key), offset: offset) } else { full = true }
+                            if !map.isFull { map.put(KeyHash(key), offset: offset) } else { full = true }
                         }
                     }
                     if full { return true }
@@ -254,89 +257,19 @@ public final class LogCleaner: @unchecked Sendable {
         return groups
     }
 
-    /// Rewrites `group` into one `.cleaned` segment (with the transaction index of the markers it keeps) and
-    /// swaps it in.
-    private func cleanGroup(
-        _ group: [LogSegment], of log: PartitionLog, retention: CleanerRetention, upperBound: Int64, budget: Int,
-        stats: inout Stats
-    ) throws {
-        let logConfig = log.config
-        let base = group[0].baseOffset
-        let transactions = CleanerTransactions(aborted: log.abortedTransactions(from: base, upTo: upperBound))
-        let cleaned = try LogSegment.create(
-            directory: log.directory, baseOffset: base, config: logConfig, nowMs: clock.nowMs(), fileSuffix: ".cleaned")
-        var state = cleaned.storedWriterState
-        var chunk: [UInt8] = []
-        var chunkBatches: [LogSegment.AppendedBatch] = []
-        var counts = CleanerBatchFilter.Counts()
-        func flushChunk() throws {
-            guard !chunk.isEmpty else { return }
-            try chunk.withUnsafeBytes { try cleaned.append($0, batches: chunkBatches, state: &state) }
-            throttle(chunk.count)
-            stats.bytesWritten += chunk.count
-            chunk.removeAll(keepingCapacity: true)
-            chunkBatches.removeAll(keepingCapacity: true)
-        }
-        do {
-            for segment in group {
-                if log.isClosed || shouldStop { throw Aborted() }
-                try segment.ensureLoaded()
-                let (mapping, bytes) = try segment.view()
-                try withExtendedLifetime(mapping) {
-                    var walk = RecordBatchSequence(bytes, check: .structure).makeIterator()
-                    while let batch = walk.next() {
-                        let header = batch.header
-                        throttle(header.totalSize)
-                        stats.bytesRead += header.totalSize
-                        let outcome = try CleanerBatchFilter.filter(
-                            header, in: bytes, at: batch.position, retention: retention, transactions: transactions,
-                            deleteRetentionMs: logConfig.deleteRetentionMs, maxDecompressedBytes: budget,
-                            counts: &counts)
-                        let written: UnsafeRawBufferPointer?
-                        var rewritten: [UInt8] = []
-                        switch outcome {
-                        case .drop: written = nil
-                        case .keep: written = UnsafeRawBufferPointer(rebasing: bytes[batch.position..<batch.end])
-                        case .rewritten(let batchBytes):
-                            rewritten = batchBytes
-                            written = nil
-                        }
-                        let size = written?.count ?? rewritten.count
-                        guard size > 0 else { continue }
-                        chunkBatches.append(.init(
-                            relativePosition: chunk.count, size: size, lastOffset: header.lastOffset,
-                            maxTimestamp: Self.maxTimestamp(written, rewritten, fallback: header.maxTimestamp)))
-                        if let written { chunk.append(contentsOf: written) } else { chunk += rewritten }
-                        if chunk.count >= 1 << 20 { try flushChunk() }
-                    }
-                    if let stop = walk.stop { throw stop.error }
-                }
-            }
-            try flushChunk()
-            try cleaned.becomeInactive(final: state)
-            try cleaned.flush()
-            try cleaned.writeTransactionIndex(transactions.cleanedIndex)
-        } catch {
-            cleaned.deleteFiles()
-            throw error
-        }
-        stats.recordsRead += counts.recordsRead
-        stats.recordsRetained += counts.recordsRetained
-        stats.keylessRemoved += counts.keylessRemoved
-        guard try log.replaceWithCleaned(group, cleaned, abortedTransactions: transactions.cleanedIndex, hook: swapHook)
-        else { throw Aborted() }
-    }
-
     /// The max timestamp of the batch written (a rewritten batch may have a lower one).
-    private static func maxTimestamp(_ original: UnsafeRawBufferPointer?, _ rewritten: [UInt8], fallback: Int64) -> Int64 {
+    static func maxTimestamp(_ original: UnsafeRawBufferPointer?, _ rewritten: [UInt8], fallback: Int64) -> Int64 {
         if original != nil || rewritten.isEmpty { return fallback }
         return rewritten.withUnsafeBytes { RecordBatchSequence.header(in: $0, at: 0)?.maxTimestamp ?? fallback }
     }
 
     /// Counts `bytes` of read or written data: the pacer may pause to yield to the foreground, and the I/O
     /// throttle to keep all cleaners under `log.cleaner.io.max.bytes.per.second`.
-    private func throttle(_ bytes: Int) {
-        roundPausedNs &+= pacer.account(bytes)
-        roundThrottledNs &+= ioThrottle.account(bytes)
+    /// Thread-safe: the threads rewriting a round's groups pace together.
+    func throttle(_ bytes: Int) {
+        throttleLock.withLock {
+            roundPausedNs &+= pacer.account(bytes)
+            roundThrottledNs &+= ioThrottle.account(bytes)
+        }
     }
 }

@@ -4,52 +4,78 @@ import Glibc
 import Darwin
 #endif
 
-/// The cleaner's key → latest offset map in fixed memory (Kafka's `SkimpyOffsetMap`): open addressing over slots
-/// of 24 bytes (the key's 128-bit `KeyHash` and the offset), linear probing. The table never grows: `put` is
-/// refused once the map holds `maxEntries` (the slots times the load factor, `log.cleaner.io.buffer.load.factor`
-/// in Kafka, 0.9), which tells the cleaner to end the round at the last offset it mapped.
+/// The cleaner's key → latest offset map in bounded memory (Kafka's `SkimpyOffsetMap`): open addressing over slots
+/// of 24 bytes (the key's 128-bit `KeyHash` and the offset), linear probing, the first slot picked from the hash's
+/// high word by a multiply-shift (no division). `put` is refused once the map holds `maxEntries` (the slot bound
+/// times the load factor, `log.cleaner.io.buffer.load.factor` in Kafka, 0.9), which tells the cleaner to end the
+/// round at the last offset it mapped.
 ///
-/// The memory is allocated zeroed on demand (untouched pages cost nothing) and released by `deinit`.
+/// Unlike Kafka's map, the table starts small (`initialSlots`) and doubles whenever it reaches the load factor,
+/// up to `maxSlots` (the memory bound): a round over many updates of few keys then probes a table that stays in the
+/// processor's caches instead of one sized for every record. The memory is allocated zeroed (untouched pages cost
+/// nothing) and released by `deinit`.
 ///
 /// Thread-safety: not thread-safe; one cleaner owns its map.
 public final class OffsetMap {
     /// Bytes per slot: two 64-bit hash words and the offset.
     public static let slotSize = 24
-    /// Number of slots.
-    public let slots: Int
-    /// Entries accepted before `put` refuses.
+    /// Slots the table starts with (at most `maxSlots`).
+    public static let defaultInitialSlots = 1 << 14
+    /// Slots the table may grow to: its memory bound.
+    public let maxSlots: Int
+    /// Slots the table has now.
+    public private(set) var slots: Int
+    /// Entries accepted before `put` refuses (once the table has `maxSlots`).
     public let maxEntries: Int
+    /// Entries accepted now: `maxEntries`, or the current table's bound when it could not grow.
+    private var entryLimit: Int
     /// Number of distinct keys stored.
     public private(set) var size = 0
     /// The last offset put in the map or passed to `updateLatestOffset` (-1 when empty).
     public private(set) var latestOffset: Int64 = -1
     /// Probes beyond the first slot since the last `clear` (collisions of hash positions).
     public private(set) var collisions = 0
-    private let storage: UnsafeMutablePointer<UInt64>
+    private let loadFactor: Double
+    /// Entries at which the table doubles (`maxEntries` once it has `maxSlots`).
+    private var growthThreshold: Int
+    private var storage: UnsafeMutablePointer<UInt64>
 
-    /// A map of `memoryBytes` bytes (at least one slot), filled up to `loadFactor` of its slots.
-    /// Throws `io` when the memory cannot be allocated (the round fails and the log is retried later).
-    public init(memoryBytes: Int, loadFactor: Double = 0.9) throws {
-        slots = max(memoryBytes / Self.slotSize, 2)
-        maxEntries = max(1, min(slots - 1, Int(Double(slots) * min(max(loadFactor, 0.01), 1))))
-        guard let raw = calloc(slots, Self.slotSize) else {
-            throw LogEngineError(.io, "cannot allocate the cleaner's offset map of \(slots) slots")
-        }
-        storage = raw.bindMemory(to: UInt64.self, capacity: slots * 3)
+    /// A map of at most `memoryBytes` bytes (at least two slots), filled up to `loadFactor` of its slots, starting
+    /// with `initialSlots`. Throws `io` when the memory cannot be allocated (the round fails and the log is
+    /// retried later).
+    public init(memoryBytes: Int, loadFactor: Double = 0.9, initialSlots: Int = OffsetMap.defaultInitialSlots) throws {
+        maxSlots = max(memoryBytes / Self.slotSize, 2)
+        self.loadFactor = min(max(loadFactor, 0.01), 1)
+        maxEntries = Self.entryBound(slots: maxSlots, loadFactor: self.loadFactor)
+        entryLimit = maxEntries
+        slots = min(max(initialSlots, 2), maxSlots)
+        storage = try Self.allocate(slots: slots)
+        growthThreshold = slots == maxSlots ? maxEntries : Self.entryBound(slots: slots, loadFactor: self.loadFactor)
     }
 
     deinit { free(storage) }
 
-    /// Memory the table occupies (bytes).
+    private static func entryBound(slots: Int, loadFactor: Double) -> Int {
+        max(1, min(slots - 1, Int(Double(slots) * loadFactor)))
+    }
+
+    private static func allocate(slots: Int) throws -> UnsafeMutablePointer<UInt64> {
+        guard let raw = calloc(slots, slotSize) else {
+            throw LogEngineError(.io, "cannot allocate the cleaner's offset map of \(slots) slots")
+        }
+        return raw.bindMemory(to: UInt64.self, capacity: slots * 3)
+    }
+
+    /// Memory the table occupies now (bytes).
     public var memoryBytes: Int { slots * Self.slotSize }
 
     /// Share of the slots in use.
     public var utilization: Double { Double(size) / Double(slots) }
 
     /// Whether another new key would be refused.
-    public var isFull: Bool { size >= maxEntries }
+    public var isFull: Bool { size >= entryLimit }
 
-    /// Empties the map.
+    /// Empties the map (keeping its current table).
     public func clear() {
         memset(storage, 0, slots * Self.slotSize)
         size = 0
@@ -57,16 +83,23 @@ public final class OffsetMap {
         collisions = 0
     }
 
+    /// The first slot probed for `high` in a table of `count` slots.
+    @inline(__always)
+    private static func firstSlot(_ high: UInt64, _ count: Int) -> Int {
+        Int(truncatingIfNeeded: high.multipliedFullWidth(by: UInt64(count)).high)
+    }
+
     /// Records `offset` as the latest offset of the key with `hash`. Returns false (and stores nothing) when the
     /// key is new and the map is full.
     @discardableResult
     public func put(_ hash: KeyHash, offset: Int64) -> Bool {
-        var slot = Int(truncatingIfNeeded: hash.high % UInt64(slots))
+        var slot = Self.firstSlot(hash.high, slots)
         while true {
             let base = slot * 3
             let stored = storage[base + 2]
             if stored == 0 {
-                guard size < maxEntries else { return false }
+                if size >= growthThreshold, grow() { return put(hash, offset: offset) }
+                guard size < entryLimit else { return false }
                 storage[base] = hash.high
                 storage[base + 1] = hash.low
                 storage[base + 2] = UInt64(bitPattern: offset) &+ 1
@@ -84,9 +117,32 @@ public final class OffsetMap {
         return true
     }
 
+    /// Doubles the table (at most to `maxSlots`) and re-inserts every entry; false when it cannot grow (already
+    /// at its bound, or the memory is not available: the map is then full at its current table's bound).
+    private func grow() -> Bool {
+        let newSlots = min(slots &* 2, maxSlots)
+        guard newSlots > slots, let newStorage = try? Self.allocate(slots: newSlots) else {
+            entryLimit = min(entryLimit, growthThreshold)
+            growthThreshold = Int.max
+            return false
+        }
+        for old in 0..<slots where storage[old * 3 + 2] != 0 {
+            var slot = Self.firstSlot(storage[old * 3], newSlots)
+            while newStorage[slot * 3 + 2] != 0 { slot = slot + 1 == newSlots ? 0 : slot + 1 }
+            newStorage[slot * 3] = storage[old * 3]
+            newStorage[slot * 3 + 1] = storage[old * 3 + 1]
+            newStorage[slot * 3 + 2] = storage[old * 3 + 2]
+        }
+        free(storage)
+        storage = newStorage
+        slots = newSlots
+        growthThreshold = slots == maxSlots ? maxEntries : Self.entryBound(slots: slots, loadFactor: loadFactor)
+        return true
+    }
+
     /// The latest offset stored for the key with `hash`, or -1.
     public func get(_ hash: KeyHash) -> Int64 {
-        var slot = Int(truncatingIfNeeded: hash.high % UInt64(slots))
+        var slot = Self.firstSlot(hash.high, slots)
         while true {
             let base = slot * 3
             let stored = storage[base + 2]
