@@ -106,6 +106,18 @@ struct LogCleanerTests {
         #expect(few.slots == 64)
         #expect(few.size == 50)
         #expect(few.get(KeyHash(Array("k49".utf8))) == 9_999)
+        // A map of later offsets merged in wins for the keys both hold.
+        let earlier = try OffsetMap(memoryBytes: 1 << 16, initialSlots: 4)
+        let later = try OffsetMap(memoryBytes: 1 << 16, initialSlots: 4)
+        for key in 0..<100 { earlier.put(KeyHash(Array("m\(key)".utf8)), offset: Int64(key)) }
+        for key in 50..<150 { later.put(KeyHash(Array("m\(key)".utf8)), offset: Int64(key) + 1000) }
+        later.updateLatestOffset(2000)
+        #expect(earlier.merge(later))
+        #expect(earlier.size == 150)
+        #expect(earlier.get(KeyHash(Array("m10".utf8))) == 10)
+        #expect(earlier.get(KeyHash(Array("m60".utf8))) == 1060)
+        #expect(earlier.get(KeyHash(Array("m149".utf8))) == 1149)
+        #expect(earlier.latestOffset == 2000)
     }
 
     @Test func cleaning_keepsTheLatestValueOfEveryKey_andSurvivesReopen() throws {

@@ -66,6 +66,8 @@ enum CleanerGroupPipeline {
                     return
                 }
                 order.swapped(index)
+                // The result (a group's replaced segments) is released here, after the next swap may begin.
+                withExtendedLifetime(cleaned) {}
             }
         }
     }

@@ -1,5 +1,25 @@
 /// The rewrite phase of a cleaning round: each group of segments becomes one `.cleaned` segment, swapped in.
 extension LogCleaner {
+    /// A round's groups of segments, each handed out once (`take`), so the thread rewriting a group holds the
+    /// cleaner's only reference to its segments. Thread-safe.
+    final class GroupSlots: @unchecked Sendable {
+        private let lock = Lock()
+        private var groups: [[LogSegment]?]
+        let count: Int
+
+        init(_ groups: [[LogSegment]]) {
+            self.groups = groups
+            count = groups.count
+        }
+
+        func take(_ index: Int) -> [LogSegment] {
+            lock.withLock {
+                defer { groups[index] = nil }
+                return groups[index] ?? []
+            }
+        }
+    }
+
     /// A group rewritten into a `.cleaned` segment, not swapped in yet.
     struct CleanedGroup {
         var group: [LogSegment]
@@ -15,14 +35,14 @@ extension LogCleaner {
     /// (`CleanerGroupPipeline`). The swap hook (crash tests) makes it sequential, so a simulated crash happens
     /// at one well-defined step.
     func cleanGroups(
-        _ groups: [[LogSegment]], of log: PartitionLog, retention: CleanerRetention, upperBound: Int64, budget: Int,
+        _ groups: GroupSlots, of log: PartitionLog, retention: CleanerRetention, upperBound: Int64, budget: Int,
         stats: inout Stats
     ) throws {
         var merged = stats
         try CleanerGroupPipeline.run(
             groups: groups.count, workers: swapHook == nil ? config.groupWorkers : 1,
             rewrite: { index in
-                try rewriteGroup(groups[index], of: log, retention: retention, upperBound: upperBound, budget: budget)
+                try rewriteGroup(groups.take(index), of: log, retention: retention, upperBound: upperBound, budget: budget)
             },
             swap: { cleaned in
                 // Swaps run one at a time, in order (the pipeline's lock orders them), so `merged` is not shared.
@@ -46,7 +66,7 @@ extension LogCleaner {
         _ group: [LogSegment], of log: PartitionLog, retention: CleanerRetention, upperBound: Int64, budget: Int
     ) throws -> CleanedGroup {
         let logConfig = log.config
-        let base = group[0].baseOffset
+        guard let base = group.first?.baseOffset else { throw Aborted() }
         let transactions = CleanerTransactions(aborted: log.abortedTransactions(from: base, upTo: upperBound))
         let cleaned = try LogSegment.create(
             directory: log.directory, baseOffset: base, config: logConfig, nowMs: clock.nowMs(), fileSuffix: ".cleaned")

@@ -118,29 +118,54 @@ public final class LogCleaner: @unchecked Sendable {
         roundPausedNs = 0
         roundThrottledNs = 0
         pacer.beginWork()
+        let budget = max(DecompressionBudget.minimumAppendLimit, log.config.maxMessageBytes &* 16)
+        guard let round = try planRound(
+            log, firstDirtyOffset: firstDirtyOffset, firstUncleanableOffset: firstUncleanableOffset, nowMs: now,
+            budget: budget, stats: &stats)
+        else { return (firstDirtyOffset, stats) }
+        // The round's segment lists are gone with `planRound`: the groups are the only references the cleaner keeps,
+        // each dropped by the thread that swapped it, so replaced segments close (and their page cache is freed)
+        // on the rewriting threads.
+        try cleanGroups(
+            GroupSlots(round.groups), of: log, retention: round.retention, upperBound: round.upperBound,
+            budget: budget, stats: &stats)
+        stats.elapsedMs = clock.nowMs().saturatingSubtract(started)
+        stats.pausedMs = roundPausedNs / 1_000_000
+        stats.throttledMs = roundThrottledNs / 1_000_000
+        return (round.endOffset, stats)
+    }
+
+    /// What a round cleans: the groups of segments to rewrite, what survives, and where the round ends.
+    private struct Round {
+        var groups: [[LogSegment]]
+        var retention: CleanerRetention
+        var upperBound: Int64
+        var endOffset: Int64
+    }
+
+    /// Maps the dirty range and groups the segments to rewrite; nil when there is nothing to clean.
+    private func planRound(
+        _ log: PartitionLog, firstDirtyOffset: Int64, firstUncleanableOffset: Int64, nowMs: Int64, budget: Int,
+        stats: inout Stats
+    ) throws -> Round? {
         let logConfig = log.config
         let current = log.segments
         let inactive = Array(current.dropLast())
         let upper = min(firstUncleanableOffset, current.last?.baseOffset ?? firstUncleanableOffset)
-        guard firstDirtyOffset < upper else { return (firstDirtyOffset, stats) }
+        guard firstDirtyOffset < upper else { return nil }
         let dirty = inactive.enumerated().filter { index, segment in
             segment.baseOffset < upper && (index + 1 >= current.count || current[index + 1].baseOffset > firstDirtyOffset)
         }.map(\.element)
-        let budget = max(DecompressionBudget.minimumAppendLimit, logConfig.maxMessageBytes &* 16)
         let map = try buildOffsetMap(
             dirty, of: log, start: firstDirtyOffset, end: upper, maxDecompressedBytes: budget, stats: &stats)
         let endOffset = map.latestOffset + 1
-        guard endOffset > firstDirtyOffset else { return (firstDirtyOffset, stats) }
+        guard endOffset > firstDirtyOffset else { return nil }
         let retention = CleanerRetention(
-            map: map, nowMs: now, lastDataOffsetOfProducer: log.lastDataOffsetsOfProducers(), upperBoundOffset: upper)
+            map: map, nowMs: nowMs, lastDataOffsetOfProducer: log.lastDataOffsetsOfProducers(), upperBoundOffset: upper)
         let groups = Self.groupSegments(
             inactive.filter { $0.baseOffset < endOffset }, maxBytes: logConfig.segmentBytes,
             maxIndexBytes: logConfig.segmentIndexBytes, firstUncleanableOffset: upper)
-        try cleanGroups(groups, of: log, retention: retention, upperBound: upper, budget: budget, stats: &stats)
-        stats.elapsedMs = clock.nowMs().saturatingSubtract(started)
-        stats.pausedMs = roundPausedNs / 1_000_000
-        stats.throttledMs = roundThrottledNs / 1_000_000
-        return (endOffset, stats)
+        return Round(groups: groups, retention: retention, upperBound: upper, endOffset: endOffset)
     }
 
     /// Fills a fresh offset map with the keys of the dirty records, sized for the records present (at most
@@ -161,22 +186,70 @@ public final class LogCleaner: @unchecked Sendable {
             }
         }
         let wanted = Int(Double(records) / max(config.loadFactor, 0.01)) + 2
+        // Records of aborted transactions are not mapped: they must not hide a committed value of their key.
+        let aborted = log.abortedTransactions(from: start, upTo: end)
+        // Two halves of the dirty segments are mapped at once when their maps, each of half the dedupe buffer,
+        // cannot fill (so the round ends where a single map would end it) and no transaction was aborted (the
+        // transaction state is walked in offset order).
+        let halfBytes = min(config.dedupeBufferBytes / 2, max(wanted, 1024) * OffsetMap.slotSize)
+        if config.groupWorkers > 1, dirty.count >= 2, aborted.isEmpty,
+           records < OffsetMap.entryBound(slots: halfBytes / OffsetMap.slotSize, loadFactor: config.loadFactor)
+        {
+            return try buildOffsetMapInHalves(
+                dirty, memoryBytes: halfBytes, start: start, end: end, maxDecompressedBytes: maxDecompressedBytes,
+                stats: &stats)
+        }
         let bytes = min(config.dedupeBufferBytes, max(wanted, 1024) * OffsetMap.slotSize)
         let map = try OffsetMap(memoryBytes: bytes, loadFactor: config.loadFactor)
         defer { stats.mapBytes = map.memoryBytes }
-        // Records of aborted transactions are not mapped: they must not hide a committed value of their key.
-        let transactions = CleanerTransactions(aborted: log.abortedTransactions(from: start, upTo: end))
-        for (index, segment) in dirty.enumerated() {
+        stats.mapFull = try mapSegments(
+            dirty, 0..<dirty.count, into: map, transactions: CleanerTransactions(aborted: aborted), start: start,
+            end: end, maxDecompressedBytes: maxDecompressedBytes, stats: &stats)
+        stats.mappedKeys = map.size
+        return map
+    }
+
+    /// Maps `dirty[range]` in order; true when the map filled (the round then ends at the last offset mapped).
+    private func mapSegments(
+        _ dirty: [LogSegment], _ range: Range<Int>, into map: OffsetMap, transactions: CleanerTransactions,
+        start: Int64, end: Int64, maxDecompressedBytes: Int, stats: inout Stats
+    ) throws -> Bool {
+        for index in range {
             if shouldStop { throw Aborted() }
             let nextStart = index + 1 < dirty.count ? dirty[index + 1].baseOffset : end
-            if try mapSegment(segment, into: map, transactions: transactions, start: start, end: end,
+            if try mapSegment(dirty[index], into: map, transactions: transactions, start: start, end: end,
                               maxDecompressedBytes: maxDecompressedBytes, stats: &stats)
             {
-                stats.mapFull = true
-                break
+                return true
             }
             map.updateLatestOffset(min(nextStart, end) - 1)
         }
+        return false
+    }
+
+    /// Maps the first and the second half of `dirty` on two threads, each into a map of `memoryBytes` that
+    /// cannot fill, then merges the second into the first (its offsets are the later ones).
+    private func buildOffsetMapInHalves(
+        _ dirty: [LogSegment], memoryBytes: Int, start: Int64, end: Int64, maxDecompressedBytes: Int,
+        stats: inout Stats
+    ) throws -> OffsetMap {
+        let halves = [0..<(dirty.count / 2), (dirty.count / 2)..<dirty.count]
+        let maps = [try OffsetMap(memoryBytes: memoryBytes, loadFactor: config.loadFactor),
+                    try OffsetMap(memoryBytes: memoryBytes, loadFactor: config.loadFactor)]
+        // The pipeline runs the two halves at once; its in-order step adds their bytes read.
+        try CleanerGroupPipeline.run(
+            groups: 2, workers: 2,
+            rewrite: { index -> Int in
+                var local = Stats()
+                _ = try mapSegments(
+                    dirty, halves[index], into: maps[index], transactions: CleanerTransactions(aborted: []),
+                    start: start, end: end, maxDecompressedBytes: maxDecompressedBytes, stats: &local)
+                return local.bytesRead
+            },
+            swap: { bytesRead in stats.bytesRead += bytesRead }, discard: { _ in })
+        stats.mapBytes = maps[0].memoryBytes + maps[1].memoryBytes
+        let map = maps[0]
+        map.merge(maps[1])
         stats.mappedKeys = map.size
         return map
     }

@@ -55,7 +55,8 @@ public final class OffsetMap {
 
     deinit { free(storage) }
 
-    private static func entryBound(slots: Int, loadFactor: Double) -> Int {
+    /// Entries a table of `slots` slots takes at `loadFactor`.
+    static func entryBound(slots: Int, loadFactor: Double) -> Int {
         max(1, min(slots - 1, Int(Double(slots) * loadFactor)))
     }
 
@@ -152,6 +153,19 @@ public final class OffsetMap {
             }
             slot = slot + 1 == slots ? 0 : slot + 1
         }
+    }
+
+    /// Puts every entry of `later` (a map of later offsets than this one's) into this map; false when this map
+    /// filled before all were put. `latestOffset` becomes the later of the two.
+    @discardableResult
+    public func merge(_ later: OffsetMap) -> Bool {
+        var complete = true
+        for slot in 0..<later.slots where later.storage[slot * 3 + 2] != 0 {
+            let hash = KeyHash(high: later.storage[slot * 3], low: later.storage[slot * 3 + 1])
+            if !put(hash, offset: Int64(bitPattern: later.storage[slot * 3 + 2] &- 1)) { complete = false }
+        }
+        updateLatestOffset(later.latestOffset)
+        return complete
     }
 
     /// Moves `latestOffset` forward to `offset` (batches without keys, offset gaps at the end of a segment).
