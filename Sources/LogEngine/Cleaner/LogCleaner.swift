@@ -20,8 +20,12 @@ import Atomics
 /// seen in the log engine's `LogActivity`) and to a `CleanerIoThrottle` (`log.cleaner.io.max.bytes.per.second`,
 /// shared by all cleaner threads).
 ///
-/// Thread-safety: one thread uses a cleaner at a time (it owns its statistics); run several cleaners for
-/// several threads. Memory: the offset map (at most `dedupeBufferBytes`), one output chunk, one batch.
+/// Thread-safety: one thread calls `clean` at a time (it owns its statistics); run several cleaners for several
+/// logs at once. Within a round the cleaner uses `config.groupWorkers` threads (the caller's and Dispatch pool
+/// threads): the two halves of the dirty range are mapped at once when neither half's map can fill and no
+/// transaction in the range was aborted, and groups are rewritten at once and swapped in log order
+/// (`CleanerGroupPipeline`). Memory: the offset map (at most `dedupeBufferBytes`, two half-size maps when mapping in
+/// halves), and per rewriting thread one output chunk and one batch.
 public final class LogCleaner: @unchecked Sendable {
     /// Kafka's cleaner settings.
     public struct Config: Sendable, Equatable {

@@ -94,6 +94,8 @@ public final class OffsetMap {
     /// key is new and the map is full.
     @discardableResult
     public func put(_ hash: KeyHash, offset: Int64) -> Bool {
+        let slots = self.slots
+        let storage = self.storage
         var slot = Self.firstSlot(hash.high, slots)
         while true {
             let base = slot * 3
@@ -143,6 +145,8 @@ public final class OffsetMap {
 
     /// The latest offset stored for the key with `hash`, or -1.
     public func get(_ hash: KeyHash) -> Int64 {
+        let slots = self.slots
+        let storage = self.storage
         var slot = Self.firstSlot(hash.high, slots)
         while true {
             let base = slot * 3
