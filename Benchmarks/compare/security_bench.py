@@ -3,19 +3,27 @@
 One portaskd (release build) with three listeners on 127.0.0.1: PLAINTEXT, SSL and SASL_SSL (SCRAM-SHA-512, the
 user from `scram.bootstrap.credentials`), with a test CA and an EC P-256 broker certificate made by openssl in the
 work directory. In ROUNDS rounds (odd rounds in the order PLAINTEXT, SSL, SASL_SSL, even rounds in the opposite
-order), over each listener:
+order), with each client (--client rdkafka, java or both; with both, librdkafka first in odd rounds and the Java
+client first in even rounds), over each listener:
 
-- produce: librdkafka (`rdkafka_driver produce-for`, acks=1, no compression, librdkafka defaults otherwise)
-  produces 1 KiB values to a new topic for SECONDS (timed from the first delivery to the last, the drain
-  included); the topic is deleted afterwards;
-- consume: librdkafka (`rdkafka_driver consume-for`) reads a topic filled beforehand with FILL_MB of 1 KiB values
-  (over PLAINTEXT) from the beginning for SECONDS, seeking back to the beginning at its end;
+- produce: the client produces 1 KiB values to a new topic for SECONDS (timed from the first delivery to the last,
+  the drain included; acks=1, no compression); the topic is deleted afterwards;
+- consume: the client reads a topic filled beforehand with FILL_MB of 1 KiB values (over PLAINTEXT, by librdkafka)
+  from the beginning for SECONDS, seeking back to the beginning at its end;
 
-and the broker's CPU time (utime + stime from /proc/<pid>/stat) during each run, per GB of values. Before each
+and the broker's CPU time (utime + stime from /proc/<pid>/stat) during each run, per GB of values, and the
+client's (os.times() of the child process, JVM start-up and connection set-up included), per GB. The clients are
+librdkafka (`rdkafka_driver produce-for` / `consume-for`, librdkafka defaults otherwise) and Kafka's Java client
+(kafka-clients 4.3.0 from scripts/fetch-java-clients.sh, `JavaPerfDriver.java` with the same modes and output,
+librdkafka-like producer settings: linger.ms 5, batch.size 1048576, no idempotence). The Java driver times itself
+as rdkafka_driver does, so the JVM's start-up is outside the rate; it also reports its CPU time within the timed
+interval (`cpu_seconds_timed`), shown per GB as client_timed_cpu_s_per_gb. Without `java` on the PATH the Java
+client is skipped with a message. Before each
 run the page cache is synced and WARM_GIB GiB of memory is touched and freed (compaction_bench.warm_memory): on a
 VM whose balloon takes idle memory back, a produce run writing page cache into reclaimed memory otherwise spends
 most of its time in the host's page faults (seen with perf as copy_folio_from_iter_atomic), whatever the listener. Ratios
-SSL / PLAINTEXT and SASL_SSL / PLAINTEXT are taken within each round; the result is their median.
+SSL / PLAINTEXT and SASL_SSL / PLAINTEXT are taken within each round and client; the result is their median per
+client.
 
 Connection set-up (after the rounds): WORKERS processes each open connections one after the other for
 CONNECT_SECONDS, every connection doing the TLS handshake, ApiVersions v0, SaslHandshake v1 (SCRAM-SHA-512) and
@@ -47,6 +55,9 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from compaction_bench import warm_memory
 
 LISTENERS = ("PLAINTEXT", "SSL", "SASL_SSL")
+CLIENTS = ("rdkafka", "java")
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+JAVA_DRIVER = pathlib.Path(__file__).resolve().parent / "JavaPerfDriver.java"
 USER, PASSWORD = "bench", "bench-secret"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -130,21 +141,47 @@ class Broker:
         self.log.close()
 
 
-def run_driver(driver, broker, listener, arguments, warm_gib=0):
+def children_cpu_seconds():
+    times = os.times()
+    return times.children_user + times.children_system
+
+
+def java_classpath():
+    """The directory of the Java client's jars (scripts/fetch-java-clients.sh), as a class path."""
+    completed = subprocess.run([str(ROOT / "scripts" / "fetch-java-clients.sh")], capture_output=True, text=True,
+                               timeout=600, check=True)
+    return completed.stdout.strip().splitlines()[-1] + "/*"
+
+
+def driver_command(client, drivers):
+    """The command line of a client's driver, before its mode and arguments."""
+    if client == "rdkafka":
+        return [drivers["rdkafka"]]
+    return ["java", "-cp", drivers["java"], str(JAVA_DRIVER)]
+
+
+def run_driver(client, drivers, broker, listener, arguments, warm_gib=0):
     environment = dict(os.environ)
     environment["RDKAFKA_DRIVER_PROPERTIES"] = "\n".join(
         f"{name}={value}" for name, value in broker.client_properties(listener).items())
     subprocess.run(["sync"], check=True)
     warm_memory(warm_gib)
     cpu_before = broker.cpu_seconds()
-    completed = subprocess.run([driver, arguments[0], broker.address(listener), *arguments[1:]],
-                               capture_output=True, text=True, timeout=900, env=environment)
+    client_cpu_before = children_cpu_seconds()
+    completed = subprocess.run([*driver_command(client, drivers), arguments[0], broker.address(listener),
+                                *arguments[1:]], capture_output=True, text=True, timeout=900, env=environment)
+    client_cpu = children_cpu_seconds() - client_cpu_before
     cpu = broker.cpu_seconds() - cpu_before
     if completed.returncode != 0:
-        raise RuntimeError(f"rdkafka_driver {arguments[0]} over {listener} failed: {completed.stderr[-2000:]}")
+        raise RuntimeError(f"{client} {arguments[0]} over {listener} failed: {completed.stderr[-2000:]}")
     result = json.loads(completed.stdout.strip().splitlines()[-1])
+    gigabytes = result["bytes"] / 1e9
     result["broker_cpu_seconds"] = cpu
-    result["broker_cpu_seconds_per_gb"] = cpu / (result["bytes"] / 1e9) if result["bytes"] else None
+    result["broker_cpu_seconds_per_gb"] = cpu / gigabytes if gigabytes else None
+    result["client_cpu_seconds"] = client_cpu
+    result["client_cpu_seconds_per_gb"] = client_cpu / gigabytes if gigabytes else None
+    if "cpu_seconds_timed" in result:
+        result["client_timed_cpu_seconds_per_gb"] = result["cpu_seconds_timed"] / gigabytes if gigabytes else None
     return result
 
 
@@ -281,6 +318,62 @@ def connection_rate(kind, broker, listener, workers, seconds):
             "per_second": count / elapsed, "broker_cpu_ms_per_connection": cpu * 1000 / count if count else None}
 
 
+def measure_round(client, drivers, admin, broker, index, order, args):
+    """One round of one client: produce over each listener in `order`, then consume over each."""
+    produce, consume = {}, {}
+    for listener in order:
+        topic = f"produce-{client}-{listener.lower()}-{index}"
+        create_topic(admin, topic)
+        produce[listener] = run_driver(client, drivers, broker, listener,
+                                       ["produce-for", topic, "1024", str(args.seconds), "1", "none"],
+                                       args.warm_gib)
+        delete_topic(admin, topic)
+        time.sleep(1)
+    for listener in order:
+        consume[listener] = run_driver(client, drivers, broker, listener,
+                                       ["consume-for", "consume", str(args.seconds)], args.warm_gib)
+    result = {"client": client, "round": index + 1, "order": order, "produce": produce, "consume": consume}
+    for kind, runs in (("produce", produce), ("consume", consume)):
+        for listener in ("SSL", "SASL_SSL"):
+            result[f"{kind}_{listener.lower()}_ratio"] = (
+                runs[listener]["mb_per_sec"] / runs["PLAINTEXT"]["mb_per_sec"])
+    return result
+
+
+def round_line(client, result):
+    """The printed summary of one round of one client."""
+    line = {"client": client, "round": result["round"], "order": result["order"]}
+    for measure, key, digits in (("mb_per_sec", "mb_per_sec", 1),
+                                 ("broker_cpu_seconds_per_gb", "cpu_s_per_gb", 3),
+                                 ("client_cpu_seconds_per_gb", "client_cpu_s_per_gb", 3),
+                                 ("client_timed_cpu_seconds_per_gb", "client_timed_cpu_s_per_gb", 3)):
+        for kind in ("produce", "consume"):
+            for listener in LISTENERS:
+                value = result[kind][listener].get(measure)
+                if value is not None:
+                    line[f"{kind}_{listener}_{key}"] = round(value, digits)
+    line.update({key: round(value, 3) for key, value in result.items() if key.endswith("ratio")})
+    return line
+
+
+def client_summary(rounds):
+    """Medians over the rounds of one client."""
+    summary = {}
+    for kind in ("produce", "consume"):
+        for listener in LISTENERS:
+            for measure, key in (("mb_per_sec", "mb_per_sec"), ("broker_cpu_seconds_per_gb", "cpu_s_per_gb"),
+                                 ("client_cpu_seconds_per_gb", "client_cpu_s_per_gb"),
+                                 ("client_timed_cpu_seconds_per_gb", "client_timed_cpu_s_per_gb"),
+                                 ("seconds", "run_seconds")):
+                values = [result[kind][listener].get(measure) for result in rounds]
+                if all(value is not None for value in values):
+                    summary[f"median_{kind}_{listener}_{key}"] = statistics.median(values)
+        for listener in ("SSL", "SASL_SSL"):
+            summary[f"median_{kind}_{listener.lower()}_ratio"] = statistics.median(
+                result[f"{kind}_{listener.lower()}_ratio"] for result in rounds)
+    return summary
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--driver", required=True)
@@ -293,7 +386,19 @@ def main():
                         help="GiB of memory touched and freed before each run (0: none), as compaction.sh does")
     parser.add_argument("--workers", type=int, default=2, help="processes opening connections")
     parser.add_argument("--work", help="directory for the data (default: a new temporary directory)")
+    parser.add_argument("--client", choices=("rdkafka", "java", "both"), default="both",
+                        help="the client library measured (both: librdkafka and Kafka's Java client)")
     args = parser.parse_args()
+    clients = list(CLIENTS) if args.client == "both" else [args.client]
+    drivers = {"rdkafka": args.driver}
+    if "java" in clients:
+        if shutil.which("java") is None:
+            print("security_bench: `java` is not installed: the Java client is skipped", flush=True)
+            clients.remove("java")
+        else:
+            drivers["java"] = java_classpath()
+    if not clients:
+        raise SystemExit("security_bench: no client to measure")
     work = pathlib.Path(tempfile.mkdtemp(prefix="portask-security-bench-", dir=args.work))
     broker = None
     try:
@@ -304,53 +409,20 @@ def main():
         admin = AdminClient({"bootstrap.servers": broker.address("PLAINTEXT")})
         create_topic(admin, "consume")
         fill(args.driver, broker.address("PLAINTEXT"), "consume", args.fill_mb)
-        rounds = []
+        rounds = {client: [] for client in clients}
         for index in range(args.rounds):
             order = LISTENERS if index % 2 == 0 else tuple(reversed(LISTENERS))
-            produce, consume = {}, {}
-            for listener in order:
-                topic = f"produce-{listener.lower()}-{index}"
-                create_topic(admin, topic)
-                produce[listener] = run_driver(args.driver, broker, listener,
-                                               ["produce-for", topic, "1024", str(args.seconds), "1", "none"],
-                                               args.warm_gib)
-                delete_topic(admin, topic)
-                time.sleep(1)
-            for listener in order:
-                consume[listener] = run_driver(args.driver, broker, listener,
-                                               ["consume-for", "consume", str(args.seconds)], args.warm_gib)
-            result = {"round": index + 1, "order": order, "produce": produce, "consume": consume}
-            for kind, runs in (("produce", produce), ("consume", consume)):
-                for listener in ("SSL", "SASL_SSL"):
-                    result[f"{kind}_{listener.lower()}_ratio"] = (
-                        runs[listener]["mb_per_sec"] / runs["PLAINTEXT"]["mb_per_sec"])
-            rounds.append(result)
-            print(json.dumps({"round": index + 1, "order": order,
-                              **{f"{kind}_{listener}_mb_per_sec": round(runs[listener]["mb_per_sec"], 1)
-                                 for kind, runs in (("produce", produce), ("consume", consume))
-                                 for listener in LISTENERS},
-                              **{f"{kind}_{listener}_cpu_s_per_gb":
-                                     round(runs[listener]["broker_cpu_seconds_per_gb"], 3)
-                                 for kind, runs in (("produce", produce), ("consume", consume))
-                                 for listener in LISTENERS},
-                              **{key: round(value, 3) for key, value in result.items() if key.endswith("ratio")}}),
-                  flush=True)
+            for client in (clients if index % 2 == 0 else list(reversed(clients))):
+                result = measure_round(client, drivers, admin, broker, index, order, args)
+                rounds[client].append(result)
+                print(json.dumps(round_line(client, result)), flush=True)
         scram = connection_rate("scram", broker, "SASL_SSL", args.workers, args.connect_seconds)
         print(json.dumps({"scram_connections": scram}), flush=True)
         tls = connection_rate("tls", broker, "SSL", args.workers, args.connect_seconds)
         print(json.dumps({"tls_connections": tls}), flush=True)
-        summary = {"rounds": len(rounds), "seconds": args.seconds}
-        for kind in ("produce", "consume"):
-            for listener in LISTENERS:
-                summary[f"median_{kind}_{listener}_mb_per_sec"] = statistics.median(
-                    result[kind][listener]["mb_per_sec"] for result in rounds)
-                summary[f"median_{kind}_{listener}_cpu_s_per_gb"] = statistics.median(
-                    result[kind][listener]["broker_cpu_seconds_per_gb"] for result in rounds)
-                summary[f"median_{kind}_{listener}_run_seconds"] = statistics.median(
-                    result[kind][listener]["seconds"] for result in rounds)
-            for listener in ("SSL", "SASL_SSL"):
-                summary[f"median_{kind}_{listener.lower()}_ratio"] = statistics.median(
-                    result[f"{kind}_{listener.lower()}_ratio"] for result in rounds)
+        summary = {"rounds": args.rounds, "seconds": args.seconds, "clients": clients}
+        for client in clients:
+            summary[client] = client_summary(rounds[client])
         summary["scram_connections_per_second"] = scram["per_second"]
         summary["scram_broker_cpu_ms_per_connection"] = scram["broker_cpu_ms_per_connection"]
         summary["tls_connections_per_second"] = tls["per_second"]
