@@ -8,7 +8,8 @@
 #                                [--fill-mb N] [--connect-seconds S] [--workers N] [--warm-gib G] [--work DIR]
 #
 # Defaults: both clients, 3 rounds of 6 s runs, a 2 GB topic to consume, 10 s of connections from 2 processes
-# (about 10 minutes with both clients; a few GB of disk in DIR, default the system temporary directory). Needs a
+# (about 30 minutes with both clients on a 2-core VM, half that with one; a few GB of disk in DIR, default the
+# system temporary directory). Needs a
 # built portaskd (.build/release/portaskd) and openssl; the Java client needs `java` (skipped with a message
 # otherwise) and fetches kafka-clients with scripts/fetch-java-clients.sh. The librdkafka driver is built as
 # compare.sh builds it; the Java one (compare/JavaPerfDriver.java) runs from source.
