@@ -340,13 +340,16 @@ def measure_round(client, drivers, admin, broker, index, order, args):
     return result
 
 
+# What each run reports: (its field, the key in the printed lines and the summary, digits printed per round).
+MEASURES = (("mb_per_sec", "mb_per_sec", 1), ("broker_cpu_seconds_per_gb", "cpu_s_per_gb", 3),
+            ("client_cpu_seconds_per_gb", "client_cpu_s_per_gb", 3),
+            ("client_timed_cpu_seconds_per_gb", "client_timed_cpu_s_per_gb", 3))
+
+
 def round_line(client, result):
     """The printed summary of one round of one client."""
     line = {"client": client, "round": result["round"], "order": result["order"]}
-    for measure, key, digits in (("mb_per_sec", "mb_per_sec", 1),
-                                 ("broker_cpu_seconds_per_gb", "cpu_s_per_gb", 3),
-                                 ("client_cpu_seconds_per_gb", "client_cpu_s_per_gb", 3),
-                                 ("client_timed_cpu_seconds_per_gb", "client_timed_cpu_s_per_gb", 3)):
+    for measure, key, digits in MEASURES:
         for kind in ("produce", "consume"):
             for listener in LISTENERS:
                 value = result[kind][listener].get(measure)
@@ -361,10 +364,7 @@ def client_summary(rounds):
     summary = {}
     for kind in ("produce", "consume"):
         for listener in LISTENERS:
-            for measure, key in (("mb_per_sec", "mb_per_sec"), ("broker_cpu_seconds_per_gb", "cpu_s_per_gb"),
-                                 ("client_cpu_seconds_per_gb", "client_cpu_s_per_gb"),
-                                 ("client_timed_cpu_seconds_per_gb", "client_timed_cpu_s_per_gb"),
-                                 ("seconds", "run_seconds")):
+            for measure, key, _ in (*MEASURES, ("seconds", "run_seconds", 3)):
                 values = [result[kind][listener].get(measure) for result in rounds]
                 if all(value is not None for value in values):
                     summary[f"median_{kind}_{listener}_{key}"] = statistics.median(values)

@@ -13,14 +13,15 @@ struct CleanerGroupPipelineTests {
         private var rewriting = 0
         private(set) var mostRewritingAtOnce = 0
 
-        func beginRewrite() {
+        /// Runs `body` as a rewrite, counting the rewrites under way.
+        func rewrite<T>(_ body: () throws -> T) rethrows -> T {
             lock.withLock {
                 rewriting += 1
                 mostRewritingAtOnce = max(mostRewritingAtOnce, rewriting)
             }
+            defer { lock.withLock { rewriting -= 1 } }
+            return try body()
         }
-
-        func endRewrite() { lock.withLock { rewriting -= 1 } }
         func swapped(_ index: Int) { lock.withLock { swappedGroups.append(index) } }
         func discarded(_ index: Int) { lock.withLock { discardedGroups.append(index) } }
         var swaps: [Int] { lock.withLock { swappedGroups } }
@@ -34,11 +35,11 @@ struct CleanerGroupPipelineTests {
         try CleanerGroupPipeline.run(
             groups: 12, workers: 3,
             rewrite: { index in
-                journal.beginRewrite()
-                defer { journal.endRewrite() }
-                // Later groups finish first.
-                usleep(useconds_t((12 - index) * 2_000))
-                return index
+                journal.rewrite {
+                    // Later groups finish first.
+                    usleep(useconds_t((12 - index) * 2_000))
+                    return index
+                }
             },
             swap: { journal.swapped($0) },
             discard: { journal.discarded($0) })
@@ -69,11 +70,7 @@ struct CleanerGroupPipelineTests {
         let journal = Journal()
         try CleanerGroupPipeline.run(
             groups: 5, workers: 1,
-            rewrite: { index in
-                journal.beginRewrite()
-                defer { journal.endRewrite() }
-                return index
-            },
+            rewrite: { index in journal.rewrite { index } },
             swap: { journal.swapped($0) }, discard: { journal.discarded($0) })
         #expect(journal.swaps == Array(0..<5))
         #expect(journal.mostRewritingAtOnce == 1)

@@ -185,7 +185,8 @@ public final class LogCleaner: @unchecked Sendable {
             withExtendedLifetime(mapping) {
                 for batch in RecordBatchSequence(bytes) where batch.header.lastOffset >= start {
                     if batch.header.baseOffset >= end { break }
-                    records += Int(max(batch.header.recordCount, 0))
+                    // Counts read from disk: saturated at a bound no map reaches, so the sizing below cannot trap.
+                    records = min(records &+ Int(max(batch.header.recordCount, 0)), Self.recordCountBound)
                 }
             }
         }
@@ -212,6 +213,9 @@ public final class LogCleaner: @unchecked Sendable {
         stats.mappedKeys = map.size
         return map
     }
+
+    /// More records than any offset map holds (a round's record count is saturated at it).
+    static let recordCountBound = 1 << 40
 
     /// Maps `dirty[range]` in order; true when the map filled (the round then ends at the last offset mapped).
     private func mapSegments(
@@ -245,17 +249,24 @@ public final class LogCleaner: @unchecked Sendable {
             groups: 2, workers: 2,
             rewrite: { index -> Int in
                 var local = Stats()
-                _ = try mapSegments(
+                let filled = try mapSegments(
                     dirty, halves[index], into: maps[index], transactions: CleanerTransactions(aborted: []),
                     start: start, end: end, maxDecompressedBytes: maxDecompressedBytes, stats: &local)
+                // The batches' record counts bound their keys (the record walk refuses more), so a filled half
+                // means the segments changed under the round.
+                if filled { throw Self.uncountedKeys }
                 return local.bytesRead
             },
             swap: { bytesRead in stats.bytesRead += bytesRead }, discard: { _ in })
         stats.mapBytes = maps[0].memoryBytes + maps[1].memoryBytes
         let map = maps[0]
-        map.merge(maps[1])
+        guard map.merge(maps[1]) else { throw Self.uncountedKeys }
         stats.mappedKeys = map.size
         return map
+    }
+
+    private static var uncountedKeys: LogEngineError {
+        LogEngineError(.corruptBatch, "the dirty range holds more keys than its batches count")
     }
 
     /// Maps the keyed records of `segment` at or after `start` and before `end`; true when the map filled.
