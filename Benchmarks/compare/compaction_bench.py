@@ -18,8 +18,11 @@
 4. Keep-up run (KEEP_UP_SECONDS, 0 to skip): on an empty broker with the cleaner on, librdkafka
    (`rdkafka_driver produce-keyed-for`) saturates a compacted topic (segment.bytes 16 MiB) with 1 KiB values over
    KEYS keys. Reported: produced MB/s, cleaned MB/s (payload bytes of the offsets the cleaner's rounds covered
-   during the phase), what was left uncleaned when it ended, and the topic's size on disk (sampled every 0.5 s)
-   against the bytes produced.
+   during the phase; the round still running when the phase ends is not counted), the steady-state cleaned MB/s
+   (the offsets of every round after the first over the time from the first round's end to the last's: a cleaner
+   that keeps up cleans what was written meanwhile, so its ratio to the produced MB/s is about 1, and one that
+   does not falls further behind at every round), the share of that time spent in rounds, what was left uncleaned
+   when the phase ended, and the topic's size on disk (sampled every 0.5 s) against the bytes produced.
 """
 import argparse
 import json
@@ -221,6 +224,12 @@ def keep_up_run(args, work, log_path):
     sampler.join(5)
     rounds = [(stamp, fields) for stamp, fields in broker.cleaner_rounds() if fields.get("partition") == "keyed-0"]
     during = [fields for stamp, fields in rounds if stamp <= ended]
+    stamps = [stamp for stamp, fields in rounds if stamp <= ended]
+    # Steady state: the offsets of the rounds after the first over the time between the first round's end and the
+    # last's. A cleaner that keeps up cleans, round after round, what the producer wrote meanwhile (ratio ~1 to the
+    # produced rate); one that does not falls further behind at every round (ratio < 1).
+    steady_offsets = sum(int(fields["toOffset"]) - int(fields["fromOffset"]) for fields in during[1:])
+    steady_seconds = stamps[-1] - stamps[0] if len(stamps) >= 2 else 0
     cleaned_to = max((int(fields["toOffset"]) for fields in during), default=0)
     cleaned_offsets = sum(int(fields["toOffset"]) - int(fields["fromOffset"]) for fields in during)
     seconds = ended - started
@@ -233,6 +242,10 @@ def keep_up_run(args, work, log_path):
         "seconds": seconds,
         "produced_mb_per_sec": produced["messages"] * 1024 / 1e6 / seconds,
         "cleaned_mb_per_sec": cleaned_offsets * 1024 / 1e6 / seconds,
+        "steady_cleaned_mb_per_sec":
+            steady_offsets * 1024 / 1e6 / steady_seconds if steady_seconds > 0 else None,
+        "steady_busy_share": sum(int(fields["ms"]) for fields in during[1:]) / 1000 / steady_seconds
+            if steady_seconds > 0 else None,
         "rounds": len(during),
         "paused_ms": sum(int(fields.get("pausedMs", 0)) for fields in during),
         "uncleaned_at_end_mb": (produced["messages"] - cleaned_to) * 1024 / 1e6,

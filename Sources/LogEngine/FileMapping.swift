@@ -12,7 +12,10 @@ final class FileMapping: @unchecked Sendable {
     let base: UnsafeMutableRawPointer?
     let length: Int
 
-    init(fd: CInt, length: Int, writable: Bool, path: String) throws {
+    /// Maps the first `length` bytes of `fd`. `randomAccess`: a page fault reads only the page it needs
+    /// (`MADV_RANDOM`) instead of the device's read-ahead window around it, which for an index file that is
+    /// mostly a preallocated hole would fill megabytes of page cache with zeros at every new page touched.
+    init(fd: CInt, length: Int, writable: Bool, randomAccess: Bool = false, path: String) throws {
         self.length = length
         guard length > 0 else {
             base = nil
@@ -22,6 +25,8 @@ final class FileMapping: @unchecked Sendable {
         let address = mmap(nil, length, protection, MAP_SHARED, fd, 0)
         if address == MAP_FAILED || address == nil { throw FileSystem.error("mmap", path) }
         base = address
+        // Advice only: when refused, faults read ahead as usual.
+        if randomAccess, let address { _ = madvise(address, length, MADV_RANDOM) }
     }
 
     deinit {

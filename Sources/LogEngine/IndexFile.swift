@@ -45,7 +45,8 @@ final class IndexFile: @unchecked Sendable {
             let keep = min(keepingEntries ?? existing, existing)
             let maxEntries = max(maxBytes / entrySize, keep, 1)
             try FileSystem.truncate(fd, to: maxEntries * entrySize, path: _path)
-            mapping = try FileMapping(fd: fd, length: maxEntries * entrySize, writable: true, path: _path)
+            mapping = try FileMapping(
+                fd: fd, length: maxEntries * entrySize, writable: true, randomAccess: true, path: _path)
             entryCount = keep
             capacity = maxEntries
             loaded = true
@@ -63,7 +64,7 @@ final class IndexFile: @unchecked Sendable {
                 if size % entrySize != 0 {
                     throw LogEngineError(.corruptIndex, "size \(size) is not a multiple of \(entrySize)", context: _path)
                 }
-                mapping = try FileMapping(fd: fd, length: size, writable: true, path: _path)
+                mapping = try FileMapping(fd: fd, length: size, writable: true, randomAccess: true, path: _path)
                 entryCount = size / entrySize
                 capacity = entryCount
                 loaded = true

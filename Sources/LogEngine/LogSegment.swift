@@ -104,7 +104,12 @@ public final class LogSegment: @unchecked Sendable {
         let segment = LogSegment(
             directory: directory, baseOffset: baseOffset, fd: fd, size: 0, config: config, nowMs: nowMs,
             fileSuffix: fileSuffix)
-        try segment.withDescriptor { try FileSystem.truncate($0, to: 0, path: path) }
+        // Only a leftover file is emptied: on ext4 truncating a file to zero marks it to have its dirty pages
+        // written out when it is closed (`auto_da_alloc`), which would make deleting a segment the cleaner or
+        // retention just replaced write its whole page cache to disk first.
+        try segment.withDescriptor { fd in
+            if try FileSystem.size(of: fd, path: path) > 0 { try FileSystem.truncate(fd, to: 0, path: path) }
+        }
         try segment.offsetIndex.file.openForAppend(maxBytes: config.segmentIndexBytes, keepingEntries: 0)
         try segment.timeIndex.file.openForAppend(maxBytes: config.segmentIndexBytes, keepingEntries: 0)
         segment.stored.withLock { $0.loaded = true }

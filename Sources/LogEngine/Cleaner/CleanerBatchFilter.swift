@@ -27,9 +27,13 @@ enum CleanerBatchFilter {
         var keylessRemoved = 0
     }
 
+    /// The outcome for the batch at `position`. `verdict`: the flags of the newest-first mapping walk holding this
+    /// (data) batch, if any; its records' fate then comes from there, and a batch whose records all go, or all stay
+    /// with no tombstone among them, is decided without reading its records.
     static func filter(
         _ header: RecordBatchHeader, in bytes: UnsafeRawBufferPointer, at position: Int, retention: CleanerRetention,
-        transactions: CleanerTransactions, deleteRetentionMs: Int64, maxDecompressedBytes: Int, counts: inout Counts
+        verdict: CleanerOffsetFlags? = nil, transactions: CleanerTransactions, deleteRetentionMs: Int64,
+        maxDecompressedBytes: Int, counts: inout Counts
     ) throws -> Outcome {
         let canDiscardBatch: Bool
         if header.isControl {
@@ -40,6 +44,19 @@ enum CleanerBatchFilter {
         }
         let (decision, discardRecords, removableMarker) = retention.batchRetention(
             header, canDiscardBatch: canDiscardBatch)
+        var verdictCounts: CleanerOffsetFlags.Counts? = nil
+        if let verdict, !discardRecords {
+            let flagged = verdict.counts(header.baseOffset, header.lastOffset)
+            counts.recordsRead += flagged.present
+            if flagged.latest == 0 {
+                return decision == .retainEmpty ? .rewritten(try emptyBatch(like: header)) : .drop
+            }
+            if flagged.latest == flagged.present && flagged.latestTombstones == 0 {
+                counts.recordsRetained += flagged.present
+                return .keep
+            }
+            verdictCounts = flagged
+        }
         var kept: [CleanerRecords.Record] = []
         var total = 0
         var containsTombstone = false
@@ -53,6 +70,11 @@ enum CleanerBatchFilter {
                     retained = false
                 } else if header.isControl {
                     retained = true
+                } else if verdictCounts != nil, let verdict {
+                    // Keyless records were counted by the mapping walk.
+                    retained = record.key != nil && retention.retainsRecord(
+                        header, isLatest: verdict.isLatest(header.baseOffset &+ record.offsetDelta),
+                        hasValue: record.hasValue)
                 } else {
                     let key = record.key.map { KeyHash($0) }
                     retained = retention.retainsRecord(
@@ -64,7 +86,7 @@ enum CleanerBatchFilter {
                     if !record.hasValue && !header.isControl { containsTombstone = true }
                 }
             }
-            counts.recordsRead += total
+            if verdictCounts == nil { counts.recordsRead += total }
             counts.recordsRetained += kept.count
             if kept.isEmpty {
                 return decision == .retainEmpty ? .rewritten(try emptyBatch(like: header)) : .drop

@@ -58,7 +58,11 @@ struct CleanerRetention {
     func retainsRecord(_ header: RecordBatchHeader, offset: Int64, key: KeyHash?, hasValue: Bool) -> Bool {
         if offset > map.latestOffset { return true }
         guard let key else { return false }
-        let isLatest = offset >= map.get(key)
+        return retainsRecord(header, isLatest: offset >= map.get(key), hasValue: hasValue)
+    }
+
+    /// Whether a keyed record of the batch `header` survives, knowing whether it is its key's latest.
+    func retainsRecord(_ header: RecordBatchHeader, isLatest: Bool, hasValue: Bool) -> Bool {
         if !isLatest { return false }
         if hasValue { return true }
         guard let horizon = header.deleteHorizonMs else { return true }

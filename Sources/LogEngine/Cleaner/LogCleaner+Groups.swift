@@ -35,14 +35,16 @@ extension LogCleaner {
     /// (`CleanerGroupPipeline`). The swap hook (crash tests) makes it sequential, so a simulated crash happens
     /// at one well-defined step.
     func cleanGroups(
-        _ groups: GroupSlots, of log: PartitionLog, retention: CleanerRetention, upperBound: Int64, budget: Int,
-        stats: inout Stats
+        _ groups: GroupSlots, of log: PartitionLog, retention: CleanerRetention, verdicts: CleanerDirtyVerdicts?,
+        upperBound: Int64, budget: Int, stats: inout Stats
     ) throws {
         var merged = stats
         try CleanerGroupPipeline.run(
             groups: groups.count, workers: swapHook == nil ? config.groupWorkers : 1,
             rewrite: { index in
-                try rewriteGroup(groups.take(index), of: log, retention: retention, upperBound: upperBound, budget: budget)
+                try rewriteGroup(
+                    groups.take(index), of: log, retention: retention, verdicts: verdicts, upperBound: upperBound,
+                    budget: budget)
             },
             swap: { cleaned in
                 // Swaps run one at a time, in order (the pipeline's lock orders them), so `merged` is not shared.
@@ -60,10 +62,12 @@ extension LogCleaner {
         stats = merged
     }
 
-    /// Rewrites `group` into one `.cleaned` segment (flushed, with the transaction index of the markers it keeps).
-    /// Thread-safe for different groups of one round.
+    /// Rewrites `group` into one `.cleaned` segment (flushed, with the transaction index of the markers it keeps),
+    /// taking the dirty records' fate from `verdicts` when the round has them. Thread-safe for different groups of
+    /// one round.
     func rewriteGroup(
-        _ group: [LogSegment], of log: PartitionLog, retention: CleanerRetention, upperBound: Int64, budget: Int
+        _ group: [LogSegment], of log: PartitionLog, retention: CleanerRetention, verdicts: CleanerDirtyVerdicts?,
+        upperBound: Int64, budget: Int
     ) throws -> CleanedGroup {
         let logConfig = log.config
         guard let base = group.first?.baseOffset else { throw Aborted() }
@@ -95,7 +99,8 @@ extension LogCleaner {
                         throttle(header.totalSize)
                         result.bytesRead += header.totalSize
                         let outcome = try CleanerBatchFilter.filter(
-                            header, in: bytes, at: batch.position, retention: retention, transactions: transactions,
+                            header, in: bytes, at: batch.position, retention: retention,
+                            verdict: verdicts?.span(covering: header), transactions: transactions,
                             deleteRetentionMs: logConfig.deleteRetentionMs, maxDecompressedBytes: budget,
                             counts: &result.counts)
                         let written: UnsafeRawBufferPointer?

@@ -4,8 +4,10 @@ import Atomics
 ///
 /// A round over `[firstDirtyOffset, firstUncleanableOffset)`:
 /// 1. the offset map is filled with the keys of the dirty records (key hash → latest offset), records of aborted
-///    transactions left out; when it is full the round ends at the last offset mapped (`endOffset`), and the next
-///    round continues from there;
+///    transactions left out. When the batches count fewer records than the map takes and no transaction was
+///    aborted, the dirty batches are walked newest first, which also decides each dirty record's fate
+///    (`LogCleaner+NewestFirst`); otherwise they are walked in order, and when the map fills the round ends at the
+///    last offset mapped (`endOffset`) and the next round continues from there;
 /// 2. every segment from the start of the log to `endOffset` is rewritten, in groups of consecutive segments
 ///    whose sizes add up to at most `segment.bytes` (and whose indexes to `segment.index.bytes`, and whose offsets
 ///    fit 32-bit deltas from the group's base), each group into one `.cleaned` segment named after the group's
@@ -22,10 +24,11 @@ import Atomics
 ///
 /// Thread-safety: one thread calls `clean` at a time (it owns its statistics); run several cleaners for several
 /// logs at once. Within a round the cleaner uses `config.groupWorkers` threads (the caller's and Dispatch pool
-/// threads): the two halves of the dirty range are mapped at once when neither half's map can fill and no
-/// transaction in the range was aborted, and groups are rewritten at once and swapped in log order
-/// (`CleanerGroupPipeline`). Memory: the offset map (at most `dedupeBufferBytes`, two half-size maps when mapping in
-/// halves), and per rewriting thread one output chunk and one batch.
+/// threads): the two halves of the dirty range are walked newest first at once when memory allows, and groups are
+/// rewritten at once and swapped in log order (`CleanerGroupPipeline`). Memory: within `dedupeBufferBytes`, the
+/// offset map (two maps when walking halves), the newest-first walk's flags (3 bits per dirty offset) and batch
+/// positions (8 bytes per batch of one segment per walking thread); and per rewriting thread one output chunk and
+/// one batch.
 public final class LogCleaner: @unchecked Sendable {
     /// Kafka's cleaner settings.
     public struct Config: Sendable, Equatable {
@@ -66,6 +69,8 @@ public final class LogCleaner: @unchecked Sendable {
         public var groups = 0
         /// The offset map filled before the dirty range ended.
         public var mapFull = false
+        /// The dirty range was walked newest first (its records' fate decided while mapping).
+        public var newestFirst = false
         public var elapsedMs: Int64 = 0
         /// Time the round slept to yield to produce and fetch traffic (`CleanerPacer`).
         public var pausedMs: Int64 = 0
@@ -80,6 +85,8 @@ public final class LogCleaner: @unchecked Sendable {
     let clock: LogClock
     /// Called after each swap step (tests simulate crashes by throwing).
     var swapHook: ((PartitionLog.SwapStep) throws -> Void)? = nil
+    /// Whether rounds map newest first when they can (tests compare it with the forward walk).
+    var mapsNewestFirst = true
     private let stopRequested = ManagedAtomic(false)
     /// Yields to the foreground; never pauses without a `LogActivity`.
     public let pacer: CleanerPacer
@@ -123,15 +130,17 @@ public final class LogCleaner: @unchecked Sendable {
         roundThrottledNs = 0
         pacer.beginWork()
         let budget = max(DecompressionBudget.minimumAppendLimit, log.config.maxMessageBytes &* 16)
-        guard let round = try planRound(
+        guard var round = try planRound(
             log, firstDirtyOffset: firstDirtyOffset, firstUncleanableOffset: firstUncleanableOffset, nowMs: now,
             budget: budget, stats: &stats)
         else { return (firstDirtyOffset, stats) }
-        // The round's segment lists are gone with `planRound`: the groups are the only references the cleaner keeps,
-        // each dropped by the thread that swapped it, so replaced segments close (and their page cache is freed)
-        // on the rewriting threads.
+        // The groups are the only references to the replaced segments the cleaner keeps, each dropped by the thread
+        // that swapped it, so replaced segments close (and their page cache is freed) on the rewriting threads,
+        // overlapping the other thread's work.
+        let groups = GroupSlots(round.groups)
+        round.groups = []
         try cleanGroups(
-            GroupSlots(round.groups), of: log, retention: round.retention, upperBound: round.upperBound,
+            groups, of: log, retention: round.retention, verdicts: round.verdicts, upperBound: round.upperBound,
             budget: budget, stats: &stats)
         stats.elapsedMs = clock.nowMs().saturatingSubtract(started)
         stats.pausedMs = roundPausedNs / 1_000_000
@@ -143,6 +152,8 @@ public final class LogCleaner: @unchecked Sendable {
     private struct Round {
         var groups: [[LogSegment]]
         var retention: CleanerRetention
+        /// What the newest-first mapping walk decided for the dirty records (nil after a forward walk).
+        var verdicts: CleanerDirtyVerdicts?
         var upperBound: Int64
         var endOffset: Int64
     }
@@ -160,50 +171,44 @@ public final class LogCleaner: @unchecked Sendable {
         let dirty = inactive.enumerated().filter { index, segment in
             segment.baseOffset < upper && (index + 1 >= current.count || current[index + 1].baseOffset > firstDirtyOffset)
         }.map(\.element)
-        let map = try buildOffsetMap(
+        let (map, verdicts) = try buildOffsetMap(
             dirty, of: log, start: firstDirtyOffset, end: upper, maxDecompressedBytes: budget, stats: &stats)
         let endOffset = map.latestOffset + 1
         guard endOffset > firstDirtyOffset else { return nil }
         let retention = CleanerRetention(
             map: map, nowMs: nowMs, lastDataOffsetOfProducer: log.lastDataOffsetsOfProducers(), upperBoundOffset: upper)
+        let rewritten = inactive.filter { $0.baseOffset < endOffset }
+        // With the dirty records' verdicts, segments are grouped by the size of their cleaned copies (bounded from
+        // the batch headers) rather than their own, so a round whose dirty segments mostly go swaps in a few
+        // groups instead of one per segment.
+        let sizes = try verdicts.map { verdicts in try rewritten.map { try verdicts.outputBound(of: $0, retention: retention) } }
         let groups = Self.groupSegments(
-            inactive.filter { $0.baseOffset < endOffset }, maxBytes: logConfig.segmentBytes,
-            maxIndexBytes: logConfig.segmentIndexBytes, firstUncleanableOffset: upper)
-        return Round(groups: groups, retention: retention, upperBound: upper, endOffset: endOffset)
+            rewritten, sizes: sizes, maxBytes: logConfig.segmentBytes, maxIndexBytes: logConfig.segmentIndexBytes,
+            firstUncleanableOffset: upper)
+        return Round(
+            groups: groups, retention: retention, verdicts: verdicts, upperBound: upper, endOffset: endOffset)
     }
 
     /// Fills a fresh offset map with the keys of the dirty records, sized for the records present (at most
-    /// `dedupeBufferBytes`).
+    /// `dedupeBufferBytes`): newest first, with the verdicts of the records, when the map cannot fill and no
+    /// transaction in the range was aborted (`mapNewestFirst`); otherwise in offset order, ending the round where the
+    /// map fills.
     private func buildOffsetMap(
         _ dirty: [LogSegment], of log: PartitionLog, start: Int64, end: Int64, maxDecompressedBytes: Int,
         stats: inout Stats
-    ) throws -> OffsetMap {
-        var records = 0
-        for segment in dirty {
-            try segment.ensureLoaded()
-            let (mapping, bytes) = try segment.view()
-            withExtendedLifetime(mapping) {
-                for batch in RecordBatchSequence(bytes) where batch.header.lastOffset >= start {
-                    if batch.header.baseOffset >= end { break }
-                    // Counts read from disk: saturated at a bound no map reaches, so the sizing below cannot trap.
-                    records = min(records &+ Int(max(batch.header.recordCount, 0)), Self.recordCountBound)
-                }
-            }
-        }
-        let wanted = Int(Double(records) / max(config.loadFactor, 0.01)) + 2
+    ) throws -> (OffsetMap, CleanerDirtyVerdicts?) {
+        let layout = try Self.dirtyLayout(dirty, start: start, end: end)
         // Records of aborted transactions are not mapped: they must not hide a committed value of their key.
         let aborted = log.abortedTransactions(from: start, upTo: end)
-        // Two halves of the dirty segments are mapped at once when their maps, each of half the dedupe buffer,
-        // cannot fill (so the round ends where a single map would end it) and no transaction was aborted (the
-        // transaction state is walked in offset order).
-        let halfBytes = min(config.dedupeBufferBytes / 2, max(wanted, 1024) * OffsetMap.slotSize)
-        if config.groupWorkers > 1, dirty.count >= 2, aborted.isEmpty,
-           records < OffsetMap.entryBound(slots: halfBytes / OffsetMap.slotSize, loadFactor: config.loadFactor)
+        if mapsNewestFirst, aborted.isEmpty,
+           let plan = newestFirstPlan(layout, segments: dirty.count, start: start, end: end)
         {
-            return try buildOffsetMapInHalves(
-                dirty, memoryBytes: halfBytes, start: start, end: end, maxDecompressedBytes: maxDecompressedBytes,
-                stats: &stats)
+            let (map, verdicts) = try mapNewestFirst(
+                dirty, layout: layout, threads: plan.threads, mapBytes: plan.mapBytes, start: start, end: end,
+                maxDecompressedBytes: maxDecompressedBytes, stats: &stats)
+            return (map, verdicts)
         }
+        let wanted = Int(Double(layout.records) / max(config.loadFactor, 0.01)) + 2
         let bytes = min(config.dedupeBufferBytes, max(wanted, 1024) * OffsetMap.slotSize)
         let map = try OffsetMap(memoryBytes: bytes, loadFactor: config.loadFactor)
         defer { stats.mapBytes = map.memoryBytes }
@@ -211,7 +216,7 @@ public final class LogCleaner: @unchecked Sendable {
             dirty, 0..<dirty.count, into: map, transactions: CleanerTransactions(aborted: aborted), start: start,
             end: end, maxDecompressedBytes: maxDecompressedBytes, stats: &stats)
         stats.mappedKeys = map.size
-        return map
+        return (map, nil)
     }
 
     /// More records than any offset map holds (a round's record count is saturated at it).
@@ -233,40 +238,6 @@ public final class LogCleaner: @unchecked Sendable {
             map.updateLatestOffset(min(nextStart, end) - 1)
         }
         return false
-    }
-
-    /// Maps the first and the second half of `dirty` on two threads, each into a map of `memoryBytes` that
-    /// cannot fill, then merges the second into the first (its offsets are the later ones).
-    private func buildOffsetMapInHalves(
-        _ dirty: [LogSegment], memoryBytes: Int, start: Int64, end: Int64, maxDecompressedBytes: Int,
-        stats: inout Stats
-    ) throws -> OffsetMap {
-        let halves = [0..<(dirty.count / 2), (dirty.count / 2)..<dirty.count]
-        let maps = [try OffsetMap(memoryBytes: memoryBytes, loadFactor: config.loadFactor),
-                    try OffsetMap(memoryBytes: memoryBytes, loadFactor: config.loadFactor)]
-        // The pipeline runs the two halves at once; its in-order step adds their bytes read.
-        try CleanerGroupPipeline.run(
-            groups: 2, workers: 2,
-            rewrite: { index -> Int in
-                var local = Stats()
-                let filled = try mapSegments(
-                    dirty, halves[index], into: maps[index], transactions: CleanerTransactions(aborted: []),
-                    start: start, end: end, maxDecompressedBytes: maxDecompressedBytes, stats: &local)
-                // The batches' record counts bound their keys (the record walk refuses more), so a filled half
-                // means the segments changed under the round.
-                if filled { throw Self.uncountedKeys }
-                return local.bytesRead
-            },
-            swap: { bytesRead in stats.bytesRead += bytesRead }, discard: { _ in })
-        stats.mapBytes = maps[0].memoryBytes + maps[1].memoryBytes
-        let map = maps[0]
-        guard map.merge(maps[1]) else { throw Self.uncountedKeys }
-        stats.mappedKeys = map.size
-        return map
-    }
-
-    private static var uncountedKeys: LogEngineError {
-        LogEngineError(.corruptBatch, "the dirty range holds more keys than its batches count")
     }
 
     /// Maps the keyed records of `segment` at or after `start` and before `end`; true when the map filled.
@@ -313,15 +284,18 @@ public final class LogCleaner: @unchecked Sendable {
         }
     }
 
-    /// Kafka's `groupSegmentsBySize`.
+    /// Kafka's `groupSegmentsBySize`; `sizes` (one per segment) replaces the segments' sizes when given (bounds of
+    /// their cleaned copies).
     static func groupSegments(
-        _ segments: [LogSegment], maxBytes: Int, maxIndexBytes: Int, firstUncleanableOffset: Int64
+        _ segments: [LogSegment], sizes: [Int]? = nil, maxBytes: Int, maxIndexBytes: Int,
+        firstUncleanableOffset: Int64
     ) -> [[LogSegment]] {
+        let sizes = sizes ?? segments.map(\.size)
         var groups: [[LogSegment]] = []
         var index = 0
         while index < segments.count {
             var group = [segments[index]]
-            var logBytes = segments[index].size
+            var logBytes = sizes[index]
             var offsetIndexBytes = segments[index].offsetIndex.file.count * OffsetIndex.entrySize
             var timeIndexBytes = segments[index].timeIndex.file.count * TimeIndex.entrySize
             index += 1
@@ -330,12 +304,12 @@ public final class LogCleaner: @unchecked Sendable {
                 let lastOffset = index + 1 < segments.count ? segments[index + 1].baseOffset - 1 : firstUncleanableOffset - 1
                 let nextOffsetIndex = next.offsetIndex.file.count * OffsetIndex.entrySize
                 let nextTimeIndex = next.timeIndex.file.count * TimeIndex.entrySize
-                guard logBytes + next.size <= maxBytes, offsetIndexBytes + nextOffsetIndex <= maxIndexBytes,
+                guard logBytes + sizes[index] <= maxBytes, offsetIndexBytes + nextOffsetIndex <= maxIndexBytes,
                       timeIndexBytes + nextTimeIndex <= maxIndexBytes,
                       next.size == 0 || lastOffset - group[0].baseOffset <= Int64(Int32.max)
                 else { break }
                 group.append(next)
-                logBytes += next.size
+                logBytes += sizes[index]
                 offsetIndexBytes += nextOffsetIndex
                 timeIndexBytes += nextTimeIndex
                 index += 1

@@ -10,10 +10,10 @@ import Darwin
 /// times the load factor, `log.cleaner.io.buffer.load.factor` in Kafka, 0.9), which tells the cleaner to end the
 /// round at the last offset it mapped.
 ///
-/// Unlike Kafka's map, the table starts small (`initialSlots`) and doubles whenever it reaches the load factor,
-/// up to `maxSlots` (the memory bound): a round over many updates of few keys then probes a table that stays in the
-/// processor's caches instead of one sized for every record. The memory is allocated zeroed (untouched pages cost
-/// nothing) and released by `deinit`.
+/// Unlike Kafka's map, the table starts small (`initialSlots`) and doubles whenever it is half full (`growthLoad`),
+/// up to `maxSlots` (the memory bound, filled up to the load factor): a round over many updates of few keys then
+/// probes a table that stays in the processor's caches instead of one sized for every record. The memory is
+/// allocated zeroed (untouched pages cost nothing) and released by `deinit`.
 ///
 /// Thread-safety: not thread-safe; one cleaner owns its map.
 public final class OffsetMap {
@@ -50,7 +50,17 @@ public final class OffsetMap {
         entryLimit = maxEntries
         slots = min(max(initialSlots, 2), maxSlots)
         storage = try Self.allocate(slots: slots)
-        growthThreshold = slots == maxSlots ? maxEntries : Self.entryBound(slots: slots, loadFactor: self.loadFactor)
+        growthThreshold = Self.growthThreshold(
+            slots: slots, maxSlots: maxSlots, maxEntries: maxEntries, loadFactor: self.loadFactor)
+    }
+
+    /// Load at which a table that can still grow doubles: linear probing's probe counts climb steeply past it
+    /// (an unsuccessful lookup at load 0.9 probes about 50 slots, at 0.5 about 2.5). The largest table fills to
+    /// the configured load factor.
+    static let growthLoad = 0.5
+
+    private static func growthThreshold(slots: Int, maxSlots: Int, maxEntries: Int, loadFactor: Double) -> Int {
+        slots == maxSlots ? maxEntries : entryBound(slots: slots, loadFactor: min(loadFactor, growthLoad))
     }
 
     deinit { free(storage) }
@@ -120,6 +130,50 @@ public final class OffsetMap {
         return true
     }
 
+    /// What `putNewestFirst` did.
+    public enum NewestFirstPut: Equatable {
+        /// The key was new: `offset` is now its latest.
+        case inserted
+        /// The key's latest was `replaced`, an earlier offset of the same batch: `offset` is now its latest.
+        case replaced(Int64)
+        /// The key already has a later offset (of a later batch): nothing changed.
+        case laterKept
+        /// The key is new and the map is full: nothing stored.
+        case full
+    }
+
+    /// The put of a walk that visits batches newest first and the records of each batch in order: a stored offset
+    /// after `batchLastOffset` belongs to a later batch and wins; a stored offset at or before it is an earlier
+    /// record of the same batch and is replaced. Leaves `latestOffset` alone (the walk sets it).
+    public func putNewestFirst(_ hash: KeyHash, offset: Int64, batchLastOffset: Int64) -> NewestFirstPut {
+        let slots = self.slots
+        let storage = self.storage
+        var slot = Self.firstSlot(hash.high, slots)
+        while true {
+            let base = slot * 3
+            let stored = storage[base + 2]
+            if stored == 0 {
+                if size >= growthThreshold, grow() {
+                    return putNewestFirst(hash, offset: offset, batchLastOffset: batchLastOffset)
+                }
+                guard size < entryLimit else { return .full }
+                storage[base] = hash.high
+                storage[base + 1] = hash.low
+                storage[base + 2] = UInt64(bitPattern: offset) &+ 1
+                size += 1
+                return .inserted
+            }
+            if storage[base] == hash.high && storage[base + 1] == hash.low {
+                let previous = Int64(bitPattern: stored &- 1)
+                if previous > batchLastOffset { return .laterKept }
+                storage[base + 2] = UInt64(bitPattern: offset) &+ 1
+                return .replaced(previous)
+            }
+            collisions += 1
+            slot = slot + 1 == slots ? 0 : slot + 1
+        }
+    }
+
     /// Doubles the table (at most to `maxSlots`) and re-inserts every entry; false when it cannot grow (already
     /// at its bound, or the memory is not available: the map is then full at its current table's bound).
     private func grow() -> Bool {
@@ -139,7 +193,8 @@ public final class OffsetMap {
         free(storage)
         storage = newStorage
         slots = newSlots
-        growthThreshold = slots == maxSlots ? maxEntries : Self.entryBound(slots: slots, loadFactor: loadFactor)
+        growthThreshold = Self.growthThreshold(
+            slots: slots, maxSlots: maxSlots, maxEntries: maxEntries, loadFactor: loadFactor)
         return true
     }
 
@@ -160,16 +215,37 @@ public final class OffsetMap {
     }
 
     /// Puts every entry of `later` (a map of later offsets than this one's) into this map; false when this map
-    /// filled before all were put. `latestOffset` becomes the later of the two.
+    /// filled before all were put. `latestOffset` becomes the later of the two. `superseded` is called with each
+    /// offset of this map whose key `later` also holds (it is no longer its key's latest).
     @discardableResult
-    public func merge(_ later: OffsetMap) -> Bool {
+    public func merge(_ later: OffsetMap, superseded: (Int64) -> Void = { _ in }) -> Bool {
         var complete = true
-        for slot in 0..<later.slots where later.storage[slot * 3 + 2] != 0 {
+        // Visited in a scattered order: in slot order the keys would come sorted by their first slot here too,
+        // and linear probing degrades to quadratic time when sorted new keys pile up at the end of one cluster.
+        let count = later.slots
+        var stride = Self.scatterStride % count
+        while Self.greatestCommonDivisor(stride, count) != 1 { stride += 1 }
+        var slot = 0
+        for _ in 0..<count {
+            slot = slot &+ stride
+            if slot >= count { slot -= count }
+            guard later.storage[slot * 3 + 2] != 0 else { continue }
             let hash = KeyHash(high: later.storage[slot * 3], low: later.storage[slot * 3 + 1])
+            let previous = get(hash)
             if !put(hash, offset: Int64(bitPattern: later.storage[slot * 3 + 2] &- 1)) { complete = false }
+            if previous >= 0 { superseded(previous) }
         }
         updateLatestOffset(later.latestOffset)
         return complete
+    }
+
+    /// A prime step that scatters a walk over the slots (made coprime with the slot count before use).
+    private static let scatterStride = 1_000_003
+
+    private static func greatestCommonDivisor(_ a: Int, _ b: Int) -> Int {
+        var (a, b) = (a, b)
+        while b != 0 { (a, b) = (b, a % b) }
+        return a
     }
 
     /// Moves `latestOffset` forward to `offset` (batches without keys, offset gaps at the end of a segment).

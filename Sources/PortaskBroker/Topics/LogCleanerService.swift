@@ -93,7 +93,8 @@ struct LogCleanerService: Service {
                 "toOffset": "\(round.endOffset)", "dirtyRatio": "\(round.dirtyRatio)",
                 "bytesRead": "\(stats.bytesRead)", "bytesWritten": "\(stats.bytesWritten)",
                 "recordsRead": "\(stats.recordsRead)", "recordsKept": "\(stats.recordsRetained)",
-                "mapFull": "\(stats.mapFull)", "mapBytes": "\(stats.mapBytes)", "ms": "\(stats.elapsedMs)",
+                "mapFull": "\(stats.mapFull)", "mapBytes": "\(stats.mapBytes)", "newestFirst": "\(stats.newestFirst)",
+                "groups": "\(stats.groups)", "ms": "\(stats.elapsedMs)",
                 "pausedMs": "\(stats.pausedMs)", "throttledMs": "\(stats.throttledMs)",
             ])
             return true
