@@ -6,9 +6,9 @@
 #   Benchmarks/compaction.sh [--portaskd PATH] [--dirty-topics N] [--dirty-mb N] [--produce-seconds S] [--pairs N]
 #                            [--warm-gib G] [--keep-up-seconds S] [--keep-up-keys N] [--work DIR]
 #
-# Defaults: 48 dirty topics of 64 MB (small rounds, so the cleaner's progress during the produce phase is
-# measured finely), 10 s produce phases, 3 pairs, a 20 s keep-up run (about 8 minutes; needs ~15 GB of disk in
-# DIR, default the system temporary directory). Needs a built portaskd (.build/release/portaskd). The driver is
+# Defaults: 48 dirty topics of 128 MB (rounds small enough that the cleaner's progress during the produce phase is
+# measured finely, and enough of them that it cleans for the whole phase), 10 s produce phases, 3 pairs, a 20 s
+# keep-up run (about 8 minutes; needs ~25 GB of disk in DIR, default the system temporary directory). Needs a built portaskd (.build/release/portaskd). The driver is
 # built as compare.sh builds it.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"

@@ -267,7 +267,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--driver", required=True)
     parser.add_argument("--portaskd", required=True)
-    parser.add_argument("--dirty-mb", type=int, default=64, help="MB of dirty data per dirty topic")
+    parser.add_argument("--dirty-mb", type=int, default=128, help="MB of dirty data per dirty topic")
     parser.add_argument("--dirty-topics", type=int, default=48)
     parser.add_argument("--produce-seconds", type=float, default=10)
     parser.add_argument("--pairs", type=int, default=3)
