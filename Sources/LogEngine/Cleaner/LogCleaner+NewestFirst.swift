@@ -56,7 +56,7 @@ extension LogCleaner {
             let positionsBytes = layout.maxBatchesPerSegment.multipliedReportingOverflow(by: 8 * threads)
             guard !positionsBytes.overflow, flagsBytes < config.dedupeBufferBytes,
                   positionsBytes.partialValue < config.dedupeBufferBytes - flagsBytes
-            else { return nil }
+            else { continue }
             let budget = config.dedupeBufferBytes - flagsBytes - positionsBytes.partialValue
             let perThread = budget / threads
             let slots = perThread / OffsetMap.slotSize
@@ -113,6 +113,9 @@ extension LogCleaner {
         var flags: CleanerOffsetFlags
         var stats = Stats()
     }
+
+    /// The newest-first walk's map could not grow (its memory could not be allocated).
+    struct MapCouldNotGrow: Error {}
 
     static var uncountedKeys: LogEngineError {
         LogEngineError(.corruptBatch, "the dirty range holds more keys than its batches count")
@@ -185,8 +188,9 @@ extension LogCleaner {
                 case .laterKept:
                     walk.flags.record(offset, latest: false, tombstone: tombstone)
                 case .full:
-                    // The plan sized the map for every record counted: only a failed allocation fills it.
-                    throw LogEngineError(.io, "the cleaner's offset map could not grow to the records counted")
+                    // The plan sized the map for every record counted: only a failed allocation fills it. The
+                    // round then maps in order instead, which can end early at a full map.
+                    throw MapCouldNotGrow()
                 }
             }
         }

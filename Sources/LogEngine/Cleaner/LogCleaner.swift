@@ -203,10 +203,14 @@ public final class LogCleaner: @unchecked Sendable {
         if mapsNewestFirst, aborted.isEmpty,
            let plan = newestFirstPlan(layout, segments: dirty.count, start: start, end: end)
         {
-            let (map, verdicts) = try mapNewestFirst(
-                dirty, layout: layout, threads: plan.threads, mapBytes: plan.mapBytes, start: start, end: end,
-                maxDecompressedBytes: maxDecompressedBytes, stats: &stats)
-            return (map, verdicts)
+            var walked = stats
+            do {
+                let (map, verdicts) = try mapNewestFirst(
+                    dirty, layout: layout, threads: plan.threads, mapBytes: plan.mapBytes, start: start, end: end,
+                    maxDecompressedBytes: maxDecompressedBytes, stats: &walked)
+                stats = walked
+                return (map, verdicts)
+            } catch is MapCouldNotGrow {}
         }
         let wanted = Int(Double(layout.records) / max(config.loadFactor, 0.01)) + 2
         let bytes = min(config.dedupeBufferBytes, max(wanted, 1024) * OffsetMap.slotSize)
