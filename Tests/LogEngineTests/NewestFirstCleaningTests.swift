@@ -104,16 +104,22 @@ struct NewestFirstCleaningTests {
         #expect(!records.contains { $0.key == nil })
     }
 
-    @Test func roundWhoseDirtySegmentsAllGo_swapsThemInFewGroups() throws {
-        let directory = TemporaryDirectory()
+    /// A compacted log of 1 KiB segments holding 200 batches of updates to the same 8 keys, rolled.
+    static func supersededLog(in directory: TemporaryDirectory) throws -> (LogManager, PartitionLog) {
         let manager = try LogManager(
             directory: directory.path, defaultConfig: LogCleanerTests.compactConfig(segmentBytes: 1024))
         let log = try manager.createLog(for: TopicPartition("superseded", 0))
-        // Batches of 8 updates to 8 keys; every dirty batch but the last few is superseded.
         for round in 0..<200 {
             try log.append(LogCleanerTests.batch((0..<8).map { ("k\($0)", "v\(round)-\($0)") }))
         }
         try log.roll()
+        return (manager, log)
+    }
+
+    @Test func roundWhoseDirtySegmentsAllGo_swapsThemInFewGroups() throws {
+        // Every dirty batch but the last is superseded.
+        let directory = TemporaryDirectory()
+        let (manager, log) = try Self.supersededLog(in: directory)
         let segmentsBefore = log.segments.count - 1
         #expect(segmentsBefore >= 40)
         let round = try #require(try manager.cleanFilthiestLog(with: LogCleaner()))
@@ -123,13 +129,7 @@ struct NewestFirstCleaningTests {
             uniqueKeysWithValues: (0..<8).map { ("k\($0)", "v199-\($0)" as String?) }))
         // The forward walk groups by the segments' own sizes: one group per full segment.
         let forwardDirectory = TemporaryDirectory()
-        let forwardManager = try LogManager(
-            directory: forwardDirectory.path, defaultConfig: LogCleanerTests.compactConfig(segmentBytes: 1024))
-        let forwardLog = try forwardManager.createLog(for: TopicPartition("superseded", 0))
-        for round in 0..<200 {
-            try forwardLog.append(LogCleanerTests.batch((0..<8).map { ("k\($0)", "v\(round)-\($0)") }))
-        }
-        try forwardLog.roll()
+        let (forwardManager, _) = try Self.supersededLog(in: forwardDirectory)
         let forward = LogCleaner()
         forward.mapsNewestFirst = false
         let forwardRound = try #require(try forwardManager.cleanFilthiestLog(with: forward))

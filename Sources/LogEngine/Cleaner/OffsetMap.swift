@@ -104,29 +104,42 @@ public final class OffsetMap {
     /// key is new and the map is full.
     @discardableResult
     public func put(_ hash: KeyHash, offset: Int64) -> Bool {
+        let (base, found) = locate(hash)
+        if found {
+            storage[base + 2] = UInt64(bitPattern: offset) &+ 1
+        } else if !insert(hash, offset: offset, at: base) {
+            return false
+        }
+        latestOffset = offset
+        return true
+    }
+
+    /// The slot (its first word) holding the key with `hash`, or the empty slot where it would go.
+    @inline(__always)
+    private func locate(_ hash: KeyHash) -> (base: Int, found: Bool) {
         let slots = self.slots
         let storage = self.storage
         var slot = Self.firstSlot(hash.high, slots)
         while true {
             let base = slot * 3
-            let stored = storage[base + 2]
-            if stored == 0 {
-                if size >= growthThreshold, grow() { return put(hash, offset: offset) }
-                guard size < entryLimit else { return false }
-                storage[base] = hash.high
-                storage[base + 1] = hash.low
-                storage[base + 2] = UInt64(bitPattern: offset) &+ 1
-                size += 1
-                break
-            }
-            if storage[base] == hash.high && storage[base + 1] == hash.low {
-                storage[base + 2] = UInt64(bitPattern: offset) &+ 1
-                break
-            }
+            if storage[base + 2] == 0 { return (base, false) }
+            if storage[base] == hash.high && storage[base + 1] == hash.low { return (base, true) }
             collisions += 1
             slot = slot + 1 == slots ? 0 : slot + 1
         }
-        latestOffset = offset
+    }
+
+    /// Stores a new key in the empty slot `base` that `locate` found (growing the table first when it is due,
+    /// which moves the slot); false when the map is full.
+    @inline(__always)
+    private func insert(_ hash: KeyHash, offset: Int64, at base: Int) -> Bool {
+        var base = base
+        if size >= growthThreshold, grow() { base = locate(hash).base }
+        guard size < entryLimit else { return false }
+        storage[base] = hash.high
+        storage[base + 1] = hash.low
+        storage[base + 2] = UInt64(bitPattern: offset) &+ 1
+        size += 1
         return true
     }
 
@@ -146,32 +159,12 @@ public final class OffsetMap {
     /// after `batchLastOffset` belongs to a later batch and wins; a stored offset at or before it is an earlier
     /// record of the same batch and is replaced. Leaves `latestOffset` alone (the walk sets it).
     public func putNewestFirst(_ hash: KeyHash, offset: Int64, batchLastOffset: Int64) -> NewestFirstPut {
-        let slots = self.slots
-        let storage = self.storage
-        var slot = Self.firstSlot(hash.high, slots)
-        while true {
-            let base = slot * 3
-            let stored = storage[base + 2]
-            if stored == 0 {
-                if size >= growthThreshold, grow() {
-                    return putNewestFirst(hash, offset: offset, batchLastOffset: batchLastOffset)
-                }
-                guard size < entryLimit else { return .full }
-                storage[base] = hash.high
-                storage[base + 1] = hash.low
-                storage[base + 2] = UInt64(bitPattern: offset) &+ 1
-                size += 1
-                return .inserted
-            }
-            if storage[base] == hash.high && storage[base + 1] == hash.low {
-                let previous = Int64(bitPattern: stored &- 1)
-                if previous > batchLastOffset { return .laterKept }
-                storage[base + 2] = UInt64(bitPattern: offset) &+ 1
-                return .replaced(previous)
-            }
-            collisions += 1
-            slot = slot + 1 == slots ? 0 : slot + 1
-        }
+        let (base, found) = locate(hash)
+        guard found else { return insert(hash, offset: offset, at: base) ? .inserted : .full }
+        let previous = Int64(bitPattern: storage[base + 2] &- 1)
+        if previous > batchLastOffset { return .laterKept }
+        storage[base + 2] = UInt64(bitPattern: offset) &+ 1
+        return .replaced(previous)
     }
 
     /// Doubles the table (at most to `maxSlots`) and re-inserts every entry; false when it cannot grow (already
@@ -200,18 +193,8 @@ public final class OffsetMap {
 
     /// The latest offset stored for the key with `hash`, or -1.
     public func get(_ hash: KeyHash) -> Int64 {
-        let slots = self.slots
-        let storage = self.storage
-        var slot = Self.firstSlot(hash.high, slots)
-        while true {
-            let base = slot * 3
-            let stored = storage[base + 2]
-            if stored == 0 { return -1 }
-            if storage[base] == hash.high && storage[base + 1] == hash.low {
-                return Int64(bitPattern: stored &- 1)
-            }
-            slot = slot + 1 == slots ? 0 : slot + 1
-        }
+        let (base, found) = locate(hash)
+        return found ? Int64(bitPattern: storage[base + 2] &- 1) : -1
     }
 
     /// Puts every entry of `later` (a map of later offsets than this one's) into this map; false when this map
