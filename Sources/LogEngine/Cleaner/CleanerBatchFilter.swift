@@ -44,9 +44,10 @@ enum CleanerBatchFilter {
         }
         let (decision, discardRecords, removableMarker) = retention.batchRetention(
             header, canDiscardBatch: canDiscardBatch)
-        var verdictCounts: CleanerOffsetFlags.Counts? = nil
-        if let verdict, !discardRecords {
-            let flagged = verdict.counts(header.baseOffset, header.lastOffset)
+        // The records' fate comes from the mapping walk's verdict unless the batch goes whole.
+        let decided = discardRecords ? nil : verdict
+        if let decided {
+            let flagged = decided.counts(header.baseOffset, header.lastOffset)
             counts.recordsRead += flagged.present
             if flagged.latest == 0 {
                 return decision == .retainEmpty ? .rewritten(try emptyBatch(like: header)) : .drop
@@ -55,7 +56,6 @@ enum CleanerBatchFilter {
                 counts.recordsRetained += flagged.present
                 return .keep
             }
-            verdictCounts = flagged
         }
         var kept: [CleanerRecords.Record] = []
         var total = 0
@@ -70,10 +70,10 @@ enum CleanerBatchFilter {
                     retained = false
                 } else if header.isControl {
                     retained = true
-                } else if verdictCounts != nil, let verdict {
+                } else if let decided {
                     // Keyless records were counted by the mapping walk.
                     retained = record.key != nil && retention.retainsRecord(
-                        header, isLatest: verdict.isLatest(header.baseOffset &+ record.offsetDelta),
+                        header, isLatest: decided.isLatest(header.baseOffset &+ record.offsetDelta),
                         hasValue: record.hasValue)
                 } else {
                     let key = record.key.map { KeyHash($0) }
@@ -86,7 +86,7 @@ enum CleanerBatchFilter {
                     if !record.hasValue && !header.isControl { containsTombstone = true }
                 }
             }
-            if verdictCounts == nil { counts.recordsRead += total }
+            if decided == nil { counts.recordsRead += total }  // else counted from the verdict above
             counts.recordsRetained += kept.count
             if kept.isEmpty {
                 return decision == .retainEmpty ? .rewritten(try emptyBatch(like: header)) : .drop

@@ -181,7 +181,9 @@ public final class LogCleaner: @unchecked Sendable {
         // With the dirty records' verdicts, segments are grouped by the size of their cleaned copies (bounded from
         // the batch headers) rather than their own, so a round whose dirty segments mostly go swaps in a few
         // groups instead of one per segment.
-        let sizes = try verdicts.map { verdicts in try rewritten.map { try verdicts.outputBound(of: $0, retention: retention) } }
+        let sizes = try verdicts.map { verdicts in
+            try rewritten.map { try verdicts.outputBound(of: $0, retention: retention) }
+        }
         let groups = Self.groupSegments(
             rewritten, sizes: sizes, maxBytes: logConfig.segmentBytes, maxIndexBytes: logConfig.segmentIndexBytes,
             firstUncleanableOffset: upper)
@@ -217,7 +219,7 @@ public final class LogCleaner: @unchecked Sendable {
         let map = try OffsetMap(memoryBytes: bytes, loadFactor: config.loadFactor)
         defer { stats.mapBytes = map.memoryBytes }
         stats.mapFull = try mapSegments(
-            dirty, 0..<dirty.count, into: map, transactions: CleanerTransactions(aborted: aborted), start: start,
+            dirty, into: map, transactions: CleanerTransactions(aborted: aborted), start: start,
             end: end, maxDecompressedBytes: maxDecompressedBytes, stats: &stats)
         stats.mappedKeys = map.size
         return (map, nil)
@@ -226,12 +228,12 @@ public final class LogCleaner: @unchecked Sendable {
     /// More records than any offset map holds (a round's record count is saturated at it).
     static let recordCountBound = 1 << 40
 
-    /// Maps `dirty[range]` in order; true when the map filled (the round then ends at the last offset mapped).
+    /// Maps `dirty` in order; true when the map filled (the round then ends at the last offset mapped).
     private func mapSegments(
-        _ dirty: [LogSegment], _ range: Range<Int>, into map: OffsetMap, transactions: CleanerTransactions,
+        _ dirty: [LogSegment], into map: OffsetMap, transactions: CleanerTransactions,
         start: Int64, end: Int64, maxDecompressedBytes: Int, stats: inout Stats
     ) throws -> Bool {
-        for index in range {
+        for index in dirty.indices {
             if shouldStop { throw Aborted() }
             let nextStart = index + 1 < dirty.count ? dirty[index + 1].baseOffset : end
             if try mapSegment(dirty[index], into: map, transactions: transactions, start: start, end: end,
